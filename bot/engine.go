@@ -1,0 +1,246 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Conversation decides what an event does to a session: flows.Router implements it.
+// It changes the session in place and returns the replies and effects.
+type Conversation interface {
+	Respond(ctx context.Context, s *Session, ev Event) (Result, error)
+}
+
+// Result is what a conversation step produced.
+type Result struct {
+	Replies    []Reply
+	Submission *Submission
+	// Forget erases the citizen's session, drafts, transcript and subscriptions.
+	Forget bool
+	// Silent events are stored in the transcript but answered by no one (human mode).
+	Silent bool
+}
+
+// Outcome is what Handle did with an event.
+type Outcome struct {
+	Duplicate  bool
+	Replies    []Outbound
+	Submission *Submission
+}
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	Store        Store
+	Conversation Conversation
+	Logger       *slog.Logger
+	Now          func() time.Time
+	// LockTTL bounds how long a crashed process can hold a conversation (default 30s).
+	LockTTL time.Duration
+	// Direct lists channels that answer synchronously from Outcome (the terminal);
+	// their replies are not queued for delivery.
+	Direct []Channel
+}
+
+// Engine runs events through the conversation: dedupe, per-conversation serialization,
+// load, respond, and one atomic commit of session, transcript, replies and submission.
+type Engine struct {
+	store   Store
+	conv    Conversation
+	log     *slog.Logger
+	now     func() time.Time
+	lockTTL time.Duration
+	direct  map[Channel]bool
+	lines   lines
+
+	// beforeCommit lets tests stop an event between its steps, as a crash would.
+	beforeCommit func(Event) error
+	// queued lets tests observe that an event has taken its place in line.
+	queued func(Event)
+}
+
+// NewEngine builds an Engine.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	if cfg.Store == nil || cfg.Conversation == nil {
+		return nil, errors.New("engine: store and conversation are required")
+	}
+	e := &Engine{
+		store:   cfg.Store,
+		conv:    cfg.Conversation,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		lockTTL: cfg.LockTTL,
+		direct:  map[Channel]bool{},
+		lines:   lines{m: map[string][]chan struct{}{}},
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.log = e.log.With("component", "engine")
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.lockTTL <= 0 {
+		e.lockTTL = 30 * time.Second
+	}
+	for _, ch := range cfg.Direct {
+		e.direct[ch] = true
+	}
+	return e, nil
+}
+
+// Handle runs one event. Events of one conversation run one at a time, in the order
+// Handle was called within this process, and one at a time across processes sharing
+// the store. A repeated event id is acknowledged with Outcome.Duplicate and not run.
+// When Handle returns nil, all of the event's effects are stored.
+func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
+	if err := ev.Validate(); err != nil {
+		return Outcome{}, err
+	}
+	if ev.At.IsZero() {
+		ev.At = e.now()
+	}
+	turn, leave := e.lines.enter(ev.Conversation.Key())
+	defer leave()
+	if e.queued != nil {
+		e.queued(ev)
+	}
+	select {
+	case <-turn:
+	case <-ctx.Done():
+		return Outcome{}, fmt.Errorf("event %s waiting its turn: %w", ev.ID, ctx.Err())
+	}
+
+	lease, err := e.begin(ctx, ev)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if lease.Duplicate {
+		e.log.Debug("duplicate event acknowledged", "conversation", ev.Conversation.Key(), "event", ev.ID)
+		return Outcome{Duplicate: true}, nil
+	}
+	out, change, err := e.respond(ctx, lease, ev)
+	if err == nil && e.beforeCommit != nil {
+		err = e.beforeCommit(ev)
+	}
+	if err != nil {
+		if rerr := e.store.Release(context.WithoutCancel(ctx), lease); rerr != nil {
+			e.log.Warn("release after failure", "conversation", ev.Conversation.Key(), "err", rerr)
+		}
+		return Outcome{}, err
+	}
+	if err := e.store.Commit(ctx, lease, change); err != nil {
+		return Outcome{}, fmt.Errorf("commit event %s: %w", ev.ID, err)
+	}
+	return out, nil
+}
+
+// begin takes the conversation's lock, waiting while another process holds it.
+func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {
+	wait := 2 * time.Millisecond
+	for {
+		lease, err := e.store.Begin(ctx, ev.Conversation, ev.ID, e.lockTTL)
+		if !errors.Is(err, ErrBusy) {
+			if err != nil {
+				return nil, fmt.Errorf("begin event %s: %w", ev.ID, err)
+			}
+			return lease, nil
+		}
+		t := time.NewTimer(wait + rand.N(wait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("begin event %s: %w", ev.ID, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(wait*2, 100*time.Millisecond)
+	}
+}
+
+// respond runs the conversation and gathers the change to commit.
+func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, Change, error) {
+	s := lease.Session
+	if s == nil {
+		s = &Session{Conversation: ev.Conversation, New: true}
+	}
+	s.Conversation = ev.Conversation
+	res, err := e.conv.Respond(ctx, s, ev)
+	if err != nil {
+		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
+	}
+	now := e.now()
+	if s.Profile.Created.IsZero() {
+		s.Profile.Created = now
+	}
+	s.Profile.Updated = now
+	s.State.Updated = now
+
+	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission}
+	change.Transcript = append(change.Transcript, TranscriptEntry{
+		Dir: Inbound, EventID: ev.ID, Kind: string(ev.Kind), Text: Summarize(ev), At: ev.At,
+	})
+	out := Outcome{Submission: res.Submission}
+	for i, r := range res.Replies {
+		o := Outbound{
+			ID:           ev.ID + "/" + strconv.Itoa(i),
+			Conversation: ev.Conversation,
+			Lang:         s.Profile.Lang,
+			Reply:        r,
+		}
+		out.Replies = append(out.Replies, o)
+		change.Transcript = append(change.Transcript, TranscriptEntry{
+			Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: r.Text, At: now,
+		})
+	}
+	if !e.direct[ev.Conversation.Channel] {
+		change.Replies = out.Replies
+	}
+	return out, change, nil
+}
+
+// lines keeps events of one conversation in this process in arrival order: each waits
+// for the one before it to leave.
+type lines struct {
+	mu sync.Mutex
+	m  map[string][]chan struct{}
+}
+
+// enter takes a place in the conversation's line. turn is closed when it is this
+// caller's turn; leave must be called once, whether or not the turn came.
+func (l *lines) enter(key string) (turn <-chan struct{}, leave func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	q := l.m[key]
+	if len(q) == 0 {
+		close(ch)
+	}
+	l.m[key] = append(q, ch)
+	return ch, func() { l.leave(key, ch) }
+}
+
+func (l *lines) leave(key string, ch chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.m[key]
+	for i, c := range q {
+		if c != ch {
+			continue
+		}
+		q = append(q[:i:i], q[i+1:]...)
+		if i == 0 && len(q) > 0 {
+			close(q[0])
+		}
+		break
+	}
+	if len(q) == 0 {
+		delete(l.m, key)
+		return
+	}
+	l.m[key] = q
+}

@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Channel names a messaging channel.
+type Channel string
+
+// The channels the gateway speaks.
+const (
+	Telegram Channel = "telegram"
+	Zalo     Channel = "zalo"
+	Web      Channel = "web"
+	Terminal Channel = "terminal"
+)
+
+// short is the prefix a channel gives its conversation keys ("tg:12345").
+func (c Channel) short() string {
+	switch c {
+	case Telegram:
+		return "tg"
+	case Zalo:
+		return "zl"
+	case Terminal:
+		return "term"
+	default:
+		return string(c)
+	}
+}
+
+// ConversationRef names one conversation: a citizen on one channel.
+type ConversationRef struct {
+	Channel Channel `json:"channel"`
+	ID      string  `json:"id"`
+}
+
+// Key is the conversation's stable key, e.g. "tg:12345".
+func (c ConversationRef) Key() string { return c.Channel.short() + ":" + c.ID }
+
+func (c ConversationRef) String() string { return c.Key() }
+
+// Validate reports a conversation reference that cannot name a conversation.
+func (c ConversationRef) Validate() error {
+	if c.Channel == "" || c.ID == "" {
+		return fmt.Errorf("conversation %q: channel and id are required", c.Key())
+	}
+	if strings.ContainsAny(c.ID, "{}: \n") {
+		return fmt.Errorf("conversation %q: id has a reserved character", c.Key())
+	}
+	return nil
+}
+
+// EventKind tells what an Event carries.
+type EventKind string
+
+// The kinds of event a channel produces.
+const (
+	EventText        EventKind = "text"        // Text
+	EventCommand     EventKind = "command"     // Command, optional Payload (a deep-link start payload)
+	EventButton      EventKind = "button"      // Payload of the pressed choice
+	EventContact     EventKind = "contact"     // Contact
+	EventLocation    EventKind = "location"    // Location
+	EventAttachments EventKind = "attachments" // Attachments (several for an album), Text holds a caption
+	EventUnsupported EventKind = "unsupported" // Unsupported names what was sent (voice, sticker, …)
+	EventFollow      EventKind = "follow"      // the citizen can be messaged again
+	EventUnfollow    EventKind = "unfollow"    // the citizen blocked or left: do not message them
+)
+
+// Event is one thing a citizen did, parsed by a channel adapter.
+type Event struct {
+	// ID is the provider's id for the event, unique within the channel
+	// (Telegram update_id, Zalo msg_id). Redelivered events carry the same ID.
+	ID           string          `json:"id"`
+	Conversation ConversationRef `json:"conversation"`
+	// Lang is the channel's hint of the citizen's language ("en", "vi-VN"); may be empty.
+	Lang        string       `json:"lang,omitempty"`
+	Kind        EventKind    `json:"kind"`
+	Text        string       `json:"text,omitempty"`
+	Command     string       `json:"command,omitempty"`
+	Payload     string       `json:"payload,omitempty"`
+	Contact     *Contact     `json:"contact,omitempty"`
+	Location    *Location    `json:"location,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Unsupported string       `json:"unsupported,omitempty"`
+	At          time.Time    `json:"at"`
+}
+
+// Validate reports an event the engine cannot run.
+func (ev Event) Validate() error {
+	if err := ev.Conversation.Validate(); err != nil {
+		return err
+	}
+	if ev.ID == "" {
+		return fmt.Errorf("event in %s: id is required", ev.Conversation.Key())
+	}
+	if ev.Kind == "" {
+		return fmt.Errorf("event %s: kind is required", ev.ID)
+	}
+	return nil
+}
+
+// Contact is a shared contact card.
+type Contact struct {
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone"`
+	// Own is true when the card is the sender's own (Telegram's user_id matches the sender).
+	Own bool `json:"own"`
+}
+
+// Location is a shared point, with an optional label (a venue's title and address).
+type Location struct {
+	Lat   float64 `json:"lat"`
+	Lon   float64 `json:"lon"`
+	Label string  `json:"label,omitempty"`
+}
+
+// AttachmentKind tells photos from documents.
+type AttachmentKind string
+
+// Attachment kinds.
+const (
+	Photo    AttachmentKind = "photo"
+	Document AttachmentKind = "document"
+)
+
+// Attachment references a file held by the channel. Ref is the provider's file reference
+// (a Telegram file_id, a Zalo URL): never a URL that carries a bot token.
+type Attachment struct {
+	Kind    AttachmentKind `json:"kind"`
+	Ref     string         `json:"ref"`
+	MIME    string         `json:"mime,omitempty"`
+	Size    int64          `json:"size,omitempty"`
+	Name    string         `json:"name,omitempty"`
+	Caption string         `json:"caption,omitempty"`
+}

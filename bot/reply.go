@@ -1,0 +1,36 @@
+package bot
+
+// Request asks the channel to offer a special input in addition to the choices.
+type Request string
+
+// Requests a reply may carry.
+const (
+	RequestNone     Request = ""
+	RequestContact  Request = "contact"  // a button that shares the citizen's phone
+	RequestLocation Request = "location" // a button that shares the citizen's location
+)
+
+// Reply is one message to the citizen; the channel decides how to draw it
+// (Telegram: inline keyboard; Zalo and the terminal: a numbered list).
+type Reply struct {
+	Text    string   `json:"text"`
+	Choices []Choice `json:"choices,omitempty"`
+	Request Request  `json:"request,omitempty"`
+}
+
+// Choice is a button: a label shown to the citizen and the payload it sends back.
+// Payloads are short (Telegram allows 64 bytes of callback data).
+type Choice struct {
+	Label   string `json:"label"`
+	Payload string `json:"payload"`
+}
+
+// Outbound is a reply on its way to a channel: what the delivery queue holds.
+type Outbound struct {
+	// ID is stable for a given event and position ("<event id>/<n>"), so a redelivered
+	// event that is run again queues the same IDs and senders can drop repeats.
+	ID           string          `json:"id"`
+	Conversation ConversationRef `json:"conversation"`
+	Lang         string          `json:"lang"`
+	Reply        Reply           `json:"reply"`
+}

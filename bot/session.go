@@ -1,0 +1,92 @@
+package bot
+
+import "time"
+
+// Mode says who answers the citizen.
+type Mode string
+
+// Conversation modes.
+const (
+	ModeBot   Mode = ""      // the bot answers
+	ModeHuman Mode = "human" // an operator has the conversation; the bot stays silent
+)
+
+// Session is all the engine keeps for one conversation. The store keeps Profile and
+// State apart: the profile (language, consent, submissions) lives long, the state (the
+// flow, its step and the draft) expires DraftTTL after the last message.
+type Session struct {
+	Conversation ConversationRef `json:"conversation"`
+	Profile      Profile         `json:"profile"`
+	State        State           `json:"state"`
+	// New is true when the store found neither profile nor state.
+	New bool `json:"-"`
+}
+
+// Profile is what the gateway remembers of a citizen between conversations.
+type Profile struct {
+	Lang string `json:"lang,omitempty"` // "vi" or "en"; empty until chosen or hinted
+	// Consent is when the citizen accepted the privacy notice, and which version.
+	Consent *Consent `json:"consent,omitempty"`
+	Mode    Mode     `json:"mode,omitempty"`
+	// OptedOut: the citizen asked for no broadcasts.
+	OptedOut bool `json:"opted_out,omitempty"`
+	// Unreachable: the channel said the citizen blocked the bot or left.
+	Unreachable bool                `json:"unreachable,omitempty"`
+	Submissions []SubmissionSummary `json:"submissions,omitempty"`
+	Created     time.Time           `json:"created"`
+	Updated     time.Time           `json:"updated"`
+}
+
+// Consent records the citizen's acceptance of a privacy notice.
+type Consent struct {
+	At            time.Time `json:"at"`
+	NoticeVersion string    `json:"notice_version"`
+}
+
+// SubmissionSummary is what "my submissions" shows.
+type SubmissionSummary struct {
+	ID        string    `json:"id"`
+	Reference string    `json:"reference"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Status    string    `json:"status"`
+	Changed   time.Time `json:"changed"`
+}
+
+// State is where the citizen is in a flow, and their draft.
+type State struct {
+	Flow string `json:"flow,omitempty"` // "" when at the menu
+	Step string `json:"step,omitempty"`
+	// History holds the steps visited, for "back".
+	History []string `json:"history,omitempty"`
+	// Misses counts wrong answers at the current step.
+	Misses int `json:"misses,omitempty"`
+	// Editing is true when a step was opened from the review and returns to it.
+	Editing bool `json:"editing,omitempty"`
+	// Pending names a question waiting for yes or no ("cancel", "forget", "resume").
+	Pending string    `json:"pending,omitempty"`
+	Draft   *Draft    `json:"draft,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// Draft is an unfinished submission.
+type Draft struct {
+	ID           string       `json:"id"` // becomes the submission's stable id
+	Kind         string       `json:"kind"`
+	ProgramID    string       `json:"program_id,omitempty"`
+	Field        string       `json:"field,omitempty"`
+	Title        string       `json:"title,omitempty"`
+	Description  string       `json:"description,omitempty"`
+	Benefit      string       `json:"benefit,omitempty"`
+	Location     *Location    `json:"location,omitempty"`
+	LocationText string       `json:"location_text,omitempty"`
+	Attachments  []Attachment `json:"attachments,omitempty"`
+	Name         string       `json:"name,omitempty"`
+	Phone        string       `json:"phone,omitempty"`
+	Email        string       `json:"email,omitempty"`
+	Topic        string       `json:"topic,omitempty"`
+	TopicRef     string       `json:"topic_ref,omitempty"`
+	Rating       int          `json:"rating,omitempty"`
+	Comment      string       `json:"comment,omitempty"`
+	Started      time.Time    `json:"started"`
+}

@@ -1,0 +1,70 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is the durable state the engine needs. bot/redisstore implements it on Redis.
+//
+// An event costs two calls: Begin (lock, dedupe check, load) and Commit (everything the
+// event changed, in one atomic step). Release gives the lock back when no Commit follows.
+type Store interface {
+	// Begin takes the conversation's lock for ttl, checks whether eventID was already
+	// handled and loads the session. It returns ErrBusy when another holder has the lock,
+	// and a Lease with Duplicate set (lock already given back) for a repeated event.
+	Begin(ctx context.Context, conv ConversationRef, eventID string, ttl time.Duration) (*Lease, error)
+	// Commit writes the change and gives the lock back, atomically. It fails with
+	// ErrLeaseLost when the lock expired and someone else took it: nothing is written.
+	Commit(ctx context.Context, lease *Lease, c Change) error
+	// Release gives the lock back without writing anything.
+	Release(ctx context.Context, lease *Lease) error
+}
+
+// Lease is a held conversation lock and what Begin loaded under it.
+type Lease struct {
+	Conversation ConversationRef
+	EventID      string
+	Token        string
+	Duplicate    bool
+	Session      *Session
+}
+
+// Change is everything one event does, written at once by Store.Commit.
+type Change struct {
+	// Session is the new session. Ignored when Forget is set.
+	Session *Session
+	// Forget erases the conversation's session, transcript and subscriptions
+	// (the event id is still remembered, so a redelivery does not run again).
+	Forget     bool
+	Transcript []TranscriptEntry
+	// Replies go to the conversation channel's delivery queue.
+	Replies []Outbound
+	// Submission, when set, enters the outbox.
+	Submission *Submission
+}
+
+// Direction of a transcript entry.
+type Direction string
+
+// Transcript directions.
+const (
+	Inbound  Direction = "in"
+	Outgoing Direction = "out"
+)
+
+// TranscriptEntry is one line of a conversation as operators read it.
+type TranscriptEntry struct {
+	Dir     Direction `json:"dir"`
+	EventID string    `json:"event_id,omitempty"`
+	Kind    string    `json:"kind"`
+	Text    string    `json:"text"`
+	At      time.Time `json:"at"`
+}
+
+// Errors a Store returns.
+var (
+	ErrBusy      = errors.New("conversation is busy")
+	ErrLeaseLost = errors.New("conversation lock was lost")
+)
