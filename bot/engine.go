@@ -62,6 +62,8 @@ type Engine struct {
 	beforeCommit func(Event) error
 	// queued lets tests observe that an event has taken its place in line.
 	queued func(Event)
+	// crash lets tests stop an event dead after its load, lock still held.
+	crash func(Event) bool
 }
 
 // NewEngine builds an Engine.
@@ -124,6 +126,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		e.log.Debug("duplicate event acknowledged", "conversation", ev.Conversation.Key(), "event", ev.ID)
 		return Outcome{Duplicate: true}, nil
 	}
+	if e.crash != nil && e.crash(ev) {
+		return Outcome{}, errCrashed
+	}
 	out, change, err := e.respond(ctx, lease, ev)
 	if err == nil && e.beforeCommit != nil {
 		err = e.beforeCommit(ev)
@@ -139,6 +144,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 	}
 	return out, nil
 }
+
+// errCrashed is what a simulated crash returns.
+var errCrashed = errors.New("engine crashed (test)")
 
 // begin takes the conversation's lock, waiting while another process holds it.
 func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {

@@ -1,0 +1,343 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+)
+
+// tally is a conversation that records every text it sees in the draft and echoes it,
+// so tests can check that no event was lost, none ran twice and the order was kept.
+type tally struct{}
+
+func (tally) Respond(_ context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
+	switch ev.Text {
+	case "fail":
+		return bot.Result{}, errors.New("step failed")
+	case "forget":
+		return bot.Result{Forget: true, Replies: []bot.Reply{{Text: "forgotten"}}}, nil
+	case "submit":
+		return bot.Result{
+			Replies:    []bot.Reply{{Text: "submitted"}},
+			Submission: &bot.Submission{ID: "sub-" + ev.ID, Reference: "SK-2026-000001", Kind: bot.KindInitiative},
+		}, nil
+	}
+	if s.State.Draft == nil {
+		s.State.Draft = &bot.Draft{ID: "d1", Kind: bot.KindFeedback}
+	}
+	s.State.History = append(s.State.History, ev.Text)
+	return bot.Result{Replies: []bot.Reply{
+		{Text: "echo " + ev.Text},
+		{Text: "count " + strconv.Itoa(len(s.State.History)), Choices: []bot.Choice{{Label: "OK", Payload: "ok"}}},
+	}}, nil
+}
+
+func newEngine(t testing.TB, st bot.Store, lockTTL time.Duration) *bot.Engine {
+	t.Helper()
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: tally{}, LockTTL: lockTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func freshStore(t testing.TB) *redisstore.Store {
+	t.Helper()
+	st, _ := newStoreWithPrefix(t)
+	return st
+}
+
+func newStoreWithPrefix(t testing.TB) (*redisstore.Store, string) {
+	t.Helper()
+	p := redistest.Prefix(t)
+	return redisstore.New(redistest.Client(t), redisstore.Options{Prefix: p}), p
+}
+
+var conv = bot.ConversationRef{Channel: bot.Telegram, ID: "4242"}
+
+func text(id, s string) bot.Event {
+	return bot.Event{ID: id, Conversation: conv, Kind: bot.EventText, Text: s}
+}
+
+func history(t *testing.T, st *redisstore.Store) []string {
+	t.Helper()
+	s, err := st.Session(context.Background(), conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s == nil {
+		return nil
+	}
+	return s.State.History
+}
+
+func TestHandleStoresEffectsAndQueuesReplies(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, 0)
+	out, err := e.Handle(ctx, text("1", "xin chào"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Duplicate || len(out.Replies) != 2 || out.Replies[0].ID != "1/0" || out.Replies[1].ID != "1/1" {
+		t.Fatalf("outcome = %+v", out)
+	}
+	tr, err := st.Transcript(ctx, conv, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := []bot.Direction{}
+	for _, en := range tr {
+		dirs = append(dirs, en.Dir)
+	}
+	if want := []bot.Direction{bot.Inbound, bot.Outgoing, bot.Outgoing}; !slices.Equal(dirs, want) {
+		t.Fatalf("transcript directions = %v, want %v", dirs, want)
+	}
+	if tr[0].Text != "xin chào" || tr[1].Text != "echo xin chào" {
+		t.Fatalf("transcript = %+v", tr)
+	}
+	n, err := redistest.Client(t).XLen(ctx, st.OutboundStream(redisstore.ShardOf(conv), bot.Telegram)).Result()
+	if err != nil || n != 2 {
+		t.Fatalf("queued replies = %d, %v; want 2", n, err)
+	}
+}
+
+func TestDirectChannelRepliesAreNotQueued(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: tally{}, Direct: []bot.Channel{bot.Terminal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := bot.ConversationRef{Channel: bot.Terminal, ID: "local"}
+	out, err := e.Handle(ctx, bot.Event{ID: "t1", Conversation: term, Kind: bot.EventText, Text: "hi"})
+	if err != nil || len(out.Replies) != 2 {
+		t.Fatalf("Handle = %+v, %v", out, err)
+	}
+	n, err := redistest.Client(t).Exists(ctx, st.OutboundStream(redisstore.ShardOf(term), bot.Terminal)).Result()
+	if err != nil || n != 0 {
+		t.Fatalf("terminal replies were queued (exists=%d, %v)", n, err)
+	}
+}
+
+func TestDuplicateEventIsAcknowledgedNotRun(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, 0)
+	for i := range 3 {
+		out, err := e.Handle(ctx, text("dup-1", "một lần"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Duplicate != (i > 0) {
+			t.Fatalf("delivery %d: Duplicate = %v", i, out.Duplicate)
+		}
+	}
+	if h := history(t, st); !slices.Equal(h, []string{"một lần"}) {
+		t.Fatalf("history = %q, want the event once", h)
+	}
+}
+
+func TestInvalidEventIsRefused(t *testing.T) {
+	e := newEngine(t, freshStore(t), 0)
+	for _, ev := range []bot.Event{
+		{Conversation: conv, Kind: bot.EventText}, // no id
+		{ID: "x", Kind: bot.EventText},            // no conversation
+		{ID: "x", Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: "a{b}"}, Kind: bot.EventText}, // reserved character
+		{ID: "x", Conversation: conv}, // no kind
+	} {
+		if _, err := e.Handle(context.Background(), ev); err == nil {
+			t.Errorf("Handle(%+v) succeeded", ev)
+		}
+	}
+}
+
+func TestConcurrentEventsOfOneConversationKeepArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, 0)
+	const n = 50
+	// Each goroutine starts once the one before it has taken its place in line, so
+	// arrival order is known; all 50 then wait on each other concurrently.
+	queued := make(chan struct{})
+	e.OnQueued(func(bot.Event) { queued <- struct{}{} })
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.Handle(ctx, text(fmt.Sprintf("c%02d", i), strconv.Itoa(i))); err != nil {
+				errs <- err
+			}
+		}()
+		<-queued
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = strconv.Itoa(i)
+	}
+	if h := history(t, st); !slices.Equal(h, want) {
+		t.Fatalf("history = %q\nwant %q", h, want)
+	}
+	tr, err := st.Transcript(ctx, conv, 3*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []string
+	for _, en := range tr {
+		if en.Dir == bot.Inbound {
+			in = append(in, en.Text)
+		}
+	}
+	if !slices.Equal(in, want) {
+		t.Fatalf("inbound transcript = %q", in)
+	}
+}
+
+func TestTwoEnginesOnOneRedisLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	st, prefix := newStoreWithPrefix(t)
+	// Two engines stand for two gateway processes: they share nothing but Redis.
+	a := newEngine(t, st, 0)
+	b := newEngine(t, redisstore.New(redistest.Client(t), redisstore.Options{Prefix: prefix}), 0)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		e := a
+		if i%2 == 1 {
+			e = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := text(fmt.Sprintf("e%02d", i), strconv.Itoa(i))
+			if _, err := e.Handle(ctx, ev); err != nil {
+				errs <- err
+			}
+			// Each event is also delivered to the other process: a duplicate there.
+			other := b
+			if e == b {
+				other = a
+			}
+			if out, err := other.Handle(ctx, ev); err != nil || !out.Duplicate {
+				errs <- fmt.Errorf("redelivery of %s: %+v, %v", ev.ID, out, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	h := history(t, st)
+	slices.SortFunc(h, func(x, y string) int { a, _ := strconv.Atoi(x); b, _ := strconv.Atoi(y); return a - b })
+	if len(h) != n || h[0] != "0" || h[n-1] != strconv.Itoa(n-1) || len(slices.Compact(h)) != n {
+		t.Fatalf("history has %d entries (%q), want each of %d events once", len(h), h, n)
+	}
+}
+
+func TestCrashBetweenStepsLeavesNothingAndRedeliveryCompletes(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	const lockTTL = 150 * time.Millisecond
+	crashed := newEngine(t, st, lockTTL)
+	crashed.Crash(func(bot.Event) bool { return true })
+	if _, err := crashed.Handle(ctx, text("c1", "submit")); err == nil {
+		t.Fatal("crashed engine reported success")
+	}
+	// Nothing of the event is stored.
+	if s, err := st.Session(ctx, conv); err != nil || s != nil {
+		t.Fatalf("session after crash = %+v, %v", s, err)
+	}
+	claimed, err := st.Claim(ctx, "test", 10, time.Minute, 0)
+	if err != nil || len(claimed) != 0 {
+		t.Fatalf("outbox after crash = %d items, %v", len(claimed), err)
+	}
+	// The provider redelivers; another process takes over once the dead lock expires.
+	survivor := newEngine(t, st, lockTTL)
+	out, err := survivor.Handle(ctx, text("c1", "submit"))
+	if err != nil || out.Duplicate || out.Submission == nil {
+		t.Fatalf("redelivery = %+v, %v", out, err)
+	}
+	if out, err := survivor.Handle(ctx, text("c1", "submit")); err != nil || !out.Duplicate {
+		t.Fatalf("second redelivery = %+v, %v", out, err)
+	}
+	claimed, err = st.Claim(ctx, "test", 10, time.Minute, 0)
+	if err != nil || len(claimed) != 1 || claimed[0].Submission.ID != "sub-c1" {
+		t.Fatalf("outbox = %+v, %v; want the submission once", claimed, err)
+	}
+}
+
+func TestFailedStepReleasesTheConversation(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, time.Minute)
+	if _, err := e.Handle(ctx, text("f1", "fail")); err == nil {
+		t.Fatal("a failing step succeeded")
+	}
+	// The lock was given back at once: the next event runs without waiting a minute.
+	ctx2, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := e.Handle(ctx2, text("f2", "after")); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	e.BeforeCommit(func(bot.Event) error { return stop })
+	if _, err := e.Handle(ctx2, text("f3", "never")); !errors.Is(err, stop) {
+		t.Fatalf("Handle = %v, want %v", err, stop)
+	}
+	if h := history(t, st); !slices.Equal(h, []string{"after"}) {
+		t.Fatalf("history = %q", h)
+	}
+}
+
+func TestForgetErasesSessionAndTranscript(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, 0)
+	for i, s := range []string{"một", "hai", "forget"} {
+		if _, err := e.Handle(ctx, text("g"+strconv.Itoa(i), s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := st.Session(ctx, conv); err != nil || s != nil {
+		t.Fatalf("session after forget = %+v, %v", s, err)
+	}
+	tr, err := st.Transcript(ctx, conv, 10)
+	if err != nil || len(tr) != 0 {
+		t.Fatalf("transcript after forget = %+v, %v", tr, err)
+	}
+	if out, err := e.Handle(ctx, text("g2", "forget")); err != nil || !out.Duplicate {
+		t.Fatalf("redelivered forget = %+v, %v", out, err)
+	}
+}
+
+func TestWaitingForTheLockHonoursTheContext(t *testing.T) {
+	st := freshStore(t)
+	held := newEngine(t, st, time.Minute)
+	held.Crash(func(bot.Event) bool { return true })
+	if _, err := held.Handle(context.Background(), text("w1", "x")); err == nil {
+		t.Fatal("crash reported success")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := newEngine(t, st, time.Minute).Handle(ctx, text("w2", "y")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Handle = %v, want deadline exceeded", err)
+	}
+}
