@@ -1,0 +1,46 @@
+// Package redisstore keeps all of the engine's state in Redis: sessions, transcripts,
+// event dedupe, conversation locks, the per-channel delivery queues and the submission
+// outbox. It implements bot.Store and bot.Outbox on a redis.UniversalClient, so the same
+// code runs on a single server, behind Sentinel, or on Redis Cluster.
+//
+// # Shards
+//
+// One event's commit writes the session, appends to the channel's delivery queue and
+// (for a confirmed submission) to the outbox in one Lua script. On a cluster every key a
+// script touches must live in one hash slot, so the hash tag cannot be the conversation
+// (the queues are shared); it is a shard:
+//
+//	shard = crc32.ChecksumIEEE(conv.Key()) % 32, tag "{sNN}" (two digits, "{s07}")
+//
+// Shards (32) must never change: a conversation would move to another shard and lose
+// its session, its lock and its dedupe markers, and queue entries would be stranded in
+// streams no consumer reads. 32 tags spread well over clusters of up to a few dozen
+// masters; consumers read all 32 streams with one pipeline.
+//
+// # Keys
+//
+// <p> is Options.Prefix ("sk"), <conv> is bot.ConversationRef.Key() ("tg:12345").
+//
+//	key                              type    owner (writer)           TTL
+//	<p>:{sNN}:prof:<conv>            string  Commit (JSON Profile)    ProfileTTL (400 days), refreshed by every commit
+//	<p>:{sNN}:state:<conv>           string  Commit (JSON State)      DraftTTL (30 days) after the last message
+//	<p>:{sNN}:lock:<conv>            string  Begin/Commit/Release     the lease ttl given to Begin
+//	<p>:{sNN}:seen:<conv>:<event>    string  Commit ("1")             DedupeTTL (24 hours)
+//	<p>:{sNN}:tr:<conv>              list    Commit (JSON entries)    TranscriptTTL (90 days), last 1000 entries
+//	<p>:{sNN}:out:<channel>          stream  Commit (field m: JSON    none: a queue; the channel's sender deletes
+//	                                         Outbound)                 what it delivered (XACK + XDEL)
+//	<p>:{sNN}:outbox                 stream  Commit (fields s: JSON   none: a queue; Ack deletes what the intake
+//	                                         Submission, id)           received (XACK + XDEL)
+//	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
+//	                                                                   and a year's counter is a few bytes
+//
+// The queues have no TTL and are not trimmed: an expiry or a MAXLEN would silently drop
+// replies or submissions nobody delivered yet. The outbox is read by consumer group
+// "intake"; groups are created lazily by the consumers (XGROUP CREATE … MKSTREAM from
+// id 0, so entries written before the group existed are delivered too).
+//
+// # Round trips
+//
+// Begin and Commit are one Lua script each (EVALSHA, with EVAL when the server does not
+// have the script yet): a typical event costs two round trips. RoundTrips counts them.
+package redisstore

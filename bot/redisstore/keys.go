@@ -1,0 +1,59 @@
+package redisstore
+
+import (
+	"fmt"
+	"hash/crc32"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Shards is the number of hash-tag shards. It must never change (see the package doc).
+const Shards = 32
+
+// ShardOf returns the shard that holds the conversation's keys.
+func ShardOf(conv bot.ConversationRef) int {
+	return int(crc32.ChecksumIEEE([]byte(conv.Key())) % Shards)
+}
+
+// tag is the hash tag of a shard, "{s07}".
+func tag(shard int) string { return fmt.Sprintf("{s%02d}", shard) }
+
+// convKeys are the keys one event touches, all in the conversation's shard.
+type convKeys struct {
+	prof, state, lock, tr, out, outbox string
+	base                               string // "<p>:{sNN}:" for the seen key
+	conv                               string
+}
+
+func (s *Store) keys(conv bot.ConversationRef) convKeys {
+	base := s.prefix + ":" + tag(ShardOf(conv)) + ":"
+	k := conv.Key()
+	return convKeys{
+		prof:   base + "prof:" + k,
+		state:  base + "state:" + k,
+		lock:   base + "lock:" + k,
+		tr:     base + "tr:" + k,
+		out:    base + "out:" + string(conv.Channel),
+		outbox: base + "outbox",
+		base:   base,
+		conv:   k,
+	}
+}
+
+func (k convKeys) seen(eventID string) string { return k.base + "seen:" + k.conv + ":" + eventID }
+
+// OutboundStream names the delivery queue of one channel in one shard; a channel's
+// sender reads it for every shard in 0..Shards-1. Each entry's field "m" is a JSON
+// bot.Outbound.
+func (s *Store) OutboundStream(shard int, ch bot.Channel) string {
+	return s.prefix + ":" + tag(shard) + ":out:" + string(ch)
+}
+
+// outboxStream names the outbox of one shard.
+func (s *Store) outboxStream(shard int) string {
+	return s.prefix + ":" + tag(shard) + ":outbox"
+}
+
+func (s *Store) refseqKey(prefix string, year int) string {
+	return fmt.Sprintf("%s:refseq:%s:%d", s.prefix, prefix, year)
+}

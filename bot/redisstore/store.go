@@ -1,0 +1,356 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	DefaultPrefix        = "sk"
+	DefaultDraftTTL      = 30 * 24 * time.Hour
+	DefaultProfileTTL    = 400 * 24 * time.Hour
+	DefaultTranscriptTTL = 90 * 24 * time.Hour
+	DefaultDedupeTTL     = 24 * time.Hour
+)
+
+// TranscriptMax is how many entries a conversation's transcript keeps (the newest).
+const TranscriptMax = 1000
+
+// Options configures a Store. Zero fields take the defaults above.
+type Options struct {
+	// Prefix starts every key; tests give each test its own.
+	Prefix        string
+	DraftTTL      time.Duration
+	ProfileTTL    time.Duration
+	TranscriptTTL time.Duration
+	DedupeTTL     time.Duration
+	// Logger receives the store's rare complaints (an outbox entry it cannot read);
+	// nil means slog.Default(). Entries are named by id, never by content.
+	Logger *slog.Logger
+}
+
+// Store is the Redis implementation of bot.Store and bot.Outbox. It is safe for
+// concurrent use; several processes may share one Redis.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+	o      Options
+	log    *slog.Logger
+	claims claimState
+}
+
+var (
+	_ bot.Store  = (*Store)(nil)
+	_ bot.Outbox = (*Store)(nil)
+)
+
+// New returns a Store on c.
+func New(c redis.UniversalClient, o Options) *Store {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.DraftTTL <= 0 {
+		o.DraftTTL = DefaultDraftTTL
+	}
+	if o.ProfileTTL <= 0 {
+		o.ProfileTTL = DefaultProfileTTL
+	}
+	if o.TranscriptTTL <= 0 {
+		o.TranscriptTTL = DefaultTranscriptTTL
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = DefaultDedupeTTL
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Store{
+		c:      c,
+		prefix: o.Prefix,
+		o:      o,
+		log:    o.Logger.With("component", "redisstore"),
+		claims: claimState{spare: map[string][]spareItem{}},
+	}
+}
+
+// beginScript takes the lock, then checks the dedupe marker, then loads the session.
+// A duplicate gives the lock straight back: the lock was taken by this very script, so
+// it is ours to delete.
+//
+// KEYS: lock, seen, prof, state. ARGV: token, ttl (ms).
+var beginScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {'busy'}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('DEL', KEYS[1])
+  return {'dup'}
+end
+return {'ok', redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
+`)
+
+// Begin takes the conversation's lock, checks the event and loads the session in one
+// round trip. See bot.Store.
+func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID string, ttl time.Duration) (*bot.Lease, error) {
+	if err := conv.Validate(); err != nil {
+		return nil, fmt.Errorf("redisstore: begin: %w", err)
+	}
+	if eventID == "" {
+		return nil, errors.New("redisstore: begin: event id is required")
+	}
+	token := newToken()
+	k := s.keys(conv)
+	res, err := beginScript.Run(ctx, s.c, []string{k.lock, k.seen(eventID), k.prof, k.state}, token, millis(ttl)).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: begin: %w", err)
+	}
+	lease := &bot.Lease{Conversation: conv, EventID: eventID, Token: token}
+	switch res[0] {
+	case "busy":
+		return nil, bot.ErrBusy
+	case "dup":
+		lease.Duplicate = true
+		return lease, nil
+	case "ok":
+		lease.Session, err = decodeSession(conv, res[1], res[2])
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: begin: %w", err)
+		}
+		return lease, nil
+	}
+	return nil, fmt.Errorf("redisstore: begin: unexpected script answer %v", res[0])
+}
+
+// commitScript writes one event's change if the lease still holds.
+//
+// KEYS: lock, seen, prof, state, tr, out, outbox.
+// ARGV: 1 token, 2 forget ("1"), 3 profile JSON ("" = keep), 4 profile ttl, 5 state JSON,
+// 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
+// 11 n replies, 12 submission JSON ("" = none), 13 submission id, then the entries,
+// then the replies.
+var commitScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 'lost'
+end
+local nTr = tonumber(ARGV[10])
+local nOut = tonumber(ARGV[11])
+local i = 14
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+else
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+    redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6])
+  end
+  if nTr > 0 then
+    for j = i, i + nTr - 1 do
+      redis.call('RPUSH', KEYS[5], ARGV[j])
+    end
+    redis.call('LTRIM', KEYS[5], -tonumber(ARGV[9]), -1)
+    redis.call('PEXPIRE', KEYS[5], ARGV[7])
+  end
+end
+i = i + nTr
+for j = i, i + nOut - 1 do
+  redis.call('XADD', KEYS[6], '*', 'm', ARGV[j])
+end
+if ARGV[12] ~= '' then
+  redis.call('XADD', KEYS[7], '*', 's', ARGV[12], 'id', ARGV[13])
+end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
+redis.call('DEL', KEYS[1])
+return 'ok'
+`)
+
+// Commit writes the change and gives the lock back in one round trip. See bot.Store.
+//
+// A nil Change.Session leaves profile and state as they are. With Forget, profile,
+// state and transcript are deleted and Change.Transcript is not written (the event that
+// erased the conversation does not start a new transcript); replies and a submission
+// are still queued. Every reply goes to the lease's channel queue, in order.
+func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) error {
+	if lease == nil || lease.Duplicate {
+		return errors.New("redisstore: commit: no lease held")
+	}
+	k := s.keys(lease.Conversation)
+	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
+		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", ""}
+	if c.Forget {
+		args[1] = "1"
+	} else {
+		if c.Session != nil {
+			prof, err := json.Marshal(c.Session.Profile)
+			if err != nil {
+				return fmt.Errorf("redisstore: commit: profile: %w", err)
+			}
+			state, err := json.Marshal(c.Session.State)
+			if err != nil {
+				return fmt.Errorf("redisstore: commit: state: %w", err)
+			}
+			args[2], args[4] = string(prof), string(state)
+		}
+		args[9] = len(c.Transcript)
+		for _, e := range c.Transcript {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("redisstore: commit: transcript: %w", err)
+			}
+			args = append(args, string(b))
+		}
+	}
+	for _, r := range c.Replies {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("redisstore: commit: reply: %w", err)
+		}
+		args = append(args, string(b))
+	}
+	if c.Submission != nil {
+		b, err := json.Marshal(c.Submission)
+		if err != nil {
+			return fmt.Errorf("redisstore: commit: submission: %w", err)
+		}
+		args[11], args[12] = string(b), c.Submission.ID
+	}
+	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox}
+	res, err := commitScript.Run(ctx, s.c, keys, args...).Text()
+	if err != nil {
+		return fmt.Errorf("redisstore: commit: %w", err)
+	}
+	if res == "lost" {
+		return bot.ErrLeaseLost
+	}
+	return nil
+}
+
+// releaseScript deletes the lock only while it still holds our token.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Release gives the lock back without writing. Releasing a lock that already expired
+// (or a duplicate's lease, whose lock Begin gave back) is not an error.
+func (s *Store) Release(ctx context.Context, lease *bot.Lease) error {
+	if lease == nil || lease.Duplicate {
+		return nil
+	}
+	if err := releaseScript.Run(ctx, s.c, []string{s.keys(lease.Conversation).lock}, lease.Token).Err(); err != nil {
+		return fmt.Errorf("redisstore: release: %w", err)
+	}
+	return nil
+}
+
+// NextReference returns the next number of the year's reference sequence (1, 2, …);
+// flows format it as "SK-2026-000123". The counter has no TTL: a number must never be
+// handed out twice.
+func (s *Store) NextReference(ctx context.Context, prefix string, year int) (int64, error) {
+	n, err := s.c.Incr(ctx, s.refseqKey(prefix, year)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: next reference: %w", err)
+	}
+	return n, nil
+}
+
+// Session loads a conversation's session without locking it; nil when there is none.
+func (s *Store) Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error) {
+	if err := conv.Validate(); err != nil {
+		return nil, fmt.Errorf("redisstore: session: %w", err)
+	}
+	k := s.keys(conv)
+	// Both keys carry one hash tag, so MGET works on a cluster too.
+	vals, err := s.c.MGet(ctx, k.prof, k.state).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: session: %w", err)
+	}
+	sess, err := decodeSession(conv, vals[0], vals[1])
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: session: %w", err)
+	}
+	if sess.New {
+		return nil, nil
+	}
+	return sess, nil
+}
+
+// Transcript returns the conversation's last n entries, oldest first; all of them when
+// n <= 0.
+func (s *Store) Transcript(ctx context.Context, conv bot.ConversationRef, n int) ([]bot.TranscriptEntry, error) {
+	if err := conv.Validate(); err != nil {
+		return nil, fmt.Errorf("redisstore: transcript: %w", err)
+	}
+	start := int64(0)
+	if n > 0 {
+		start = -int64(n)
+	}
+	vals, err := s.c.LRange(ctx, s.keys(conv).tr, start, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: transcript: %w", err)
+	}
+	out := make([]bot.TranscriptEntry, 0, len(vals))
+	for _, v := range vals {
+		var e bot.TranscriptEntry
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			return nil, fmt.Errorf("redisstore: transcript: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Ping checks that Redis answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redisstore: ping: %w", err)
+	}
+	return nil
+}
+
+// decodeSession builds a session from the profile and state values as Redis returned
+// them (nil for a missing key).
+func decodeSession(conv bot.ConversationRef, prof, state any) (*bot.Session, error) {
+	sess := &bot.Session{Conversation: conv}
+	p, hasProf := prof.(string)
+	st, hasState := state.(string)
+	if hasProf {
+		if err := json.Unmarshal([]byte(p), &sess.Profile); err != nil {
+			return nil, fmt.Errorf("profile: %w", err)
+		}
+	}
+	if hasState {
+		if err := json.Unmarshal([]byte(st), &sess.State); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+	}
+	sess.New = !hasProf && !hasState
+	return sess, nil
+}
+
+// newToken returns a lease token: 16 random bytes, hex. crypto/rand.Read never fails
+// (it aborts the program when the system has no randomness).
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// millis is d in whole milliseconds, at least 1 (PX 0 is an error).
+func millis(d time.Duration) int64 {
+	if ms := d.Milliseconds(); ms > 0 {
+		return ms
+	}
+	return 1
+}
