@@ -1,0 +1,372 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+)
+
+// fakeSender records every send and answers from a script of errors per reply id.
+type fakeSender struct {
+	mu     sync.Mutex
+	sent   []sentReply
+	script map[string][]error // reply id → errors to answer before success
+	block  chan struct{}      // when set, every send waits on it (or ctx)
+	calls  map[string][]time.Time
+}
+
+type sentReply struct {
+	o  bot.Outbound
+	at time.Time
+}
+
+func newFakeSender() *fakeSender {
+	return &fakeSender{script: map[string][]error{}, calls: map[string][]time.Time{}}
+}
+
+func (f *fakeSender) Send(ctx context.Context, o bot.Outbound) error {
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[o.ID] = append(f.calls[o.ID], time.Now())
+	if errs := f.script[o.ID]; len(errs) > 0 {
+		f.script[o.ID] = errs[1:]
+		return errs[0]
+	}
+	f.sent = append(f.sent, sentReply{o: o, at: time.Now()})
+	return nil
+}
+
+func (f *fakeSender) fail(id string, errs ...error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.script[id] = errs
+}
+
+func (f *fakeSender) sentIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, len(f.sent))
+	for i, s := range f.sent {
+		ids[i] = s.o.ID
+	}
+	return ids
+}
+
+func (f *fakeSender) callTimes(id string) []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls[id])
+}
+
+// queueReplies commits replies for a conversation as the engine does.
+func queueReplies(t *testing.T, st *redisstore.Store, conv bot.ConversationRef, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	lease, err := st.Begin(ctx, conv, "ev-"+ids[0], time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []bot.Outbound
+	for _, id := range ids {
+		out = append(out, bot.Outbound{ID: id, Conversation: conv, Lang: "vi", Reply: bot.Reply{Text: "tin " + id}})
+	}
+	if err := st.Commit(ctx, lease, bot.Change{Session: lease.Session, Replies: out}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type dispatchRig struct {
+	st     *redisstore.Store
+	prefix string
+	sender *fakeSender
+	gone   chan bot.Outbound
+}
+
+func newRig(t *testing.T) *dispatchRig {
+	t.Helper()
+	st, prefix := newStoreWithPrefix(t)
+	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(chan bot.Outbound, 16)}
+}
+
+// start runs a dispatcher with test-sized waits until the test ends; stop ends it early.
+func (r *dispatchRig) start(t *testing.T, consumer string, st *redisstore.Store, edit func(*bot.DispatcherConfig)) (stop func()) {
+	t.Helper()
+	cfg := bot.DispatcherConfig{
+		Channel: bot.Telegram, Queue: st.Delivery(), Limiter: st.Delivery(), Sender: r.sender,
+		Consumer: consumer, Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
+		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		LeaseTTL: time.Second, Poll: 10 * time.Millisecond,
+		Gone: func(_ context.Context, o bot.Outbound) error { r.gone <- o; return nil },
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	d, err := bot.NewDispatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor polls until cond holds; a deadline only guards against a hang.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func chat(n int) bot.ConversationRef {
+	return bot.ConversationRef{Channel: bot.Telegram, ID: strconv.Itoa(1000 + n)}
+}
+
+func (r *dispatchRig) queueLen(t *testing.T) int64 {
+	t.Helper()
+	c := redistest.Client(t)
+	var n int64
+	for sh := range redisstore.Shards {
+		l, err := c.XLen(context.Background(), r.st.OutboundStream(sh, bot.Telegram)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += l
+	}
+	return n
+}
+
+func TestDispatcherSendsEveryReplyOnceInOrder(t *testing.T) {
+	r := newRig(t)
+	want := map[string][]string{}
+	for c := range 6 {
+		conv := chat(c)
+		for batch := range 3 {
+			ids := []string{}
+			for i := range 3 {
+				ids = append(ids, fmt.Sprintf("%d-%d-%d", c, batch, i))
+			}
+			queueReplies(t, r.st, conv, ids...)
+			want[conv.Key()] = append(want[conv.Key()], ids...)
+		}
+	}
+	r.start(t, "p1", r.st, nil)
+	waitFor(t, "54 sends", func() bool { return len(r.sender.sentIDs()) >= 54 })
+	got := map[string][]string{}
+	r.sender.mu.Lock()
+	for _, s := range r.sender.sent {
+		got[s.o.Conversation.Key()] = append(got[s.o.Conversation.Key()], s.o.ID)
+	}
+	r.sender.mu.Unlock()
+	for k, ids := range want {
+		if !slices.Equal(got[k], ids) {
+			t.Errorf("%s: sent %v, want %v", k, got[k], ids)
+		}
+	}
+	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
+}
+
+func TestDispatcherWaitsRetryAfterWithoutHoldingOthers(t *testing.T) {
+	r := newRig(t)
+	const retryAfter = 700 * time.Millisecond
+	r.sender.fail("a-0", &bot.SendError{Failure: bot.RateLimited, Code: 429, RetryAfter: retryAfter})
+	queueReplies(t, r.st, chat(1), "a-0", "a-1")
+	queueReplies(t, r.st, chat(2), "b-0", "b-1")
+	r.start(t, "p1", r.st, nil)
+	waitFor(t, "all four replies", func() bool { return len(r.sender.sentIDs()) == 4 })
+	ids := r.sender.sentIDs()
+	if i, j := slices.Index(ids, "b-1"), slices.Index(ids, "a-0"); i > j {
+		t.Errorf("the other conversation waited behind the rate-limited one: %v", ids)
+	}
+	if i, j := slices.Index(ids, "a-0"), slices.Index(ids, "a-1"); i > j {
+		t.Errorf("order lost within the waiting conversation: %v", ids)
+	}
+	calls := r.sender.callTimes("a-0")
+	if len(calls) != 2 {
+		t.Fatalf("a-0 tried %d times, want 2", len(calls))
+	}
+	if gap := calls[1].Sub(calls[0]); gap < retryAfter {
+		t.Errorf("retried after %v, earlier than retry_after %v", gap, retryAfter)
+	}
+}
+
+func TestDispatcherFailureClasses(t *testing.T) {
+	r := newRig(t)
+	serverErr := &bot.SendError{Failure: bot.Retryable, Code: 502, Detail: "Bad Gateway"}
+	r.sender.fail("retry-then-ok", serverErr, errors.New("connection reset"))
+	r.sender.fail("always-5xx", serverErr, serverErr, serverErr, serverErr, serverErr, serverErr, serverErr)
+	r.sender.fail("bad-request", &bot.SendError{Failure: bot.Permanent, Code: 400, Detail: "Bad Request: chat not found"})
+	r.sender.fail("blocked", &bot.SendError{Failure: bot.Gone, Code: 403, Detail: "Forbidden: bot was blocked by the user"})
+	queueReplies(t, r.st, chat(1), "retry-then-ok")
+	queueReplies(t, r.st, chat(2), "always-5xx")
+	queueReplies(t, r.st, chat(3), "bad-request")
+	queueReplies(t, r.st, chat(4), "blocked", "after-blocked")
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.MaxAttempts = 4 })
+
+	var gone bot.Outbound
+	select {
+	case gone = <-r.gone:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no citizen was marked unreachable")
+	}
+	if gone.Conversation != chat(4) {
+		t.Errorf("unreachable conversation = %v, want %v", gone.Conversation, chat(4))
+	}
+	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
+	if got := r.sender.sentIDs(); !slices.Equal(got, []string{"retry-then-ok"}) {
+		t.Errorf("sent = %v, want only retry-then-ok", got)
+	}
+	for id, tries := range map[string]int{"retry-then-ok": 3, "always-5xx": 4, "bad-request": 1, "blocked": 1, "after-blocked": 0} {
+		if n := len(r.sender.callTimes(id)); n != tries {
+			t.Errorf("%s tried %d times, want %d", id, n, tries)
+		}
+	}
+	fails, err := r.st.Delivery().Failures(context.Background(), bot.Telegram, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]bot.DeliveryFailure{}
+	for _, f := range fails {
+		byID[f.Outbound.ID] = f
+	}
+	for id, failure := range map[string]string{"always-5xx": "retryable", "bad-request": "permanent", "blocked": "gone", "after-blocked": "gone"} {
+		if byID[id].Failure != failure {
+			t.Errorf("failure record of %s = %+v, want %s", id, byID[id], failure)
+		}
+	}
+	if byID["always-5xx"].Attempts != 4 || byID["bad-request"].Code != 400 {
+		t.Errorf("failure records lack their details: %+v", byID)
+	}
+}
+
+func TestDeadDispatchersRepliesAreTakenOver(t *testing.T) {
+	r := newRig(t)
+	r.sender.block = make(chan struct{})
+	queueReplies(t, r.st, chat(1), "x-0", "x-1", "x-2")
+	queueReplies(t, r.st, chat(2), "y-0")
+	// The first process reads the replies, then dies before sending any of them.
+	stop := r.start(t, "dead", r.st, nil)
+	c := redistest.Client(t)
+	waitFor(t, "the first process to read the replies", func() bool {
+		n := int64(0)
+		for _, conv := range []bot.ConversationRef{chat(1), chat(2)} {
+			p, err := c.XPending(context.Background(), r.st.OutboundStream(redisstore.ShardOf(conv), bot.Telegram), redisstore.DeliveryGroup).Result()
+			if err == nil {
+				n += p.Count
+			}
+		}
+		return n == 4
+	})
+	stop()
+	close(r.sender.block)
+	r.sender.block = nil
+	r.start(t, "survivor", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), nil)
+	waitFor(t, "four sends", func() bool { return len(r.sender.sentIDs()) == 4 })
+	ids := r.sender.sentIDs()
+	x := slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s[0] != 'x' })
+	if !slices.Equal(x, []string{"x-0", "x-1", "x-2"}) {
+		t.Errorf("taken-over replies sent as %v", ids)
+	}
+	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
+}
+
+func TestTwoDispatchersShareTheQueue(t *testing.T) {
+	r := newRig(t)
+	const convs, per = 40, 3
+	for c := range convs {
+		ids := []string{}
+		for i := range per {
+			ids = append(ids, fmt.Sprintf("%d/%d", c, i))
+		}
+		queueReplies(t, r.st, chat(c), ids...)
+	}
+	r.start(t, "p1", r.st, nil)
+	r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), nil)
+	waitFor(t, "every reply", func() bool { return len(r.sender.sentIDs()) >= convs*per })
+	time.Sleep(100 * time.Millisecond) // let any double send show itself
+	ids := r.sender.sentIDs()
+	if len(ids) != convs*per {
+		t.Fatalf("%d sends for %d replies", len(ids), convs*per)
+	}
+	slices.Sort(ids)
+	if len(slices.Compact(ids)) != convs*per {
+		t.Fatal("a reply was sent twice")
+	}
+}
+
+func TestLimitIsSharedByTwoSenders(t *testing.T) {
+	r := newRig(t)
+	const n = 75
+	for c := range n {
+		queueReplies(t, r.st, chat(c), fmt.Sprintf("r%d", c))
+	}
+	limit := func(c *bot.DispatcherConfig) { c.Limit = 30; c.Window = time.Second + 100*time.Millisecond }
+	r.start(t, "p1", r.st, limit)
+	r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), limit)
+	waitFor(t, "every reply", func() bool { return len(r.sender.sentIDs()) >= n })
+	time.Sleep(100 * time.Millisecond) // let any double send show itself
+	if got := len(r.sender.sentIDs()); got != n {
+		t.Fatalf("%d sends for %d replies", got, n)
+	}
+	r.sender.mu.Lock()
+	times := make([]time.Time, len(r.sender.sent))
+	for i, s := range r.sender.sent {
+		times[i] = s.at
+	}
+	r.sender.mu.Unlock()
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < time.Second {
+			j++
+		}
+		if j-i > 30 {
+			t.Fatalf("%d sends within one second from send %d", j-i, i)
+		}
+	}
+}
+
+func TestChatPaceSpacesOneConversation(t *testing.T) {
+	r := newRig(t)
+	queueReplies(t, r.st, chat(1), "p0", "p1", "p2", "p3")
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.ChatInterval = 200 * time.Millisecond; c.ChatBurst = 2 })
+	waitFor(t, "four sends", func() bool { return len(r.sender.sentIDs()) == 4 })
+	r.sender.mu.Lock()
+	defer r.sender.mu.Unlock()
+	// Two go at once (the burst); each later one waits for a token.
+	if gap := r.sender.sent[3].at.Sub(r.sender.sent[1].at); gap < 350*time.Millisecond {
+		t.Errorf("sends 2..4 took %v, want at least two intervals", gap)
+	}
+}
+
+func TestMaskID(t *testing.T) {
+	for in, want := range map[string]string{"tg:123456789": "tg:12*****89", "zl:12": "zl:****", "abcdef": "ab**ef"} {
+		if got := bot.MaskID(in); got != want {
+			t.Errorf("MaskID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
