@@ -1,0 +1,117 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+const testSecret = "s3cret-webhook-token_for-tests"
+
+// recorder is a Handler that remembers events, answers a repeated id as the engine
+// does (Duplicate), and fails while fail is set.
+type recorder struct {
+	mu     sync.Mutex
+	events []bot.Event
+	seen   map[string]bool
+	fail   error
+	done   chan struct{} // receives after every Handle
+}
+
+func newRecorder() *recorder {
+	return &recorder{seen: map[string]bool{}, done: make(chan struct{}, 100)}
+}
+
+func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+	defer func() { r.done <- struct{}{} }()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return bot.Outcome{}, r.fail
+	}
+	if r.seen[ev.ID] {
+		return bot.Outcome{Duplicate: true}, nil
+	}
+	r.seen[ev.ID] = true
+	r.events = append(r.events, ev)
+	return bot.Outcome{}, nil
+}
+
+func (r *recorder) setFail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = err
+}
+
+func (r *recorder) got() []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Event(nil), r.events...)
+}
+
+var errRedisDown = errors.New("redis: connection refused")
+
+// readTestdata returns the body of testdata/name.
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// logBuffer is a slog logger writing text lines, at debug level, to a buffer.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// newTestClient starts a fake Bot API and a Client on it.
+func newTestClient(t *testing.T, log *slog.Logger) (*Client, *telegramtest.Server) {
+	t.Helper()
+	srv := telegramtest.NewServer(t)
+	c, err := NewClient(srv.Token, srv.Endpoint(), &http.Client{}, log)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c, srv
+}
+
+// mustUpdate decodes testdata/name as an update.
+func mustUpdate(t *testing.T, name string) tgbotapi.Update {
+	t.Helper()
+	var u tgbotapi.Update
+	if err := json.Unmarshal(readTestdata(t, name), &u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -1,0 +1,63 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// pollBackoffMax caps the wait between failed polls.
+const pollBackoffMax = 30 * time.Second
+
+// Poll runs polling mode for local trials: it deletes the webhook, then long-polls
+// getUpdates (waiting up to timeout seconds per call) and runs each update through
+// w.Process, the webhook's own path. An update the engine failed on is asked for again
+// (the offset stays on it) after a back-off. Poll returns nil when ctx ends.
+func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
+	if err := c.DeleteWebhook(ctx); err != nil {
+		return err
+	}
+	offset := 0
+	wait := time.Duration(0)
+	for {
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+		}
+		ups, err := c.GetUpdates(ctx, offset, timeout)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			wait = pollWait(wait, err)
+			w.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+			continue
+		}
+		wait = 0
+		for _, u := range ups {
+			if err := w.Process(ctx, u); err != nil {
+				wait = pollWait(wait, err)
+				break
+			}
+			offset = u.UpdateID + 1
+		}
+	}
+}
+
+// pollWait doubles the previous wait (from 500ms, up to pollBackoffMax), or waits
+// exactly as long as a 429 asked.
+func pollWait(prev time.Duration, err error) time.Duration {
+	var se *bot.SendError
+	if errors.As(err, &se) && se.Failure == bot.RateLimited {
+		return se.RetryAfter
+	}
+	if prev == 0 {
+		return 500 * time.Millisecond
+	}
+	return min(prev*2, pollBackoffMax)
+}

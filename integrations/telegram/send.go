@@ -1,0 +1,210 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Limits of the Bot API that shape rendering.
+const (
+	// maxText is sendMessage's limit, counted in UTF-16 code units as Telegram does.
+	maxText = 4096
+	// maxCallbackData is the limit of an inline button's callback_data, in bytes.
+	maxCallbackData = 64
+	// shortLabel is the longest label (in runes) still drawn two buttons to a row.
+	shortLabel = 14
+)
+
+// Send draws one reply as Telegram messages and sends them.
+//
+// Rendering decisions:
+//   - No parse mode: text goes out as plain text, so a citizen's own words quoted back
+//     to them can never break markup or inject formatting, and nothing needs escaping.
+//   - Choices become an inline keyboard (callback_data = payload, at most 64 bytes; a
+//     longer payload fails at once as Permanent: flows keep payloads short).
+//   - A Request (contact, location) becomes a one-time reply keyboard: the request button,
+//     then one row per choice label. Pressing such a label sends the label back as text
+//     (Telegram reply keyboards cannot carry a payload).
+//   - A reply with neither choices nor a request carries remove_keyboard, so a request
+//     keyboard shown earlier disappears at the next plain reply. Which keyboard a chat
+//     shows is not tracked: that would be state outside Redis, lost on restart and not
+//     shared between processes. remove_keyboard on a chat without one is harmless.
+//   - Text over 4,096 characters is split at paragraph, else sentence, else word
+//     boundaries; only the last part carries the keyboard. A failure after some parts
+//     went out makes a retry send those parts again: the price of one queue entry per reply.
+func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
+	chatID, err := strconv.ParseInt(o.Conversation.ID, 10, 64)
+	if err != nil || o.Conversation.Channel != bot.Telegram {
+		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", o.Conversation.Key())}
+	}
+	markup, err := replyMarkup(o.Reply, o.Lang)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Reply.Text) == "" {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
+	}
+	parts := splitText(o.Reply.Text, maxText)
+	for i, part := range parts {
+		m := tgbotapi.NewMessage(chatID, part)
+		m.DisableWebPagePreview = true
+		if i == len(parts)-1 {
+			m.ReplyMarkup = markup
+		}
+		if _, err := c.request(ctx, "sendMessage", m); err != nil {
+			c.log.Debug("send failed", "conversation", maskChat(o.Conversation.ID), "outbound", o.ID, "part", i, "err", err)
+			return err
+		}
+	}
+	return nil
+}
+
+// replyMarkup draws the reply's choices and request.
+func replyMarkup(r bot.Reply, lang string) (any, error) {
+	if r.Request == bot.RequestContact || r.Request == bot.RequestLocation {
+		return requestKeyboard(r, lang), nil
+	}
+	if r.Request != bot.RequestNone {
+		return nil, &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("unknown request %q", r.Request)}
+	}
+	if len(r.Choices) == 0 {
+		return tgbotapi.NewRemoveKeyboard(false), nil
+	}
+	return inlineKeyboard(r.Choices)
+}
+
+// inlineKeyboard draws choices one to a row, or two to a row when every label is short.
+func inlineKeyboard(choices []bot.Choice) (tgbotapi.InlineKeyboardMarkup, error) {
+	perRow := 1
+	if len(choices) > 1 && allShort(choices) {
+		perRow = 2
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for i, ch := range choices {
+		if n := len(ch.Payload); n == 0 || n > maxCallbackData {
+			return tgbotapi.InlineKeyboardMarkup{}, &bot.SendError{Failure: bot.Permanent,
+				Detail: fmt.Sprintf("choice %d: payload is %d bytes, callback_data takes 1 to %d", i, n, maxCallbackData)}
+		}
+		b := tgbotapi.NewInlineKeyboardButtonData(ch.Label, ch.Payload)
+		if i%perRow == 0 {
+			rows = append(rows, nil)
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], b)
+	}
+	return tgbotapi.NewInlineKeyboardMarkup(rows...), nil
+}
+
+func allShort(choices []bot.Choice) bool {
+	for _, ch := range choices {
+		if utf8.RuneCountInString(ch.Label) > shortLabel {
+			return false
+		}
+	}
+	return true
+}
+
+// requestKeyboard draws a one-time reply keyboard: the request button first, then the
+// choices as plain buttons.
+func requestKeyboard(r bot.Reply, lang string) tgbotapi.ReplyKeyboardMarkup {
+	var req tgbotapi.KeyboardButton
+	if r.Request == bot.RequestContact {
+		req = tgbotapi.NewKeyboardButtonContact(text(lang, shareContact))
+	} else {
+		req = tgbotapi.NewKeyboardButtonLocation(text(lang, shareLocation))
+	}
+	rows := [][]tgbotapi.KeyboardButton{{req}}
+	for _, ch := range r.Choices {
+		rows = append(rows, []tgbotapi.KeyboardButton{tgbotapi.NewKeyboardButton(ch.Label)})
+	}
+	kb := tgbotapi.NewOneTimeReplyKeyboard(rows...)
+	kb.ResizeKeyboard = true
+	return kb
+}
+
+// splitText cuts s into parts of at most limit UTF-16 code units, preferring to cut
+// after a paragraph, then after a sentence, then at a space; a single word longer than
+// the limit is cut where it must be.
+func splitText(s string, limit int) []string {
+	var parts []string
+	for utf16Len(s) > limit {
+		head := prefixUTF16(s, limit)
+		cut := lastBoundary(head)
+		part := strings.TrimRightFunc(s[:cut], unicode.IsSpace)
+		if part == "" { // only spaces before the boundary: cut hard
+			part, cut = head, len(head)
+		}
+		parts = append(parts, part)
+		s = strings.TrimLeftFunc(s[cut:], unicode.IsSpace)
+	}
+	if s != "" || len(parts) == 0 {
+		parts = append(parts, s)
+	}
+	return parts
+}
+
+// lastBoundary is the byte offset in head at which to cut: after the last paragraph
+// break, else after the last sentence end, else at the last space, else the whole head.
+func lastBoundary(head string) int {
+	if i := strings.LastIndex(head, "\n\n"); i > 0 {
+		return i + 2
+	}
+	if i := lastSentenceEnd(head); i > 0 {
+		return i
+	}
+	if i := strings.LastIndexFunc(head, unicode.IsSpace); i > 0 {
+		return i + 1
+	}
+	return len(head)
+}
+
+// lastSentenceEnd finds the last ". ", "! ", "? ", "…" followed by a space, or a line
+// break, and returns the offset just after it.
+func lastSentenceEnd(head string) int {
+	best := 0
+	if i := strings.LastIndex(head, "\n"); i > 0 {
+		best = i + 1
+	}
+	for _, end := range []string{". ", "! ", "? ", "… "} {
+		if i := strings.LastIndex(head, end); i > 0 && i+len(end) > best {
+			best = i + len(end)
+		}
+	}
+	return best
+}
+
+// prefixUTF16 is the longest prefix of s of at most n UTF-16 code units.
+func prefixUTF16(s string, n int) string {
+	units := 0
+	for i, r := range s {
+		w := utf16.RuneLen(r)
+		if w < 0 {
+			w = 1
+		}
+		if units+w > n {
+			return s[:i]
+		}
+		units += w
+	}
+	return s
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if w := utf16.RuneLen(r); w > 0 {
+			n += w
+		} else {
+			n++
+		}
+	}
+	return n
+}

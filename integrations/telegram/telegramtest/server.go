@@ -1,0 +1,360 @@
+// Package telegramtest is an httptest fake of the Telegram Bot API for tests of any
+// package that talks to Telegram: it serves /bot<token>/<method> for the methods the
+// gateway uses, records every request in order, answers scripted failures, and serves
+// file downloads at /file/bot<token>/<path>.
+package telegramtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Token is the bot token the fake accepts unless Server.Token is changed before use.
+const Token = "123456789:AAE-fake_TOKEN-for-tests-0123456789abc"
+
+// Username is the bot's username getMe reports.
+const Username = "sangkien_test_bot"
+
+// waitLimit bounds Wait: a guard against a hung test, not a timing assertion.
+const waitLimit = 10 * time.Second
+
+// Request is one call the fake received.
+type Request struct {
+	Method string
+	// Params are the form or JSON fields; JSON values that are not strings keep their
+	// JSON text (reply_markup stays a JSON document, as in a form request).
+	Params map[string]string
+}
+
+// Server is a fake Bot API.
+type Server struct {
+	*httptest.Server
+	// Token is the token the fake accepts; requests with another answer 401.
+	Token string
+
+	t       testing.TB
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every recorded request or queued update
+	reqs    []Request
+	scripts map[string][]answer
+	delay   time.Duration
+	files   map[string]file // by file_id
+	updates []json.RawMessage
+	nextMsg int
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+type file struct {
+	path string
+	data []byte
+}
+
+// NewServer starts a fake closed at the end of the test.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		Token:   Token,
+		t:       t,
+		changed: make(chan struct{}),
+		scripts: map[string][]answer{},
+		files:   map[string]file{},
+		nextMsg: 100,
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Endpoint is the API endpoint in go-telegram-bot-api's format.
+func (s *Server) Endpoint() string { return s.URL + "/bot%s/%s" }
+
+// FileEndpoint is the file download endpoint in the same format.
+func (s *Server) FileEndpoint() string { return s.URL + "/file/bot%s/%s" }
+
+// Fail makes the next call of method answer status and body.
+func (s *Server) Fail(method string, status int, body string) { s.Script(method, 1, status, body) }
+
+// Script makes the next n calls of method answer status and body; later calls answer
+// normally again. Scripts for one method queue up in order.
+func (s *Server) Script(method string, n, status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.scripts[method] = append(s.scripts[method], answer{status, body})
+	}
+}
+
+// SetDelay makes every answer wait d (or until the client gives up): a slow API.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// AddFile makes getFile know fileID, and serves data at its download path.
+func (s *Server) AddFile(fileID, path string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[fileID] = file{path: path, data: data}
+}
+
+// QueueUpdate adds updates (raw Update JSON with their update_id) for getUpdates.
+func (s *Server) QueueUpdate(updates ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range updates {
+		s.updates = append(s.updates, json.RawMessage(u))
+	}
+	s.notify()
+}
+
+// Requests returns every call so far, in order; getMe included.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// Calls returns the calls of one method so far, in order.
+func (s *Server) Calls(method string) []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Method == method {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Wait blocks until method was called at least n times and returns those calls. It
+// fails the test if that does not happen within a generous limit. Call it from the
+// goroutine of the test that made the server.
+func (s *Server) Wait(method string, n int) []Request {
+	s.t.Helper()
+	limit := time.After(waitLimit)
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		if calls := s.Calls(method); len(calls) >= n {
+			return calls
+		}
+		select {
+		case <-changed:
+		case <-limit:
+			s.t.Fatalf("telegramtest: %s called %d times, want %d", method, len(s.Calls(method)), n)
+			return nil
+		}
+	}
+}
+
+// notify wakes waiters; s.mu must be held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
+		s.serveFile(w, rest)
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	token, method, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		writeJSON(w, http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found"}`)
+		return
+	}
+	params, err := readParams(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: `+err.Error()+`"}`)
+		return
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Method: method, Params: params})
+	s.notify()
+	delay := s.delay
+	var scripted *answer
+	if q := s.scripts[method]; len(q) > 0 {
+		scripted = &q[0]
+		s.scripts[method] = q[1:]
+	}
+	s.mu.Unlock()
+
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch {
+	case token != s.Token:
+		writeJSON(w, http.StatusUnauthorized, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+	case scripted != nil:
+		writeJSON(w, scripted.status, scripted.body)
+	default:
+		s.answer(w, r, method, params)
+	}
+}
+
+// answer gives the normal answer of each method.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p map[string]string) {
+	switch method {
+	case "getMe":
+		ok(w, fmt.Sprintf(`{"id":123456789,"is_bot":true,"first_name":"Sáng kiến","username":%q,"can_join_groups":false,"can_read_all_group_messages":false,"supports_inline_queries":false}`, Username))
+	case "sendMessage":
+		s.mu.Lock()
+		s.nextMsg++
+		id := s.nextMsg
+		s.mu.Unlock()
+		chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+		text, _ := json.Marshal(p["text"])
+		ok(w, fmt.Sprintf(`{"message_id":%d,"from":{"id":123456789,"is_bot":true,"first_name":"Sáng kiến","username":%q},"chat":{"id":%d,"type":"private"},"date":%d,"text":%s}`,
+			id, Username, chat, time.Now().Unix(), text))
+	case "editMessageReplyMarkup":
+		chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+		msg, _ := strconv.Atoi(p["message_id"])
+		ok(w, fmt.Sprintf(`{"message_id":%d,"chat":{"id":%d,"type":"private"},"date":%d,"text":"…"}`, msg, chat, time.Now().Unix()))
+	case "answerCallbackQuery", "sendChatAction", "setWebhook", "deleteWebhook", "setMyCommands":
+		ok(w, "true")
+	case "getFile":
+		s.mu.Lock()
+		f, found := s.files[p["file_id"]]
+		s.mu.Unlock()
+		if !found {
+			writeJSON(w, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: invalid file_id"}`)
+			return
+		}
+		ok(w, fmt.Sprintf(`{"file_id":%q,"file_unique_id":"u%s","file_size":%d,"file_path":%q}`, p["file_id"], p["file_id"], len(f.data), f.path))
+	case "getUpdates":
+		s.getUpdates(w, r, p)
+	default:
+		writeJSON(w, http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found: method not found"}`)
+	}
+}
+
+// getUpdates answers the queued updates from offset on, waiting up to the request's
+// timeout for one to be queued, as Telegram's long polling does.
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p map[string]string) {
+	offset, _ := strconv.Atoi(p["offset"])
+	timeout, _ := strconv.Atoi(p["timeout"])
+	limit := time.After(time.Duration(timeout) * time.Second)
+	for {
+		s.mu.Lock()
+		var out []json.RawMessage
+		for _, u := range s.updates {
+			var head struct {
+				UpdateID int `json:"update_id"`
+			}
+			if json.Unmarshal(u, &head) == nil && head.UpdateID >= offset {
+				out = append(out, u)
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		if len(out) > 0 || timeout <= 0 {
+			body, _ := json.Marshal(out)
+			if out == nil {
+				body = []byte("[]")
+			}
+			ok(w, string(body))
+			return
+		}
+		select {
+		case <-changed:
+		case <-limit:
+			timeout = 0
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (s *Server) serveFile(w http.ResponseWriter, rest string) {
+	token, path, _ := strings.Cut(rest, "/")
+	if token != s.Token {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.files {
+		if f.path == path {
+			_, _ = w.Write(f.data)
+			return
+		}
+	}
+	http.NotFound(w, nil)
+}
+
+// readParams reads a form, multipart or JSON request into flat parameters.
+func readParams(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		var m map[string]json.RawMessage
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &m); err != nil {
+				return nil, fmt.Errorf("can't parse JSON: %w", err)
+			}
+		}
+		for k, v := range m {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				out[k] = s
+			} else {
+				out[k] = string(v)
+			}
+		}
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			return nil, err
+		}
+		flatten(out, r.MultipartForm.Value)
+	default:
+		if err := r.ParseForm(); err != nil {
+			return nil, err
+		}
+		flatten(out, r.PostForm)
+		flatten(out, r.URL.Query())
+	}
+	return out, nil
+}
+
+func flatten(out map[string]string, v url.Values) {
+	for k, vs := range v {
+		if len(vs) > 0 {
+			out[k] = vs[0]
+		}
+	}
+}
+
+func ok(w http.ResponseWriter, result string) {
+	writeJSON(w, http.StatusOK, `{"ok":true,"result":`+result+`}`)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}

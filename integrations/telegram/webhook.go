@@ -1,0 +1,261 @@
+package telegram
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// SecretHeader carries the secret given to setWebhook on every delivery.
+const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// Defaults of Config.
+const (
+	DefaultMaxBody     = 1 << 20
+	DefaultAlbumWindow = time.Second
+	DefaultSideTimeout = 10 * time.Second
+)
+
+// Handler runs one event; *bot.Engine satisfies it. When Handle returns nil the event's
+// effects are stored.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error)
+}
+
+var _ Handler = (*bot.Engine)(nil)
+
+// Config configures a Webhook.
+type Config struct {
+	// Secret must equal the X-Telegram-Bot-Api-Secret-Token header. Required.
+	Secret string
+	// Client makes the calls an update asks for besides the engine (answerCallbackQuery,
+	// removing a pressed keyboard, the group-chat notice). Nil skips them.
+	Client  *Client
+	Handler Handler
+	Logger  *slog.Logger
+	// MaxBody bounds a request body (default 1 MiB).
+	MaxBody int64
+	// BotUsername links the group-chat notice to the private chat; empty takes the
+	// Client's username.
+	BotUsername string
+	// AlbumWindow is how long the parts of an album are gathered before the album goes
+	// to the engine as one event (default 1s). See Webhook for the trade-off.
+	AlbumWindow time.Duration
+	// SideTimeout bounds each call made besides the engine (default 10s).
+	SideTimeout time.Duration
+}
+
+// Webhook is the http.Handler for POST /webhooks/telegram, and through Process the
+// update path of polling mode too.
+//
+// It answers 200 once the engine has stored an event's effects (or knew the update
+// already), and 500 when the engine failed, so Telegram delivers the update again later.
+//
+// Albums are the exception. Telegram sends each photo of an album as its own update,
+// with nothing saying how many will come, so parts are gathered in memory per chat and
+// media_group_id for AlbumWindow and then handed to the engine as one event whose ID is
+// the first part's update_id. Each part is answered 200 as soon as it is gathered:
+// holding the answers would hold Telegram's delivery of the chat. The price: a process
+// that dies inside the window loses that album, and Telegram will not deliver it again.
+// Keep the window short. Gathering the parts in Redis would remove that loss.
+type Webhook struct {
+	cfg       Config
+	log       *slog.Logger
+	secretSum [sha256.Size]byte
+	albums    *albums
+	wg        sync.WaitGroup // side calls and pending albums
+}
+
+// NewWebhook checks cfg and builds a Webhook. A webhook without a secret would run
+// anyone's forged updates, so an empty Secret is an error.
+func NewWebhook(cfg Config) (*Webhook, error) {
+	if cfg.Secret == "" {
+		return nil, errors.New("telegram webhook: a secret is required (TELEGRAM_WEBHOOK_SECRET)")
+	}
+	if !validSecret(cfg.Secret) {
+		// setWebhook refuses such a secret, so no delivery could ever carry it.
+		return nil, errors.New("telegram webhook: the secret takes 1 to 256 characters A-Z, a-z, 0-9, _ and -")
+	}
+	if cfg.Handler == nil {
+		return nil, errors.New("telegram webhook: a handler is required")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.AlbumWindow <= 0 {
+		cfg.AlbumWindow = DefaultAlbumWindow
+	}
+	if cfg.SideTimeout <= 0 {
+		cfg.SideTimeout = DefaultSideTimeout
+	}
+	if cfg.BotUsername == "" && cfg.Client != nil {
+		cfg.BotUsername = cfg.Client.Username()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Webhook{cfg: cfg, log: cfg.Logger.With("component", "telegram"), secretSum: sha256.Sum256([]byte(cfg.Secret))}
+	w.albums = &albums{window: cfg.AlbumWindow, pending: map[string]*album{}, run: w.runAlbum, wg: &w.wg}
+	return w, nil
+}
+
+// ServeHTTP checks the secret and the body, then processes the update.
+func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", http.MethodPost)
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := sha256.Sum256([]byte(r.Header.Get(SecretHeader)))
+	if subtle.ConstantTimeCompare(got[:], w.secretSum[:]) != 1 {
+		w.log.Warn("webhook secret mismatch", "remote", r.RemoteAddr)
+		http.Error(rw, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if r.ContentLength > w.cfg.MaxBody {
+		http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(rw, "unreadable body", http.StatusBadRequest)
+		return
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(body, &u); err != nil {
+		w.log.Debug("malformed update", "err", err)
+		http.Error(rw, "malformed update", http.StatusBadRequest)
+		return
+	}
+	if err := w.Process(r.Context(), u); err != nil {
+		http.Error(rw, "try again later", http.StatusInternalServerError)
+		return
+	}
+	rw.WriteHeader(http.StatusOK)
+}
+
+// Process runs one update: the path shared by the webhook and polling. It returns an
+// error only when the update must be delivered again (the engine failed); everything
+// else, including updates the gateway does not use, is done with.
+func (w *Webhook) Process(ctx context.Context, u tgbotapi.Update) error {
+	p, err := parse(u)
+	if err != nil {
+		w.log.Warn("unusable update acknowledged", "update", u.UpdateID, "err", err)
+		return nil
+	}
+	switch {
+	case p.skip != "":
+		w.log.Debug("update acknowledged, not run", "update", u.UpdateID, "why", p.skip)
+		return nil
+	case p.group != nil:
+		w.answerGroup(p.group)
+		return nil
+	case p.album != "" && len(p.events) == 1:
+		ev := p.events[0]
+		w.albums.add(ev.Conversation.ID+"/"+p.album, u.UpdateID, ev)
+		return nil
+	}
+	for _, ev := range p.events {
+		out, err := w.cfg.Handler.Handle(ctx, ev)
+		if err != nil {
+			w.log.Error("event not handled; telegram will deliver it again",
+				"update", u.UpdateID, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
+			return fmt.Errorf("handle update %d: %w", u.UpdateID, err)
+		}
+		if out.Duplicate {
+			w.log.Debug("repeated update acknowledged", "update", u.UpdateID)
+			continue
+		}
+		if p.callback != nil {
+			w.answerButton(p.callback)
+		}
+	}
+	return nil
+}
+
+// Close hands gathered albums to the engine now and waits, within ctx, for them and
+// for side calls under way. Call it after the HTTP server stopped taking requests.
+func (w *Webhook) Close(ctx context.Context) error {
+	w.albums.close()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("telegram webhook close: %w", ctx.Err())
+	}
+}
+
+// validSecret reports a secret Telegram's setWebhook accepts.
+func validSecret(s string) bool {
+	if len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// answerButton stops the button's spinner, then takes the keyboard off the message so
+// old buttons cannot be pressed twice.
+func (w *Webhook) answerButton(q *tgbotapi.CallbackQuery) {
+	w.side(func(ctx context.Context, c *Client) {
+		if err := c.answerCallback(ctx, q.ID); err != nil {
+			w.log.Warn("answerCallbackQuery failed", "err", err)
+		}
+		if q.Message == nil || q.Message.Chat == nil {
+			return
+		}
+		err := c.removeInlineKeyboard(ctx, q.Message.Chat.ID, q.Message.MessageID)
+		if err != nil && !strings.Contains(err.Error(), "message is not modified") {
+			w.log.Warn("removing pressed keyboard failed", "conversation", maskChat(fmt.Sprint(q.Message.Chat.ID)), "err", err)
+		}
+	})
+}
+
+// answerGroup tells a group the bot only talks in private chats. Nothing is stored.
+func (w *Webhook) answerGroup(m *tgbotapi.Message) {
+	w.log.Debug("group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
+	w.side(func(ctx context.Context, c *Client) {
+		if err := c.sendText(ctx, m.Chat.ID, groupNotice(w.cfg.BotUsername), m.MessageID); err != nil {
+			w.log.Warn("group notice failed", "err", err)
+		}
+	})
+}
+
+// side runs fn in the background with a bounded time: the webhook's answer does not
+// wait for calls Telegram does not need before it.
+func (w *Webhook) side(fn func(context.Context, *Client)) {
+	if w.cfg.Client == nil {
+		return
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.SideTimeout)
+		defer cancel()
+		fn(ctx, w.cfg.Client)
+	}()
+}
