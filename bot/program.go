@@ -16,8 +16,8 @@ type Program struct {
 	Name        Text      `yaml:"name"`
 	Description Text      `yaml:"description"`
 	Fields      []Field   `yaml:"fields"`
-	Opens       time.Time `yaml:"opens"`
-	Deadline    time.Time `yaml:"deadline"`
+	Opens       time.Time `yaml:"-"` // read by LoadPrograms from the raw string
+	Deadline    time.Time `yaml:"-"`
 }
 
 // Field is a domain (lĩnh vực) a program accepts initiatives in.

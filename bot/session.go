@@ -64,7 +64,10 @@ type State struct {
 	// Editing is true when a step was opened from the review and returns to it.
 	Editing bool `json:"editing,omitempty"`
 	// Pending names a question waiting for yes or no ("cancel", "forget", "resume").
-	Pending string    `json:"pending,omitempty"`
+	Pending string `json:"pending,omitempty"`
+	// Offered are the choices of the last reply, so that a typed number or label
+	// counts as pressing that button (channels without buttons, the terminal).
+	Offered []Choice  `json:"offered,omitempty"`
 	Draft   *Draft    `json:"draft,omitempty"`
 	Updated time.Time `json:"updated"`
 }

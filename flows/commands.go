@@ -1,0 +1,216 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
+)
+
+// Global commands: they work at any step, as channel commands ("/cancel"), as button
+// payloads ("cmd:cancel") and as whole-message keywords.
+const (
+	cmdStart      = "start"
+	cmdMenu       = "menu"
+	cmdHelp       = "help"
+	cmdCancel     = "cancel"
+	cmdBack       = "back"
+	cmdLanguage   = "language"
+	cmdStatus     = "status"
+	cmdHuman      = "human"
+	cmdStop       = "stop"
+	cmdSubscribe  = "subscribe"
+	cmdForget     = "forget"
+	cmdInitiative = "initiative"
+	cmdFeedback   = "feedback"
+)
+
+// commandName maps a channel command ("/Start@sangkien_bot", "lang") to a command.
+// Unknown commands get the help.
+func commandName(c string) string {
+	c = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(c), "/"))
+	if i := strings.IndexByte(c, '@'); i >= 0 {
+		c = c[:i]
+	}
+	switch c {
+	case cmdStart, cmdMenu, cmdHelp, cmdCancel, cmdBack, cmdLanguage, cmdStatus, cmdHuman,
+		cmdStop, cmdSubscribe, cmdForget, cmdInitiative, cmdFeedback:
+		return c
+	case "lang":
+		return cmdLanguage
+	case "operator":
+		return cmdHuman
+	}
+	return cmdHelp
+}
+
+// payloadCommand reads the payload of a global button: "cmd:<command>" or "lang:<code>".
+func payloadCommand(p string) (cmd, arg string, ok bool) {
+	if c, found := strings.CutPrefix(p, "cmd:"); found {
+		return commandName(c), "", true
+	}
+	if l, found := strings.CutPrefix(p, "lang:"); found {
+		return cmdLanguage, l, true
+	}
+	return "", "", false
+}
+
+// keyword is a command a citizen may type as a whole message, in either language.
+type keyword struct {
+	cmd, arg string
+	words    []string
+}
+
+// keywords are matched against the whole message, never a part of a longer answer.
+// A message typed with diacritics must match a spelling with them ("hủy"), one typed
+// without matches any spelling once folded ("huy").
+var keywords = []keyword{
+	{cmd: cmdStart, words: []string{"start", "bắt đầu", "bat dau"}},
+	{cmd: cmdMenu, words: []string{"menu", "main menu", "menu chính", "trang chủ"}},
+	{cmd: cmdHelp, words: []string{"help", "trợ giúp", "giúp đỡ", "hướng dẫn"}},
+	{cmd: cmdCancel, words: []string{"cancel", "hủy", "huỷ", "hủy bỏ", "huỷ bỏ"}},
+	{cmd: cmdBack, words: []string{"back", "go back", "quay lại", "trở lại"}},
+	{cmd: cmdLanguage, words: []string{"language", "lang", "change language", "ngôn ngữ", "đổi ngôn ngữ"}},
+	{cmd: cmdLanguage, arg: locales.EN, words: []string{"english", "tiếng anh"}},
+	{cmd: cmdLanguage, arg: locales.VI, words: []string{"tiếng việt", "vietnamese"}},
+	{cmd: cmdStatus, words: []string{"status", "my submissions", "trạng thái", "hồ sơ của tôi", "tra cứu"}},
+	{cmd: cmdHuman, words: []string{"human", "operator", "talk to a person", "gặp nhân viên", "nhân viên", "gặp người thật"}},
+	{cmd: cmdStop, words: []string{"stop", "unsubscribe", "dừng", "dừng nhận tin", "ngừng nhận tin", "hủy đăng ký", "huỷ đăng ký"}},
+	{cmd: cmdSubscribe, words: []string{"subscribe", "đăng ký nhận tin", "đăng ký"}},
+	{cmd: cmdForget, words: []string{"forget me", "delete my data", "xóa dữ liệu", "xoá dữ liệu", "xóa dữ liệu của tôi", "xoá dữ liệu của tôi"}},
+	{cmd: cmdInitiative, words: []string{"initiative", "propose", "new initiative", "sáng kiến", "đề xuất sáng kiến"}},
+	{cmd: cmdFeedback, words: []string{"feedback", "góp ý", "gửi góp ý"}},
+}
+
+// nameLike are keywords typed without diacritics that are also Vietnamese given names
+// (Huy, Dung): at the step asking for a name they are the answer, not a command.
+var nameLike = map[string]bool{"huy": true, "dung": true}
+
+// matchKeyword finds the command a whole message names.
+func matchKeyword(text string, atName bool) (cmd, arg string, ok bool) {
+	f := fold(text)
+	if f == "" {
+		return "", "", false
+	}
+	low := lower(text)
+	plain := isASCII(low)
+	if atName && plain && nameLike[f] {
+		return "", "", false
+	}
+	for _, k := range keywords {
+		for _, w := range k.words {
+			if fold(w) != f {
+				continue
+			}
+			if !plain && lower(w) != low {
+				continue
+			}
+			return k.cmd, k.arg, true
+		}
+	}
+	return "", "", false
+}
+
+// command runs a global command.
+func (t *turn) command(in input) error {
+	st := &t.s.State
+	switch in.cmd {
+	case cmdHelp:
+		t.say(t.tr("help.text"))
+		t.current()
+	case cmdLanguage:
+		t.language(in.arg)
+	case cmdStatus:
+		t.status()
+		t.current()
+	case cmdStop:
+		t.s.Profile.OptedOut = true
+		t.say(t.tr("stop.done"))
+		t.current()
+	case cmdSubscribe:
+		t.s.Profile.OptedOut = false
+		t.say(t.tr("subscribe.done"))
+		t.current()
+	case cmdHuman:
+		st.Pending, st.Misses = "", 0
+		t.s.Profile.Mode = bot.ModeHuman
+		t.say(t.tr("human.on"))
+	case cmdForget:
+		st.Pending, st.Misses = "forget", 0
+		t.add(t.pendingQuestion())
+	case cmdCancel:
+		t.cancel()
+	case cmdBack:
+		t.back()
+	case cmdStart, cmdMenu, cmdInitiative, cmdFeedback:
+		st.Pending = ""
+		if st.Flow != "" && hasAnswers(st.Draft) {
+			t.askResume()
+			return nil
+		}
+		t.clear()
+		switch {
+		case in.cmd == cmdInitiative || in.cmd == cmdStart && in.arg != "":
+			return t.startInitiative(in.arg)
+		case in.cmd == cmdFeedback:
+			return t.startFeedback()
+		case in.cmd == cmdStart:
+			t.menu("menu.welcome")
+		default:
+			t.say(t.tr("menu.ask"), t.menuChoices()...)
+		}
+	}
+	return nil
+}
+
+// language switches to lang, or asks which one when lang is empty, then repeats the
+// current question in the new language.
+func (t *turn) language(lang string) {
+	if lang != locales.VI && lang != locales.EN {
+		t.say(t.tr("language.ask"),
+			t.button("language.vi", "lang:"+locales.VI),
+			t.button("language.en", "lang:"+locales.EN))
+		return
+	}
+	t.s.Profile.Lang = lang
+	t.l = t.r.cat.For(lang)
+	t.say(t.tr("language.set"))
+	t.current()
+}
+
+// cancel ends the flow, asking first when a draft would be lost.
+func (t *turn) cancel() {
+	st := &t.s.State
+	st.Pending = ""
+	switch {
+	case st.Flow == "":
+		t.menu("cancel.nothing")
+	case hasAnswers(st.Draft):
+		st.Pending, st.Misses = "cancel", 0
+		t.add(t.pendingQuestion())
+	default:
+		t.clear()
+		t.menu("cancel.done")
+	}
+}
+
+// back returns to the previous step; from the first step, to the menu.
+func (t *turn) back() {
+	st := &t.s.State
+	st.Pending, st.Misses = "", 0
+	switch {
+	case st.Flow == "":
+		t.say(t.tr("menu.ask"), t.menuChoices()...)
+	case st.Editing:
+		st.Editing = false
+		st.Step = "review"
+		t.ask()
+	case len(st.History) == 0:
+		t.clear()
+		t.menu("back.first")
+	default:
+		st.Step = st.History[len(st.History)-1]
+		st.History = st.History[:len(st.History)-1]
+		t.ask()
+	}
+}

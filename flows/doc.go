@@ -1,0 +1,8 @@
+// Package flows is the bot's conversation: the Router that bot.Engine calls for every
+// event, the global commands and keywords that work at any step, and the flows a citizen
+// walks through (initiative proposal, feedback), each a looplab/fsm machine whose
+// transition table is data and whose steps carry their own validators.
+//
+// A machine is rebuilt for every event from the step stored in the session
+// (State.Step), so step names are stable strings: they live in Redis between messages.
+package flows

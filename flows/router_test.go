@@ -1,0 +1,119 @@
+package flows
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+func TestNewRouterNeedsCatalogAndRefs(t *testing.T) {
+	if _, err := NewRouter(Config{Refs: newFakeRefs()}); err == nil {
+		t.Error("NewRouter without a catalog: no error")
+	}
+	if _, err := NewRouter(Config{Catalog: testCatalog(t)}); err == nil {
+		t.Error("NewRouter without references: no error")
+	}
+}
+
+func TestNewRouterDefaults(t *testing.T) {
+	r, err := NewRouter(Config{Catalog: testCatalog(t), Refs: newFakeRefs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.notice != "2026-11" {
+		t.Errorf("notice version = %q, want 2026-11", r.notice)
+	}
+	a, b := r.newID(), r.newID()
+	if len(a) != 32 || a == b {
+		t.Errorf("default ids %q, %q: want 32 hex characters, different", a, b)
+	}
+	if d := time.Since(r.now()); d < 0 || d > time.Minute {
+		t.Errorf("default clock is off by %s", d)
+	}
+}
+
+// A failing reference counter fails the event, so that the engine stores nothing
+// and the redelivered event runs again.
+func TestSubmitFailsWhenReferencesFail(t *testing.T) {
+	h := newHarness(t, "vi", testStart)
+	ctx := context.Background()
+	for _, a := range []act{
+		command("feedback", ""), press("topic:service"), press("rating:5"), say("Rất tiện lợi"),
+	} {
+		h.do(ctx, a)
+	}
+	h.refs.fail = true
+	_, err := h.r.Respond(ctx, h.s, bot.Event{ID: "x", Conversation: h.s.Conversation, Kind: bot.EventButton, Payload: "skip"})
+	if err == nil || !strings.Contains(err.Error(), "references are down") {
+		t.Fatalf("Respond with failing references: err = %v", err)
+	}
+}
+
+// A session stored by an older version, at a step that no longer exists, restarts
+// at the menu rather than stalling.
+func TestUnknownStoredStep(t *testing.T) {
+	for _, flow := range []string{bot.KindInitiative, "retired-flow"} {
+		h := newHarness(t, "en", testStart)
+		h.s.New = false
+		h.s.State = bot.State{Flow: flow, Step: "retired-step", Draft: &bot.Draft{ID: "d", Kind: flow}, Updated: testStart}
+		res, err := h.r.Respond(context.Background(), h.s, bot.Event{ID: "1", Conversation: h.s.Conversation, Kind: bot.EventText, Text: "hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.s.State.Flow != "" || len(res.Replies) != 1 || len(res.Replies[0].Choices) == 0 {
+			t.Errorf("flow %s: state %+v, replies %+v: want the menu", flow, h.s.State, res.Replies)
+		}
+		// Asking the current question there (a language switch) also lands on the menu.
+		h.s.State = bot.State{Flow: flow, Step: "retired-step", Updated: testStart}
+		res, err = h.r.Respond(context.Background(), h.s, bot.Event{ID: "2", Conversation: h.s.Conversation, Kind: bot.EventButton, Payload: "lang:vi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.s.State.Flow != "" || h.s.Profile.Lang != "vi" || len(res.Replies) != 2 {
+			t.Errorf("flow %s after language: state %+v, replies %+v", flow, h.s.State, res.Replies)
+		}
+	}
+}
+
+// The choices of the last reply are remembered, so typed numbers work, and forgotten
+// when a reply has none.
+func TestOfferedFollowsLastReply(t *testing.T) {
+	h := newHarness(t, "vi", testStart)
+	ctx := context.Background()
+	h.do(ctx, command("start", ""))
+	if n := len(h.s.State.Offered); n != 6 {
+		t.Fatalf("after the menu, %d choices offered, want 6", n)
+	}
+	h.do(ctx, press("cmd:human"))
+	if h.s.State.Offered != nil {
+		t.Errorf("after a reply without choices, offered = %+v", h.s.State.Offered)
+	}
+}
+
+// The program closing between the question and the answer is a wrong answer, not a crash.
+func TestProgramClosesWhileAsked(t *testing.T) {
+	h := newHarness(t, "en", time.Date(2026, 11, 30, 16, 50, 0, 0, bot.HoChiMinh))
+	ctx := context.Background()
+	for _, a := range []act{command("initiative", ""), press("agree")} {
+		h.do(ctx, a)
+	}
+	h.do(ctx, wait(20*time.Minute))
+	h.do(ctx, press("program:giao-thong-xanh"))
+	if h.s.State.Step != "program" || h.s.State.Misses != 1 {
+		t.Errorf("state %+v: want a miss at the program step", h.s.State)
+	}
+	// Every program closed while the question waits: the question says so.
+	h.now = time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh)
+	h.s.State.Updated = h.now.Add(-time.Minute)
+	res, err := h.r.Respond(ctx, h.s, bot.Event{ID: "z", Conversation: h.s.Conversation, Kind: bot.EventText, Text: "???"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.Replies[len(res.Replies)-1]
+	if len(last.Choices) != 2 || last.Choices[0].Payload != "cmd:feedback" {
+		t.Errorf("with no program open the program question offers %+v, want feedback and menu", last.Choices)
+	}
+}

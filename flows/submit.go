@@ -1,0 +1,114 @@
+package flows
+
+import (
+	"fmt"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Reference prefixes: sáng kiến (initiative) and góp ý (feedback).
+const (
+	prefixInitiative = "SK"
+	prefixFeedback   = "GY"
+)
+
+// reference takes the next number of the year (in the city's time zone) for prefix:
+// "SK-2026-000123".
+func (t *turn) reference(prefix string) (string, error) {
+	year := t.now.In(bot.HoChiMinh).Year()
+	n, err := t.r.refs.NextReference(t.ctx, prefix, year)
+	if err != nil {
+		return "", fmt.Errorf("next %s reference: %w", prefix, err)
+	}
+	return fmt.Sprintf("%s-%d-%06d", prefix, year, n), nil
+}
+
+// submitInitiative turns the reviewed draft into a submission, unless its program
+// closed while the citizen was writing.
+func (t *turn) submitInitiative() error {
+	d := t.draft()
+	p, ok := t.program()
+	if !ok || !p.OpenAt(t.now) {
+		t.clear()
+		t.say(t.tr("initiative.closed", map[string]any{"Program": p.Name.In(t.l.Lang())}),
+			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
+		return nil
+	}
+	ref, err := t.reference(prefixInitiative)
+	if err != nil {
+		return err
+	}
+	sub := t.submission(d, ref)
+	sub.ProgramID, sub.Field = d.ProgramID, d.Field
+	sub.Title, sub.Description, sub.Benefit = d.Title, d.Description, d.Benefit
+	sub.Location, sub.LocationText, sub.Attachments = d.Location, d.LocationText, d.Attachments
+	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone, Email: d.Email}
+	t.record(sub, d.Title)
+	t.say(t.tr("initiative.submitted", map[string]any{"Reference": ref, "Program": p.Name.In(t.l.Lang())}),
+		t.menuChoices()...)
+	t.r.log.Info("initiative submitted", "conversation", t.s.Conversation.Key(), "reference", ref, "program", p.ID)
+	return nil
+}
+
+// submitFeedback turns the feedback draft into a submission.
+func (t *turn) submitFeedback() error {
+	d := t.draft()
+	ref, err := t.reference(prefixFeedback)
+	if err != nil {
+		return err
+	}
+	sub := t.submission(d, ref)
+	sub.Topic, sub.TopicRef, sub.Rating, sub.Comment = d.Topic, d.TopicRef, d.Rating, d.Comment
+	if d.Topic == topicProgram {
+		sub.ProgramID = d.TopicRef
+	}
+	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone}
+	t.record(sub, clip(d.Comment, 60))
+	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
+	t.r.log.Info("feedback submitted", "conversation", t.s.Conversation.Key(), "reference", ref, "rating", d.Rating)
+	return nil
+}
+
+// submission fills what every submission carries.
+func (t *turn) submission(d *bot.Draft, ref string) *bot.Submission {
+	sub := &bot.Submission{
+		ID:           d.ID,
+		Reference:    ref,
+		Kind:         d.Kind,
+		Conversation: t.s.Conversation,
+		Lang:         t.s.Profile.Lang,
+		SubmittedAt:  t.now,
+	}
+	if c := t.s.Profile.Consent; c != nil {
+		sub.ConsentAt, sub.NoticeVersion = c.At, c.NoticeVersion
+	}
+	return sub
+}
+
+// record hands the submission to the engine, remembers it for "my submissions" and
+// ends the flow.
+func (t *turn) record(sub *bot.Submission, title string) {
+	t.res.Submission = sub
+	t.s.Profile.Submissions = append(t.s.Profile.Submissions, bot.SubmissionSummary{
+		ID: sub.ID, Reference: sub.Reference, Kind: sub.Kind, Title: title,
+		Status: statusSubmitted, Changed: t.now,
+	})
+	t.clear()
+}
+
+// clip shortens s to n characters on a word boundary when it can.
+func clip(s string, n int) string {
+	s = singleLine(s)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := n
+	for i := n; i > n/2; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return string(r[:cut]) + "…"
+}

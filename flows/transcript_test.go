@@ -1,0 +1,354 @@
+package flows
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// transcript is one conversation, written to testdata/<name>.<lang>.golden.
+type transcript struct {
+	name  string
+	start time.Time
+	acts  []act
+}
+
+// hints are the channel language hints the two languages' cases run with.
+var hints = map[string]string{"vi": "vi-VN", "en": "en-US"}
+
+func TestTranscripts(t *testing.T) {
+	for _, lang := range []string{"vi", "en"} {
+		for _, tc := range transcripts(lang) {
+			t.Run(tc.name+"."+lang, func(t *testing.T) {
+				start := tc.start
+				if start.IsZero() {
+					start = testStart
+				}
+				h := newHarness(t, hints[lang], start)
+				for _, a := range tc.acts {
+					h.do(context.Background(), a)
+				}
+				golden(t, tc.name+"."+lang, h.out.String())
+			})
+		}
+	}
+}
+
+// transcripts lists the cases; pick chooses what the citizen types in each language.
+func transcripts(lang string) []transcript {
+	pick := func(vi, en string) string {
+		if lang == "en" {
+			return en
+		}
+		return vi
+	}
+	hadSubmissions := seed(func(s *bot.Session) {
+		s.Profile.Submissions = []bot.SubmissionSummary{
+			{ID: "a1", Reference: "SK-2026-000100", Kind: bot.KindInitiative, Title: pick("Ghế đá ven hồ Tây", "Benches around West Lake"),
+				Status: "under_review", Changed: time.Date(2026, 11, 20, 15, 30, 0, 0, bot.HoChiMinh)},
+			{ID: "a2", Reference: "SK-2026-000042", Kind: bot.KindInitiative, Title: pick("Thu gom pin cũ tại chung cư", "Battery collection in apartment blocks"),
+				Status: "accepted", Changed: time.Date(2026, 10, 2, 8, 0, 0, 0, bot.HoChiMinh)},
+			{ID: "a3", Reference: "GY-2026-000007", Kind: bot.KindFeedback, Title: pick("Trả lời nhanh, dễ dùng", "Quick answers, easy to use"),
+				Status: "received", Changed: time.Date(2026, 11, 27, 23, 30, 0, 0, time.UTC)},
+		}
+	})
+	// toTitle walks a new citizen to the title question of the smart city program.
+	toTitle := []act{
+		command("start", ""),
+		press("cmd:initiative"),
+		press("agree"),
+		press("program:do-thi-thong-minh"),
+		press("field:moi-truong"),
+	}
+	title := pick("Trồng cây xanh trên mái trường học", "Green roofs on school buildings")
+	description := pick(
+		"Nhiều trường học trong nội đô nóng bức vào mùa hè. Đề xuất trồng cỏ và cây bụi trên mái để giảm nhiệt, kết hợp bồn thu nước mưa để tưới.",
+		"Many schools in the inner city are very hot in summer. I propose grass and shrubs on their roofs to cool them, with rain tanks for watering.")
+	benefit := pick("Phòng học mát hơn, học sinh được học về môi trường.", "Cooler classrooms, and pupils learn about the environment.")
+	toReview := append(append([]act{}, toTitle...),
+		say(title),
+		say(description),
+		press("done"),
+		say(benefit),
+		say(pick("Phường Láng Hạ, quận Đống Đa", "Lang Ha ward, Dong Da district")),
+		press("skip"),
+		say(pick("Trần Văn Minh", "Anna Müller")),
+		say("0987654321"),
+		press("skip"),
+	)
+	then := func(prefix []act, more ...act) []act { return append(append([]act{}, prefix...), more...) }
+
+	return []transcript{
+		{name: "initiative_happy", acts: []act{
+			command("start", ""),
+			say(pick("1", "Propose an initiative")),
+			say(pick("đồng ý", "agree")),
+			say("2"),
+			say(pick("chuyen doi so", "digital services")),
+			say(pick("Ứng dụng báo hỏng đèn đường", "An app to report broken street lights")),
+			say(pick("Hiện nay người dân muốn báo đèn đường hỏng", "Today residents who see a broken")),
+			say(pick("thì phải gọi điện cho phường, nhiều khi không ai nghe máy. Ứng dụng cho phép chụp ảnh, gửi vị trí và theo dõi việc sửa chữa.",
+				"street light have to phone the ward, and often nobody answers. An app would let them send a photo and a location and follow the repair.")),
+			press("done"),
+			say(pick("Đèn được sửa nhanh hơn, đường phố an toàn hơn vào ban đêm.", "Lights get fixed faster and streets are safer at night.")),
+			place(21.028511, 105.854167, pick("Hồ Hoàn Kiếm", "Hoan Kiem Lake")),
+			send(pick("Đèn hỏng ở phố Đinh Tiên Hoàng", "Broken light on Dinh Tien Hoang street"), photo("tg-photo-1"), photo("tg-photo-2")),
+			send("", doc(pick("ke-hoach.pdf", "plan.pdf"), "application/pdf", 2_400_000)),
+			press("done"),
+			say(pick("Nguyễn Thị Lan", "Lan Nguyen")),
+			say(pick("0912 345 678", "+84 912 345 678")),
+			say("lan.nguyen@Example.VN"),
+			say(pick("gui sang kien", "submit initiative")),
+			command("status", ""),
+		}},
+		{name: "initiative_contact_shared", acts: then(toTitle,
+			say(title), say(description), say(pick("xong", "done")), say(benefit),
+			press("skip"), say(pick("bo qua", "skip")),
+			share(pick("Lê Hoàng Nam", "Nam Le"), "+84 (90) 123-4567", true),
+			say(pick("nam.le@gmail.com", "nam.le@gmail.com")),
+			press("submit"),
+		)},
+		{name: "validation", acts: then(nil,
+			command("initiative", ""),
+			say(pick("gì vậy?", "what?")),
+			press("agree"),
+			say("5"),
+			say("1"),
+			say("abc"),
+			press("field:xe-dap"),
+			say(pick("Ngắn", "Short")),
+			say(strings.Repeat(pick("Đường ", "Road "), 31)),
+			share("", "0912345678", true),
+			say(pick("Làn xe đạp trên phố Nguyễn Trãi", "Bike lanes on Nguyen Trai street")),
+			press("done"),
+			say(pick("Làn xe đạp riêng,", "Separate bike lanes,")),
+			press("done"),
+			say(strings.Repeat("x", 4000)),
+			say(pick("có dải phân cách cứng, nối từ Ngã Tư Sở đến Hà Đông, dọc tuyến đường sắt trên cao.",
+				"with a hard kerb, from Nga Tu So to Ha Dong, along the elevated railway line.")),
+			press("done"),
+			say(pick("Tốt", "Good")),
+			say(strings.Repeat("a", 2001)),
+			say(pick("Người đi xe đạp an toàn hơn, bớt xe máy.", "Safer cycling and fewer motorbikes.")),
+			say("A"),
+			place(20.99, 105.81, ""),
+			say(pick("đây ạ", "here")),
+			send("", doc("setup.exe", "application/x-msdownload", 1000)),
+			send("", doc("ban-do.pdf", "application/pdf", 25<<20)),
+			send("", photo("p1"), photo("p2"), photo("p3"), photo("p4"), photo("p5"), photo("p6")),
+			send("", doc("bang-tinh.xlsx", "application/octet-stream", 5000)),
+			press("done"),
+			say("Nguyen 123"),
+			say("Huy"),
+			say("024 3825 1234"),
+			share("Bạn tôi", "0911111111", false),
+			say("(+84)912-345-678"),
+			say("abc@"),
+			press("skip"),
+			press("submit"),
+		)},
+		{name: "back", acts: then(toTitle,
+			say(title),
+			say(pick("quay lại", "back")),
+			command("back", ""),
+			say(pick("quay lai", "go back")),
+			say(pick("Quay lại!", "Back!")),
+			press("cmd:back"),
+			command("back", ""),
+		)},
+		{name: "edit_from_review", acts: then(toReview,
+			press("edit:title"),
+			say(pick("Mái nhà xanh cho trường học Hà Nội", "Green roofs for Hanoi schools")),
+			press("edit:program"),
+			press("program:giao-thong-xanh"),
+			say("2"),
+			press("edit:description"),
+			press("clear"),
+			say(description+" "+pick("Thí điểm ở 10 trường.", "A pilot in 10 schools.")),
+			press("done"),
+			press("edit:email"),
+			say("minh@hanoi.gov.vn"),
+			press("edit:phone"),
+			say(pick("quay lại", "back")),
+			press("edit:location"),
+			place(21.01, 105.82, ""),
+			press("edit:bogus"),
+			press("submit"),
+		)},
+		{name: "cancel", acts: then(toTitle,
+			say(title),
+			say(pick("hủy", "cancel")),
+			say(pick("không", "no")),
+			say(pick("huy", "Cancel")),
+			say(pick("có lẽ", "maybe")),
+			say("1"),
+			say(pick("huỷ", "cancel")),
+			press("cmd:initiative"),
+			command("cancel", ""),
+		)},
+		{name: "resume", acts: then(toTitle,
+			say(title),
+			wait(48*time.Hour),
+			say(pick("xin chào", "hello")),
+			press("continue"),
+			say(description),
+			wait(2*time.Hour),
+			command("start", ""),
+			say(pick("bat dau lai", "start over")),
+			press("cmd:initiative"),
+			say(title),
+			wait(31*24*time.Hour),
+			say(pick("chào bạn", "hi there")),
+		)},
+		{name: "language_switch", acts: then(toTitle,
+			say(pick("ngôn ngữ", "language")),
+			say("2"),
+			say(pick("english", "tieng viet")),
+			say(pick("ngon ngu", "Language")),
+			press(pick("lang:vi", "lang:en")),
+			say(title),
+			command("lang", ""),
+			say(pick("Tiếng Việt", "English")),
+		)},
+		{name: "forget", acts: []act{
+			command("start", ""),
+			say(pick("xóa dữ liệu", "forget me")),
+			say(pick("không", "no")),
+			say(pick("xoa du lieu", "Forget me")),
+			press("yes"),
+			say(pick("chào", "hello")),
+		}},
+		{name: "feedback_happy", acts: []act{
+			command("start", ""),
+			say(pick("góp ý", "feedback")),
+			press("topic:program:do-thi-thong-minh"),
+			say("4"),
+			say(pick("Nên có thêm hướng dẫn bằng video cho người cao tuổi.", "Please add video guides for older residents.")),
+			press("yes"),
+			press("agree"),
+			say(pick("Phạm Thu Hà", "Ha Pham")),
+			say("0356 789 012"),
+		}},
+		{name: "feedback_on_submission", acts: []act{
+			hadSubmissions,
+			seed(func(s *bot.Session) {
+				s.Profile.Consent = &bot.Consent{At: testStart.Add(-240 * time.Hour), NoticeVersion: "2026-11"}
+			}),
+			command("feedback", ""),
+			say("sk-2026-000999"),
+			say("sk-2026-000100"),
+			say(pick("4 sao", "4/5")),
+			say(pick("Mình chưa nhận được phản hồi sau một tuần.", "No answer yet after a week.")),
+			share(pick("Đỗ Minh Anh", "Minh Anh Do"), "84 98 765 4321", true),
+		}},
+		{name: "feedback_anonymous", acts: []act{
+			command("feedback", ""),
+			say(pick("abc", "xyz")),
+			press("topic:service"),
+			say("7"),
+			press("rating:2"),
+			say("ok"),
+			say(pick("Bot hỏi hơi nhiều câu.", "Too many questions.")),
+			say(pick("để sau", "later")),
+			press("yes"),
+			press("decline"),
+			command("feedback", ""),
+			press("topic:other"),
+			press("rating:5"),
+			say(pick("Rất tiện, cảm ơn!", "Very handy, thanks!")),
+			press("skip"),
+		}},
+		{name: "my_submissions", acts: []act{
+			command("start", ""),
+			say(pick("hồ sơ của tôi", "my submissions")),
+			hadSubmissions,
+			say(pick("ho so cua toi", "status")),
+			say(pick("trạng thái", "My Submissions")),
+		}},
+		{name: "human", acts: []act{
+			command("start", ""),
+			say(pick("gặp nhân viên", "talk to a person")),
+			say(pick("Cho tôi hỏi hạn nộp sáng kiến là khi nào?", "When is the deadline for initiatives?")),
+			say(pick("trợ giúp", "help")),
+			command("menu", ""),
+			press("cmd:initiative"),
+			other("voice"),
+		}},
+		{name: "human_mid_flow", acts: then(toTitle,
+			say(pick("gap nhan vien", "human")),
+			say(title),
+		)},
+		{name: "stop", acts: []act{
+			command("start", ""),
+			say(pick("dừng", "stop")),
+			command("start", ""),
+			say(pick("dung", "unsubscribe")),
+			say(pick("đăng ký nhận tin", "subscribe")),
+			command("stop", ""),
+			command("subscribe", ""),
+		}},
+		{name: "unsupported", acts: then([]act{other("voice")}, append(toTitle, other("sticker"), say(title))...)},
+		{name: "three_misses", acts: then(toTitle[:4],
+			say(pick("không biết", "no idea")),
+			say(pick("cái gì cũng được", "anything")),
+			say("9"),
+			press("cmd:help"),
+			say("4"),
+			say(pick("an toan do thi", "urban safety")),
+		)},
+		{name: "deep_link", acts: []act{
+			command("start", "do-thi-thong-minh"),
+			press("agree"),
+			press("cmd:cancel"),
+			command("start", "van-hoa-2025"),
+			command("start", "khong-co"),
+		}},
+		{name: "no_program_open", start: time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh), acts: []act{
+			command("start", ""),
+			press("cmd:initiative"),
+			command("start", "do-thi-thong-minh"),
+			press("cmd:feedback"),
+		}},
+		{name: "one_program_open", start: time.Date(2026, 12, 15, 10, 0, 0, 0, bot.HoChiMinh), acts: []act{
+			command("initiative", ""),
+			press("agree"),
+			press("cmd:back"),
+			press("cmd:back"),
+		}},
+		{name: "consent_declined", acts: []act{
+			press("cmd:initiative"),
+			say(pick("không đồng ý", "decline")),
+			press("cmd:initiative"),
+			say(pick("khong", "no")),
+		}},
+		{name: "discard", acts: then(toReview,
+			press("discard"),
+			say(pick("không", "no")),
+			press("discard"),
+			say(pick("maybe", "perhaps")),
+			press("yes"),
+		)},
+		{name: "closed_at_submit", acts: []act{
+			command("start", ""),
+			press("cmd:initiative"),
+			press("agree"),
+			press("program:giao-thong-xanh"),
+			press("field:cong-cong"),
+			say(title), say(description), press("done"), say(benefit),
+			press("skip"), press("skip"),
+			say(pick("Trần Văn Minh", "Anna Müller")), say("0987654321"), press("skip"),
+			wait(72 * time.Hour),
+			press("submit"),
+			press("continue"),
+			press("submit"),
+		}},
+		{name: "follow", acts: []act{
+			follow(),
+			unfollow(),
+			say(pick("xin chào", "hello")),
+		}},
+	}
+}

@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
+)
+
+// turn is one event being answered: the session it changes and the result it builds.
+type turn struct {
+	r   *Router
+	ctx context.Context
+	s   *bot.Session
+	ev  bot.Event
+	now time.Time
+	l   *locales.Localizer
+	res bot.Result
+	// filled names steps answered on the way by another step in this event
+	// (a shared contact gives the name and the phone at once): they are not asked.
+	filled map[string]bool
+}
+
+// input is an event read for the flows: a typed number or label of an offered
+// button became its payload, a keyword became a command.
+type input struct {
+	kind        bot.EventKind
+	text        string
+	payload     string
+	cmd         string
+	arg         string
+	contact     *bot.Contact
+	location    *bot.Location
+	attachments []bot.Attachment
+}
+
+// read classifies the event.
+func (t *turn) read() input {
+	ev := t.ev
+	in := input{kind: ev.Kind, contact: ev.Contact, location: ev.Location, attachments: ev.Attachments}
+	switch ev.Kind {
+	case bot.EventCommand:
+		in.cmd, in.arg = commandName(ev.Command), strings.TrimSpace(ev.Payload)
+	case bot.EventButton:
+		in.payload = ev.Payload
+	case bot.EventText:
+		in.text = clean(ev.Text)
+		atName := t.s.State.Flow != "" && t.s.State.Step == "name" && t.s.State.Pending == ""
+		if cmd, arg, ok := matchKeyword(in.text, atName); ok {
+			in.cmd, in.arg = cmd, arg
+			return in
+		}
+		in.payload = t.offered(in.text)
+	case bot.EventAttachments:
+		in.text = clean(ev.Text)
+	}
+	if cmd, arg, ok := payloadCommand(in.payload); ok {
+		in.cmd, in.arg = cmd, arg
+	}
+	return in
+}
+
+// offered finds the offered button a typed text names, by number ("2") or by label
+// ("giao thong" for "🚦 Giao thông").
+func (t *turn) offered(text string) string {
+	choices := t.s.State.Offered
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), ".")); err == nil {
+		if n >= 1 && n <= len(choices) {
+			return choices[n-1].Payload
+		}
+		return ""
+	}
+	f := fold(text)
+	if f == "" {
+		return ""
+	}
+	for _, c := range choices {
+		if fold(c.Label) == f {
+			return c.Payload
+		}
+	}
+	return ""
+}
+
+// tr renders a message in the citizen's language.
+func (t *turn) tr(id string, data ...map[string]any) string { return t.l.T(id, data...) }
+
+// say adds a reply.
+func (t *turn) say(text string, choices ...bot.Choice) {
+	t.res.Replies = append(t.res.Replies, bot.Reply{Text: text, Choices: choices})
+}
+
+// add adds a prepared reply.
+func (t *turn) add(r bot.Reply) { t.res.Replies = append(t.res.Replies, r) }
+
+// button is a choice whose label is the message id's text.
+func (t *turn) button(id, payload string) bot.Choice {
+	return bot.Choice{Label: t.tr(id), Payload: payload}
+}
+
+// menuChoices are the main menu's buttons.
+func (t *turn) menuChoices() []bot.Choice {
+	return []bot.Choice{
+		t.button("menu.initiative", "cmd:"+cmdInitiative),
+		t.button("menu.feedback", "cmd:"+cmdFeedback),
+		t.button("menu.status", "cmd:"+cmdStatus),
+		t.button("menu.human", "cmd:"+cmdHuman),
+		t.button("menu.help", "cmd:"+cmdHelp),
+		t.button("menu.language", "cmd:"+cmdLanguage),
+	}
+}
+
+// menu shows the main menu under an opening line (a message id).
+func (t *turn) menu(intro string) {
+	t.say(t.tr(intro)+"\n\n"+t.tr("menu.ask"), t.menuChoices()...)
+}
+
+// current repeats whatever the citizen is being asked: a pending question, the flow's
+// step, or the menu.
+func (t *turn) current() {
+	switch {
+	case t.s.State.Pending != "":
+		t.add(t.pendingQuestion())
+	case t.s.State.Flow != "":
+		t.ask()
+	default:
+		t.say(t.tr("menu.ask"), t.menuChoices()...)
+	}
+}
+
+// clear ends the flow and drops the draft.
+func (t *turn) clear() {
+	t.s.State = bot.State{}
+}
+
+// date renders a day in the city's time zone.
+func date(tm time.Time) string { return tm.In(bot.HoChiMinh).Format("02/01/2006") }

@@ -1,0 +1,237 @@
+package flows
+
+import (
+	"testing"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" when refused
+	}{
+		{"0912345678", "+84912345678"},
+		{"0912 345 678", "+84912345678"},
+		{"091.234.5678", "+84912345678"},
+		{"091-234-5678", "+84912345678"},
+		{"+84 912 345 678", "+84912345678"},
+		{"+84912345678", "+84912345678"},
+		{"84912345678", "+84912345678"},
+		{"(+84)912-345-678", "+84912345678"},
+		{"+84 0912 345 678", "+84912345678"},
+		{"0084 912 345 678", "+84912345678"},
+		{"  0356789012 ", "+84356789012"},
+		{"0523456789", "+84523456789"},
+		{"0701234567", "+84701234567"},
+		{"0812345678", "+84812345678"},
+		{"0987654321", "+84987654321"},
+		{"024 3825 1234", ""},   // Hanoi landline
+		{"0212345678", ""},      // 02x is fixed-line
+		{"0112345678", ""},      // no such prefix
+		{"091234567", ""},       // nine digits
+		{"09123456789", ""},     // eleven digits
+		{"+1 415 555 0100", ""}, // not Vietnamese
+		{"+0912345678", ""},
+		{"0912-345-67a", ""},
+		{"0912++345678", ""},
+		{"", ""},
+		{"số của tôi", ""},
+	}
+	for _, tt := range tests {
+		got, ok := normalizePhone(tt.in)
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("normalizePhone(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"lan.nguyen@example.vn", "lan.nguyen@example.vn"},
+		{"Lan.Nguyen@Example.VN", "Lan.Nguyen@example.vn"},
+		{"  minh+sk@hanoi.gov.vn ", "minh+sk@hanoi.gov.vn"},
+		{"a@b.co", "a@b.co"},
+		{"abc@", ""},
+		{"@example.com", ""},
+		{"abc", ""},
+		{"abc@localhost", ""},
+		{"abc@example.c", ""},
+		{"abc@@example.com", ""},
+		{"abc@example..com", ""},
+		{"abc@-example.com", ""},
+		{"Lan <lan@example.vn>", ""},
+		{"lan @example.vn", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, ok := normalizeEmail(tt.in)
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("normalizeEmail(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct{ in, fold, lower string }{
+		{"Hủy", "huy", "hủy"},
+		{"HUỶ!", "huy", "huỷ"},
+		{"  Quay LẠI! ", "quay lai", "quay lại"},
+		{"Đăng ký nhận tin", "dang ky nhan tin", "đăng ký nhận tin"},
+		{"ĐỒNG Ý", "dong y", "đồng ý"},
+		{"xoá   dữ-liệu", "xoa du lieu", "xoá dữ liệu"},
+		{"💡 Gửi sáng kiến", "gui sang kien", "gửi sáng kiến"},
+		{"Tiếng Việt", "tieng viet", "tiếng việt"},
+		{"1.", "1", "1"},
+		{"?!", "", ""},
+		{"", "", ""},
+		// Decomposed input, as some keyboards send it.
+		{"Hu\u0309y", "huy", "hủy"},
+	}
+	for _, tt := range tests {
+		if got := fold(tt.in); got != tt.fold {
+			t.Errorf("fold(%q) = %q, want %q", tt.in, got, tt.fold)
+		}
+		if got := lower(tt.in); got != tt.lower {
+			t.Errorf("lower(%q) = %q, want %q", tt.in, got, tt.lower)
+		}
+	}
+}
+
+func TestMatchKeyword(t *testing.T) {
+	tests := []struct {
+		text   string
+		atName bool
+		cmd    string
+		arg    string
+	}{
+		{"hủy", false, cmdCancel, ""},
+		{"huỷ", false, cmdCancel, ""},
+		{"huy", false, cmdCancel, ""},
+		{"HUY!", false, cmdCancel, ""},
+		{"Cancel", false, cmdCancel, ""},
+		{"trợ giúp", false, cmdHelp, ""},
+		{"tro giup", false, cmdHelp, ""},
+		{"help", false, cmdHelp, ""},
+		{"quay lại", false, cmdBack, ""},
+		{"quay lai", false, cmdBack, ""},
+		{"ngôn ngữ", false, cmdLanguage, ""},
+		{"ngon ngu", false, cmdLanguage, ""},
+		{"English", false, cmdLanguage, "en"},
+		{"tieng viet", false, cmdLanguage, "vi"},
+		{"gặp nhân viên", false, cmdHuman, ""},
+		{"gap nhan vien", false, cmdHuman, ""},
+		{"talk to a person", false, cmdHuman, ""},
+		{"dừng", false, cmdStop, ""},
+		{"dung", false, cmdStop, ""},
+		{"stop", false, cmdStop, ""},
+		{"đăng ký nhận tin", false, cmdSubscribe, ""},
+		{"dang ky nhan tin", false, cmdSubscribe, ""},
+		{"xóa dữ liệu", false, cmdForget, ""},
+		{"xoa du lieu", false, cmdForget, ""},
+		{"forget me", false, cmdForget, ""},
+		{"bắt đầu", false, cmdStart, ""},
+		{"bat dau", false, cmdStart, ""},
+		{"menu", false, cmdMenu, ""},
+		{"góp ý", false, cmdFeedback, ""},
+		{"hồ sơ của tôi", false, cmdStatus, ""},
+		// Whole messages only, never part of a longer answer.
+		{"tôi muốn hủy bỏ cuộc hẹn", false, "", ""},
+		{"please help me", false, "", ""},
+		{"dừng xe đúng chỗ", false, "", ""},
+		// Typed with diacritics, a word must match with them: Dũng is a name.
+		{"Dũng", false, "", ""},
+		{"Hùy", false, "", ""},
+		// At the name step, names that are also keywords are names.
+		{"Huy", true, "", ""},
+		{"Dung", true, "", ""},
+		{"hủy", true, cmdCancel, ""},
+		{"", false, "", ""},
+	}
+	for _, tt := range tests {
+		cmd, arg, ok := matchKeyword(tt.text, tt.atName)
+		if ok != (tt.cmd != "") || cmd != tt.cmd || arg != tt.arg {
+			t.Errorf("matchKeyword(%q, %v) = %q, %q, %v; want %q, %q", tt.text, tt.atName, cmd, arg, ok, tt.cmd, tt.arg)
+		}
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	tests := map[string]string{
+		"start": cmdStart, "/start": cmdStart, "Start@sangkien_bot": cmdStart, "lang": cmdLanguage,
+		"operator": cmdHuman, "forget": cmdForget, "whatever": cmdHelp, "": cmdHelp,
+	}
+	for in, want := range tests {
+		if got := commandName(in); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"Nguyễn Thị Lan", true},
+		{"Huy", true},
+		{"Anna Müller", true},
+		{"Mary-Jane O'Neil", true},
+		{"Jr. Smith", true},
+		{"A", false},
+		{"Nguyen 123", false},
+		{"lan@example.vn", false},
+		{"--", false},
+		{string(make([]rune, 101)), false},
+	}
+	for _, tt := range tests {
+		if got := validName(tt.in); got != tt.ok {
+			t.Errorf("validName(%q) = %v, want %v", tt.in, got, tt.ok)
+		}
+	}
+}
+
+func TestAttachmentProblem(t *testing.T) {
+	tests := []struct {
+		name string
+		a    bot.Attachment
+		want string
+	}{
+		{"photo without type", bot.Attachment{Kind: bot.Photo}, ""},
+		{"photo jpeg", bot.Attachment{Kind: bot.Photo, MIME: "image/jpeg"}, ""},
+		{"pdf by type", bot.Attachment{Kind: bot.Document, MIME: "application/pdf"}, ""},
+		{"docx by type", bot.Attachment{Kind: bot.Document, MIME: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}, ""},
+		{"doc by name", bot.Attachment{Kind: bot.Document, Name: "KE-HOACH.DOC", MIME: "application/octet-stream"}, ""},
+		{"xls by name", bot.Attachment{Kind: bot.Document, Name: "bang.xls"}, ""},
+		{"xlsx by type", bot.Attachment{Kind: bot.Document, MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; charset=binary"}, ""},
+		{"image document", bot.Attachment{Kind: bot.Document, Name: "anh.png", MIME: "image/png"}, ""},
+		{"exactly 20 MB", bot.Attachment{Kind: bot.Document, Name: "a.pdf", Size: 20 << 20}, ""},
+		{"too big", bot.Attachment{Kind: bot.Document, Name: "a.pdf", Size: 20<<20 + 1}, "initiative.attachments.too_big"},
+		{"exe", bot.Attachment{Kind: bot.Document, Name: "setup.exe", MIME: "application/x-msdownload"}, "initiative.attachments.bad_type"},
+		{"zip", bot.Attachment{Kind: bot.Document, Name: "a.zip"}, "initiative.attachments.bad_type"},
+		{"video as photo", bot.Attachment{Kind: bot.Photo, MIME: "video/mp4"}, "initiative.attachments.bad_type"},
+	}
+	for _, tt := range tests {
+		if got := attachmentProblem(tt.a); got != tt.want {
+			t.Errorf("%s: attachmentProblem = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"ngắn", 10, "ngắn"},
+		{"Bot hỏi hơi nhiều câu quá", 12, "Bot hỏi hơi…"},
+		{"abcdefghijklmnop", 5, "abcde…"},
+		{"hai\ndòng", 20, "hai dòng"},
+	}
+	for _, tt := range tests {
+		if got := clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
