@@ -54,3 +54,9 @@ type DeliveryFailure struct {
 type RateLimiter interface {
 	Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error)
 }
+
+// Typer is a Sender that can show the citizen that a reply is on its way; the
+// dispatcher uses it when a reply has to wait a moment for its turn.
+type Typer interface {
+	ShowTyping(ctx context.Context, conv ConversationRef) error
+}

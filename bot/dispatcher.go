@@ -353,8 +353,8 @@ type chatPace struct {
 	last     time.Time
 }
 
-// wait blocks until a send to the chat is allowed and takes a token.
-func (p *chatPace) wait(ctx context.Context) error {
+// delay is how long the next send to the chat must wait.
+func (p *chatPace) delay() time.Duration {
 	now := time.Now()
 	if p.last.IsZero() {
 		p.tokens = float64(p.burst)
@@ -362,8 +362,15 @@ func (p *chatPace) wait(ctx context.Context) error {
 		p.tokens = min(float64(p.burst), p.tokens+float64(now.Sub(p.last))/float64(p.interval))
 	}
 	p.last = now
-	if p.tokens < 1 {
-		w := time.Duration((1 - p.tokens) * float64(p.interval))
+	if p.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - p.tokens) * float64(p.interval))
+}
+
+// wait blocks until a send to the chat is allowed and takes a token.
+func (p *chatPace) wait(ctx context.Context) error {
+	if w := p.delay(); w > 0 {
 		if err := sleep(ctx, w); err != nil {
 			return err
 		}
@@ -378,6 +385,11 @@ func (p *chatPace) wait(ctx context.Context) error {
 func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFailure {
 	c := d.cfg
 	attempts, waits := 0, 0
+	if typer, ok := c.Sender.(Typer); ok && pace.delay() >= time.Second/2 {
+		if err := typer.ShowTyping(ctx, del.Outbound.Conversation); err != nil {
+			d.log.Debug("typing action failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
+		}
+	}
 	for {
 		if pace.wait(ctx) != nil || d.waitLimit(ctx) != nil {
 			return Retryable

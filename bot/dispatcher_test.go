@@ -370,3 +370,29 @@ func TestMaskID(t *testing.T) {
 		}
 	}
 }
+
+// typingSender also shows "typing…".
+type typingSender struct {
+	*fakeSender
+	typing chan bot.ConversationRef
+}
+
+func (s typingSender) ShowTyping(_ context.Context, conv bot.ConversationRef) error {
+	s.typing <- conv
+	return nil
+}
+
+func TestTypingShownBeforeAReplyThatMustWait(t *testing.T) {
+	r := newRig(t)
+	ts := typingSender{fakeSender: r.sender, typing: make(chan bot.ConversationRef, 4)}
+	queueReplies(t, r.st, chat(7), "t0", "t1")
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) {
+		c.Sender = ts
+		c.ChatInterval = time.Second
+		c.ChatBurst = 1
+	})
+	waitFor(t, "two sends", func() bool { return len(r.sender.sentIDs()) == 2 })
+	if len(ts.typing) != 1 || <-ts.typing != chat(7) {
+		t.Fatalf("typing shown %d times, want once before the paced reply", len(ts.typing))
+	}
+}

@@ -162,6 +162,15 @@ func (c *Client) Typing(ctx context.Context, chatID int64) error {
 	return err
 }
 
+// ShowTyping shows "typing…" in the conversation's chat (bot.Typer).
+func (c *Client) ShowTyping(ctx context.Context, conv bot.ConversationRef) error {
+	chatID, err := strconv.ParseInt(conv.ID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("telegram: chat id %q: %w", conv.ID, err)
+	}
+	return c.Typing(ctx, chatID)
+}
+
 // answerCallback stops the spinner on a pressed button.
 func (c *Client) answerCallback(ctx context.Context, id string) error {
 	_, err := c.request(ctx, "answerCallbackQuery", tgbotapi.NewCallback(id, ""))

@@ -1,0 +1,194 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+)
+
+func TestOutboxWorker(t *testing.T) {
+	tests := []struct {
+		name    string
+		subs    int
+		workers int
+		// failFirst makes the intake refuse the first delivery of these submissions.
+		failFirst []string
+		// wantCalls is how often the intake is called per submission (default 1).
+		wantCalls map[string]int
+	}{
+		{name: "delivered once", subs: 3, workers: 1},
+		{name: "failure then retry", subs: 3, workers: 1, failFirst: []string{"sub-1"},
+			wantCalls: map[string]int{"sub-1": 2}},
+		{name: "two workers share the outbox", subs: 30, workers: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t)
+			in := newFakeIntake(tt.failFirst...)
+			var want []string
+			for i := range tt.subs {
+				id := fmt.Sprintf("sub-%d", i)
+				want = append(want, id)
+				enqueue(t, store, id)
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for i := range tt.workers {
+				w := bot.NewOutboxWorker(store, in, nil, fmt.Sprintf("worker-%d", i))
+				// A failed item comes back soon; a claimed item is never taken from a
+				// live worker in the time this test runs unless it failed first.
+				w.Idle, w.Block, w.Backoff = 200*time.Millisecond, 100*time.Millisecond, 10*time.Millisecond
+				if len(tt.failFirst) == 0 {
+					w.Idle = time.Minute
+				}
+				wg.Go(func() {
+					if err := w.Run(ctx); err != nil {
+						t.Errorf("worker %d: %v", i, err)
+					}
+				})
+			}
+			in.waitDelivered(t, want)
+			cancel()
+			wg.Wait()
+
+			calls := in.snapshot()
+			for _, id := range want {
+				n := 1
+				if w, ok := tt.wantCalls[id]; ok {
+					n = w
+				}
+				if calls[id] != n {
+					t.Errorf("%s: intake called %d times, want %d", id, calls[id], n)
+				}
+			}
+			left, err := store.Claim(context.Background(), "check", 100, 0, time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) != 0 {
+				t.Errorf("%d items left in the outbox after delivery", len(left))
+			}
+		})
+	}
+}
+
+// A cancelled worker returns nil at once even while its claims find nothing.
+func TestOutboxWorkerStops(t *testing.T) {
+	store := newStore(t)
+	w := bot.NewOutboxWorker(store, newFakeIntake(), nil, "idle")
+	w.Block = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+}
+
+func newStore(t *testing.T) *redisstore.Store {
+	t.Helper()
+	return redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+}
+
+// enqueue commits a submission as the engine does, which puts it in the outbox.
+func enqueue(t *testing.T, store *redisstore.Store, id string) {
+	t.Helper()
+	ctx := context.Background()
+	conv := bot.ConversationRef{Channel: bot.Terminal, ID: "c-" + id}
+	lease, err := store.Begin(ctx, conv, "ev-"+id, 10*time.Second)
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	sub := bot.Submission{
+		ID: id, Reference: "SK-2026-" + id, Kind: bot.KindInitiative,
+		Conversation: conv, Lang: "vi", SubmittedAt: time.Now(),
+	}
+	err = store.Commit(ctx, lease, bot.Change{
+		Session:    &bot.Session{Conversation: conv},
+		Submission: &sub,
+	})
+	if err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+// fakeIntake counts deliveries per submission and refuses the first try of some.
+type fakeIntake struct {
+	mu        sync.Mutex
+	calls     map[string]int
+	delivered map[string]bool
+	failFirst map[string]bool
+	changed   chan struct{}
+}
+
+func newFakeIntake(failFirst ...string) *fakeIntake {
+	f := &fakeIntake{
+		calls:     map[string]int{},
+		delivered: map[string]bool{},
+		failFirst: map[string]bool{},
+		changed:   make(chan struct{}, 1),
+	}
+	for _, id := range failFirst {
+		f.failFirst[id] = true
+	}
+	return f
+}
+
+func (f *fakeIntake) Deliver(_ context.Context, s bot.Submission) (bot.Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[s.ID]++
+	if f.failFirst[s.ID] && f.calls[s.ID] == 1 {
+		return bot.Receipt{}, errors.New("intake unavailable")
+	}
+	f.delivered[s.ID] = true
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+	return bot.Receipt{IntakeID: "in-" + s.ID, Status: "received"}, nil
+}
+
+func (f *fakeIntake) snapshot() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := make(map[string]int, len(f.calls))
+	for k, v := range f.calls {
+		m[k] = v
+	}
+	return m
+}
+
+// waitDelivered waits until every id was delivered; a generous bound keeps a broken
+// worker from hanging the suite.
+func (f *fakeIntake) waitDelivered(t *testing.T, ids []string) {
+	t.Helper()
+	bound := time.After(20 * time.Second)
+	for {
+		f.mu.Lock()
+		n := 0
+		for _, id := range ids {
+			if f.delivered[id] {
+				n++
+			}
+		}
+		f.mu.Unlock()
+		if n == len(ids) {
+			return
+		}
+		select {
+		case <-f.changed:
+		case <-bound:
+			t.Fatalf("delivered %d of %d submissions", n, len(ids))
+		}
+	}
+}
