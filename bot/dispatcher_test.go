@@ -388,7 +388,7 @@ func TestTypingShownBeforeAReplyThatMustWait(t *testing.T) {
 	queueReplies(t, r.st, chat(7), "t0", "t1")
 	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) {
 		c.Sender = ts
-		c.ChatInterval = time.Second
+		c.ChatInterval = 2 * time.Second // a wait well above the typing threshold, even on a loaded machine
 		c.ChatBurst = 1
 	})
 	waitFor(t, "two sends", func() bool { return len(r.sender.sentIDs()) == 2 })

@@ -1,0 +1,35 @@
+# make test needs a real Redis: REDIS_URL when set, else scripts/with-redis.sh starts one.
+GO       ?= go
+BIN      ?= bin/sangkien
+PKGS     ?= ./...
+WITH_REDIS = scripts/with-redis.sh
+
+.PHONY: build test vet cover bench run chat clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: vet
+	$(WITH_REDIS) $(GO) test -race -count=1 $(PKGS)
+
+cover:
+	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)
+	$(GO) tool cover -func=coverage.out | tail -n 1
+	@echo "HTML report: go tool cover -html=coverage.out"
+
+# BENCH picks benchmarks by name, e.g. make bench BENCH=Engine
+BENCH ?= .
+bench:
+	$(WITH_REDIS) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 $(PKGS)
+
+run:
+	$(GO) run ./cmd/sangkien serve
+
+chat:
+	$(GO) run ./cmd/sangkien chat
+
+clean:
+	rm -rf bin coverage.out

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/sangkien/sangkien/integrations/intake"
+)
+
+// config is everything the gateway reads from its environment, checked once at start.
+type config struct {
+	HTTPAddr      string
+	RedisURL      string // secret: may carry a password
+	RedisPrefix   string
+	ProgramsFile  string
+	IntakeKind    string
+	IntakeFile    string
+	LogLevel      slog.Level
+	PublicBaseURL string
+	// Later holds the variables of channels and intakes not built yet: read (so that a
+	// NAME_FILE that cannot be read fails now) and kept, but unused.
+	Later map[string]string
+}
+
+// envVar documents one environment variable for --help and the README.
+type envVar struct {
+	Name    string
+	Default string
+	Secret  bool // also readable from the file named by NAME_FILE
+	Later   bool // accepted and ignored until its channel or intake is built
+	Help    string
+}
+
+// envVars lists every variable the gateway reads, in the order help shows them.
+var envVars = []envVar{
+	{Name: "HTTP_ADDR", Default: ":8080", Help: "address the HTTP server listens on (serve)"},
+	{Name: "REDIS_URL", Secret: true, Help: "Redis: redis://, rediss://, unix://; a cluster with several hosts " +
+		"(redis://h1:6379,h2:6379) or redis+cluster://; Sentinel with redis+sentinel://h1:26379,h2:26379/<master>. " +
+		"Empty: an embedded in-process Redis that keeps nothing"},
+	{Name: "REDIS_PREFIX", Default: "sk", Help: "prefix of every Redis key; gateways with different prefixes share a Redis without meeting"},
+	{Name: "PROGRAMS_FILE", Help: "programs catalog (YAML); empty: the sample programs.yaml built in"},
+	{Name: "INTAKE_KIND", Default: "file", Help: "where confirmed submissions go: file (json and open311 are not built yet)"},
+	{Name: "INTAKE_FILE", Default: intake.DefaultFile, Help: "JSONL file of the file intake"},
+	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
+	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL (webhooks and media links of later channels)"},
+	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Later: true},
+	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Later: true},
+	{Name: "TELEGRAM_API_ENDPOINT", Later: true},
+	{Name: "TELEGRAM_MODE", Later: true},
+	{Name: "ZALO_APP_ID", Later: true},
+	{Name: "ZALO_APP_SECRET", Secret: true, Later: true},
+	{Name: "ZALO_OA_SECRET", Secret: true, Later: true},
+	{Name: "ZALO_ACCESS_TOKEN", Secret: true, Later: true},
+	{Name: "ZALO_REFRESH_TOKEN", Secret: true, Later: true},
+	{Name: "ZALO_API_BASE", Later: true},
+	{Name: "ZALO_OAUTH_BASE", Later: true},
+	{Name: "INTAKE_URL", Later: true},
+	{Name: "INTAKE_SECRET", Secret: true, Later: true},
+	{Name: "INTAKE_API_KEY", Secret: true, Later: true},
+}
+
+// loadConfig reads and checks the environment. Every error names its variable.
+func loadConfig(env func(string) string) (config, error) {
+	r := reader{env: env}
+	c := config{
+		HTTPAddr:      r.get("HTTP_ADDR"),
+		RedisURL:      r.get("REDIS_URL"),
+		RedisPrefix:   r.get("REDIS_PREFIX"),
+		ProgramsFile:  r.get("PROGRAMS_FILE"),
+		IntakeKind:    r.get("INTAKE_KIND"),
+		IntakeFile:    r.get("INTAKE_FILE"),
+		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
+		Later:         map[string]string{},
+	}
+	level := r.get("LOG_LEVEL")
+	for _, v := range envVars {
+		if v.Later {
+			c.Later[v.Name] = r.get(v.Name)
+		}
+	}
+	if r.err != nil {
+		return config{}, r.err
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return config{}, fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
+	}
+	if c.RedisURL != "" {
+		// The URL may carry a password: the error names the variable, not the value.
+		if _, err := parseRedisURL(c.RedisURL); err != nil {
+			return config{}, fmt.Errorf("REDIS_URL: %w", err)
+		}
+	}
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
+		return config{}, fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
+	}
+	switch c.IntakeKind {
+	case "file":
+	case "json", "open311":
+		return config{}, fmt.Errorf("INTAKE_KIND=%s: not built yet; use file", c.IntakeKind)
+	default:
+		return config{}, fmt.Errorf("INTAKE_KIND=%q: want file, json or open311", c.IntakeKind)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return config{}, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
+	}
+	if c.PublicBaseURL != "" {
+		u, err := url.Parse(c.PublicBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return config{}, fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
+		}
+	}
+	if m := c.Later["TELEGRAM_MODE"]; m != "" && m != "webhook" && m != "polling" {
+		return config{}, fmt.Errorf("TELEGRAM_MODE=%q: want webhook or polling", m)
+	}
+	return c, nil
+}
+
+// reader looks variables up with their defaults; a secret may come from NAME_FILE.
+// It keeps the first error so that loadConfig reads top-down.
+type reader struct {
+	env func(string) string
+	err error
+}
+
+func (r *reader) get(name string) string {
+	var v envVar
+	for _, e := range envVars {
+		if e.Name == name {
+			v = e
+		}
+	}
+	val := strings.TrimSpace(r.env(name))
+	if v.Secret {
+		file := strings.TrimSpace(r.env(name + "_FILE"))
+		switch {
+		case file != "" && val != "":
+			r.fail(fmt.Errorf("%s and %s_FILE are both set: keep one", name, name))
+		case file != "":
+			b, err := readSecret(file)
+			if err != nil {
+				r.fail(fmt.Errorf("%s_FILE: %w", name, err))
+			}
+			val = b
+		}
+	}
+	if val == "" {
+		val = v.Default
+	}
+	return val
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// readSecret reads a secret file (a Docker or Kubernetes secret), without its final newline.
+func readSecret(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", errors.New("file is empty")
+	}
+	return s, nil
+}
+
+// writeEnvHelp prints the environment variables for --help.
+func writeEnvHelp(w io.Writer) {
+	fmt.Fprintln(w, "Environment:")
+	later := false
+	for _, v := range envVars {
+		if v.Later {
+			later = true
+			continue
+		}
+		def := ""
+		if v.Default != "" {
+			def = " (default " + v.Default + ")"
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", v.Name, wrap(v.Help+def, 60, strings.Repeat(" ", 19)))
+	}
+	if later {
+		fmt.Fprintln(w, "\n  Used by later channels and intakes; accepted now and ignored:")
+		var names []string
+		for _, v := range envVars {
+			if v.Later {
+				names = append(names, v.Name)
+			}
+		}
+		for i := 0; i < len(names); i += 3 {
+			fmt.Fprintf(w, "    %s\n", strings.Join(names[i:min(i+3, len(names))], "  "))
+		}
+	}
+	fmt.Fprintln(w, "\n  Each secret (REDIS_URL and every *_TOKEN, *_SECRET, *_API_KEY) may instead be read")
+	fmt.Fprintln(w, "  from a file named by NAME_FILE, e.g. REDIS_URL_FILE=/run/secrets/redis_url.")
+}
+
+// wrap breaks text into lines of at most width characters, indenting all but the first.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		if i > 0 && n+1+len([]rune(word)) > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len([]rune(word))
+	}
+	return b.String()
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	base := testEnv{"INTAKE_FILE": filepath.Join(t.TempDir(), "s.jsonl"), "HTTP_ADDR": "127.0.0.1:0"}
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("123:abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  testEnv
+		want string
+	}{
+		{"bad listen address", base.set("HTTP_ADDR", "8080"), "HTTP_ADDR"},
+		{"redis scheme", base.set("REDIS_URL", "http://127.0.0.1:6379"), "REDIS_URL"},
+		{"redis db", base.set("REDIS_URL", "redis://:hunter2@127.0.0.1:6379/notadb"), "REDIS_URL"},
+		{"redis secret file missing", base.set("REDIS_URL_FILE", "/nonexistent/redis"), "REDIS_URL_FILE"},
+		{"secret given twice", base.set("TELEGRAM_BOT_TOKEN", "x", "TELEGRAM_BOT_TOKEN_FILE", secret), "TELEGRAM_BOT_TOKEN"},
+		{"later secret file missing", base.set("INTAKE_SECRET_FILE", "/nonexistent/s"), "INTAKE_SECRET_FILE"},
+		{"intake not built", base.set("INTAKE_KIND", "json"), "INTAKE_KIND=json: not built yet"},
+		{"intake open311 not built", base.set("INTAKE_KIND", "open311"), "INTAKE_KIND=open311: not built yet"},
+		{"intake unknown", base.set("INTAKE_KIND", "ftp"), "INTAKE_KIND"},
+		{"log level", base.set("LOG_LEVEL", "loud"), "LOG_LEVEL"},
+		{"public url", base.set("PUBLIC_BASE_URL", "sangkien.example"), "PUBLIC_BASE_URL"},
+		{"telegram mode", base.set("TELEGRAM_MODE", "carrier-pigeon"), "TELEGRAM_MODE"},
+		{"redis prefix", base.set("REDIS_PREFIX", "{sk}"), "REDIS_PREFIX"},
+		{"programs file", base.set("PROGRAMS_FILE", "/nonexistent/programs.yaml"), "PROGRAMS_FILE"},
+	}
+	for _, tt := range tests {
+		for _, cmd := range []string{"serve", "chat"} {
+			t.Run(tt.name+"/"+cmd, func(t *testing.T) {
+				var out, errOut bytes.Buffer
+				err := run(testContext(t), []string{cmd}, tt.env.get, strings.NewReader(""), &out, &errOut)
+				if err == nil {
+					t.Fatalf("run %s succeeded, want an error naming %s", cmd, tt.want)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("error %q does not name %s", err, tt.want)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("error %q shows the Redis password", err)
+				}
+			})
+		}
+	}
+}
+
+func TestConfigDefaultsAndSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	if err := os.WriteFile(secret, []byte("123:abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(testEnv{"TELEGRAM_BOT_TOKEN_FILE": secret, "LOG_LEVEL": "debug"}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"HTTP_ADDR", cfg.HTTPAddr, ":8080"},
+		{"REDIS_URL", cfg.RedisURL, ""},
+		{"REDIS_PREFIX", cfg.RedisPrefix, "sk"},
+		{"INTAKE_KIND", cfg.IntakeKind, "file"},
+		{"INTAKE_FILE", cfg.IntakeFile, "./data/submissions.jsonl"},
+		{"LOG_LEVEL", cfg.LogLevel.String(), "DEBUG"},
+		{"TELEGRAM_BOT_TOKEN", cfg.Later["TELEGRAM_BOT_TOKEN"], "123:abc"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestHelpListsEveryVariable(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"serve", "chat"}},
+		{[]string{"help"}, []string{"serve", "chat"}},
+		{[]string{"serve", "--help"}, []string{"/healthz", "/readyz"}},
+		{[]string{"chat", "-h"}, []string{"--lang", "--id", ":location", ":contact", ":photo", ":file", ":quit"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := run(testContext(t), tt.args, testEnv{}.get, strings.NewReader(""), &out, &errOut); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			want := tt.want
+			for _, v := range envVars {
+				want = append(want, v.Name)
+			}
+			for _, w := range want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("help does not mention %s:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"fly"}, `unknown command "fly"`},
+		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"chat", "--color"}, "flag provided but not defined"},
+		{[]string{"chat", "--lang", "fr"}, "--lang"},
+		{[]string{"chat", "--id", "a:b"}, "--id"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(testContext(t), tt.args, testEnv{}.get, strings.NewReader(""), &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run = %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRedisURL(t *testing.T) {
+	tests := []struct {
+		url       string
+		wantErr   bool
+		wantKind  string // "single", "cluster" or "failover"
+		wantAddrs []string
+	}{
+		{url: "redis://127.0.0.1:6379/0", wantKind: "single", wantAddrs: []string{"127.0.0.1:6379"}},
+		{url: "rediss://user:pw@redis.internal:6380/2?dial_timeout=3s", wantKind: "single", wantAddrs: []string{"redis.internal:6380"}},
+		{url: "unix:///run/redis.sock", wantKind: "single", wantAddrs: []string{"/run/redis.sock"}},
+		{url: "redis://h1:7001,h2:7002,h3:7003", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002", "h3:7003"}},
+		{url: "redis://:pw@h1:7001?addr=h2:7002", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002"}},
+		{url: "redis+cluster://h1:7001", wantKind: "cluster", wantAddrs: []string{"h1:7001"}},
+		{url: "rediss+cluster://h1:7001,h2:7002/?dial_timeout=2s", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002"}},
+		{url: "redis+sentinel://:pw@s1:26379,s2:26379/mymaster/1?sentinel_password=sp", wantKind: "failover"},
+		{url: "redis+sentinel://s1:26379", wantErr: true},
+		{url: "redis+ring://h1:7001", wantErr: true},
+		{url: "http://h1", wantErr: true},
+		{url: "127.0.0.1:6379", wantErr: true},
+		{url: "redis://h1:6379/x", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			newClient, err := parseRedisURL(tt.url)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("parsed, want an error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newClient()
+			defer c.Close()
+			var kind string
+			var addrs []string
+			switch c := c.(type) {
+			case *redis.ClusterClient:
+				kind, addrs = "cluster", c.Options().Addrs
+			case *redis.Client:
+				kind, addrs = "single", []string{c.Options().Addr}
+				if c.Options().Addr == "FailoverClient" {
+					kind, addrs = "failover", nil
+				}
+			}
+			if kind != tt.wantKind || strings.Join(addrs, ",") != strings.Join(tt.wantAddrs, ",") {
+				t.Errorf("client %s %v, want %s %v", kind, addrs, tt.wantKind, tt.wantAddrs)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/sangkien/sangkien"
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/flows"
+	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/locales"
+)
+
+// gateway is the engine and everything it stands on, shared by serve and chat. Its parts
+// are built in order and closed in reverse by Close.
+type gateway struct {
+	redis  *redisConn
+	store  *redisstore.Store
+	engine *bot.Engine
+	sink   *intake.FileSink
+	log    *slog.Logger
+}
+
+// newGateway builds the gateway from cfg. Channels in direct answer from Handle's
+// outcome (the terminal) instead of a delivery queue.
+func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway, err error) {
+	programs, err := loadPrograms(cfg.ProgramsFile)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := locales.New()
+	if err != nil {
+		return nil, fmt.Errorf("locales: %w", err)
+	}
+	g = &gateway{log: log}
+	defer func() {
+		if err != nil {
+			_ = g.Close()
+		}
+	}()
+	if g.redis, err = openRedis(cfg.RedisURL, log); err != nil {
+		return nil, err
+	}
+	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: log})
+	router, err := flows.NewRouter(flows.Config{
+		// The notice version and draft ids are the flows' own defaults: the notice's
+		// text lives in locales, next to the version flows records with each consent.
+		Programs: programs,
+		Catalog:  catalog,
+		Refs:     g.store,
+		Now:      time.Now,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("flows: %w", err)
+	}
+	g.engine, err = bot.NewEngine(bot.EngineConfig{
+		Store:        g.store,
+		Conversation: router,
+		Logger:       log,
+		Direct:       direct,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if g.sink, err = intake.OpenFileSink(cfg.IntakeFile, log); err != nil {
+		return nil, fmt.Errorf("INTAKE_FILE: %w", err)
+	}
+	return g, nil
+}
+
+// worker returns an outbox worker that delivers to in.
+func (g *gateway) worker(in bot.Intake) *bot.OutboxWorker {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "sangkien"
+	}
+	return bot.NewOutboxWorker(g.store, in, g.log, host+"-"+strconv.Itoa(os.Getpid()))
+}
+
+// Close closes the intake file, then Redis.
+func (g *gateway) Close() error {
+	var errs []error
+	if g.sink != nil {
+		errs = append(errs, g.sink.Close())
+	}
+	if g.redis != nil {
+		errs = append(errs, g.redis.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// loadPrograms reads PROGRAMS_FILE, or the sample catalog built in when it is empty.
+func loadPrograms(path string) (bot.Programs, error) {
+	data := sangkien.DefaultPrograms
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("PROGRAMS_FILE: %w", err)
+		}
+	}
+	ps, err := bot.LoadPrograms(bytes.NewReader(data))
+	if err != nil {
+		if path == "" {
+			return nil, fmt.Errorf("built-in programs.yaml: %w", err)
+		}
+		return nil, fmt.Errorf("PROGRAMS_FILE %s: %w", path, err)
+	}
+	return ps, nil
+}
+
+// newLogger writes text logs to w at level.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,80 @@
+// Command sangkien is the Sáng kiến gateway: citizens of Hanoi propose initiatives for
+// the city's programs and give feedback through messaging channels.
+//
+//	sangkien serve          the gateway: HTTP server and outbox worker
+//	sangkien chat [--lang en]  a citizen's conversation in this terminal
+//
+// Configuration comes from environment variables; `sangkien --help` lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sangkien:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its surroundings passed in so that tests call it
+// with buffers and an environment of their own.
+func run(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errors.New("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, env, stdout, stderr)
+	case "chat":
+		return chat(ctx, rest, env, stdin, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Sáng kiến gateway: citizens propose initiatives and give feedback to the city.
+
+Usage:
+  sangkien serve               run the gateway (HTTP server, outbox worker)
+  sangkien chat [--lang en] [--id ID]
+                               talk to the bot in this terminal
+  sangkien <command> --help    the options of one command
+
+`)
+	writeEnvHelp(w)
+}
+
+// parseFlags parses a subcommand's flags. On -h or --help it prints the usage to stdout
+// and reports done: the command has nothing more to do.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage func(io.Writer)) (done bool, err error) {
+	fs.SetOutput(io.Discard)
+	err = fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return true, nil
+	case err != nil:
+		return true, fmt.Errorf("%s: %w (see sangkien %s --help)", fs.Name(), err, fs.Name())
+	case fs.NArg() > 0:
+		return true, fmt.Errorf("%s: unexpected argument %q (see sangkien %s --help)", fs.Name(), fs.Arg(0), fs.Name())
+	}
+	return false, nil
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# with-redis.sh runs a command with REDIS_URL pointing at a real Redis server.
+#
+# When REDIS_URL is set, the command runs against it. Otherwise a throwaway redis-server
+# (no persistence) is started on a free port of 127.0.0.1 and stopped when the command
+# ends, whatever its result. redis-server is installed with apt-get when it is missing
+# and we are root; otherwise the script fails and says what to do. It never falls back
+# to an in-process imitation.
+#
+# Usage: scripts/with-redis.sh <command> [args...]
+set -euo pipefail
+
+if [[ $# -eq 0 ]]; then
+	echo "usage: $0 <command> [args...]" >&2
+	exit 2
+fi
+
+if [[ -n "${REDIS_URL:-}" ]]; then
+	echo "with-redis: using REDIS_URL from the environment" >&2
+	exec "$@"
+fi
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "with-redis: installing redis-server with apt-get" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >&2
+		apt-get install -y -qq redis-server >&2
+	else
+		echo "with-redis: redis-server is not installed and cannot be installed here." >&2
+		echo "  Install it (apt-get install redis-server, brew install redis) or set REDIS_URL." >&2
+		exit 1
+	fi
+fi
+
+# port_in_use reports whether something accepts connections on 127.0.0.1:$1.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+port=""
+for _ in $(seq 1 50); do
+	candidate=$((20000 + RANDOM % 40000))
+	if ! port_in_use "$candidate"; then
+		port=$candidate
+		break
+	fi
+done
+if [[ -z "$port" ]]; then
+	echo "with-redis: found no free port" >&2
+	exit 1
+fi
+
+dir=$(mktemp -d)
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+	--dir "$dir" --logfile "$dir/redis.log" &
+pid=$!
+
+stop() {
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap stop EXIT
+
+for _ in $(seq 1 100); do
+	if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+		break
+	fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "with-redis: redis-server did not start:" >&2
+		cat "$dir/redis.log" >&2 || true
+		exit 1
+	fi
+	sleep 0.1
+done
+if ! redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+	echo "with-redis: redis-server on port $port does not answer" >&2
+	exit 1
+fi
+
+echo "with-redis: redis-server $(redis-server --version | grep -o 'v=[^ ]*') on 127.0.0.1:$port" >&2
+export REDIS_URL="redis://127.0.0.1:$port/0"
+# Not exec: the trap must run after the command to stop the server.
+"$@"
