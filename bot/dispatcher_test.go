@@ -396,3 +396,51 @@ func TestTypingShownBeforeAReplyThatMustWait(t *testing.T) {
 		t.Fatalf("typing shown %d times, want once before the paced reply", len(ts.typing))
 	}
 }
+
+// flakyQueue stands for a Redis that fails now and then: the first calls of Done and
+// of the limiter fail.
+type flakyQueue struct {
+	bot.DeliveryQueue
+	mu                   sync.Mutex
+	doneFails, rateFails int
+	limiter              bot.RateLimiter
+}
+
+func (q *flakyQueue) Done(ctx context.Context, d bot.Delivery) error {
+	q.mu.Lock()
+	fail := q.doneFails > 0
+	q.doneFails--
+	q.mu.Unlock()
+	if fail {
+		return errors.New("connection refused")
+	}
+	return q.DeliveryQueue.Done(ctx, d)
+}
+
+func (q *flakyQueue) Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
+	q.mu.Lock()
+	fail := q.rateFails > 0
+	q.rateFails--
+	q.mu.Unlock()
+	if fail {
+		return 0, errors.New("connection refused")
+	}
+	return q.limiter.Reserve(ctx, key, limit, window)
+}
+
+func TestDispatcherRidesOutARedisOutage(t *testing.T) {
+	r := newRig(t)
+	q := &flakyQueue{DeliveryQueue: r.st.Delivery(), doneFails: 2, rateFails: 2, limiter: r.st.Delivery()}
+	queueReplies(t, r.st, chat(1), "o-0", "o-1")
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.Queue = q; c.Limiter = q })
+	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
+	if got := r.sender.sentIDs(); !slices.Equal(got, []string{"o-0", "o-1"}) {
+		t.Fatalf("sent %v, want each reply once, in order", got)
+	}
+}
+
+func TestNewDispatcherNeedsItsParts(t *testing.T) {
+	if _, err := bot.NewDispatcher(bot.DispatcherConfig{Channel: bot.Telegram}); err == nil {
+		t.Fatal("a dispatcher without queue, limiter and sender was built")
+	}
+}

@@ -1,0 +1,121 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+func TestShardLease(t *testing.T) {
+	s, _ := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	if q.Shards() != Shards {
+		t.Fatalf("Shards() = %d", q.Shards())
+	}
+	for _, step := range []struct {
+		consumer string
+		want     bool
+	}{{"a", true}, {"a", true}, {"b", false}} {
+		ok, err := q.Own(ctx, bot.Telegram, 3, step.consumer, time.Minute)
+		if err != nil || ok != step.want {
+			t.Fatalf("Own(%s) = %v, %v; want %v", step.consumer, ok, err, step.want)
+		}
+	}
+	if err := q.Disown(ctx, bot.Telegram, 3, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := q.Own(ctx, bot.Telegram, 3, "b", time.Minute); ok {
+		t.Fatal("b took a shard a still holds after b's own Disown")
+	}
+	if err := q.Disown(ctx, bot.Telegram, 3, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Own(ctx, bot.Telegram, 3, "b", time.Minute); err != nil || !ok {
+		t.Fatalf("b could not take the shard a gave back: %v, %v", ok, err)
+	}
+}
+
+func TestHeartbeatCountsLiveConsumers(t *testing.T) {
+	s, _ := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	for i, c := range []string{"a", "b", "a"} {
+		n, err := q.Heartbeat(ctx, bot.Zalo, c, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := min(i+1, 2); n != want {
+			t.Fatalf("beat %d: %d alive, want %d", i, n, want)
+		}
+	}
+	if n, _ := q.Heartbeat(ctx, bot.Telegram, "z", time.Minute); n != 1 {
+		t.Fatalf("channels share their members: %d alive", n)
+	}
+}
+
+func TestReserveSlidingWindow(t *testing.T) {
+	s, _ := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	for i := range 3 {
+		if wait, err := q.Reserve(ctx, "k", 3, time.Minute); err != nil || wait != 0 {
+			t.Fatalf("reservation %d: wait %v, %v", i, wait, err)
+		}
+	}
+	wait, err := q.Reserve(ctx, "k", 3, time.Minute)
+	if err != nil || wait <= 50*time.Second || wait > time.Minute {
+		t.Fatalf("fourth reservation: wait %v, %v; want most of a minute", wait, err)
+	}
+	if wait, _ := q.Reserve(ctx, "other", 3, time.Minute); wait != 0 {
+		t.Fatal("limits of different keys are shared")
+	}
+}
+
+func TestReadFailAndUnreadableEntries(t *testing.T) {
+	s, c := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "555"}
+	sh := ShardOf(conv)
+	out := bot.Outbound{ID: "e/0", Conversation: conv, Reply: bot.Reply{Text: "chào"}}
+	commit(t, s, conv, "e", bot.Change{Session: sampleSession(conv), Replies: []bot.Outbound{out}})
+	// An entry nobody can read (written by hand, or by a future version).
+	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.OutboundStream(sh, bot.Telegram), Values: []string{"m", "{not json"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+		t.Fatalf("Own = %v, %v", ok, err)
+	}
+	got, err := q.Read(ctx, bot.Telegram, sh, "p", 10)
+	if err != nil || len(got) != 1 || got[0].Outbound.ID != "e/0" {
+		t.Fatalf("Read = %+v, %v", got, err)
+	}
+	if err := q.Fail(ctx, got[0], bot.DeliveryFailure{Outbound: got[0].Outbound, Failure: "permanent", Code: 400, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	fails, err := q.Failures(ctx, bot.Telegram, 10)
+	if err != nil || len(fails) != 2 {
+		t.Fatalf("Failures = %+v, %v; want the failed and the unreadable entry", fails, err)
+	}
+	if n, _ := c.XLen(ctx, s.OutboundStream(sh, bot.Telegram)).Result(); n != 0 {
+		t.Fatalf("%d entries left in the queue", n)
+	}
+	if more, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err != nil || len(more) != 0 {
+		t.Fatalf("Read of an empty queue = %+v, %v", more, err)
+	}
+	// The stream vanishes (flushed by hand): reading says so, and Own makes it again.
+	c.Del(ctx, s.OutboundStream(sh, bot.Telegram))
+	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err == nil {
+		t.Fatal("read from a missing group succeeded")
+	}
+	if _, _, err := q.Reclaim(ctx, bot.Telegram, sh, "p", "0-0", 10); err == nil {
+		t.Fatal("reclaim from a missing group succeeded")
+	}
+	if _, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err != nil {
+		t.Fatalf("read after the group was made again: %v", err)
+	}
+}
