@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/integrations/telegram"
 )
 
 // config is everything the gateway reads from its environment, checked once at start.
@@ -23,6 +25,7 @@ type config struct {
 	IntakeFile    string
 	LogLevel      slog.Level
 	PublicBaseURL string
+	Telegram      telegramConfig
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -49,10 +52,13 @@ var envVars = []envVar{
 	{Name: "INTAKE_FILE", Default: intake.DefaultFile, Help: "JSONL file of the file intake"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL (webhooks and media links of later channels)"},
-	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Later: true},
-	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Later: true},
-	{Name: "TELEGRAM_API_ENDPOINT", Later: true},
-	{Name: "TELEGRAM_MODE", Later: true},
+	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Help: "Telegram bot token; empty: no Telegram channel"},
+	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Help: "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token " +
+		"(1-256 of A-Z a-z 0-9 _ -); required in webhook mode"},
+	{Name: "TELEGRAM_API_ENDPOINT", Default: telegram.DefaultEndpoint, Help: "Bot API endpoint in go-telegram-bot-api's format (a fake one in tests)"},
+	{Name: "TELEGRAM_MODE", Default: "webhook", Help: "webhook (POST /webhooks/telegram; registered with setWebhook when " +
+		"PUBLIC_BASE_URL is set) or polling (getUpdates, for local trials)"},
+	{Name: "TELEGRAM_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Telegram chat (bursts of 3 allowed)"},
 	{Name: "ZALO_APP_ID", Later: true},
 	{Name: "ZALO_APP_SECRET", Secret: true, Later: true},
 	{Name: "ZALO_OA_SECRET", Secret: true, Later: true},
@@ -76,7 +82,19 @@ func loadConfig(env func(string) string) (config, error) {
 		IntakeKind:    r.get("INTAKE_KIND"),
 		IntakeFile:    r.get("INTAKE_FILE"),
 		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
-		Later:         map[string]string{},
+		Telegram: telegramConfig{
+			Token:    r.get("TELEGRAM_BOT_TOKEN"),
+			Secret:   r.get("TELEGRAM_WEBHOOK_SECRET"),
+			Endpoint: r.get("TELEGRAM_API_ENDPOINT"),
+			Mode:     r.get("TELEGRAM_MODE"),
+		},
+		Later: map[string]string{},
+	}
+	chatInterval := r.get("TELEGRAM_CHAT_INTERVAL")
+	if d, err := time.ParseDuration(chatInterval); err != nil || d < 0 {
+		r.fail(fmt.Errorf("TELEGRAM_CHAT_INTERVAL=%q: want a duration such as 1s", chatInterval))
+	} else {
+		c.Telegram.ChatInterval = d
 	}
 	level := r.get("LOG_LEVEL")
 	for _, v := range envVars {
@@ -115,8 +133,8 @@ func loadConfig(env func(string) string) (config, error) {
 			return config{}, fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
 		}
 	}
-	if m := c.Later["TELEGRAM_MODE"]; m != "" && m != "webhook" && m != "polling" {
-		return config{}, fmt.Errorf("TELEGRAM_MODE=%q: want webhook or polling", m)
+	if err := c.Telegram.check(); err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

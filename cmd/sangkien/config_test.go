@@ -33,6 +33,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"log level", base.set("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 		{"public url", base.set("PUBLIC_BASE_URL", "sangkien.example"), "PUBLIC_BASE_URL"},
 		{"telegram mode", base.set("TELEGRAM_MODE", "carrier-pigeon"), "TELEGRAM_MODE"},
+		{"telegram webhook without secret", base.set("TELEGRAM_BOT_TOKEN", "123:abc"), "TELEGRAM_WEBHOOK_SECRET"},
+		{"telegram endpoint", base.set("TELEGRAM_BOT_TOKEN", "123:abc", "TELEGRAM_MODE", "polling", "TELEGRAM_API_ENDPOINT", "http://127.0.0.1:1/bot"), "TELEGRAM_API_ENDPOINT"},
+		{"telegram chat interval", base.set("TELEGRAM_CHAT_INTERVAL", "often"), "TELEGRAM_CHAT_INTERVAL"},
 		{"redis prefix", base.set("REDIS_PREFIX", "{sk}"), "REDIS_PREFIX"},
 		{"programs file", base.set("PROGRAMS_FILE", "/nonexistent/programs.yaml"), "PROGRAMS_FILE"},
 	}
@@ -61,7 +64,7 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("123:abc\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(testEnv{"TELEGRAM_BOT_TOKEN_FILE": secret, "LOG_LEVEL": "debug"}.get)
+	cfg, err := loadConfig(testEnv{"TELEGRAM_BOT_TOKEN_FILE": secret, "TELEGRAM_MODE": "polling", "LOG_LEVEL": "debug"}.get)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,9 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 		{"INTAKE_KIND", cfg.IntakeKind, "file"},
 		{"INTAKE_FILE", cfg.IntakeFile, "./data/submissions.jsonl"},
 		{"LOG_LEVEL", cfg.LogLevel.String(), "DEBUG"},
-		{"TELEGRAM_BOT_TOKEN", cfg.Later["TELEGRAM_BOT_TOKEN"], "123:abc"},
+		{"TELEGRAM_BOT_TOKEN", cfg.Telegram.Token, "123:abc"},
+		{"TELEGRAM_API_ENDPOINT", cfg.Telegram.Endpoint, "https://api.telegram.org/bot%s/%s"},
+		{"TELEGRAM_CHAT_INTERVAL", cfg.Telegram.ChatInterval.String(), "1s"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -21,11 +21,12 @@ import (
 // gateway is the engine and everything it stands on, shared by serve and chat. Its parts
 // are built in order and closed in reverse by Close.
 type gateway struct {
-	redis  *redisConn
-	store  *redisstore.Store
-	engine *bot.Engine
-	sink   *intake.FileSink
-	log    *slog.Logger
+	catalog *locales.Catalog
+	redis   *redisConn
+	store   *redisstore.Store
+	engine  *bot.Engine
+	sink    *intake.FileSink
+	log     *slog.Logger
 }
 
 // newGateway builds the gateway from cfg. Channels in direct answer from Handle's
@@ -39,7 +40,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
-	g = &gateway{log: log}
+	g = &gateway{log: log, catalog: catalog}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
@@ -78,11 +79,16 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 
 // worker returns an outbox worker that delivers to in.
 func (g *gateway) worker(in bot.Intake) *bot.OutboxWorker {
+	return bot.NewOutboxWorker(g.store, in, g.log, consumerID())
+}
+
+// consumerID names this process among the gateways sharing a Redis: host and pid.
+func consumerID() string {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "sangkien"
 	}
-	return bot.NewOutboxWorker(g.store, in, g.log, host+"-"+strconv.Itoa(os.Getpid()))
+	return host + "-" + strconv.Itoa(os.Getpid())
 }
 
 // Close closes the intake file, then Redis.

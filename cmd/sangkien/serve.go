@@ -51,8 +51,15 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
+	mux := g.routes()
+	chanCtx, stopChannels := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopChannels()
+	tg, err := g.startTelegram(chanCtx, cfg, mux)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           g.routes(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
@@ -71,6 +78,8 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	case <-ctx.Done():
 		log.Info("stopping", "component", "http")
 	case err := <-served:
+		stopChannels()
+		tg.wait()
 		stopWorker()
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)
@@ -83,6 +92,10 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	if err != nil {
 		err = fmt.Errorf("http shutdown: %w", err)
 	}
+	// Albums still being gathered go to the engine before the channels stop.
+	tg.drain(sctx)
+	stopChannels()
+	tg.wait()
 	stopWorker()
 	wg.Wait()
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
@@ -92,8 +105,8 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	return err
 }
 
-// routes is the gateway's HTTP surface.
-func (g *gateway) routes() http.Handler {
+// routes is the gateway's HTTP surface; channels add their webhooks to it.
+func (g *gateway) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

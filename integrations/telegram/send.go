@@ -117,9 +117,9 @@ func allShort(choices []bot.Choice) bool {
 func requestKeyboard(r bot.Reply, lang string) tgbotapi.ReplyKeyboardMarkup {
 	var req tgbotapi.KeyboardButton
 	if r.Request == bot.RequestContact {
-		req = tgbotapi.NewKeyboardButtonContact(text(lang, shareContact))
+		req = tgbotapi.NewKeyboardButtonContact(text(lang, "telegram.share_contact"))
 	} else {
-		req = tgbotapi.NewKeyboardButtonLocation(text(lang, shareLocation))
+		req = tgbotapi.NewKeyboardButtonLocation(text(lang, "telegram.share_location"))
 	}
 	rows := [][]tgbotapi.KeyboardButton{{req}}
 	for _, ch := range r.Choices {

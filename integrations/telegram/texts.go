@@ -1,43 +1,37 @@
 package telegram
 
-import "strings"
+import (
+	"sync"
 
-// textKey names one of the few texts the adapter writes itself. The design keeps
-// locales out of channel adapters' imports, and these are channel furniture (button
-// labels of Telegram's request keyboards, the group-chat notice), not conversation.
-type textKey int
-
-const (
-	shareContact textKey = iota
-	shareLocation
-	privateOnly
+	"github.com/sangkien/sangkien/locales"
 )
 
-var texts = map[textKey][2]string{ // [Vietnamese, English]
-	shareContact:  {"📱 Gửi số điện thoại của tôi", "📱 Share my phone number"},
-	shareLocation: {"📍 Gửi vị trí của tôi", "📍 Share my location"},
-	privateOnly: {
-		"Xin chào! Để gửi sáng kiến hoặc góp ý, vui lòng nhắn riêng cho bot",
-		"Hello! To send an initiative or feedback, please message the bot in a private chat",
-	},
-}
-
-// text picks the English text for "en…" languages and Vietnamese otherwise.
-func text(lang string, k textKey) string {
-	t := texts[k]
-	if strings.HasPrefix(strings.ToLower(lang), "en") {
-		return t[1]
+// catalog holds the adapter's own few texts (the labels of Telegram's request
+// keyboards, the group-chat notice), which live in locales like every other text.
+// The message files are embedded and checked by their tests, so loading cannot fail
+// at run time unless the build itself is broken.
+var catalog = sync.OnceValue(func() *locales.Catalog {
+	c, err := locales.New()
+	if err != nil {
+		panic("telegram: embedded locales: " + err.Error())
 	}
-	return t[0]
+	return c
+})
+
+// text renders message id in the language of a channel hint ("en", "vi", "en-US").
+func text(lang, id string) string {
+	return catalog().For(locales.Normalize(lang)).T(id)
 }
 
 // groupNotice is the one answer a group chat gets: both languages, since a group has
-// no single language, and a link to the private chat when the bot's username is known.
+// no single language, with a link to the private chat when the bot's username is known.
 func groupNotice(username string) string {
-	vi, en := texts[privateOnly][0], texts[privateOnly][1]
-	if username == "" {
-		return vi + ".\n" + en + "."
+	id := "telegram.private_only"
+	data := map[string]any{}
+	if username != "" {
+		id = "telegram.private_only_link"
+		data["Link"] = "https://t.me/" + username
 	}
-	link := "https://t.me/" + username
-	return vi + ": " + link + "\n" + en + ": " + link
+	c := catalog()
+	return c.For(locales.VI).T(id, data) + "\n" + c.For(locales.EN).T(id, data)
 }
