@@ -14,7 +14,7 @@ import (
 // the test's temporary folder. Tests override or add variables with set.
 type testEnv map[string]string
 
-func newTestEnv(t *testing.T) testEnv {
+func newTestEnv(t testing.TB) testEnv {
 	t.Helper()
 	redistest.Client(t) // fails the test, saying to run make test, when no Redis answers
 	url := os.Getenv("REDIS_URL")
