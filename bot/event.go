@@ -67,6 +67,9 @@ const (
 	EventUnsupported EventKind = "unsupported" // Unsupported names what was sent (voice, sticker, …)
 	EventFollow      EventKind = "follow"      // the citizen can be messaged again
 	EventUnfollow    EventKind = "unfollow"    // the citizen blocked or left: do not message them
+	// EventStatus is not from the citizen: the city's intake changed the status of one of
+	// their submissions (Status says how); the citizen is told in their language.
+	EventStatus EventKind = "status"
 )
 
 // Event is one thing a citizen did, parsed by a channel adapter.
@@ -76,16 +79,41 @@ type Event struct {
 	ID           string          `json:"id"`
 	Conversation ConversationRef `json:"conversation"`
 	// Lang is the channel's hint of the citizen's language ("en", "vi-VN"); may be empty.
-	Lang        string       `json:"lang,omitempty"`
-	Kind        EventKind    `json:"kind"`
-	Text        string       `json:"text,omitempty"`
-	Command     string       `json:"command,omitempty"`
-	Payload     string       `json:"payload,omitempty"`
-	Contact     *Contact     `json:"contact,omitempty"`
-	Location    *Location    `json:"location,omitempty"`
-	Attachments []Attachment `json:"attachments,omitempty"`
-	Unsupported string       `json:"unsupported,omitempty"`
-	At          time.Time    `json:"at"`
+	Lang        string        `json:"lang,omitempty"`
+	Kind        EventKind     `json:"kind"`
+	Text        string        `json:"text,omitempty"`
+	Command     string        `json:"command,omitempty"`
+	Payload     string        `json:"payload,omitempty"`
+	Contact     *Contact      `json:"contact,omitempty"`
+	Location    *Location     `json:"location,omitempty"`
+	Attachments []Attachment  `json:"attachments,omitempty"`
+	Unsupported string        `json:"unsupported,omitempty"`
+	Status      *StatusChange `json:"status,omitempty"`
+	At          time.Time     `json:"at"`
+}
+
+// Submission statuses, as the intake reports them ("submitted" is the gateway's own,
+// before the intake confirmed receipt).
+const (
+	StatusSubmitted   = "submitted"
+	StatusReceived    = "received"
+	StatusUnderReview = "under_review"
+	StatusNeedsInfo   = "needs_info"
+	StatusAccepted    = "accepted"
+	StatusRejected    = "rejected"
+	StatusImplemented = "implemented"
+)
+
+// StatusChange is a new status of one of the citizen's submissions.
+type StatusChange struct {
+	SubmissionID string `json:"submission_id"`
+	Reference    string `json:"reference,omitempty"`
+	Status       string `json:"status"`
+	// IntakeID is the intake's own id of the submission, when it gave one.
+	IntakeID string `json:"intake_id,omitempty"`
+	// Message is an optional note from the city, in both languages.
+	Message Text      `json:"message,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Validate reports an event the engine cannot run.

@@ -30,8 +30,8 @@ type Field struct {
 
 // Text is a string in both languages.
 type Text struct {
-	VI string `yaml:"vi"`
-	EN string `yaml:"en"`
+	VI string `yaml:"vi" json:"vi,omitempty"`
+	EN string `yaml:"en" json:"en,omitempty"`
 }
 
 // In returns the text in lang ("vi" or "en"), falling back to Vietnamese.
