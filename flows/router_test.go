@@ -117,3 +117,35 @@ func TestProgramClosesWhileAsked(t *testing.T) {
 		t.Errorf("with no program open the program question offers %+v, want feedback and menu", last.Choices)
 	}
 }
+
+// A typed answer names a button by number, by its whole label, or by the label's first
+// words when no other label starts with them.
+func TestTypedAnswerNamesAChoice(t *testing.T) {
+	choices := []bot.Choice{
+		{Label: "📨 Submit initiative", Payload: "submit"},
+		{Label: "🗑 Discard draft", Payload: "discard"},
+		{Label: "✏️ Title", Payload: "edit:title"},
+		{Label: "✏️ Title picture", Payload: "edit:picture"},
+		{Label: "Gửi sáng kiến", Payload: "gui"},
+	}
+	for typed, want := range map[string]string{
+		"2": "discard", "2.": "discard", "9": "", "0": "",
+		"submit":            "submit",
+		"SUBMIT INITIATIVE": "submit",
+		"discard":           "discard",
+		"title":             "edit:title", // the whole label wins over a longer one
+		"title pic":         "",           // only whole words
+		"gui":               "gui",
+		"gửi sáng":          "gui",
+		"su":                "", // too short to name a label
+		"initiative":        "", // not the first words
+		"submit it now":     "",
+	} {
+		h := newHarness(t, "en", testStart)
+		h.s.State.Offered = choices
+		turn := &turn{s: h.s}
+		if got := turn.offered(typed); got != want {
+			t.Errorf("offered(%q) = %q, want %q", typed, got, want)
+		}
+	}
+}

@@ -63,8 +63,8 @@ func (t *turn) read() input {
 	return in
 }
 
-// offered finds the offered button a typed text names, by number ("2") or by label
-// ("giao thong" for "🚦 Giao thông").
+// offered finds the offered button a typed text names, by number ("2"), by label
+// ("giao thong" for "🚦 Giao thông") or by the label's first words.
 func (t *turn) offered(text string) string {
 	choices := t.s.State.Offered
 	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), ".")); err == nil {
@@ -82,7 +82,21 @@ func (t *turn) offered(text string) string {
 			return c.Payload
 		}
 	}
-	return ""
+	// The first words of one label are enough ("submit" for "📨 Submit initiative",
+	// "gui" for "Gửi sáng kiến"), when no other label starts with them.
+	if len([]rune(f)) < 3 {
+		return ""
+	}
+	match := ""
+	for _, c := range choices {
+		if strings.HasPrefix(fold(c.Label)+" ", f+" ") {
+			if match != "" {
+				return ""
+			}
+			match = c.Payload
+		}
+	}
+	return match
 }
 
 // tr renders a message in the citizen's language.
