@@ -74,8 +74,9 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	if tc.Token == "" {
 		return nil, nil
 	}
+	// The adapter names its own component in its log lines; log here is for ours.
 	log := g.log.With("component", "telegram")
-	client, err := telegram.NewClient(tc.Token, tc.Endpoint, &http.Client{Timeout: 60 * time.Second}, log)
+	client, err := telegram.NewClient(tc.Token, tc.Endpoint, &http.Client{Timeout: 60 * time.Second}, g.log)
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
 	}
@@ -84,7 +85,7 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 		secret = randomSecret() // the webhook handler is not mounted; Process is used directly
 	}
 	webhook, err := telegram.NewWebhook(telegram.Config{
-		Secret: secret, Client: client, Handler: g.engine, Logger: log, BotUsername: client.Username(),
+		Secret: secret, Client: client, Handler: g.engine, Logger: g.log, BotUsername: client.Username(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)

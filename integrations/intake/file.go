@@ -20,9 +20,6 @@ import (
 // DefaultFile is where FileSink writes when no path is configured.
 const DefaultFile = "./data/submissions.jsonl"
 
-// SubmissionSchema names the format of one line of the file.
-const SubmissionSchema = "sangkien.submission/v1"
-
 // FileSink appends each submission as one JSON line to a local file, exactly once by
 // submission ID: across restarts and across processes that share the file. Every append
 // happens under an exclusive flock on the file, after reading what others appended since
@@ -35,12 +32,6 @@ type FileSink struct {
 	f      *os.File
 	seen   map[string]bool // submission ids in the file up to offset
 	offset int64           // end of the last complete line read
-}
-
-// record is one line of the file: the schema, then every field of the submission.
-type record struct {
-	Schema string `json:"schema"`
-	bot.Submission
 }
 
 // OpenFileSink opens (creating when missing) the JSONL file at path, with its folder,
@@ -85,9 +76,9 @@ func (s *FileSink) Deliver(ctx context.Context, sub bot.Submission) (bot.Receipt
 	if err := ctx.Err(); err != nil {
 		return bot.Receipt{}, fmt.Errorf("intake file: %w", err)
 	}
-	line, err := json.Marshal(record{Schema: SubmissionSchema, Submission: sub})
+	line, err := EncodeSubmission(sub)
 	if err != nil {
-		return bot.Receipt{}, fmt.Errorf("intake file: encode %s: %w", sub.ID, err)
+		return bot.Receipt{}, fmt.Errorf("intake file: %w", err)
 	}
 	line = append(line, '\n')
 	receipt := bot.Receipt{IntakeID: sub.ID, Status: "received"}

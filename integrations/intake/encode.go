@@ -1,0 +1,46 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// SubmissionSchema names the format of a submission document: a line of the JSONL file
+// and the body the JSON client posts (docs/intake-submission.schema.json).
+const SubmissionSchema = "sangkien.submission/v1"
+
+// document is a submission as the intake receives it: the schema first, then every
+// field of the submission.
+type document struct {
+	Schema string `json:"schema"`
+	bot.Submission
+}
+
+// EncodeSubmission renders the submission document, without a trailing newline. The file
+// sink and the JSON client both send exactly these bytes, so a file written today and a
+// request posted tomorrow parse alike.
+func EncodeSubmission(s bot.Submission) ([]byte, error) {
+	b, err := json.Marshal(document{Schema: SubmissionSchema, Submission: s})
+	if err != nil {
+		return nil, fmt.Errorf("encode submission %s: %w", s.ID, err)
+	}
+	return b, nil
+}
+
+// DecodeSubmission reads a submission document and checks its schema, refusing fields
+// the schema does not know (a newer version should change the schema name).
+func DecodeSubmission(data []byte) (bot.Submission, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var d document
+	if err := dec.Decode(&d); err != nil {
+		return bot.Submission{}, fmt.Errorf("decode submission: %w", err)
+	}
+	if d.Schema != SubmissionSchema {
+		return bot.Submission{}, fmt.Errorf("decode submission: schema %q, want %q", d.Schema, SubmissionSchema)
+	}
+	return d.Submission, nil
+}
