@@ -88,16 +88,17 @@ var familyNames = func() map[string]bool {
 // names put the family name first: "Nguyễn Thị Lan" is family name "Nguyễn" (last_name)
 // and given names "Thị Lan" (first_name, middle name included). A name in a chat held in
 // English that does not start with a common Vietnamese family name is taken in Western
-// order: "John Smith" → first "John", last "Smith". One word is a first name.
+// order: "John Smith" → first "John", last "Smith". One word is a first name. Both
+// parts come out in Unicode NFC, whatever form the channel sent.
 func SplitName(full, lang string) (first, last string) {
-	words := strings.Fields(full)
+	words := strings.Fields(norm.NFC.String(full))
 	switch len(words) {
 	case 0:
 		return "", ""
 	case 1:
 		return words[0], ""
 	}
-	if lang == "en" && !familyNames[strings.ToLower(norm.NFC.String(words[0]))] {
+	if lang == "en" && !familyNames[strings.ToLower(words[0])] {
 		return strings.Join(words[:len(words)-1], " "), words[len(words)-1]
 	}
 	return strings.Join(words[1:], " "), words[0]

@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -30,13 +29,12 @@ func EncodeSubmission(s bot.Submission) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeSubmission reads a submission document and checks its schema, refusing fields
-// the schema does not know (a newer version should change the schema name).
+// DecodeSubmission reads a submission document and checks its schema name. Fields it
+// does not know are ignored, as docs/intake.md asks of every receiver: v1 may gain
+// optional fields, and a change that breaks a reader gets a new schema name.
 func DecodeSubmission(data []byte) (bot.Submission, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var d document
-	if err := dec.Decode(&d); err != nil {
+	if err := json.Unmarshal(data, &d); err != nil {
 		return bot.Submission{}, fmt.Errorf("decode submission: %w", err)
 	}
 	if d.Schema != SubmissionSchema {
