@@ -1,0 +1,231 @@
+package zalo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Default base URLs of Zalo's APIs.
+const (
+	DefaultAPIBase   = "https://openapi.zalo.me"
+	DefaultOAuthBase = "https://oauth.zaloapp.com"
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	AppID     string // ZALO_APP_ID. Required.
+	AppSecret string // ZALO_APP_SECRET: sent as secret_key to refresh tokens. Required.
+	// APIBase and OAuthBase default to Zalo's; tests point them at zalotest.
+	APIBase   string
+	OAuthBase string
+	// Tokens holds the token pair shared by every gateway process. Required.
+	Tokens TokenStore
+	// AccessToken and RefreshToken (ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN) seed an empty
+	// store; a stored pair wins over them.
+	AccessToken  string
+	RefreshToken string
+	HTTP         *http.Client // nil: a client with a 30-second timeout
+	Logger       *slog.Logger
+	Now          func() time.Time
+	// RefreshAhead refreshes the access token when it ends within this time (1 hour).
+	RefreshAhead time.Duration
+	// LockTTL bounds how long a crashed process holds the refresh lock (30 seconds).
+	LockTTL time.Duration
+	// RefreshWait is how long a send waits for another process's refresh (5 seconds).
+	RefreshWait time.Duration
+}
+
+// Client sends consultation messages through the OA API. It implements bot.Sender.
+type Client struct {
+	appID, appSecret   string
+	apiBase, oauthBase string
+	tokens             TokenStore
+	seed               Token
+	hc                 *http.Client
+	log                *slog.Logger
+	now                func() time.Time
+	refreshAhead       time.Duration
+	lockTTL            time.Duration
+	refreshWait        time.Duration
+
+	refreshing chan struct{} // one refresh at a time within the process
+	mu         sync.Mutex
+	failErr    error
+	failAt     time.Time
+}
+
+var _ bot.Sender = (*Client)(nil)
+
+// NewClient checks cfg and returns a Client.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	switch {
+	case cfg.AppID == "":
+		return nil, errors.New("zalo client: an app id is required (ZALO_APP_ID)")
+	case cfg.AppSecret == "":
+		return nil, errors.New("zalo client: the app secret is required to refresh tokens (ZALO_APP_SECRET)")
+	case cfg.Tokens == nil:
+		return nil, errors.New("zalo client: a token store is required")
+	}
+	c := &Client{
+		appID: cfg.AppID, appSecret: cfg.AppSecret,
+		apiBase: strings.TrimRight(cfg.APIBase, "/"), oauthBase: strings.TrimRight(cfg.OAuthBase, "/"),
+		tokens: cfg.Tokens, seed: Token{Access: cfg.AccessToken, Refresh: cfg.RefreshToken}, hc: cfg.HTTP, log: cfg.Logger, now: cfg.Now,
+		refreshAhead: cfg.RefreshAhead, lockTTL: cfg.LockTTL, refreshWait: cfg.RefreshWait,
+		refreshing: make(chan struct{}, 1),
+	}
+	if c.apiBase == "" {
+		c.apiBase = DefaultAPIBase
+	}
+	if c.oauthBase == "" {
+		c.oauthBase = DefaultOAuthBase
+	}
+	for name, base := range map[string]string{"API base": c.apiBase, "OAuth base": c.oauthBase} {
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("zalo client: %s %q: want an absolute http(s) URL", name, base)
+		}
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "zalo")
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.refreshAhead <= 0 {
+		c.refreshAhead = DefaultRefreshAhead
+	}
+	if c.lockTTL <= 0 {
+		c.lockTTL = DefaultLockTTL
+	}
+	if c.refreshWait <= 0 {
+		c.refreshWait = DefaultRefreshWait
+	}
+	return c, nil
+}
+
+// Send draws one reply as consultation messages and sends them.
+//
+// Rendering: plain text (the API has no markup); choices as a numbered list under the
+// text, which the flows accept back as the number, the label, or the label without
+// diacritics; a contact request adds a line saying to type the number, since a
+// consultation message has no share button. Text over 2,000 characters is split at
+// paragraph, sentence or word boundaries. A failure after some parts went out makes a
+// retry send those parts again: the price of one queue entry per reply.
+func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
+	if o.Conversation.Channel != bot.Zalo || !validUserID(o.Conversation.ID) {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "not a zalo user: " + bot.MaskID(o.Conversation.Key())}
+	}
+	if strings.TrimSpace(o.Reply.Text) == "" {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
+	}
+	for i, part := range render(o.Reply, o.Lang) {
+		if err := c.sendText(ctx, o.Conversation.ID, part); err != nil {
+			c.log.Debug("send failed", "conversation", bot.MaskID(o.Conversation.Key()), "outbound", o.ID, "part", i, "err", err)
+			return err
+		}
+	}
+	return nil
+}
+
+// sendText sends one message, refreshing the access token and trying once more when
+// Zalo says the token is invalid or expired.
+func (c *Client) sendText(ctx context.Context, userID, text string) error {
+	tok, err := c.accessToken(ctx)
+	if err != nil {
+		return err
+	}
+	err = c.postCS(ctx, tok.Access, userID, text)
+	var se *bot.SendError
+	if !errors.As(err, &se) || !tokenRefused(se.Code) {
+		return err
+	}
+	c.log.Info("zalo refused the access token; refreshing", "code", se.Code)
+	nt, rerr := c.refresh(ctx, tok)
+	if rerr != nil {
+		return wait(rerr, c.retryAfter(rerr))
+	}
+	err = c.postCS(ctx, nt.Access, userID, text)
+	if errors.As(err, &se) && tokenRefused(se.Code) {
+		// A fresh token refused at once: not something waiting fixes quickly.
+		se.Failure, se.RetryAfter = bot.Retryable, 0
+	}
+	return err
+}
+
+// csRequest is the body of a consultation text message.
+type csRequest struct {
+	Recipient struct {
+		UserID string `json:"user_id"`
+	} `json:"recipient"`
+	Message struct {
+		Text string `json:"text"`
+	} `json:"message"`
+}
+
+// apiAnswer is the OA API's answer. Errors come with HTTP 200 too.
+type apiAnswer struct {
+	Error   *int   `json:"error"`
+	Message string `json:"message"`
+}
+
+// postCS posts one consultation message with the access token.
+func (c *Client) postCS(ctx context.Context, access, userID, text string) error {
+	var body csRequest
+	body.Recipient.UserID = userID
+	body.Message.Text = text
+	b, err := json.Marshal(body)
+	if err != nil {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "encode message", Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiBase+"/v3.0/oa/message/cs", bytes.NewReader(b))
+	if err != nil {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "build request", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("access_token", access)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return &bot.SendError{Failure: bot.Retryable, Detail: "network error", Err: scrubURL(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return &bot.SendError{Failure: bot.Retryable, Code: resp.StatusCode, Detail: "answer cut short", Err: err}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return httpFailure(resp.StatusCode)
+	}
+	var a apiAnswer
+	if err := json.Unmarshal(raw, &a); err != nil || a.Error == nil {
+		return &bot.SendError{Failure: bot.Retryable, Code: resp.StatusCode, Detail: "unreadable answer"}
+	}
+	if *a.Error != 0 {
+		return apiFailure(*a.Error, a.Message, c.now())
+	}
+	return nil
+}
+
+// scrubURL drops the request URL from a transport error. Zalo's URLs carry no token
+// (it travels in a header), but the error then reads the same for every base URL.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}

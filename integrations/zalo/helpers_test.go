@@ -1,0 +1,179 @@
+package zalo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
+)
+
+// testNow is a minute after the timestamps of the testdata events.
+var testNow = time.UnixMilli(1764316800000).Add(time.Minute)
+
+func fixedNow() time.Time { return testNow }
+
+// recorder is a Handler that remembers events, answers a repeated id as the engine
+// does (Duplicate), and fails while fail is set.
+type recorder struct {
+	mu     sync.Mutex
+	events []bot.Event
+	seen   map[string]bool
+	fail   error
+}
+
+func newRecorder() *recorder { return &recorder{seen: map[string]bool{}} }
+
+func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return bot.Outcome{}, r.fail
+	}
+	if r.seen[ev.Conversation.Key()+"/"+ev.ID] {
+		return bot.Outcome{Duplicate: true}, nil
+	}
+	r.seen[ev.Conversation.Key()+"/"+ev.ID] = true
+	r.events = append(r.events, ev)
+	return bot.Outcome{}, nil
+}
+
+func (r *recorder) setFail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = err
+}
+
+func (r *recorder) got() []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Event(nil), r.events...)
+}
+
+var errRedisDown = errors.New("redis: connection refused")
+
+// readTestdata returns the body of testdata/name.
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// logBuffer is a slog logger writing text lines, at debug level, to a buffer.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// memTokens is a TokenStore in memory, for tests of one process; the Redis one is
+// tested with several.
+type memTokens struct {
+	mu    sync.Mutex
+	pair  []byte
+	owner string
+	fail  error
+}
+
+func (m *memTokens) Get(context.Context, string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pair, m.fail
+}
+
+func (m *memTokens) Set(_ context.Context, _ string, pair []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.pair = pair
+	return nil
+}
+
+func (m *memTokens) Seed(_ context.Context, _ string, pair []byte) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pair != nil {
+		return false, nil
+	}
+	m.pair = pair
+	return true, nil
+}
+
+func (m *memTokens) Lock(context.Context, string, time.Duration) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.owner != "" {
+		return "", nil
+	}
+	m.owner = "me"
+	return m.owner, nil
+}
+
+func (m *memTokens) Unlock(_ context.Context, _, owner string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.owner == owner {
+		m.owner = ""
+	}
+	return nil
+}
+
+// newTestClient starts a fake Zalo and a Client on it whose store holds tok (nothing
+// when tok is nil).
+func newTestClient(t *testing.T, tok *Token, log *slog.Logger) (*Client, *zalotest.Server, *memTokens) {
+	t.Helper()
+	api := zalotest.NewServer(t)
+	store := &memTokens{}
+	c, err := NewClient(ClientConfig{
+		AppID: zalotest.AppID, AppSecret: zalotest.AppSecret,
+		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Logger: log, Now: fixedNow,
+		RefreshWait: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != nil {
+		if err := c.save(t, *tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, api, store
+}
+
+// save stores a pair as Client.refresh would.
+func (c *Client) save(t *testing.T, tok Token) error {
+	t.Helper()
+	b, err := json.Marshal(tok)
+	if err != nil {
+		return err
+	}
+	return c.tokens.Set(context.Background(), c.appID, b)
+}

@@ -1,0 +1,336 @@
+// Package zalotest is an httptest fake of Zalo for tests of any package that talks to
+// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs) and the
+// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token), on one server. It
+// records every request in order, answers scripted errors, and keeps tokens as Zalo
+// does: refresh tokens are single-use, and each refresh issues a new pair. It also signs
+// webhook bodies as Zalo does, independently of the code under test.
+package zalotest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The credentials the fake starts with.
+const (
+	AppID        = "1234567890123456789"
+	AppSecret    = "fake-app-secret-for-tests"
+	OASecret     = "fake-oa-secret-for-tests"
+	AccessToken  = "access-0"
+	RefreshToken = "refresh-0"
+)
+
+// ExpiresIn is the access token life the fake reports after a refresh, in seconds.
+const ExpiresIn = 90000
+
+// waitLimit bounds Wait: a guard against a hung test, not a timing assertion.
+const waitLimit = 20 * time.Second
+
+// Message is one consultation message the fake received.
+type Message struct {
+	UserID      string
+	Text        string
+	AccessToken string
+	// Error is the code the fake answered (0: sent).
+	Error int
+}
+
+// Refresh is one call of the OAuth endpoint.
+type Refresh struct {
+	AppID        string
+	RefreshToken string
+	GrantType    string
+	SecretKey    string
+	OK           bool
+}
+
+// Server is a fake Zalo.
+type Server struct {
+	*httptest.Server
+
+	t         testing.TB
+	mu        sync.Mutex
+	changed   chan struct{}
+	messages  []Message
+	refreshes []Refresh
+	access    map[string]bool // valid access tokens
+	refresh   string          // the one valid refresh token
+	issued    int
+	sendErrs  []answer
+	oauthErrs []answer
+	// expiresAsString reports expires_in as a JSON string, as Zalo's documentation
+	// shows it; false sends a number.
+	expiresAsString bool
+	delay           time.Duration
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+// NewServer starts a fake closed at the end of the test. AccessToken and RefreshToken
+// are valid.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		t:               t,
+		changed:         make(chan struct{}),
+		access:          map[string]bool{AccessToken: true},
+		refresh:         RefreshToken,
+		expiresAsString: true,
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ExpireAccess makes every access token issued so far invalid: the next send with one
+// is answered -216.
+func (s *Server) ExpireAccess() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.access = map[string]bool{}
+}
+
+// ExpiresAsNumber makes refreshes report expires_in as a JSON number.
+func (s *Server) ExpiresAsNumber() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiresAsString = false
+}
+
+// SetRefreshDelay makes the OAuth endpoint answer after d: a slow refresh that
+// concurrent senders pile up behind.
+func (s *Server) SetRefreshDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// FailSend makes the next send answer HTTP 200 with {"error": code, "message": msg}.
+// Scripts queue up in order.
+func (s *Server) FailSend(code int, msg string) {
+	body, _ := json.Marshal(map[string]any{"error": code, "message": msg})
+	s.FailSendHTTP(http.StatusOK, string(body))
+}
+
+// FailSendHTTP makes the next send answer status and body as they are.
+func (s *Server) FailSendHTTP(status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendErrs = append(s.sendErrs, answer{status, body})
+}
+
+// FailRefresh makes the next refresh answer status and body as they are; the refresh
+// token stays valid.
+func (s *Server) FailRefresh(status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oauthErrs = append(s.oauthErrs, answer{status, body})
+}
+
+// Messages returns every send so far, in order, failed ones included.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Sent returns the texts delivered to one user, in order.
+func (s *Server) Sent(userID string) []string {
+	var out []string
+	for _, m := range s.Messages() {
+		if m.UserID == userID && m.Error == 0 {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// Refreshes returns every call of the OAuth endpoint so far, in order.
+func (s *Server) Refreshes() []Refresh {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Refresh(nil), s.refreshes...)
+}
+
+// Wait blocks until n messages were delivered and returns every send so far. It fails
+// the test if that does not happen within a generous limit.
+func (s *Server) Wait(n int) []Message {
+	s.t.Helper()
+	limit := time.After(waitLimit)
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		delivered := 0
+		for _, m := range s.messages {
+			if m.Error == 0 {
+				delivered++
+			}
+		}
+		s.mu.Unlock()
+		if delivered >= n {
+			return s.Messages()
+		}
+		select {
+		case <-changed:
+		case <-limit:
+			s.t.Fatalf("zalotest: %d messages delivered, want %d", delivered, n)
+			return nil
+		}
+	}
+}
+
+// notify wakes waiters; s.mu must be held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/v3.0/oa/message/cs":
+		s.serveSend(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/v4/oa/access_token":
+		s.serveRefresh(w, r)
+	default:
+		writeJSON(w, http.StatusNotFound, `{"error":404,"message":"not found"}`)
+	}
+}
+
+func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Recipient struct {
+			UserID string `json:"user_id"`
+		} `json:"recipient"`
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Recipient.UserID == "" || req.Message.Text == "" {
+		s.record(Message{UserID: req.Recipient.UserID, Text: req.Message.Text, Error: -201})
+		writeJSON(w, http.StatusOK, `{"error":-201,"message":"Parameters are invalid"}`)
+		return
+	}
+	m := Message{UserID: req.Recipient.UserID, Text: req.Message.Text, AccessToken: r.Header.Get("access_token")}
+	s.mu.Lock()
+	var scripted *answer
+	if len(s.sendErrs) > 0 {
+		scripted = &s.sendErrs[0]
+		s.sendErrs = s.sendErrs[1:]
+	}
+	valid := s.access[m.AccessToken]
+	s.mu.Unlock()
+	switch {
+	case scripted != nil:
+		var a struct {
+			Error int `json:"error"`
+		}
+		_ = json.Unmarshal([]byte(scripted.body), &a)
+		m.Error = a.Error
+		if scripted.status != http.StatusOK && m.Error == 0 {
+			m.Error = scripted.status
+		}
+		s.record(m)
+		writeJSON(w, scripted.status, scripted.body)
+	case len([]rune(m.Text)) > 2000:
+		m.Error = -201
+		s.record(m)
+		writeJSON(w, http.StatusOK, `{"error":-201,"message":"text is longer than 2000 characters"}`)
+	case !valid:
+		m.Error = -216
+		s.record(m)
+		writeJSON(w, http.StatusOK, `{"error":-216,"message":"Access token is invalid"}`)
+	default:
+		s.record(m)
+		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"data":{"message_id":"m%d","user_id":%q},"error":0,"message":"Success"}`,
+			time.Now().UnixNano(), m.UserID))
+	}
+}
+
+func (s *Server) record(m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages = append(s.messages, m)
+	s.notify()
+}
+
+func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, `{"error":-14001,"error_name":"Invalid parameter"}`)
+		return
+	}
+	call := Refresh{
+		AppID: r.PostForm.Get("app_id"), RefreshToken: r.PostForm.Get("refresh_token"),
+		GrantType: r.PostForm.Get("grant_type"), SecretKey: r.Header.Get("secret_key"),
+	}
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.notify()
+	if len(s.oauthErrs) > 0 {
+		a := s.oauthErrs[0]
+		s.oauthErrs = s.oauthErrs[1:]
+		s.refreshes = append(s.refreshes, call)
+		writeJSON(w, a.status, a.body)
+		return
+	}
+	switch {
+	case call.AppID != AppID || call.SecretKey != AppSecret || call.GrantType != "refresh_token":
+		s.refreshes = append(s.refreshes, call)
+		writeJSON(w, http.StatusOK, `{"error":-14002,"error_name":"Invalid app","error_description":"app_id, secret_key or grant_type is wrong"}`)
+		return
+	case call.RefreshToken != s.refresh:
+		s.refreshes = append(s.refreshes, call)
+		writeJSON(w, http.StatusOK, `{"error":-14014,"error_name":"Invalid refresh token","error_description":"Refresh token is invalid or was used"}`)
+		return
+	}
+	call.OK = true
+	s.refreshes = append(s.refreshes, call)
+	s.issued++
+	access, refresh := fmt.Sprintf("access-%d", s.issued), fmt.Sprintf("refresh-%d", s.issued)
+	s.access[access] = true
+	s.refresh = refresh // single-use: the old refresh token is void now
+	expires := fmt.Sprint(ExpiresIn)
+	if s.expiresAsString {
+		expires = `"` + expires + `"`
+	}
+	writeJSON(w, http.StatusOK, fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"expires_in":%s}`, access, refresh, expires))
+}
+
+// Sign is the X-ZEvent-Signature Zalo sends with body: "mac=" and the hex SHA-256 of the
+// app id, the body, the body's timestamp field and the OA secret key.
+func Sign(appID string, body []byte, oaSecret string) string {
+	var head struct {
+		Timestamp json.RawMessage `json:"timestamp"`
+	}
+	_ = json.Unmarshal(body, &head)
+	ts := strings.Trim(string(head.Timestamp), `"`)
+	sum := sha256.Sum256([]byte(appID + string(body) + ts + oaSecret))
+	return "mac=" + hex.EncodeToString(sum[:])
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
