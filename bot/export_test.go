@@ -1,5 +1,7 @@
 package bot
 
+import "time"
+
 // Hooks for the engine tests in package bot_test.
 
 // OnQueued is called once an event has taken its place in its conversation's line.
@@ -12,3 +14,6 @@ func (e *Engine) BeforeCommit(f func(Event) error) { e.beforeCommit = f }
 // Crash makes the engine stop dead after loading an event, as a killed process would:
 // it neither commits nor gives the lock back.
 func (e *Engine) Crash(f func(Event) bool) { e.crash = f }
+
+// BackoffFor is the worker's wait after the n-th failed attempt.
+func (w *OutboxWorker) BackoffFor(n int) time.Duration { return w.backoff(n) }

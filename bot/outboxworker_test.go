@@ -192,3 +192,142 @@ func (f *fakeIntake) waitDelivered(t *testing.T, ids []string) {
 		}
 	}
 }
+
+// scriptedIntake answers each submission's attempts from a script of errors (nil is a
+// success) and records when each attempt came.
+type scriptedIntake struct {
+	mu     sync.Mutex
+	script map[string][]error
+	times  map[string][]time.Time
+}
+
+func (s *scriptedIntake) Deliver(_ context.Context, sub bot.Submission) (bot.Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.times[sub.ID] = append(s.times[sub.ID], time.Now())
+	if q := s.script[sub.ID]; len(q) > 0 {
+		s.script[sub.ID] = q[1:]
+		if q[0] != nil {
+			return bot.Receipt{}, q[0]
+		}
+	}
+	return bot.Receipt{IntakeID: "city-" + sub.ID}, nil
+}
+
+func (s *scriptedIntake) attempts(id string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.times[id]...)
+}
+
+func TestOutboxWorkerFailures(t *testing.T) {
+	permanent := &bot.SendError{Failure: bot.Permanent, Code: 422, Detail: `{"error":"bad field"}`}
+	tests := []struct {
+		name   string
+		script []error
+		// failOnce makes OnDelivered fail the first time.
+		failOnce bool
+		// wantAttempts is how often the intake is asked; wantFailed: the failed list.
+		wantAttempts int
+		wantFailed   bool
+		minGap       time.Duration
+	}{
+		{name: "retryable, then delivered", script: []error{errors.New("connection reset"), &bot.SendError{Failure: bot.Retryable, Code: 502}},
+			wantAttempts: 3},
+		{name: "Retry-After honoured", script: []error{&bot.SendError{Failure: bot.RateLimited, Code: 429, RetryAfter: 600 * time.Millisecond}},
+			wantAttempts: 2, minGap: 600 * time.Millisecond},
+		{name: "permanent goes to the failed list", script: []error{permanent}, wantAttempts: 1, wantFailed: true},
+		{name: "telling the citizen failed: delivered again", failOnce: true, wantAttempts: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t)
+			enqueue(t, store, "s")
+			in := &scriptedIntake{script: map[string][]error{"s": tt.script}, times: map[string][]time.Time{}}
+			w := bot.NewOutboxWorker(store, in, nil, "w")
+			w.Idle, w.Block, w.Backoff, w.MaxBackoff = time.Second, 20*time.Millisecond, 10*time.Millisecond, 40*time.Millisecond
+			var mu sync.Mutex
+			var told []bot.Receipt
+			w.OnDelivered = func(_ context.Context, s bot.Submission, r bot.Receipt) error {
+				mu.Lock()
+				defer mu.Unlock()
+				told = append(told, r)
+				if tt.failOnce && len(told) == 1 {
+					return errors.New("redis hiccup")
+				}
+				return nil
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Go(func() { _ = w.Run(ctx) })
+			bound := time.Now().Add(15 * time.Second)
+			for {
+				p, err := store.PendingSubmissions(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p) == 0 || time.Now().After(bound) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			wg.Wait()
+
+			times := in.attempts("s")
+			if len(times) != tt.wantAttempts {
+				t.Errorf("intake asked %d times, want %d", len(times), tt.wantAttempts)
+			}
+			if tt.minGap > 0 && len(times) > 1 && times[1].Sub(times[0]) < tt.minGap {
+				t.Errorf("retried after %s, sooner than Retry-After %s", times[1].Sub(times[0]), tt.minGap)
+			}
+			failed, err := store.FailedSubmissions(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(failed) == 1; got != tt.wantFailed {
+				t.Fatalf("failed list holds %d, want failed=%v", len(failed), tt.wantFailed)
+			}
+			if tt.wantFailed {
+				f := failed[0]
+				if f.Code != 422 || f.Body != permanent.Detail || f.Failure != "permanent" || f.Submission.ID != "s" || f.Attempts != 1 {
+					t.Errorf("failure record = %+v", f)
+				}
+				if len(told) != 0 {
+					t.Errorf("the citizen was told of a refused submission: %v", told)
+				}
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			wantTold := 1
+			if tt.failOnce {
+				wantTold = 2
+			}
+			if len(told) != wantTold || told[0].IntakeID != "city-s" {
+				t.Errorf("OnDelivered got %v, want %d calls with the receipt", told, wantTold)
+			}
+		})
+	}
+}
+
+func TestOutboxWorkerBackoff(t *testing.T) {
+	w := bot.NewOutboxWorker(newStore(t), newFakeIntake(), nil, "b")
+	w.Backoff, w.MaxBackoff = time.Second, 5*time.Minute
+	tests := []struct {
+		n        int
+		min, max time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{5, 8 * time.Second, 16 * time.Second},
+		{30, 150 * time.Second, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		for range 20 {
+			if d := w.BackoffFor(tt.n); d < tt.min || d > tt.max {
+				t.Errorf("backoff after %d failures = %s, want within [%s, %s]", tt.n, d, tt.min, tt.max)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +33,12 @@ func Summarize(ev Event) string {
 		return strings.TrimSpace("[" + strings.Join(names, ", ") + "] " + ev.Text)
 	case EventUnsupported:
 		return "[" + ev.Unsupported + "]"
+	case EventStatus:
+		if ev.Status == nil {
+			return "[status]"
+		}
+		return strings.Join(slices.DeleteFunc([]string{"[status]", ev.Status.Reference, ev.Status.Status},
+			func(s string) bool { return s == "" }), " ")
 	default:
 		return "[" + string(ev.Kind) + "]"
 	}

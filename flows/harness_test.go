@@ -145,6 +145,11 @@ func send(caption string, files ...bot.Attachment) act {
 func other(what string) act {
 	return act{ev: bot.Event{Kind: bot.EventUnsupported, Unsupported: what}}
 }
+
+// cityStatus is a status change from the city's intake, as the engine gets it.
+func cityStatus(c bot.StatusChange) act {
+	return act{ev: bot.Event{Kind: bot.EventStatus, Status: &c}}
+}
 func follow() act                   { return act{ev: bot.Event{Kind: bot.EventFollow}} }
 func unfollow() act                 { return act{ev: bot.Event{Kind: bot.EventUnfollow}} }
 func wait(d time.Duration) act      { return act{wait: d} }

@@ -103,6 +103,14 @@ func randomID() string {
 // Respond runs one event: it changes the session in place and returns the replies.
 func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
 	t := &turn{r: r, ctx: ctx, s: s, ev: ev, now: r.now(), filled: map[string]bool{}}
+	if ev.Kind == bot.EventStatus {
+		// The city speaks, not the citizen: the flow, its draft and the offered choices
+		// stay as they were, so the pending question can still be answered by number.
+		t.statusChange()
+		r.log.Debug("status change told", "conversation", s.Conversation.Key(), "event", ev.ID,
+			"replies", len(t.res.Replies))
+		return t.res, nil
+	}
 	if err := t.run(); err != nil {
 		return bot.Result{}, err
 	}

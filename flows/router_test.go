@@ -149,3 +149,58 @@ func TestTypedAnswerNamesAChoice(t *testing.T) {
 		}
 	}
 }
+
+// Status changes the session cannot tell, or need not: the profile still follows.
+func TestStatusChangeEdges(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(*bot.Session)
+		change  *bot.StatusChange
+		// wantSilent: no notice; wantSubs: what "my submissions" holds afterwards.
+		wantSilent bool
+		wantSubs   []string
+	}{
+		{name: "no status", change: nil, wantSilent: true},
+		{name: "names no submission", change: &bot.StatusChange{Status: bot.StatusAccepted}, wantSilent: true},
+		{name: "citizen blocked the bot", wantSilent: true, wantSubs: []string{"SK-2026-000001 accepted"},
+			prepare: func(s *bot.Session) {
+				s.Profile.Unreachable = true
+				s.Profile.Submissions = []bot.SubmissionSummary{{ID: "a", Reference: "SK-2026-000001", Status: bot.StatusSubmitted}}
+			},
+			change: &bot.StatusChange{SubmissionID: "a", Status: bot.StatusAccepted}},
+		{name: "forgotten submission is remembered again", wantSubs: []string{"SK-2026-000009 rejected"},
+			change: &bot.StatusChange{SubmissionID: "z", Reference: "SK-2026-000009", Status: bot.StatusRejected}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "vi", testStart)
+			if tt.prepare != nil {
+				tt.prepare(h.s)
+			}
+			offered := []bot.Choice{{Label: "A", Payload: "a"}}
+			h.s.State.Offered = offered
+			res, err := h.r.Respond(context.Background(), h.s, bot.Event{
+				ID: "st", Conversation: h.s.Conversation, Kind: bot.EventStatus, Status: tt.change,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Silent != tt.wantSilent || (len(res.Replies) == 0) != tt.wantSilent {
+				t.Errorf("silent=%v with %d replies, want silent=%v", res.Silent, len(res.Replies), tt.wantSilent)
+			}
+			var subs []string
+			for _, s := range h.s.Profile.Submissions {
+				subs = append(subs, s.Reference+" "+s.Status)
+			}
+			if strings.Join(subs, ",") != strings.Join(tt.wantSubs, ",") {
+				t.Errorf("submissions = %q, want %q", subs, tt.wantSubs)
+			}
+			if len(h.s.State.Offered) != 1 || h.s.State.Offered[0] != offered[0] {
+				t.Errorf("offered choices changed to %v", h.s.State.Offered)
+			}
+			if tt.prepare != nil && !h.s.Profile.Unreachable {
+				t.Error("a status change made a blocked citizen reachable")
+			}
+		})
+	}
+}

@@ -7,22 +7,18 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// Submission statuses: the intake's callbacks set the later ones.
-const (
-	statusSubmitted   = "submitted"
-	statusReceived    = "received"
-	statusUnderReview = "under_review"
-	statusAccepted    = "accepted"
-	statusRejected    = "rejected"
-)
+// statusSubmitted is the gateway's own status; the intake's callbacks set the later ones.
+const statusSubmitted = bot.StatusSubmitted
 
 // statusText names the message of each status.
 var statusText = map[string]string{
-	statusSubmitted:   "status.submitted",
-	statusReceived:    "status.received",
-	statusUnderReview: "status.under_review",
-	statusAccepted:    "status.accepted",
-	statusRejected:    "status.rejected",
+	bot.StatusSubmitted:   "status.submitted",
+	bot.StatusReceived:    "status.received",
+	bot.StatusUnderReview: "status.under_review",
+	bot.StatusNeedsInfo:   "status.needs_info",
+	bot.StatusAccepted:    "status.accepted",
+	bot.StatusRejected:    "status.rejected",
+	bot.StatusImplemented: "status.implemented",
 }
 
 // maxListed bounds "my submissions" to the most recent ones.

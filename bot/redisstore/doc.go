@@ -33,6 +33,20 @@
 //	                                         Submission, id)           received (XACK + XDEL)
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
+//	<p>:{sNN}:intake:retry           hash    Postpone (field: sub id, none: Ack, Fail and RetryFailed delete
+//	                                         JSON DeliveryAttempts)    the field when the submission leaves
+//	<p>:{sNN}:intake:failed          hash    Fail (field: sub id,     none: kept until an operator retries it
+//	                                         JSON SubmissionFailure)
+//	<p>:intake:sub:<id>              string  Index (JSON              none: the intake may call back years
+//	                                         IndexedSubmission)        later; about 150 bytes a submission
+//	<p>:intake:ref:<reference>       string  Index (submission id)    none, as above
+//	<p>:zalo:token:<app id>          string  ZaloTokens (JSON token   none: holds the only valid refresh token
+//	                                         pair, by integrations/zalo)
+//	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock (owner)  the lock ttl (30s): one token refresh at a time
+//
+// The retry schedules and the failed list live in the outbox's shard, so that a
+// submission moves between them and the outbox in one transaction on a cluster too. The
+// index of submissions is global: callbacks name a submission, not a conversation.
 //
 // The queues have no TTL and are not trimmed: an expiry or a MAXLEN would silently drop
 // replies or submissions nobody delivered yet. The outbox is read by consumer group

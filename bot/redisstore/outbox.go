@@ -71,8 +71,8 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 	}
 }
 
-// Ack removes a delivered item from the outbox: XACK and XDEL in one transaction (both
-// keys are one stream, so this is cluster-safe).
+// Ack removes a delivered item from the outbox: XACK and XDEL, and the item's retry
+// schedule, in one transaction (the keys share the shard's hash tag).
 func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {
 	shard, id, err := parseEntry(item.Entry)
 	if err != nil {
@@ -82,6 +82,9 @@ func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {
 	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAck(ctx, stream, IntakeGroup, id)
 		p.XDel(ctx, stream, id)
+		if item.Submission.ID != "" {
+			p.HDel(ctx, s.retryKey(shard), item.Submission.ID)
+		}
 		return nil
 	})
 	if err != nil {

@@ -65,6 +65,7 @@ Options:
 	if err != nil {
 		return err
 	}
+	cfg.IntakeKind = "file" // the terminal is for trials: it never posts to the city
 	log := newLogger(stderr, cfg.LogLevel)
 	g, err := newGateway(cfg, log, bot.Terminal)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
 // config is everything the gateway reads from its environment, checked once at start.
@@ -26,6 +27,8 @@ type config struct {
 	LogLevel      slog.Level
 	PublicBaseURL string
 	Telegram      telegramConfig
+	Intake        intakeConfig // INTAKE_URL, INTAKE_SECRET, INTAKE_API_KEY, MEDIA_* (intake.go)
+	Zalo          zaloConfig   // ZALO_* (zalo.go)
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -48,10 +51,19 @@ var envVars = []envVar{
 		"Empty: an embedded in-process Redis that keeps nothing"},
 	{Name: "REDIS_PREFIX", Default: "sk", Help: "prefix of every Redis key; gateways with different prefixes share a Redis without meeting"},
 	{Name: "PROGRAMS_FILE", Help: "programs catalog (YAML); empty: the sample programs.yaml built in"},
-	{Name: "INTAKE_KIND", Default: "file", Help: "where confirmed submissions go: file (json and open311 are not built yet)"},
+	{Name: "INTAKE_KIND", Help: "where confirmed submissions go: json (signed JSON POST to INTAKE_URL; the default " +
+		"when INTAKE_URL is set), open311 (GeoReport v2 at INTAKE_URL) or file (INTAKE_FILE; the default otherwise)"},
 	{Name: "INTAKE_FILE", Default: intake.DefaultFile, Help: "JSONL file of the file intake"},
+	{Name: "INTAKE_URL", Help: "the city intake: json: the URL submissions are posted to; open311: the GeoReport v2 " +
+		"base URL (without /requests.json)"},
+	{Name: "INTAKE_SECRET", Secret: true, Help: "HMAC key of X-Sangkien-Signature: signs submissions (required with " +
+		"json) and checks POST /callbacks/intake (empty: callbacks are off)"},
+	{Name: "INTAKE_API_KEY", Secret: true, Help: "open311: the api_key sent with every request"},
+	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
+		"attachments; empty: derived from INTAKE_SECRET, or a key of the running process only (links die on restart)"},
+	{Name: "MEDIA_LINK_TTL", Default: "168h", Help: "how long a media link works"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
-	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL (webhooks and media links of later channels)"},
+	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
 	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Help: "Telegram bot token; empty: no Telegram channel"},
 	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Help: "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token " +
 		"(1-256 of A-Z a-z 0-9 _ -); required in webhook mode"},
@@ -59,16 +71,16 @@ var envVars = []envVar{
 	{Name: "TELEGRAM_MODE", Default: "webhook", Help: "webhook (POST /webhooks/telegram; registered with setWebhook when " +
 		"PUBLIC_BASE_URL is set) or polling (getUpdates, for local trials)"},
 	{Name: "TELEGRAM_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Telegram chat (bursts of 3 allowed)"},
-	{Name: "ZALO_APP_ID", Later: true},
-	{Name: "ZALO_APP_SECRET", Secret: true, Later: true},
-	{Name: "ZALO_OA_SECRET", Secret: true, Later: true},
-	{Name: "ZALO_ACCESS_TOKEN", Secret: true, Later: true},
-	{Name: "ZALO_REFRESH_TOKEN", Secret: true, Later: true},
-	{Name: "ZALO_API_BASE", Later: true},
-	{Name: "ZALO_OAUTH_BASE", Later: true},
-	{Name: "INTAKE_URL", Later: true},
-	{Name: "INTAKE_SECRET", Secret: true, Later: true},
-	{Name: "INTAKE_API_KEY", Secret: true, Later: true},
+	{Name: "ZALO_APP_ID", Help: "Zalo app id (developer console); with ZALO_OA_SECRET it turns the Zalo channel on " +
+		"(POST /webhooks/zalo); empty: no Zalo channel"},
+	{Name: "ZALO_APP_SECRET", Secret: true, Help: "the Zalo app's secret key: sent as secret_key to refresh access tokens"},
+	{Name: "ZALO_OA_SECRET", Secret: true, Help: "the OA secret key that signs webhook events (X-ZEvent-Signature)"},
+	{Name: "ZALO_ACCESS_TOKEN", Secret: true, Help: "OA access token from the OA's authorization; with ZALO_REFRESH_TOKEN " +
+		"it only seeds an empty token store in Redis, which keeps the pair from then on"},
+	{Name: "ZALO_REFRESH_TOKEN", Secret: true, Help: "OA refresh token (single-use, about 3 months), seeds the store with ZALO_ACCESS_TOKEN"},
+	{Name: "ZALO_API_BASE", Default: zalo.DefaultAPIBase, Help: "base URL of the OA API (a fake one in tests)"},
+	{Name: "ZALO_OAUTH_BASE", Default: zalo.DefaultOAuthBase, Help: "base URL of Zalo's OAuth endpoint that refreshes tokens"},
+	{Name: "ZALO_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Zalo citizen (bursts of 3 allowed)"},
 }
 
 // loadConfig reads and checks the environment. Every error names its variable.
@@ -87,6 +99,13 @@ func loadConfig(env func(string) string) (config, error) {
 			Secret:   r.get("TELEGRAM_WEBHOOK_SECRET"),
 			Endpoint: r.get("TELEGRAM_API_ENDPOINT"),
 			Mode:     r.get("TELEGRAM_MODE"),
+		},
+		Zalo: readZaloConfig(&r),
+		Intake: intakeConfig{
+			URL:         r.get("INTAKE_URL"),
+			Secret:      r.get("INTAKE_SECRET"),
+			APIKey:      r.get("INTAKE_API_KEY"),
+			MediaSecret: r.get("MEDIA_SECRET"),
 		},
 		Later: map[string]string{},
 	}
@@ -117,12 +136,8 @@ func loadConfig(env func(string) string) (config, error) {
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
 		return config{}, fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
 	}
-	switch c.IntakeKind {
-	case "file":
-	case "json", "open311":
-		return config{}, fmt.Errorf("INTAKE_KIND=%s: not built yet; use file", c.IntakeKind)
-	default:
-		return config{}, fmt.Errorf("INTAKE_KIND=%q: want file, json or open311", c.IntakeKind)
+	if err := c.checkIntake(r.get("MEDIA_LINK_TTL")); err != nil {
+		return config{}, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return config{}, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
@@ -134,6 +149,9 @@ func loadConfig(env func(string) string) (config, error) {
 		}
 	}
 	if err := c.Telegram.check(); err != nil {
+		return config{}, err
+	}
+	if err := c.Zalo.check(); err != nil {
 		return config{}, err
 	}
 	return c, nil

@@ -25,8 +25,10 @@ type gateway struct {
 	redis   *redisConn
 	store   *redisstore.Store
 	engine  *bot.Engine
-	sink    *intake.FileSink
+	sink    *intake.FileSink // nil unless INTAKE_KIND is file
 	log     *slog.Logger
+	// programs is the catalog the flows offer; the Open311 intake maps its fields.
+	programs bot.Programs
 }
 
 // newGateway builds the gateway from cfg. Channels in direct answer from Handle's
@@ -40,7 +42,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
-	g = &gateway{log: log, catalog: catalog}
+	g = &gateway{log: log, catalog: catalog, programs: programs}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
@@ -70,6 +72,9 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.IntakeKind != "file" {
+		return g, nil
 	}
 	if g.sink, err = intake.OpenFileSink(cfg.IntakeFile, log); err != nil {
 		return nil, fmt.Errorf("INTAKE_FILE: %w", err)

@@ -3,6 +3,7 @@
 //
 //	sangkien serve          the gateway: HTTP server and outbox worker
 //	sangkien chat [--lang en]  a citizen's conversation in this terminal
+//	sangkien intake pending|failed|retry  the outbox, for operators
 //
 // Configuration comes from environment variables; `sangkien --help` lists them.
 package main
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return serve(ctx, rest, env, stdout, stderr)
 	case "chat":
 		return chat(ctx, rest, env, stdin, stdout, stderr)
+	case "intake":
+		return intakeCommand(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -56,6 +59,9 @@ Usage:
   sangkien serve               run the gateway (HTTP server, outbox worker)
   sangkien chat [--lang en] [--id ID]
                                talk to the bot in this terminal
+  sangkien intake pending|failed|retry <id>|retry --all
+                               submissions waiting for the intake, refused
+                               ones, and sending refused ones again
   sangkien <command> --help    the options of one command
 
 `)

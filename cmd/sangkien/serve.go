@@ -22,8 +22,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: sangkien serve
 
-Runs the gateway: the HTTP server on HTTP_ADDR (GET /healthz, GET /readyz) and the
-outbox worker that hands confirmed submissions to the intake. Stops gracefully on
+Runs the gateway: the HTTP server on HTTP_ADDR (GET /healthz, GET /readyz, the
+channels' webhooks, POST /callbacks/intake, GET /media/{id}) and the outbox worker that
+hands confirmed submissions to the intake (INTAKE_KIND). Stops gracefully on
 SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 
 `)
@@ -58,6 +59,14 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	if err != nil {
 		return err
 	}
+	zl, err := g.startZalo(chanCtx, cfg, mux)
+	if err != nil {
+		return err
+	}
+	in, err := g.setupIntake(cfg, mux, zl.addFetcher(g.mediaFetchers(tg)))
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -67,12 +76,12 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = g.worker(g.sink).Run(workerCtx) })
+	wg.Go(func() { _ = g.intakeWorker(in).Run(workerCtx) })
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
-		"intake_file", g.sink.Path())
+		"intake", cfg.IntakeKind)
 
 	select {
 	case <-ctx.Done():
@@ -80,6 +89,7 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	case err := <-served:
 		stopChannels()
 		tg.wait()
+		zl.wait()
 		stopWorker()
 		wg.Wait()
 		return fmt.Errorf("http server: %w", err)
@@ -96,6 +106,7 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	tg.drain(sctx)
 	stopChannels()
 	tg.wait()
+	zl.wait()
 	stopWorker()
 	wg.Wait()
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {

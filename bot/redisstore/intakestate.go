@@ -1,0 +1,329 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// This file is the outbox worker's ledger (bot.OutboxLedger) and what operators see of
+// it: per-submission retry schedules and the failed list live in the outbox's shard,
+// so that moving a submission between them and the outbox is one transaction even on a
+// cluster; the index callbacks use is global.
+
+var _ bot.OutboxLedger = (*Store)(nil)
+
+// ErrUnknownSubmission is returned for an id or reference the index does not hold.
+var ErrUnknownSubmission = errors.New("unknown submission")
+
+// IndexedSubmission is what the index keeps of a submission: enough to find the
+// citizen when the intake calls back.
+type IndexedSubmission struct {
+	ID           string              `json:"id"`
+	Reference    string              `json:"reference"`
+	Kind         string              `json:"kind"`
+	Conversation bot.ConversationRef `json:"conversation"`
+}
+
+// Index records id → conversation and reference, and reference → id. See bot.OutboxLedger.
+func (s *Store) Index(ctx context.Context, sub bot.Submission) error {
+	if sub.ID == "" {
+		return errors.New("redisstore: index: submission without id")
+	}
+	b, err := json.Marshal(IndexedSubmission{
+		ID: sub.ID, Reference: sub.Reference, Kind: sub.Kind, Conversation: sub.Conversation,
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: index: %w", err)
+	}
+	// Two keys in different slots: two independent writes, each idempotent.
+	pipe := s.c.Pipeline()
+	pipe.Set(ctx, s.subIndexKey(sub.ID), b, 0)
+	if sub.Reference != "" {
+		pipe.Set(ctx, s.refIndexKey(sub.Reference), sub.ID, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redisstore: index: %w", err)
+	}
+	return nil
+}
+
+// LookupSubmission finds an indexed submission by id.
+func (s *Store) LookupSubmission(ctx context.Context, id string) (IndexedSubmission, error) {
+	raw, err := s.c.Get(ctx, s.subIndexKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return IndexedSubmission{}, ErrUnknownSubmission
+	}
+	if err != nil {
+		return IndexedSubmission{}, fmt.Errorf("redisstore: lookup submission: %w", err)
+	}
+	var is IndexedSubmission
+	if err := json.Unmarshal(raw, &is); err != nil {
+		return IndexedSubmission{}, fmt.Errorf("redisstore: lookup submission %s: %w", id, err)
+	}
+	return is, nil
+}
+
+// LookupReference finds an indexed submission by its reference ("SK-2026-000123").
+func (s *Store) LookupReference(ctx context.Context, ref string) (IndexedSubmission, error) {
+	id, err := s.c.Get(ctx, s.refIndexKey(ref)).Result()
+	if errors.Is(err, redis.Nil) {
+		return IndexedSubmission{}, ErrUnknownSubmission
+	}
+	if err != nil {
+		return IndexedSubmission{}, fmt.Errorf("redisstore: lookup reference: %w", err)
+	}
+	return s.LookupSubmission(ctx, id)
+}
+
+// Attempts reads each item's retry schedule in one round trip. See bot.OutboxLedger.
+func (s *Store) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.DeliveryAttempts, error) {
+	out := make([]bot.DeliveryAttempts, len(items))
+	if len(items) == 0 {
+		return out, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.StringCmd, len(items))
+	for i, it := range items {
+		shard, _, err := parseEntry(it.Entry)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: attempts: %w", err)
+		}
+		cmds[i] = pipe.HGet(ctx, s.retryKey(shard), it.Submission.ID)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redisstore: attempts: %w", err)
+	}
+	for i, c := range cmds {
+		raw, err := c.Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: attempts: %w", err)
+		}
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			// A schedule that cannot be read must not stop the submission: try it now.
+			s.log.Error("retry schedule unreadable", "submission", items[i].Submission.ID, "err", err)
+			out[i] = bot.DeliveryAttempts{}
+		}
+	}
+	return out, nil
+}
+
+// Postpone records the schedule and re-claims the entry for consumer with its idle time
+// set so that XAUTOCLAIM with min idle idle finds it again at a.Next: the wait survives a
+// restart without any timer in memory. See bot.OutboxLedger.
+func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxItem, a bot.DeliveryAttempts, idle time.Duration) error {
+	shard, id, err := parseEntry(item.Entry)
+	if err != nil {
+		return fmt.Errorf("redisstore: postpone: %w", err)
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("redisstore: postpone: %w", err)
+	}
+	wait := time.Until(a.Next)
+	setIdle := min(max(idle-wait, 0), idle)
+	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.retryKey(shard), item.Submission.ID, b)
+		// JUSTID: the stream's delivery counter is not bumped by this bookkeeping.
+		p.Do(ctx, "XCLAIM", s.outboxStream(shard), IntakeGroup, consumer, 0, id,
+			"IDLE", setIdle.Milliseconds(), "JUSTID")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: postpone: %w", err)
+	}
+	return nil
+}
+
+// Fail moves the item to the failed list and out of the outbox in one transaction.
+// See bot.OutboxLedger.
+func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionFailure) error {
+	shard, id, err := parseEntry(item.Entry)
+	if err != nil {
+		return fmt.Errorf("redisstore: fail: %w", err)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("redisstore: fail: %w", err)
+	}
+	stream := s.outboxStream(shard)
+	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.failedKey(shard), item.Submission.ID, b)
+		p.HDel(ctx, s.retryKey(shard), item.Submission.ID)
+		p.XAck(ctx, stream, IntakeGroup, id)
+		p.XDel(ctx, stream, id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: fail: %w", err)
+	}
+	return nil
+}
+
+// PendingSubmission is a submission in the outbox, with what is known of its attempts.
+type PendingSubmission struct {
+	Entry      string
+	Submission bot.Submission
+	Attempts   bot.DeliveryAttempts
+}
+
+// PendingSubmissions lists every submission in the outbox, the oldest first: new ones
+// and ones being retried.
+func (s *Store) PendingSubmissions(ctx context.Context) ([]PendingSubmission, error) {
+	pipe := s.c.Pipeline()
+	ranges := make([]*redis.XMessageSliceCmd, Shards)
+	retries := make([]*redis.MapStringStringCmd, Shards)
+	for sh := range Shards {
+		ranges[sh] = pipe.XRange(ctx, s.outboxStream(sh), "-", "+")
+		retries[sh] = pipe.HGetAll(ctx, s.retryKey(sh))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redisstore: pending submissions: %w", err)
+	}
+	var out []PendingSubmission
+	for sh := range Shards {
+		sched := retries[sh].Val()
+		for _, m := range ranges[sh].Val() {
+			it, ok := s.item(sh, m, 0)
+			if !ok {
+				continue
+			}
+			p := PendingSubmission{Entry: it.Entry, Submission: it.Submission}
+			if raw, ok := sched[it.Submission.ID]; ok {
+				_ = json.Unmarshal([]byte(raw), &p.Attempts) // unreadable: shown as never tried
+			}
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b PendingSubmission) int {
+		return cmp.Or(a.Submission.SubmittedAt.Compare(b.Submission.SubmittedAt), cmp.Compare(a.Submission.ID, b.Submission.ID))
+	})
+	return out, nil
+}
+
+// FailedSubmissions lists the failed list, the most recent failure first.
+func (s *Store) FailedSubmissions(ctx context.Context) ([]bot.SubmissionFailure, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, Shards)
+	for sh := range Shards {
+		cmds[sh] = pipe.HGetAll(ctx, s.failedKey(sh))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("redisstore: failed submissions: %w", err)
+	}
+	var out []bot.SubmissionFailure
+	for _, c := range cmds {
+		for id, raw := range c.Val() {
+			var f bot.SubmissionFailure
+			if err := json.Unmarshal([]byte(raw), &f); err != nil {
+				return nil, fmt.Errorf("redisstore: failed submission %s: %w", id, err)
+			}
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b bot.SubmissionFailure) int {
+		return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Submission.ID, b.Submission.ID))
+	})
+	return out, nil
+}
+
+// retryFailedScript moves a failed record back to the outbox if it is still the one the
+// caller read: two operators retrying at once queue the submission once.
+//
+// KEYS: failed, retry, outbox. ARGV: id, record as read, submission JSON.
+var retryFailedScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+redis.call('XADD', KEYS[3], '*', 's', ARGV[3], 'id', ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`)
+
+// RetryFailed moves the failed submission id back to the outbox, with a fresh schedule:
+// the next worker round delivers it. It returns ErrUnknownSubmission when id is not on
+// the failed list.
+func (s *Store) RetryFailed(ctx context.Context, id string) error {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.StringCmd, Shards)
+	for sh := range Shards {
+		cmds[sh] = pipe.HGet(ctx, s.failedKey(sh), id)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("redisstore: retry %s: %w", id, err)
+	}
+	for sh, c := range cmds {
+		raw, err := c.Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("redisstore: retry %s: %w", id, err)
+		}
+		var f bot.SubmissionFailure
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			return fmt.Errorf("redisstore: retry %s: %w", id, err)
+		}
+		sub, err := json.Marshal(f.Submission)
+		if err != nil {
+			return fmt.Errorf("redisstore: retry %s: %w", id, err)
+		}
+		if err := s.ensureGroups(ctx); err != nil {
+			return fmt.Errorf("redisstore: retry %s: %w", id, err)
+		}
+		keys := []string{s.failedKey(sh), s.retryKey(sh), s.outboxStream(sh)}
+		n, err := retryFailedScript.Run(ctx, s.c, keys, id, raw, string(sub)).Int()
+		if err != nil {
+			return fmt.Errorf("redisstore: retry %s: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("redisstore: retry %s: %w (moved by someone else)", id, ErrUnknownSubmission)
+		}
+		return nil
+	}
+	return fmt.Errorf("redisstore: retry %s: %w", id, ErrUnknownSubmission)
+}
+
+// RetryAllFailed moves every failed submission back to the outbox and returns their ids.
+func (s *Store) RetryAllFailed(ctx context.Context) ([]string, error) {
+	failed, err := s.FailedSubmissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, f := range failed {
+		err := s.RetryFailed(ctx, f.Submission.ID)
+		if errors.Is(err, ErrUnknownSubmission) {
+			continue // retried by someone else meanwhile
+		}
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, f.Submission.ID)
+	}
+	return ids, nil
+}
+
+func (s *Store) retryKey(shard int) string {
+	return s.prefix + ":" + tag(shard) + ":intake:retry"
+}
+
+func (s *Store) failedKey(shard int) string {
+	return s.prefix + ":" + tag(shard) + ":intake:failed"
+}
+
+func (s *Store) subIndexKey(id string) string { return s.prefix + ":intake:sub:" + id }
+
+func (s *Store) refIndexKey(ref string) string { return s.prefix + ":intake:ref:" + ref }

@@ -1,0 +1,122 @@
+package media
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// DefaultTTL is how long a link works when no other TTL is given: long enough for the
+// intake's staff to open a submission a few days after it arrived.
+const DefaultTTL = 7 * 24 * time.Hour
+
+// Errors a link check returns; Handler maps them to 403, 410 and 404.
+var (
+	ErrBadSignature = errors.New("media link: bad signature")
+	ErrExpired      = errors.New("media link: expired")
+	ErrBadID        = errors.New("media link: malformed id")
+)
+
+// File is what a link names: one attachment on one channel.
+type File struct {
+	Channel bot.Channel        `json:"c"`
+	Ref     string             `json:"r"`
+	Kind    bot.AttachmentKind `json:"k,omitempty"`
+	MIME    string             `json:"m,omitempty"`
+	Name    string             `json:"n,omitempty"`
+}
+
+// Signer makes and checks signed, expiring media links.
+type Signer struct {
+	key  []byte
+	base string
+	ttl  time.Duration
+	now  func() time.Time
+}
+
+// NewSigner builds a Signer. baseURL is the gateway's public URL (PUBLIC_BASE_URL); ttl
+// <= 0 means DefaultTTL; now nil means time.Now.
+func NewSigner(key []byte, baseURL string, ttl time.Duration, now func() time.Time) (*Signer, error) {
+	if len(key) < 16 {
+		return nil, errors.New("media: the signing key must be at least 16 bytes")
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("media: the base URL must be an absolute http(s) URL")
+	}
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Signer{key: key, base: strings.TrimRight(baseURL, "/"), ttl: ttl, now: now}, nil
+}
+
+// DeriveKey derives the media key from another secret (INTAKE_SECRET), so that one
+// secret can serve both without a media link ever revealing anything about it.
+func DeriveKey(secret string) []byte {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte("sangkien media links v1"))
+	return h.Sum(nil)
+}
+
+// Link returns the signed link of an attachment held by channel ch, valid for the TTL.
+func (s *Signer) Link(ch bot.Channel, a bot.Attachment) (string, error) {
+	if ch == "" || a.Ref == "" {
+		return "", errors.New("media: link: channel and file reference are required")
+	}
+	b, err := json.Marshal(File{Channel: ch, Ref: a.Ref, Kind: a.Kind, MIME: a.MIME, Name: a.Name})
+	if err != nil {
+		return "", fmt.Errorf("media: link: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	exp := strconv.FormatInt(s.now().Add(s.ttl).Unix(), 10)
+	q := url.Values{"exp": {exp}, "sig": {s.sign(id, exp)}}
+	return s.base + "/media/" + id + "?" + q.Encode(), nil
+}
+
+// Check verifies a link's id, exp and sig and returns the file it names.
+func (s *Signer) Check(id, exp, sig string) (File, error) {
+	got, err := hex.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.mac(id, exp)) {
+		return File{}, ErrBadSignature
+	}
+	sec, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return File{}, ErrBadSignature // signed, so never reached with our own links
+	}
+	if !s.now().Before(time.Unix(sec, 0)) {
+		return File{}, ErrExpired
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return File{}, ErrBadID
+	}
+	var f File
+	if err := json.Unmarshal(raw, &f); err != nil || f.Channel == "" || f.Ref == "" {
+		return File{}, ErrBadID
+	}
+	return f, nil
+}
+
+func (s *Signer) sign(id, exp string) string { return hex.EncodeToString(s.mac(id, exp)) }
+
+func (s *Signer) mac(id, exp string) []byte {
+	h := hmac.New(sha256.New, s.key)
+	h.Write([]byte("media/v1."))
+	h.Write([]byte(id))
+	h.Write([]byte{'.'})
+	h.Write([]byte(exp))
+	return h.Sum(nil)
+}

@@ -1,0 +1,214 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/integrations/media"
+	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+const base = "https://gw.example.vn"
+
+// rig is a media handler in front of a fake Bot API, with everything it wrote captured.
+type rig struct {
+	api     *telegramtest.Server
+	handler http.Handler
+	signer  *media.Signer
+	logs    *bytes.Buffer
+	seen    strings.Builder // every link, response header and body the test saw
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{api: telegramtest.NewServer(t), logs: &bytes.Buffer{}}
+	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := telegram.NewClient(telegramtest.Token, r.api.Endpoint(), nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.signer = newSigner(t, time.Now)
+	mux := http.NewServeMux()
+	mux.Handle("GET /media/{id}", media.NewHandler(r.signer, map[bot.Channel]media.Fetcher{
+		bot.Telegram: media.URLFetcher{Resolve: client.FileURL},
+	}, log))
+	r.handler = mux
+	return r
+}
+
+func newSigner(t *testing.T, now func() time.Time) *media.Signer {
+	t.Helper()
+	s, err := media.NewSigner(testKey, base+"/", 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (r *rig) get(t *testing.T, link string) *httptest.ResponseRecorder {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link, base+"/media/") {
+		t.Fatalf("link %q is not under %s/media/", link, base)
+	}
+	rec := httptest.NewRecorder()
+	r.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.RequestURI(), nil))
+	r.seen.WriteString(link + "\n")
+	for k, v := range rec.Header() {
+		r.seen.WriteString(k + ": " + strings.Join(v, ",") + "\n")
+	}
+	r.seen.Write(rec.Body.Bytes())
+	return rec
+}
+
+func (r *rig) link(t *testing.T, s *media.Signer, ch bot.Channel, a bot.Attachment) string {
+	t.Helper()
+	l, err := s.Link(ch, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestMediaProxy(t *testing.T) {
+	r := newRig(t)
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte("x"), 600)...)
+	r.api.AddFile("photo-1", "photos/file_1.jpg", jpeg)
+	r.api.AddFile("doc-1", "documents/file_2.pdf", []byte("%PDF-1.7 plan"))
+	r.api.AddFile("doc-2", "documents/file_3", []byte("plain notes about the street light\n"))
+
+	expired := newSigner(t, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })
+	good := r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-1", MIME: "application/pdf", Name: "Kế hoạch \"mới\".pdf"})
+	tampered := strings.Replace(good, "sig=", "sig=00", 1)
+	other := newSignerKey(t, []byte("another key, also 32 bytes long!"))
+
+	tests := []struct {
+		name        string
+		link        string
+		status      int
+		ctype       string
+		disposition string
+		body        []byte
+	}{
+		{name: "photo", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Photo, Ref: "photo-1"}),
+			status: 200, ctype: "image/jpeg", disposition: `inline; filename="photo.jpg"; filename*=UTF-8''photo.jpg`, body: jpeg},
+		{name: "named document", link: good, status: 200, ctype: "application/pdf",
+			disposition: `attachment; filename="K_ ho_ch _m_i_.pdf"; filename*=UTF-8''K%E1%BA%BF%20ho%E1%BA%A1ch%20%22m%E1%BB%9Bi%22.pdf`,
+			body:        []byte("%PDF-1.7 plan")},
+		{name: "type sniffed when nobody says", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-2"}),
+			status: 200, ctype: "text/plain; charset=utf-8", disposition: `attachment; filename="file.txt"; filename*=UTF-8''file.txt`,
+			body: []byte("plain notes about the street light\n")},
+		{name: "tampered signature", link: tampered, status: 403},
+		{name: "signed with another key", link: r.link(t, other, bot.Telegram, bot.Attachment{Ref: "doc-1"}), status: 403},
+		{name: "no signature", link: strings.Split(good, "?")[0] + "?exp=9999999999", status: 403},
+		{name: "expired", link: r.link(t, expired, bot.Telegram, bot.Attachment{Ref: "doc-1"}), status: 410},
+		{name: "channel without a fetcher", link: r.link(t, r.signer, bot.Zalo, bot.Attachment{Ref: "https://zalo.example/f/1"}), status: 404},
+		{name: "file the channel does not know", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Ref: "gone"}), status: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := r.get(t, tt.link)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d (%s)", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != 200 {
+				return
+			}
+			if got := rec.Header().Get("Content-Type"); got != tt.ctype {
+				t.Errorf("Content-Type %q, want %q", got, tt.ctype)
+			}
+			if got := rec.Header().Get("Content-Disposition"); got != tt.disposition {
+				t.Errorf("Content-Disposition %q, want %q", got, tt.disposition)
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q", got)
+			}
+			if !bytes.Equal(rec.Body.Bytes(), tt.body) {
+				t.Errorf("body %q, want %q", rec.Body.Bytes(), tt.body)
+			}
+		})
+	}
+
+	t.Run("channel down", func(t *testing.T) {
+		r.api.Fail("getFile", http.StatusInternalServerError, `{"ok":false,"error_code":500,"description":"Internal Server Error"}`)
+		if rec := r.get(t, good); rec.Code != http.StatusBadGateway {
+			t.Errorf("status %d, want 502", rec.Code)
+		}
+	})
+	// Everything the test captured: links, answers, the fake's records, the logs.
+	everything := r.seen.String() + r.logs.String()
+	for _, req := range r.api.Requests() {
+		for k, v := range req.Params {
+			everything += k + "=" + v + "\n"
+		}
+	}
+	secret := telegramtest.Token[strings.Index(telegramtest.Token, ":")+1:]
+	if strings.Contains(everything, telegramtest.Token) || strings.Contains(everything, secret) {
+		t.Errorf("the bot token leaked into what the test captured:\n%s", everything)
+	}
+	if !strings.Contains(r.logs.String(), "component=media") {
+		t.Errorf("no media log line was written; the leak check saw nothing:\n%s", r.logs)
+	}
+}
+
+// A download that fails halfway through the network must not quote the file URL.
+func TestURLFetcherHidesTheURL(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens any more
+	secretURL := addr + "/file/bot" + telegramtest.Token + "/photos/1.jpg"
+	f := media.URLFetcher{Resolve: func(context.Context, string) (string, error) { return secretURL, nil }}
+	_, err := f.Fetch(context.Background(), "ref")
+	if err == nil {
+		t.Fatal("fetch from a closed server succeeded")
+	}
+	if strings.Contains(err.Error(), telegramtest.Token) {
+		t.Errorf("error quotes the URL: %v", err)
+	}
+}
+
+func TestSignerRefusesWeakSetups(t *testing.T) {
+	tests := []struct {
+		name string
+		key  []byte
+		base string
+	}{
+		{"short key", []byte("short"), base},
+		{"relative base", testKey, "/gw"},
+		{"other scheme", testKey, "ftp://gw.example.vn"},
+	}
+	for _, tt := range tests {
+		if _, err := media.NewSigner(tt.key, tt.base, 0, nil); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+	if _, err := newSigner(t, nil).Link(bot.Telegram, bot.Attachment{}); err == nil {
+		t.Error("a link without a reference was made")
+	}
+	if k1, k2 := media.DeriveKey("a"), media.DeriveKey("b"); bytes.Equal(k1, k2) || len(k1) != 32 {
+		t.Errorf("DeriveKey gives %x and %x", k1, k2)
+	}
+}
+
+func newSignerKey(t *testing.T, key []byte) *media.Signer {
+	t.Helper()
+	s, err := media.NewSigner(key, base, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
