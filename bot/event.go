@@ -163,4 +163,7 @@ type Attachment struct {
 	Size    int64          `json:"size,omitempty"`
 	Name    string         `json:"name,omitempty"`
 	Caption string         `json:"caption,omitempty"`
+	// URL is a signed, expiring link to the file through the gateway's media proxy. It is
+	// set only on the copy handed to the intake, never stored with a session.
+	URL string `json:"url,omitempty"`
 }

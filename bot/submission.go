@@ -30,8 +30,8 @@ type Submission struct {
 	Contact       SubmitterContact `json:"contact"`
 	Conversation  ConversationRef  `json:"conversation"`
 	Lang          string           `json:"lang"`
-	ConsentAt     time.Time        `json:"consent_at"`
-	NoticeVersion string           `json:"notice_version"`
+	ConsentAt     time.Time        `json:"consent_at,omitzero"`
+	NoticeVersion string           `json:"notice_version,omitempty"`
 	SubmittedAt   time.Time        `json:"submitted_at"`
 }
 

@@ -119,7 +119,11 @@ func (g *gateway) setupIntake(cfg config, mux *http.ServeMux, fetchers map[bot.C
 	switch cfg.IntakeKind {
 	case "json":
 		p.remote = true
-		p.client, err = intake.NewJSONClient(intake.JSONConfig{URL: cfg.Intake.URL, Secret: cfg.Intake.Secret, Logger: g.log})
+		jc := intake.JSONConfig{URL: cfg.Intake.URL, Secret: cfg.Intake.Secret, Logger: g.log}
+		if p.signer != nil {
+			jc.MediaURL = p.mediaURL
+		}
+		p.client, err = intake.NewJSONClient(jc)
 	case "open311":
 		p.remote = true
 		oc := intake.Open311Config{URL: cfg.Intake.URL, APIKey: cfg.Intake.APIKey, Programs: g.programs, Logger: g.log}

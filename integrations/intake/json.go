@@ -25,6 +25,9 @@ type JSONConfig struct {
 	Logger *slog.Logger
 	// Now stamps the signatures; nil means time.Now.
 	Now func() time.Time
+	// MediaURL gives each attachment's link through the gateway's media proxy, sent as
+	// the attachment's url; nil sends attachments without links.
+	MediaURL func(a bot.Attachment, s bot.Submission) (string, error)
 }
 
 // JSONClient posts each submission as a signed JSON document (docs/intake.md).
@@ -34,6 +37,7 @@ type JSONClient struct {
 	http   *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	media  func(bot.Attachment, bot.Submission) (string, error)
 }
 
 // NewJSONClient checks cfg and builds the client.
@@ -50,6 +54,7 @@ func NewJSONClient(cfg JSONConfig) (*JSONClient, error) {
 		http:   httpClient(cfg.HTTP),
 		log:    cfg.Logger,
 		now:    cfg.Now,
+		media:  cfg.MediaURL,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -68,6 +73,10 @@ func NewJSONClient(cfg JSONConfig) (*JSONClient, error) {
 func (c *JSONClient) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
 	if s.ID == "" {
 		return bot.Receipt{}, &bot.SendError{Failure: bot.Permanent, Detail: "submission without id"}
+	}
+	s, err := c.withLinks(s)
+	if err != nil {
+		return bot.Receipt{}, err
 	}
 	body, err := EncodeSubmission(s)
 	if err != nil {
@@ -112,4 +121,27 @@ func jsonReceipt(body []byte) bot.Receipt {
 		return bot.Receipt{}
 	}
 	return bot.Receipt{IntakeID: string(v.IntakeID), Status: v.Status}
+}
+
+// withLinks returns s with a media link on each attachment (a copy: s is not changed).
+// A link that cannot be made is a retryable failure, like an intake that does not answer.
+func (c *JSONClient) withLinks(s bot.Submission) (bot.Submission, error) {
+	if c.media == nil || len(s.Attachments) == 0 {
+		return s, nil
+	}
+	atts := make([]bot.Attachment, len(s.Attachments))
+	for i, a := range s.Attachments {
+		link, err := c.media(a, s)
+		if err != nil {
+			var se *bot.SendError
+			if errors.As(err, &se) {
+				return s, se
+			}
+			return s, &bot.SendError{Failure: bot.Retryable, Detail: "media link", Err: err}
+		}
+		a.URL = link
+		atts[i] = a
+	}
+	s.Attachments = atts
+	return s, nil
 }

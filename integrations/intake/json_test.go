@@ -326,3 +326,35 @@ func sendError(t *testing.T, err error) *bot.SendError {
 	}
 	return se
 }
+
+// With a media link maker, each attachment carries its link; the submission given to
+// Deliver is left as it was (links are made fresh on every delivery).
+func TestJSONAttachmentLinks(t *testing.T) {
+	srv := intaketest.NewJSONServer(t, testSecret)
+	c := newJSONClient(t, srv.URL(), func(cfg *intake.JSONConfig) {
+		cfg.MediaURL = func(a bot.Attachment, s bot.Submission) (string, error) {
+			if a.Ref == "broken" {
+				return "", errors.New("signer down")
+			}
+			return "https://gateway.example/media/" + a.Ref + "?sig=x", nil
+		}
+	})
+	sub := submission("s-links")
+	sub.Attachments = []bot.Attachment{{Kind: bot.Photo, Ref: "AgAD1"}, {Kind: bot.Document, Ref: "BQAD2", Name: "ke-hoach.pdf"}}
+	if _, err := c.Deliver(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	if sub.Attachments[0].URL != "" {
+		t.Error("Deliver wrote links into the caller's submission")
+	}
+	kept := srv.Submissions()
+	if len(kept) != 1 || len(kept[0].Attachments) != 2 || kept[0].Attachments[1].URL != "https://gateway.example/media/BQAD2?sig=x" {
+		t.Fatalf("kept = %+v", kept)
+	}
+	sub.ID, sub.Attachments = "s-broken", []bot.Attachment{{Kind: bot.Photo, Ref: "broken"}}
+	_, err := c.Deliver(context.Background(), sub)
+	var se *bot.SendError
+	if !errors.As(err, &se) || se.Failure != bot.Retryable {
+		t.Fatalf("a link that cannot be made: %v, want a retryable failure", err)
+	}
+}

@@ -19,7 +19,7 @@ const (
 )
 
 // The published schema follows bot.Submission: every JSON field is a property of the
-// right type, required exactly when it is always written (no omitempty), and the schema
+// right type, required exactly when it is always written (neither omitempty nor omitzero), and the schema
 // names no property the gateway does not write.
 func TestSchemaMatchesSubmission(t *testing.T) {
 	s := readJSON(t, schemaFile).(map[string]any)
@@ -72,7 +72,7 @@ func matchStruct(t *testing.T, path string, node map[string]any, st reflect.Type
 			continue
 		}
 		names = append(names, name)
-		if !strings.Contains(opts, "omitempty") {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			required = append(required, name)
 		}
 		p, ok := props[name].(map[string]any)
