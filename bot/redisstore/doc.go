@@ -33,6 +33,13 @@
 //	                                         Submission, id)           received (XACK + XDEL)
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
+//	<p>:{sNN}:lease:out:<channel>    string  Delivery.Own/Disown      the lease ttl (15s), renewed by its owner:
+//	                                         (consumer name)           which process sends the shard's replies
+//	<p>:{sNN}:failed:<channel>       stream  Delivery.Fail (field f:  none: capped at about FailedMax (10,000)
+//	                                         JSON DeliveryFailure)     records, the oldest dropped first
+//	<p>:members:out:<channel>        zset    Delivery.Heartbeat       twice the heartbeat ttl: the live senders
+//	<p>:rl:<key>                     zset    Delivery.Reserve         the window plus a second: sends of the
+//	                                                                   last window, for a limit all processes share
 //	<p>:{sNN}:intake:retry           hash    Postpone (field: sub id, none: Ack, Fail and RetryFailed delete
 //	                                         JSON DeliveryAttempts)    the field when the submission leaves
 //	<p>:{sNN}:intake:failed          hash    Fail (field: sub id,     none: kept until an operator retries it

@@ -59,6 +59,10 @@ var envVars = []envVar{
 	{Name: "INTAKE_SECRET", Secret: true, Help: "HMAC key of X-Sangkien-Signature: signs submissions (required with " +
 		"json) and checks POST /callbacks/intake (empty: callbacks are off)"},
 	{Name: "INTAKE_API_KEY", Secret: true, Help: "open311: the api_key sent with every request"},
+	{Name: "OPEN311_SERVICE_CODE", Help: "open311: the service_code of fields without one in the programs file"},
+	{Name: "OPEN311_FEEDBACK_CODE", Help: "open311: the service_code of feedback (empty: OPEN311_SERVICE_CODE)"},
+	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback), for servers that require one"},
+	{Name: "OPEN311_JURISDICTION", Help: "open311: jurisdiction_id, for servers that serve several cities"},
 	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
 		"attachments; empty: derived from INTAKE_SECRET, or a key of the running process only (links die on restart)"},
 	{Name: "MEDIA_LINK_TTL", Default: "168h", Help: "how long a media link works"},
@@ -102,9 +106,15 @@ func loadConfig(env func(string) string) (config, error) {
 		},
 		Zalo: readZaloConfig(&r),
 		Intake: intakeConfig{
-			URL:         r.get("INTAKE_URL"),
-			Secret:      r.get("INTAKE_SECRET"),
-			APIKey:      r.get("INTAKE_API_KEY"),
+			URL:    r.get("INTAKE_URL"),
+			Secret: r.get("INTAKE_SECRET"),
+			APIKey: r.get("INTAKE_API_KEY"),
+			Open311: open311Defaults{
+				ServiceCode:  r.get("OPEN311_SERVICE_CODE"),
+				FeedbackCode: r.get("OPEN311_FEEDBACK_CODE"),
+				Address:      r.get("OPEN311_ADDRESS"),
+				Jurisdiction: r.get("OPEN311_JURISDICTION"),
+			},
 			MediaSecret: r.get("MEDIA_SECRET"),
 		},
 		Later: map[string]string{},
@@ -218,6 +228,10 @@ func readSecret(path string) (string, error) {
 // writeEnvHelp prints the environment variables for --help.
 func writeEnvHelp(w io.Writer) {
 	fmt.Fprintln(w, "Environment:")
+	width := 0
+	for _, v := range envVars {
+		width = max(width, len(v.Name))
+	}
 	later := false
 	for _, v := range envVars {
 		if v.Later {
@@ -228,7 +242,7 @@ func writeEnvHelp(w io.Writer) {
 		if v.Default != "" {
 			def = " (default " + v.Default + ")"
 		}
-		fmt.Fprintf(w, "  %-16s %s\n", v.Name, wrap(v.Help+def, 60, strings.Repeat(" ", 19)))
+		fmt.Fprintf(w, "  %-*s %s\n", width, v.Name, wrap(v.Help+def, 76-width, strings.Repeat(" ", width+3)))
 	}
 	if later {
 		fmt.Fprintln(w, "\n  Used by later channels and intakes; accepted now and ignored:")

@@ -31,6 +31,12 @@ type intakeConfig struct {
 	// random key per start.
 	MediaSecret string
 	MediaTTL    time.Duration // MEDIA_LINK_TTL
+	Open311     open311Defaults
+}
+
+// open311Defaults fill what a submission cannot give an Open311 server (OPEN311_*).
+type open311Defaults struct {
+	ServiceCode, FeedbackCode, Address, Jurisdiction string
 }
 
 // checkIntake settles INTAKE_KIND (json when INTAKE_URL is set, file otherwise) and
@@ -126,9 +132,18 @@ func (g *gateway) setupIntake(cfg config, mux *http.ServeMux, fetchers map[bot.C
 		p.client, err = intake.NewJSONClient(jc)
 	case "open311":
 		p.remote = true
-		oc := intake.Open311Config{URL: cfg.Intake.URL, APIKey: cfg.Intake.APIKey, Programs: g.programs, Logger: g.log}
+		d := cfg.Intake.Open311
+		oc := intake.Open311Config{
+			URL: cfg.Intake.URL, APIKey: cfg.Intake.APIKey, Programs: g.programs, Logger: g.log,
+			DefaultServiceCode: d.ServiceCode, FeedbackServiceCode: d.FeedbackCode,
+			DefaultAddress: d.Address, JurisdictionID: d.Jurisdiction,
+		}
 		if p.signer != nil {
 			oc.MediaURL = p.mediaURL
+		}
+		if d.FeedbackCode == "" && d.ServiceCode == "" {
+			log.Warn("OPEN311_FEEDBACK_CODE and OPEN311_SERVICE_CODE are empty: feedback cannot be filed " +
+				"and goes to the failed list (sangkien intake failed)")
 		}
 		p.client, err = intake.NewOpen311Client(oc)
 	default:
