@@ -38,7 +38,8 @@ type Delivery struct {
 	Outbound Outbound
 }
 
-// DeliveryFailure is what is kept of a reply that could not be delivered, for operators.
+// DeliveryFailure is what is kept of a reply that could not be delivered, for operators:
+// which reply, to whom, and why; not its text (the transcript has it).
 type DeliveryFailure struct {
 	Outbound Outbound  `json:"outbound"`
 	Failure  string    `json:"failure"`

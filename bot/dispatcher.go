@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -249,6 +251,7 @@ func (d *Dispatcher) keepLease(ctx context.Context, shard int, done <-chan struc
 	c := d.cfg
 	t := time.NewTicker(c.LeaseTTL / 3)
 	defer t.Stop()
+	renewed := time.Now()
 	for {
 		select {
 		case <-done:
@@ -259,8 +262,16 @@ func (d *Dispatcher) keepLease(ctx context.Context, shard int, done <-chan struc
 		}
 		ok, err := c.Queue.Own(ctx, c.Channel, shard, c.Consumer, c.LeaseTTL)
 		switch {
+		case err != nil && ctx.Err() == nil && time.Since(renewed) >= c.LeaseTTL*2/3:
+			// The lease may run out before Redis answers again, and another process
+			// would then send what this one is sending: stop first.
+			log.Warn("delivery shard lease could not be renewed in time; stopping its sends", "err", err)
+			lost()
+			return
 		case err != nil && ctx.Err() == nil:
 			log.Warn("renewing a delivery shard failed", "err", err)
+		case err == nil && ok:
+			renewed = time.Now()
 		case err == nil && !ok:
 			log.Warn("delivery shard taken over by another process; stopping its sends")
 			lost()
@@ -324,7 +335,9 @@ func (l *convLines) run(key string, pace *chatPace) {
 		goneSince, gone := l.gone[key]
 		l.mu.Unlock()
 
-		if gone && time.Since(goneSince) < time.Hour {
+		if gone && queuedAt(del.Entry).Before(goneSince) {
+			// Queued before the channel said the citizen is gone: do not knock again.
+			// Replies queued later answer a citizen who came back, and are sent.
 			l.d.fail(l.ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
 		} else if l.d.deliver(l.ctx, del, pace) == Gone {
 			l.mu.Lock()
@@ -342,6 +355,17 @@ func (l *convLines) run(key string, pace *chatPace) {
 }
 
 func (l *convLines) wait() { l.wg.Wait() }
+
+// queuedAt is when a queue entry was written, read from its stream id ("<ms>-<seq>");
+// the zero time when the id is not a stream id.
+func queuedAt(entry string) time.Time {
+	ms, _, _ := strings.Cut(entry, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
 
 // chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
 // one token per interval. Only the shard's owner sends to a conversation, so it needs
@@ -481,7 +505,11 @@ func (d *Dispatcher) waitLimit(ctx context.Context) error {
 func (d *Dispatcher) fail(ctx context.Context, del Delivery, se *SendError, attempts int) {
 	d.log.Warn("reply not delivered", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID,
 		"failure", se.Failure.String(), "code", se.Code, "detail", se.Detail, "attempts", attempts)
-	f := DeliveryFailure{Outbound: del.Outbound, Failure: se.Failure.String(), Code: se.Code, Detail: se.Detail, Attempts: attempts, At: time.Now()}
+	// The record names the reply, not what it said: the text may hold the citizen's
+	// answers, and "forget me" erases the transcript, not these records.
+	o := del.Outbound
+	o.Reply = Reply{}
+	f := DeliveryFailure{Outbound: o, Failure: se.Failure.String(), Code: se.Code, Detail: se.Detail, Attempts: attempts, At: time.Now()}
 	if se.Err != nil && f.Detail == "" {
 		f.Detail = se.Err.Error()
 	}

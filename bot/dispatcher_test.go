@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,8 @@ type fakeSender struct {
 	script map[string][]error // reply id → errors to answer before success
 	block  chan struct{}      // when set, every send waits on it (or ctx)
 	calls  map[string][]time.Time
+	// aborted counts sends given up because the dispatcher stopped them.
+	aborted int
 }
 
 type sentReply struct {
@@ -38,6 +41,9 @@ func (f *fakeSender) Send(ctx context.Context, o bot.Outbound) error {
 		select {
 		case <-f.block:
 		case <-ctx.Done():
+			f.mu.Lock()
+			f.aborted++
+			f.mu.Unlock()
 			return ctx.Err()
 		}
 	}
@@ -261,6 +267,14 @@ func TestDispatcherFailureClasses(t *testing.T) {
 	if byID["always-5xx"].Attempts != 4 || byID["bad-request"].Code != 400 {
 		t.Errorf("failure records lack their details: %+v", byID)
 	}
+	for id, f := range byID {
+		if f.Outbound.Reply.Text != "" || f.Outbound.Conversation.ID == "" {
+			t.Errorf("failure record of %s keeps the text or lost the conversation: %+v", id, f.Outbound)
+		}
+	}
+	// The citizen unblocks the bot and writes again: replies queued from now are sent.
+	queueReplies(t, r.st, chat(4), "after-return")
+	waitFor(t, "the reply to the returning citizen", func() bool { return slices.Contains(r.sender.sentIDs(), "after-return") })
 }
 
 func TestDeadDispatchersRepliesAreTakenOver(t *testing.T) {
@@ -442,5 +456,42 @@ func TestDispatcherRidesOutARedisOutage(t *testing.T) {
 func TestNewDispatcherNeedsItsParts(t *testing.T) {
 	if _, err := bot.NewDispatcher(bot.DispatcherConfig{Channel: bot.Telegram}); err == nil {
 		t.Fatal("a dispatcher without queue, limiter and sender was built")
+	}
+}
+
+// leaseTrouble is a queue whose lease renewals fail once told to, as when Redis is out
+// of reach for this process only.
+type leaseTrouble struct {
+	bot.DeliveryQueue
+	failing atomic.Bool
+}
+
+func (q *leaseTrouble) Own(ctx context.Context, ch bot.Channel, shard int, consumer string, ttl time.Duration) (bool, error) {
+	if q.failing.Load() {
+		return false, errors.New("i/o timeout")
+	}
+	return q.DeliveryQueue.Own(ctx, ch, shard, consumer, ttl)
+}
+
+// A process that cannot renew its lease stops sending before the lease runs out, so
+// that the process taking the shard over never sends a reply this one is sending.
+func TestDispatcherStopsWhenItsLeaseCannotBeRenewed(t *testing.T) {
+	r := newRig(t)
+	r.sender.block = make(chan struct{})
+	q := &leaseTrouble{DeliveryQueue: r.st.Delivery()}
+	queueReplies(t, r.st, chat(1), "stuck")
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.Queue = q; c.LeaseTTL = 600 * time.Millisecond })
+	waitFor(t, "the send to start", func() bool {
+		p, err := redistest.Client(t).XPending(context.Background(), r.st.OutboundStream(redisstore.ShardOf(chat(1)), bot.Telegram), redisstore.DeliveryGroup).Result()
+		return err == nil && p.Count == 1
+	})
+	q.failing.Store(true)
+	waitFor(t, "the send to be stopped", func() bool {
+		r.sender.mu.Lock()
+		defer r.sender.mu.Unlock()
+		return r.sender.aborted == 1
+	})
+	if len(r.sender.sentIDs()) != 0 {
+		t.Fatal("a reply was sent without a lease")
 	}
 }

@@ -123,7 +123,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		return Outcome{}, err
 	}
 	if lease.Duplicate {
-		e.log.Debug("duplicate event acknowledged", "conversation", ev.Conversation.Key(), "event", ev.ID)
+		e.log.Debug("duplicate event acknowledged", "conversation", MaskID(ev.Conversation.Key()), "event", ev.ID)
 		return Outcome{Duplicate: true}, nil
 	}
 	if e.crash != nil && e.crash(ev) {
@@ -135,15 +135,28 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 	}
 	if err != nil {
 		if rerr := e.store.Release(context.WithoutCancel(ctx), lease); rerr != nil {
-			e.log.Warn("release after failure", "conversation", ev.Conversation.Key(), "err", rerr)
+			e.log.Warn("release after failure", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
 		}
 		return Outcome{}, err
 	}
-	if err := e.store.Commit(ctx, lease, change); err != nil {
+	// The commit runs to its end even when the caller gives up (a webhook client that
+	// disconnected): its effects are all written or none, and the lock is given back
+	// either way, so the conversation is not held for LockTTL.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := e.store.Commit(cctx, lease, change); err != nil {
+		if !errors.Is(err, ErrLeaseLost) {
+			if rerr := e.store.Release(cctx, lease); rerr != nil {
+				e.log.Warn("release after a failed commit", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
+			}
+		}
 		return Outcome{}, fmt.Errorf("commit event %s: %w", ev.ID, err)
 	}
 	return out, nil
 }
+
+// commitTimeout bounds a commit that no longer has its caller's deadline.
+const commitTimeout = 10 * time.Second
 
 // errCrashed is what a simulated crash returns.
 var errCrashed = errors.New("engine crashed (test)")

@@ -341,3 +341,37 @@ func TestWaitingForTheLockHonoursTheContext(t *testing.T) {
 		t.Fatalf("Handle = %v, want deadline exceeded", err)
 	}
 }
+
+// failingCommits is a store whose next commits fail, as when Redis drops the connection.
+type failingCommits struct {
+	bot.Store
+	fails int
+}
+
+func (f *failingCommits) Commit(ctx context.Context, l *bot.Lease, c bot.Change) error {
+	if f.fails > 0 {
+		f.fails--
+		return errors.New("connection reset")
+	}
+	return f.Store.Commit(ctx, l, c)
+}
+
+func TestFailedCommitGivesTheConversationBack(t *testing.T) {
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: &failingCommits{Store: st, fails: 1}, Conversation: tally{}, LockTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Handle(context.Background(), text("fc1", "lost")); err == nil {
+		t.Fatal("a failed commit reported success")
+	}
+	// The redelivery runs at once, not after the minute the lock would have lasted.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.Handle(ctx, text("fc1", "lost")); err != nil {
+		t.Fatal(err)
+	}
+	if h := history(t, st); !slices.Equal(h, []string{"lost"}) {
+		t.Fatalf("history = %q, want the event once", h)
+	}
+}

@@ -122,7 +122,7 @@ func (ev Event) Validate() error {
 		return err
 	}
 	if ev.ID == "" {
-		return fmt.Errorf("event in %s: id is required", ev.Conversation.Key())
+		return fmt.Errorf("event in %s: id is required", MaskID(ev.Conversation.Key()))
 	}
 	if ev.Kind == "" {
 		return fmt.Errorf("event %s: kind is required", ev.ID)

@@ -47,6 +47,8 @@
 //	<p>:intake:sub:<id>              string  Index (JSON              none: the intake may call back years
 //	                                         IndexedSubmission)        later; about 150 bytes a submission
 //	<p>:intake:ref:<reference>       string  Index (submission id)    none, as above
+//	<p>:key:<name>                   string  SharedKey (hex key)      none: signs links that must keep working
+//	                                                                   across processes and restarts (media)
 //	<p>:zalo:token:<app id>          string  ZaloTokens (JSON token   none: holds the only valid refresh token
 //	                                         pair, by integrations/zalo)
 //	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock (owner)  the lock ttl (30s): one token refresh at a time
