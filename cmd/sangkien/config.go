@@ -64,7 +64,7 @@ var envVars = []envVar{
 	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback), for servers that require one"},
 	{Name: "OPEN311_JURISDICTION", Help: "open311: jurisdiction_id, for servers that serve several cities"},
 	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
-		"attachments; empty: derived from INTAKE_SECRET, or a key of the running process only (links die on restart)"},
+		"attachments; empty: a random key made once and kept in Redis (<prefix>:key:media), shared by every process"},
 	{Name: "MEDIA_LINK_TTL", Default: "168h", Help: "how long a media link works"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
@@ -84,6 +84,8 @@ var envVars = []envVar{
 	{Name: "ZALO_REFRESH_TOKEN", Secret: true, Help: "OA refresh token (single-use, about 3 months), seeds the store with ZALO_ACCESS_TOKEN"},
 	{Name: "ZALO_API_BASE", Default: zalo.DefaultAPIBase, Help: "base URL of the OA API (a fake one in tests)"},
 	{Name: "ZALO_OAUTH_BASE", Default: zalo.DefaultOAuthBase, Help: "base URL of Zalo's OAuth endpoint that refreshes tokens"},
+	{Name: "ZALO_FILE_HOSTS", Default: strings.Join(zalo.DefaultFileHosts, ","), Help: "hosts (and their subdomains) the media proxy " +
+		"may fetch citizens' Zalo files from, over https only"},
 	{Name: "ZALO_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Zalo citizen (bursts of 3 allowed)"},
 }
 
@@ -140,7 +142,7 @@ func loadConfig(env func(string) string) (config, error) {
 	if c.RedisURL != "" {
 		// The URL may carry a password: the error names the variable, not the value.
 		if _, err := parseRedisURL(c.RedisURL); err != nil {
-			return config{}, fmt.Errorf("REDIS_URL: %w", err)
+			return config{}, fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
 		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
@@ -276,4 +278,14 @@ func wrap(text string, width int, indent string) string {
 		n += len([]rune(word))
 	}
 	return b.String()
+}
+
+// redactURL is err's text with the URL it may quote (url.Parse and go-redis quote the
+// whole URL, password and all) replaced by "<REDIS_URL>".
+func redactURL(err error, raw string) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return strings.ReplaceAll(err.Error(), raw, "<REDIS_URL>")
 }

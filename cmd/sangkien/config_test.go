@@ -24,6 +24,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad listen address", base.set("HTTP_ADDR", "8080"), "HTTP_ADDR"},
 		{"redis scheme", base.set("REDIS_URL", "http://127.0.0.1:6379"), "REDIS_URL"},
 		{"redis db", base.set("REDIS_URL", "redis://:hunter2@127.0.0.1:6379/notadb"), "REDIS_URL"},
+		{"redis bad escape", base.set("REDIS_URL", "redis://:hunter2%zz@127.0.0.1:6379/0"), "REDIS_URL"},
+		{"redis cluster bad escape", base.set("REDIS_URL", "redis://:hunter2%zz@h1:7001,h2:7002"), "REDIS_URL"},
 		{"redis secret file missing", base.set("REDIS_URL_FILE", "/nonexistent/redis"), "REDIS_URL_FILE"},
 		{"secret given twice", base.set("TELEGRAM_BOT_TOKEN", "x", "TELEGRAM_BOT_TOKEN_FILE", secret), "TELEGRAM_BOT_TOKEN"},
 		{"later secret file missing", base.set("INTAKE_SECRET_FILE", "/nonexistent/s"), "INTAKE_SECRET_FILE"},

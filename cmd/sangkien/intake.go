@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,22 +88,21 @@ type intakeParts struct {
 
 // setupIntake builds the intake client and mounts POST /callbacks/intake and
 // GET /media/{id} on mux. fetchers holds a media fetcher for each running channel.
-func (g *gateway) setupIntake(cfg config, mux *http.ServeMux, fetchers map[bot.Channel]media.Fetcher) (intakeParts, error) {
+func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMux, fetchers map[bot.Channel]media.Fetcher) (intakeParts, error) {
 	log := g.log.With("component", "intake")
 	var p intakeParts
 	if cfg.PublicBaseURL == "" {
 		log.Warn("PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
 		key := []byte(cfg.Intake.MediaSecret)
-		switch {
-		case len(key) > 0:
-		case cfg.Intake.Secret != "":
-			key = media.DeriveKey(cfg.Intake.Secret)
-		default:
-			key = make([]byte, 32)
-			_, _ = rand.Read(key)
-			log.Warn("MEDIA_SECRET and INTAKE_SECRET are empty: media links are signed with a key of this " +
-				"process only, and stop working when it restarts")
+		if len(key) == 0 {
+			// Not derived from INTAKE_SECRET: the intake holds that one, and must not be
+			// able to sign links of its own. One random key, kept in Redis, serves
+			// every process and outlives restarts.
+			var err error
+			if key, err = g.store.SharedKey(ctx, "media", 32); err != nil {
+				return p, fmt.Errorf("media link key: %w", err)
+			}
 		}
 		s, err := media.NewSigner(key, cfg.PublicBaseURL, cfg.Intake.MediaTTL, nil)
 		if err != nil {
@@ -166,8 +164,9 @@ func (g *gateway) mediaFetchers(tg *telegramChannel) map[bot.Channel]media.Fetch
 }
 
 // mediaURL is the signed link of one of the submission's attachments.
+// Counted from the submission's time, the links are the same on every delivery.
 func (p intakeParts) mediaURL(a bot.Attachment, s bot.Submission) (string, error) {
-	return p.signer.Link(s.Conversation.Channel, a)
+	return p.signer.LinkSince(s.Conversation.Channel, a, s.SubmittedAt)
 }
 
 // intakeWorker is the outbox worker of serve. With the city's intake it tells the

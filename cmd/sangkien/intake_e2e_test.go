@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/intake/intaketest"
 	"github.com/sangkien/sangkien/integrations/media"
@@ -175,10 +177,15 @@ func TestIntakeEndToEnd(t *testing.T) {
 	}
 	waitSent(t, api, vi.chat, "Sẽ lắp 20 ghế trong quý I.")
 
-	// The media proxy, with the key derived from INTAKE_SECRET.
+	// The media proxy, with the key every process shares through Redis (not one the
+	// intake could make from INTAKE_SECRET).
 	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{7}, 700)...)
 	api.AddFile("photo-e2e", "photos/file_9.jpg", jpeg)
-	signer, err := media.NewSigner(media.DeriveKey(intakeSecret), public, 0, nil)
+	key, err := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env["REDIS_PREFIX"]}).SharedKey(ctx, "media", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := media.NewSigner(key, public, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

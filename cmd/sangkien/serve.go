@@ -55,22 +55,37 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	mux := g.routes()
 	chanCtx, stopChannels := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopChannels()
-	tg, err := g.startTelegram(chanCtx, cfg, mux)
-	if err != nil {
+	var (
+		tg *telegramChannel
+		zl *zaloChannel
+	)
+	// abort undoes what started before the server runs: the listener and the channels'
+	// pollers and senders, which must stop before Redis closes.
+	abort := func(err error) error {
+		ln.Close()
+		stopChannels()
+		tg.wait()
+		zl.wait()
 		return err
 	}
-	zl, err := g.startZalo(chanCtx, cfg, mux)
-	if err != nil {
-		return err
+	if tg, err = g.startTelegram(chanCtx, cfg, mux); err != nil {
+		return abort(err)
 	}
-	in, err := g.setupIntake(cfg, mux, zl.addFetcher(g.mediaFetchers(tg)))
+	if zl, err = g.startZalo(chanCtx, cfg, mux); err != nil {
+		return abort(err)
+	}
+	in, err := g.setupIntake(ctx, cfg, mux, zl.addFetcher(g.mediaFetchers(tg)))
 	if err != nil {
-		return err
+		return abort(err)
 	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
+		// Webhook bodies are small: a client trickling one in ties up a goroutine.
+		// No write timeout: media downloads stream for as long as the file needs.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))

@@ -32,6 +32,8 @@ type zaloConfig struct {
 	// ChatInterval is the least time between messages to one citizen; bursts of
 	// zaloChatBurst are allowed.
 	ChatInterval time.Duration
+	// FileHosts are the hosts the media proxy may download citizens' Zalo files from.
+	FileHosts []string
 }
 
 // readZaloConfig reads the ZALO_* variables; errors go to r.
@@ -44,6 +46,7 @@ func readZaloConfig(r *reader) zaloConfig {
 		RefreshToken: r.get("ZALO_REFRESH_TOKEN"),
 		APIBase:      r.get("ZALO_API_BASE"),
 		OAuthBase:    r.get("ZALO_OAUTH_BASE"),
+		FileHosts:    strings.Split(r.get("ZALO_FILE_HOSTS"), ","),
 	}
 	interval := r.get("ZALO_CHAT_INTERVAL")
 	if d, err := time.ParseDuration(interval); err != nil || d < 0 {
@@ -104,9 +107,10 @@ const (
 
 // zaloChannel is the running Zalo channel: webhook in, dispatcher out.
 type zaloChannel struct {
-	client *zalo.Client
-	log    *slog.Logger
-	wg     sync.WaitGroup
+	client    *zalo.Client
+	fileHosts []string
+	log       *slog.Logger
+	wg        sync.WaitGroup
 }
 
 // startZalo builds the Zalo channel, mounts its webhook on mux and starts its
@@ -147,7 +151,7 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux)
 	if err != nil {
 		return nil, err
 	}
-	ch := &zaloChannel{client: client, log: log}
+	ch := &zaloChannel{client: client, fileHosts: zc.FileHosts, log: log}
 	ch.wg.Go(func() { _ = d.Run(ctx) })
 	return ch, nil
 }
@@ -183,7 +187,8 @@ func checkZaloTokens(ctx context.Context, client *zalo.Client, zc zaloConfig, lo
 // proxy downloads citizens' Zalo files from their URL, which needs no token.
 func (c *zaloChannel) addFetcher(fetchers map[bot.Channel]media.Fetcher) map[bot.Channel]media.Fetcher {
 	if c != nil {
-		fetchers[bot.Zalo] = media.URLFetcher{Resolve: zalo.FileURL}
+		files := zalo.FileURLs{Hosts: c.fileHosts}
+		fetchers[bot.Zalo] = media.URLFetcher{Resolve: files.Resolve, Allow: files.Allowed}
 	}
 	return fetchers
 }

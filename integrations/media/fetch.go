@@ -16,6 +16,10 @@ type URLFetcher struct {
 	Resolve func(ctx context.Context, ref string) (string, error)
 	// HTTP downloads; nil means http.DefaultClient (the handler bounds the wait).
 	HTTP *http.Client
+	// Allow, when set, must accept the resolved URL and every redirect: references that
+	// come from citizens' events (Zalo's file URLs) must not point the gateway at
+	// another host, let alone at its own network.
+	Allow func(*url.URL) bool
 }
 
 // Fetch resolves ref and starts the download. See Fetcher.
@@ -28,9 +32,22 @@ func (u URLFetcher) Fetch(ctx context.Context, ref string) (*Upstream, error) {
 	if err != nil {
 		return nil, errors.New("download file: the channel gave an unusable URL")
 	}
+	if u.Allow != nil && !u.Allow(req.URL) {
+		return nil, ErrNotFound
+	}
 	hc := u.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
+	}
+	if u.Allow != nil {
+		checked := *hc
+		checked.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+			if len(via) >= 5 || !u.Allow(r.URL) {
+				return errors.New("redirect refused")
+			}
+			return nil
+		}
+		hc = &checked
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,9 +200,6 @@ func TestSignerRefusesWeakSetups(t *testing.T) {
 	if _, err := newSigner(t, nil).Link(bot.Telegram, bot.Attachment{}); err == nil {
 		t.Error("a link without a reference was made")
 	}
-	if k1, k2 := media.DeriveKey("a"), media.DeriveKey("b"); bytes.Equal(k1, k2) || len(k1) != 32 {
-		t.Errorf("DeriveKey gives %x and %x", k1, k2)
-	}
 }
 
 func newSignerKey(t *testing.T, key []byte) *media.Signer {
@@ -211,4 +209,65 @@ func newSignerKey(t *testing.T, key []byte) *media.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Links counted from a submission's time are the same on every delivery; a link that
+// would have less than a day left counts from now.
+func TestLinkSinceIsStable(t *testing.T) {
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	s := newSigner(t, func() time.Time { return now })
+	a := bot.Attachment{Kind: bot.Photo, Ref: "AgAD1"}
+	submitted := now.Add(-2 * time.Hour)
+	first, err := s.LinkSince(bot.Telegram, a, submitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(3 * time.Hour) // a retry, later
+	again, _ := s.LinkSince(bot.Telegram, a, submitted)
+	if first != again {
+		t.Errorf("retried link differs:\n%s\n%s", first, again)
+	}
+	u, _ := url.Parse(again)
+	if want := submitted.Add(media.DefaultTTL).Unix(); u.Query().Get("exp") != strconv.FormatInt(want, 10) {
+		t.Errorf("exp = %s, want %d", u.Query().Get("exp"), want)
+	}
+	old, _ := s.LinkSince(bot.Telegram, a, now.Add(-7*24*time.Hour))
+	u, _ = url.Parse(old)
+	if want := now.Add(media.DefaultTTL).Unix(); u.Query().Get("exp") != strconv.FormatInt(want, 10) {
+		t.Errorf("a week-old submission's link expires at %s, want a fresh week (%d)", u.Query().Get("exp"), want)
+	}
+}
+
+// A fetcher with Allow refuses a URL, or a redirect, to a host it does not allow.
+func TestURLFetcherAllowsOnlyItsHosts(t *testing.T) {
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("internal secrets"))
+	}))
+	defer inside.Close()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/jump" {
+			http.Redirect(w, r, inside.URL+"/admin", http.StatusFound)
+			return
+		}
+		_, _ = w.Write([]byte("photo"))
+	}))
+	defer files.Close()
+	filesHost := strings.TrimPrefix(files.URL, "http://")
+	f := media.URLFetcher{
+		Resolve: func(_ context.Context, ref string) (string, error) { return ref, nil },
+		Allow:   func(u *url.URL) bool { return u.Host == filesHost },
+	}
+	ctx := context.Background()
+	up, err := f.Fetch(ctx, files.URL+"/a.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Body.Close()
+	if _, err := f.Fetch(ctx, inside.URL+"/admin"); err == nil {
+		t.Error("fetched from a host that is not allowed")
+	}
+	if up, err := f.Fetch(ctx, files.URL+"/jump"); err == nil {
+		up.Body.Close()
+		t.Error("followed a redirect to a host that is not allowed")
+	}
 }

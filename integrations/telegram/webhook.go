@@ -77,6 +77,7 @@ type Webhook struct {
 	secretSum [sha256.Size]byte
 	albums    *albums
 	wg        sync.WaitGroup // side calls and pending albums
+	groups    groupNotices
 }
 
 // NewWebhook checks cfg and builds a Webhook. A webhook without a secret would run
@@ -235,8 +236,14 @@ func (w *Webhook) answerButton(q *tgbotapi.CallbackQuery) {
 	})
 }
 
-// answerGroup tells a group the bot only talks in private chats. Nothing is stored.
+// answerGroup tells a group the bot only talks in private chats, at most once an hour
+// per group and process: a busy group must not spend the bot's sending limit. Nothing
+// is stored.
 func (w *Webhook) answerGroup(m *tgbotapi.Message) {
+	if !w.groups.due(m.Chat.ID, time.Now()) {
+		w.log.Debug("group message ignored: notice given recently", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
+		return
+	}
 	w.log.Debug("group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
 	w.side(func(ctx context.Context, c *Client) {
 		if err := c.sendText(ctx, m.Chat.ID, groupNotice(w.cfg.BotUsername), m.MessageID); err != nil {
@@ -258,4 +265,34 @@ func (w *Webhook) side(fn func(context.Context, *Client)) {
 		defer cancel()
 		fn(ctx, w.cfg.Client)
 	}()
+}
+
+// groupNoticeEvery is how often one group may be told to write in private.
+const groupNoticeEvery = time.Hour
+
+// groupNotices remembers when each group was last given the notice.
+type groupNotices struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+// due reports whether the group may be given the notice now, and if so records it.
+func (g *groupNotices) due(chat int64, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last == nil {
+		g.last = map[int64]time.Time{}
+	}
+	if t, ok := g.last[chat]; ok && now.Sub(t) < groupNoticeEvery {
+		return false
+	}
+	if len(g.last) >= 10000 { // forget the old ones rather than grow without bound
+		for c, t := range g.last {
+			if now.Sub(t) >= groupNoticeEvery {
+				delete(g.last, c)
+			}
+		}
+	}
+	g.last[chat] = now
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,11 +238,15 @@ func TestNewWebhookConfig(t *testing.T) {
 // The group notice is bilingual and links to the private chat by the bot's username.
 func TestGroupNotice(t *testing.T) {
 	rig := newRig(t)
-	rig.post(t, testSecret, readTestdata(t, "group_message.json"))
+	// A busy group: three messages, one notice.
+	for i := 0; i < 3; i++ {
+		body := strings.Replace(string(readTestdata(t, "group_message.json")), `"update_id": `, `"update_id": 1`+strconv.Itoa(i), 1)
+		rig.post(t, testSecret, []byte(body))
+	}
 	rig.close(t)
 	sent := rig.api.Calls("sendMessage")
 	if len(sent) != 1 {
-		t.Fatalf("sendMessage calls: %d", len(sent))
+		t.Fatalf("sendMessage calls: %d, want one notice for the group", len(sent))
 	}
 	p := sent[0].Params
 	if p["chat_id"] != "-1001987654321" || p["reply_to_message_id"] != "912" {
@@ -253,6 +258,11 @@ func TestGroupNotice(t *testing.T) {
 	}
 	if groupNotice("") == "" || strings.Contains(groupNotice(""), "t.me") {
 		t.Errorf("notice without username: %q", groupNotice(""))
+	}
+	var g groupNotices
+	now := time.Now()
+	if !g.due(1, now) || g.due(1, now.Add(time.Minute)) || !g.due(2, now) || !g.due(1, now.Add(groupNoticeEvery)) {
+		t.Error("a group is told once an hour, each group apart")
 	}
 }
 
