@@ -265,6 +265,23 @@ func (s *Store) NextReference(ctx context.Context, prefix string, year int) (int
 	return n, nil
 }
 
+var seedScript = redis.NewScript(`
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+if c < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+`)
+
+// SeedReference raises the reference counter of prefix and year to at least n, so that
+// NextReference continues after n. It never lowers a counter.
+func (s *Store) SeedReference(ctx context.Context, prefix string, year int, n int64) error {
+	if err := seedScript.Run(ctx, s.c, []string{s.refseqKey(prefix, year)}, n).Err(); err != nil {
+		return fmt.Errorf("seed reference %s-%d: %w", prefix, year, err)
+	}
+	return nil
+}
+
 // Session loads a conversation's session without locking it; nil when there is none.
 func (s *Store) Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error) {
 	if err := conv.Validate(); err != nil {

@@ -137,6 +137,16 @@ func TestChatProposesAnInitiative(t *testing.T) {
 			checkSubmission(t, got[0], tt.want, ref, args[len(args)-1])
 
 			if tt.embedded {
+				// The embedded Redis forgets its counters; the next run continues after
+				// the references already in the file instead of giving one twice.
+				out := runChat(t, env, args, tt.script)
+				refs := regexp.MustCompile(`SK-\d{4}-\d{6}`).FindAllString(out, -1)
+				if len(refs) == 0 || refs[len(refs)-1] == ref {
+					t.Errorf("second run on a fresh embedded Redis gave %v, after %s", refs, ref)
+				}
+				if n := len(readSubmissions(t, env["INTAKE_FILE"])); n != 2 {
+					t.Errorf("after a second proposal the intake file holds %d submissions, want 2", n)
+				}
 				return
 			}
 			// Coming back to the same conversation and Redis delivers nothing twice.

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -30,8 +33,9 @@ type FileSink struct {
 
 	mu     sync.Mutex // guards the fields below within this process; flock guards the file
 	f      *os.File
-	seen   map[string]bool // submission ids in the file up to offset
-	offset int64           // end of the last complete line read
+	seen   map[string]bool  // submission ids in the file up to offset
+	refs   map[string]int64 // highest number of each "SK-2026" reference series in the file
+	offset int64            // end of the last complete line read
 }
 
 // OpenFileSink opens (creating when missing) the JSONL file at path, with its folder,
@@ -55,6 +59,7 @@ func OpenFileSink(path string, log *slog.Logger) (*FileSink, error) {
 		log:  log.With("component", "intake.file"),
 		f:    f,
 		seen: map[string]bool{},
+		refs: map[string]int64{},
 	}
 	err = s.locked(func() error { return s.catchUp() })
 	if err != nil {
@@ -171,13 +176,29 @@ func (s *FileSink) index(pos int64, line []byte) {
 		return
 	}
 	var r struct {
-		ID string `json:"id"`
+		ID        string `json:"id"`
+		Reference string `json:"reference"`
 	}
 	if err := json.Unmarshal(line, &r); err != nil || r.ID == "" {
 		s.log.Warn("intake file: unreadable line skipped", "path", s.path, "offset", pos)
 		return
 	}
 	s.seen[r.ID] = true
+	if i := strings.LastIndexByte(r.Reference, '-'); i > 0 {
+		if n, err := strconv.ParseInt(r.Reference[i+1:], 10, 64); err == nil && n > s.refs[r.Reference[:i]] {
+			s.refs[r.Reference[:i]] = n
+		}
+	}
+}
+
+// LastReferences returns the highest number of each reference series in the file, by
+// series ("SK-2026" → 12 for SK-2026-000012). With an embedded Redis, which keeps no
+// counters between runs, the gateway starts its counters from these, so that a
+// reference is never given twice to submissions in the same file.
+func (s *FileSink) LastReferences() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.refs)
 }
 
 // repair cuts off a torn last line that starts at pos.

@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -286,5 +288,29 @@ func assertIDs(t *testing.T, path string, want []string) {
 	got := fileIDs(t, path)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ids in file = %v, want %v", got, want)
+	}
+}
+
+func TestFileSinkRemembersItsLastReferences(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	s, err := intake.OpenFileSink(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ref := range []string{"SK-2026-000007", "SK-2026-000003", "GY-2026-000002", "SK-2027-000001", "bad"} {
+		sub := bot.Submission{ID: "id-" + strconv.Itoa(i), Reference: ref, Kind: bot.KindInitiative}
+		if _, err := s.Deliver(context.Background(), sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	again, err := intake.OpenFileSink(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	want := map[string]int64{"SK-2026": 7, "GY-2026": 2, "SK-2027": 1}
+	if got := again.LastReferences(); !maps.Equal(got, want) {
+		t.Errorf("LastReferences = %v, want %v", got, want)
 	}
 }
