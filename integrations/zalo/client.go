@@ -64,6 +64,17 @@ type Client struct {
 	mu         sync.Mutex
 	failErr    error
 	failAt     time.Time
+	// unstored is a refreshed pair the store refused: until it is stored, this process
+	// holds the only valid refresh token. storing says keepStoring is running.
+	unstored *unstored
+	storing  bool
+	// storeMu orders the writes of refreshed pairs: a background write of an older
+	// unstored pair must not land after a newer pair was stored.
+	storeMu sync.Mutex
+	// storeBackoff and storeBackoffMax pace keepStoring's attempts; bg tracks it so
+	// tests can wait for it.
+	storeBackoff, storeBackoffMax time.Duration
+	bg                            sync.WaitGroup
 }
 
 var _ bot.Sender = (*Client)(nil)
@@ -83,7 +94,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		apiBase: strings.TrimRight(cfg.APIBase, "/"), oauthBase: strings.TrimRight(cfg.OAuthBase, "/"),
 		tokens: cfg.Tokens, seed: Token{Access: cfg.AccessToken, Refresh: cfg.RefreshToken}, hc: cfg.HTTP, log: cfg.Logger, now: cfg.Now,
 		refreshAhead: cfg.RefreshAhead, lockTTL: cfg.LockTTL, refreshWait: cfg.RefreshWait,
-		refreshing: make(chan struct{}, 1),
+		refreshing: make(chan struct{}, 1), storeBackoff: storeBackoff, storeBackoffMax: storeBackoffMax,
 	}
 	if c.apiBase == "" {
 		c.apiBase = DefaultAPIBase

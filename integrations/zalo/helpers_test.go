@@ -146,6 +146,30 @@ func (m *memTokens) Unlock(_ context.Context, _, owner string) error {
 	return nil
 }
 
+func (m *memTokens) setFail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = err
+}
+
+// stored decodes the pair the store holds, failing or not.
+func (m *memTokens) stored(t *testing.T) Token {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var tok Token
+	if err := json.Unmarshal(m.pair, &tok); err != nil {
+		t.Fatalf("stored pair: %v", err)
+	}
+	return tok
+}
+
+func (m *memTokens) locked() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.owner != ""
+}
+
 // newTestClient starts a fake Zalo and a Client on it whose store holds tok (nothing
 // when tok is nil).
 func newTestClient(t *testing.T, tok *Token, log *slog.Logger) (*Client, *zalotest.Server, *memTokens) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -267,13 +268,17 @@ func location(m message) (*bot.Location, error) {
 		}
 		lat, err1 := strconv.ParseFloat(strings.TrimSpace(string(p.Coordinates.Latitude)), 64)
 		lon, err2 := strconv.ParseFloat(strings.TrimSpace(string(p.Coordinates.Longitude)), 64)
-		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		// ParseFloat reads "NaN" and "Inf", which pass comparisons with < and >; a NaN
+		// would later make the session unencodable as JSON.
+		if err1 != nil || err2 != nil || !finite(lat) || !finite(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 			return nil, errors.New("location: coordinates out of range or unreadable")
 		}
 		return &bot.Location{Lat: lat, Lon: lon, Label: strings.TrimSpace(m.Text)}, nil
 	}
 	return nil, errors.New("no location attachment")
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // millis reads a timestamp in milliseconds; zero when absent or unreadable. A value of
 // ten digits or fewer is taken as seconds: Zalo documents milliseconds, but refusing

@@ -55,6 +55,11 @@ const (
 	failPause = time.Minute
 	// pollEvery is how often a process waiting for another's refresh re-reads the store.
 	pollEvery = 25 * time.Millisecond
+	// storeBackoff and storeBackoffMax pace the attempts to store a refreshed pair the
+	// store refused: the first retry comes soon (most Redis errors pass), later ones
+	// at most this far apart, for as long as it takes.
+	storeBackoff    = 250 * time.Millisecond
+	storeBackoffMax = 30 * time.Second
 )
 
 // errNoToken and errRefreshing make sends wait rather than fail.
@@ -118,7 +123,9 @@ func (c *Client) accessToken(ctx context.Context) (Token, error) {
 // lock, re-reads the pair (another process may have refreshed it meanwhile), calls the
 // OAuth endpoint and stores the new pair before releasing the lock. A process that
 // finds the lock taken polls the store for the new pair instead of refreshing itself.
-// Within one process the same happens one goroutine at a time.
+// Within one process the same happens one goroutine at a time. When the store refuses
+// the new pair, this process keeps it and keepStoring retries; the lock is then held
+// until the pair is stored or the lock lapses.
 func (c *Client) refresh(ctx context.Context, stale Token) (Token, error) {
 	select {
 	case c.refreshing <- struct{}{}:
@@ -145,9 +152,10 @@ func (c *Client) refresh(ctx context.Context, stale Token) (Token, error) {
 	// has answered, the old refresh token is void and the new pair is the only one.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 	defer cancel()
+	release := true
 	defer func() {
-		if err := c.tokens.Unlock(rctx, c.appID, owner); err != nil {
-			c.log.Warn("releasing the zalo token lock failed; it lapses by itself", "err", err)
+		if release {
+			c.unlock(rctx, owner)
 		}
 	}()
 	cur, err := c.load(rctx)
@@ -172,15 +180,154 @@ func (c *Client) refresh(ctx context.Context, stale Token) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	if err := c.tokens.Set(rctx, c.appID, b); err != nil {
-		// The old refresh token is void now: this pair is the only way back. Keep it
-		// in memory so this process can still send, and say so loudly.
-		c.log.Error("ZALO TOKEN PAIR NOT STORED after a refresh: other processes cannot send "+
-			"and the new refresh token lives only in this process", "err", err)
+	if err := c.storeRefreshed(rctx, b); err != nil {
+		// The old refresh token is void now: this pair is the only way back. This
+		// process keeps it (load prefers it to the stale stored pair) and stores it in
+		// the background; the lock stays taken until then, so that no other process
+		// burns its refresh on the void token (the lock's TTL bounds that).
+		c.log.Error("ZALO TOKEN PAIR NOT STORED after a refresh: this process keeps it and retries; "+
+			"other processes cannot refresh until it is stored", "err", err)
+		release = false
+		c.keepUnstored(&unstored{tok: nt, from: cur.Refresh, owner: owner})
 		return nt, nil
 	}
 	c.log.Info("zalo access token refreshed", "expires", nt.Expires)
 	return nt, nil
+}
+
+// storeRefreshed stores a freshly refreshed pair; once it is stored, an unstored older
+// pair is moot.
+func (c *Client) storeRefreshed(ctx context.Context, pair []byte) error {
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	if err := c.tokens.Set(ctx, c.appID, pair); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.unstored = nil
+	c.mu.Unlock()
+	return nil
+}
+
+// unlock releases the refresh lock taken as owner.
+func (c *Client) unlock(ctx context.Context, owner string) {
+	if err := c.tokens.Unlock(ctx, c.appID, owner); err != nil {
+		c.log.Warn("releasing the zalo token lock failed; it lapses by itself", "err", err)
+	}
+}
+
+// unstored is a refreshed pair the store has not taken yet.
+type unstored struct {
+	tok Token
+	// from is the refresh token tok replaced (void now): a stored pair holding it is
+	// older than tok whatever the clocks of the processes say.
+	from string
+	// owner is the refresh lock, released once tok is stored.
+	owner string
+}
+
+func (u *unstored) copy() *Token {
+	t := u.tok
+	return &t
+}
+
+// keepUnstored makes u the pair this process sends with and starts storing it in the
+// background, unless that is already running (it then stores u next).
+func (c *Client) keepUnstored(u *unstored) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unstored = u
+	if c.storing {
+		return
+	}
+	c.storing = true
+	c.bg.Go(c.keepStoring)
+}
+
+// pending is the unstored pair, if any.
+func (c *Client) pending() *unstored {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unstored
+}
+
+// keepStoring stores the unstored pair, retrying with a growing pause for as long as
+// the store refuses it, and logs every failure at Error: until it is stored, the other
+// processes cannot refresh and a restart of this one loses the only valid refresh
+// token. It then releases the refresh lock it holds.
+func (c *Client) keepStoring() {
+	pause := c.storeBackoff
+	attempts := 0
+	for {
+		c.mu.Lock()
+		u := c.unstored
+		if u == nil {
+			c.storing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		attempts++
+		done, err := c.storeUnstored(u)
+		if err == nil {
+			c.mu.Lock()
+			if c.unstored == u {
+				c.unstored = nil
+			}
+			c.mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+			c.unlock(ctx, u.owner)
+			cancel()
+			c.log.Warn("unstored zalo token pair "+done, "attempts", attempts)
+			pause, attempts = c.storeBackoff, 0
+			continue
+		}
+		c.log.Error("ZALO TOKEN PAIR STILL NOT STORED: the store lags behind this process; retrying",
+			"attempts", attempts, "retry_in", pause, "err", err)
+		time.Sleep(pause)
+		pause = min(2*pause, c.storeBackoffMax)
+	}
+}
+
+// storeUnstored writes u's pair unless this process or the store already holds a newer
+// one (a later refresh, a pair authorized again by hand), and says which happened.
+func (c *Client) storeUnstored(u *unstored) (string, error) {
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	if c.pending() != u {
+		return "replaced by a newer pair", nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	if b, err := c.tokens.Get(ctx, c.appID); err == nil && b != nil {
+		var st Token
+		if json.Unmarshal(b, &st) == nil && storedWins(st, u) {
+			if st.Access == u.tok.Access {
+				return "stored", nil
+			}
+			return "superseded by a newer stored pair", nil
+		}
+	}
+	b, err := json.Marshal(u.tok)
+	if err != nil {
+		return "", err
+	}
+	if err := c.tokens.Set(ctx, c.appID, b); err != nil {
+		return "", err
+	}
+	return "stored", nil
+}
+
+// storedWins says whether the stored pair st is to be used rather than the unstored u:
+// when it is u itself, or neither the pair u replaced nor older than u.
+func storedWins(st Token, u *unstored) bool {
+	switch {
+	case st.Access == u.tok.Access && st.Refresh == u.tok.Refresh:
+		return true
+	case st.Refresh == u.from:
+		return false
+	}
+	return st.Updated.After(u.tok.Updated)
 }
 
 // awaitRefresh polls the store until the pair differs from stale, for up to
@@ -208,13 +355,18 @@ func (c *Client) awaitRefresh(ctx context.Context, stale Token) (Token, error) {
 	}
 }
 
-// load reads the stored pair; nil when there is none.
+// load reads the stored pair; nil when there is none. While the store lags behind a
+// refresh of this process, the unstored pair wins over what the store holds or fails to
+// give: it holds the only valid refresh token.
 func (c *Client) load(ctx context.Context) (*Token, error) {
+	u := c.pending()
 	b, err := c.tokens.Get(ctx, c.appID)
-	if err != nil {
+	switch {
+	case u != nil && (err != nil || b == nil):
+		return u.copy(), nil
+	case err != nil:
 		return nil, fmt.Errorf("zalo token store: %w", err)
-	}
-	if b == nil {
+	case b == nil:
 		if ok, err := c.Seed(ctx); err != nil || !ok {
 			return nil, err
 		}
@@ -222,7 +374,13 @@ func (c *Client) load(ctx context.Context) (*Token, error) {
 	}
 	var t Token
 	if err := json.Unmarshal(b, &t); err != nil {
+		if u != nil {
+			return u.copy(), nil
+		}
 		return nil, fmt.Errorf("zalo token store: stored pair unreadable: %w", err)
+	}
+	if u != nil && !storedWins(t, u) {
+		return u.copy(), nil
 	}
 	return &t, nil
 }

@@ -142,30 +142,159 @@ func TestTokenStoreDown(t *testing.T) {
 	}
 }
 
-// A pair that cannot be stored after a refresh is still used by this process, and the
-// loss is logged loudly: the old refresh token is void.
-func TestRefreshedPairNotStored(t *testing.T) {
-	logs := &logBuffer{}
-	tok := freshToken()
-	tok.Expires = testNow.Add(-time.Minute)
-	c, api, store := newTestClient(t, tok, logs.logger())
-	stale := *tok
-	c.tokens = &setFails{memTokens: store} // reads work, the write is refused
-	nt, err := c.refresh(context.Background(), stale)
-	if err != nil || nt.Access != "access-1" {
-		t.Fatalf("refresh: %+v %v", nt, err)
+// A pair the store refuses after a refresh (the old refresh token is void by then) is
+// kept by this process: the next sends use it rather than the stale stored pair, the
+// refresh lock stays taken, the pair is stored in the background as soon as the store
+// takes it, and the next refresh trades the NEW refresh token (the fake Zalo refuses the
+// old one).
+func TestRefreshedPairStoredLate(t *testing.T) {
+	tests := []struct {
+		name      string
+		fails     int  // Set attempts refused
+		storeDown bool // reads fail too while the store lags
+	}{
+		{"the store refuses the pair once", 1, false},
+		{"the store refuses the pair four times", 4, false},
+		{"the store is down altogether for a while", 3, true},
 	}
-	if !strings.Contains(logs.String(), "ZALO TOKEN PAIR NOT STORED") {
-		t.Errorf("not logged:\n%s", logs)
-	}
-	if n := len(api.Refreshes()); n != 1 {
-		t.Errorf("%d refreshes", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			logs := &logBuffer{}
+			tok := freshToken()
+			tok.Expires = testNow.Add(-time.Minute)
+			c, api, store := newTestClient(t, tok, logs.logger())
+			flaky := &flakySet{memTokens: store, fails: tt.fails, hold: make(chan struct{})}
+			c.tokens = flaky
+			c.storeBackoff, c.storeBackoffMax = time.Millisecond, 4*time.Millisecond
+
+			// The first send refreshes, and the store refuses the new pair.
+			if err := c.Send(ctx, outbound(bot.Reply{Text: "tin 1"})); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if tt.storeDown {
+				store.setFail(errRedisDown)
+			}
+			for _, text := range []string{"tin 2", "tin 3"} {
+				if err := c.Send(ctx, outbound(bot.Reply{Text: text})); err != nil {
+					t.Fatalf("Send while the store lags: %v", err)
+				}
+			}
+			msgs := api.Messages()
+			if len(msgs) != 3 {
+				t.Fatalf("sent %+v, want 3 messages", msgs)
+			}
+			for _, m := range msgs {
+				if m.AccessToken != "access-1" || m.Error != 0 {
+					t.Errorf("sent %q with %s (error %d), want the new access-1", m.Text, m.AccessToken, m.Error)
+				}
+			}
+			if got := store.stored(t); got.Access != zalotest.AccessToken {
+				t.Fatalf("store holds %s before it took a pair", got.Access)
+			}
+			if !store.locked() {
+				t.Error("refresh lock released while the new pair is stored nowhere but here")
+			}
+
+			// The store heals: the background stores the pair and releases the lock.
+			store.setFail(nil)
+			close(flaky.hold)
+			c.bg.Wait()
+			if got := store.stored(t); got.Access != "access-1" || got.Refresh != "refresh-1" {
+				t.Errorf("store holds %+v, want the refreshed pair", got)
+			}
+			if n := flaky.attempts(); n != tt.fails+1 {
+				t.Errorf("%d Set attempts, want %d", n, tt.fails+1)
+			}
+			if store.locked() {
+				t.Error("refresh lock still held after the pair was stored")
+			}
+			if c.pending() != nil {
+				t.Error("unstored pair kept after it was stored")
+			}
+
+			// A later refresh trades the new refresh token.
+			api.ExpireAccess()
+			if err := c.Send(ctx, outbound(bot.Reply{Text: "tin 4"})); err != nil {
+				t.Fatalf("Send after Zalo expired the token: %v", err)
+			}
+			r := api.Refreshes()
+			if len(r) != 2 || r[1].RefreshToken != "refresh-1" || !r[1].OK {
+				t.Errorf("refreshes %+v, want a second one with refresh-1", r)
+			}
+			if got := store.stored(t); got.Access != "access-2" || got.Refresh != "refresh-2" {
+				t.Errorf("store holds %+v after the second refresh", got)
+			}
+
+			out := logs.String()
+			if n := strings.Count(out, "level=ERROR"); n != tt.fails {
+				t.Errorf("%d errors logged, want one per refused Set (%d):\n%s", n, tt.fails, out)
+			}
+			if !strings.Contains(out, "ZALO TOKEN PAIR NOT STORED") || !strings.Contains(out, "unstored zalo token pair stored") {
+				t.Errorf("the lag and its end are not logged:\n%s", out)
+			}
+			for _, secret := range []string{"access-", "refresh-", zalotest.AppSecret} {
+				if strings.Contains(out, secret) {
+					t.Errorf("logs hold %q:\n%s", secret, out)
+				}
+			}
+		})
 	}
 }
 
-type setFails struct{ *memTokens }
+// flakySet is a store whose Set fails the first fails times. Attempts after the first
+// (the background's) wait until hold is closed, so that the test sees the store lag.
+type flakySet struct {
+	*memTokens
+	hold  chan struct{}
+	mu    sync.Mutex
+	fails int
+	sets  int
+}
 
-func (s *setFails) Set(context.Context, string, []byte) error { return errRedisDown }
+func (f *flakySet) Set(ctx context.Context, appID string, pair []byte) error {
+	f.mu.Lock()
+	f.sets++
+	n := f.sets
+	f.mu.Unlock()
+	if n > 1 {
+		<-f.hold
+	}
+	if n <= f.fails {
+		return errRedisDown
+	}
+	return f.memTokens.Set(ctx, appID, pair)
+}
+
+func (f *flakySet) attempts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sets
+}
+
+// Which pair a process sends with while the store lags behind its refresh.
+func TestStoredWins(t *testing.T) {
+	mine := &unstored{
+		tok:  Token{Access: "access-2", Refresh: "refresh-2", Updated: testNow},
+		from: "refresh-1",
+	}
+	tests := []struct {
+		name   string
+		stored Token
+		want   bool
+	}{
+		{"the store took the pair", mine.tok, true},
+		{"the pair it replaced", Token{Access: "access-1", Refresh: "refresh-1", Updated: testNow.Add(-time.Hour)}, false},
+		{"the pair it replaced, dated later by a clock running ahead", Token{Access: "access-1", Refresh: "refresh-1", Updated: testNow.Add(5 * time.Minute)}, false},
+		{"an older pair", Token{Access: "access-0", Refresh: "refresh-0", Updated: testNow.Add(-2 * time.Hour)}, false},
+		{"a pair authorized again by hand since", Token{Access: "access-9", Refresh: "refresh-9", Updated: testNow.Add(time.Hour)}, true},
+	}
+	for _, tt := range tests {
+		if got := storedWins(tt.stored, mine); got != tt.want {
+			t.Errorf("%s: storedWins = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
 
 func TestSeed(t *testing.T) {
 	ctx := context.Background()

@@ -226,6 +226,8 @@ func TestWebhookBodies(t *testing.T) {
 		{"user id not digits: acknowledged, unusable", []byte(`{"event_name":"user_send_text","timestamp":"1764316800000","sender":{"id":"12:34"},"message":{"msg_id":"x","text":"hi"}}`), -1, 200},
 		{"image without url: acknowledged, unusable", []byte(`{"event_name":"user_send_image","timestamp":"1764316800000","sender":{"id":"12"},"message":{"msg_id":"x","attachments":[{"type":"image","payload":{}}]}}`), -1, 200},
 		{"location out of range: acknowledged, unusable", []byte(`{"event_name":"user_send_location","timestamp":"1764316800000","sender":{"id":"12"},"message":{"msg_id":"x","attachments":[{"type":"location","payload":{"coordinates":{"latitude":"121.0","longitude":"105.8"}}}]}}`), -1, 200},
+		{"location NaN: acknowledged, unusable", []byte(`{"event_name":"user_send_location","timestamp":"1764316800000","sender":{"id":"12"},"message":{"msg_id":"x","attachments":[{"type":"location","payload":{"coordinates":{"latitude":"NaN","longitude":"105.8"}}}]}}`), -1, 200},
+		{"location Inf: acknowledged, unusable", []byte(`{"event_name":"user_send_location","timestamp":"1764316800000","sender":{"id":"12"},"message":{"msg_id":"x","attachments":[{"type":"location","payload":{"coordinates":{"latitude":"21.0","longitude":"Inf"}}}]}}`), -1, 200},
 		{"sticker with an odd payload still answered", []byte(`{"event_name":"user_send_sticker","timestamp":"1764316800000","sender":{"id":"12"},"message":{"msg_id":"x","attachments":[{"type":"sticker","payload":"?"}]}}`), -1, 200},
 	}
 	for _, tt := range tests {
