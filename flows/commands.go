@@ -134,7 +134,7 @@ func (t *turn) command(in input) error {
 	case cmdHuman:
 		st.Pending, st.Misses = "", 0
 		t.s.Profile.Mode = bot.ModeHuman
-		t.say(t.tr("human.on"))
+		t.say(t.tr("human.on")+"\n\n"+t.tr("human.back_hint"), t.backToBotChoice())
 	case cmdForget:
 		st.Pending, st.Misses = "forget", 0
 		t.add(t.pendingQuestion())

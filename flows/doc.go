@@ -5,4 +5,12 @@
 //
 // A machine is rebuilt for every event from the step stored in the session
 // (State.Step), so step names are stable strings: they live in Redis between messages.
+//
+// While an operator has the conversation (human mode) the bot stays silent except for
+// forget me, stop, subscribe, language, help and cancel, which hands the conversation
+// back to the bot (human.go).
+//
+// Reference numbers ("SK-2026-000123") never repeat but can have gaps: the counter is
+// taken before the submission is committed, so a failed commit or a crash uses up a
+// number (submit.go).
 package flows

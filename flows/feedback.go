@@ -179,7 +179,7 @@ func answerContact(t *turn, in input) outcome {
 	d := t.draft()
 	switch {
 	case in.kind == bot.EventContact:
-		return t.takeContact(in)
+		return t.takeContact(in, false)
 	case in.payload == "skip":
 		d.Name, d.Phone = "", ""
 		return outcome{event: "skip"}

@@ -314,7 +314,9 @@ func answerLocation(t *turn, in input) outcome {
 		return outcome{event: "skip"}
 	case in.kind == bot.EventLocation && in.location != nil:
 		loc := *in.location
-		if loc.Lat < -90 || loc.Lat > 90 || loc.Lon < -180 || loc.Lon > 180 {
+		// Written so that NaN, which fails every comparison, is refused too (±Inf is out
+		// of range anyway).
+		if !(loc.Lat >= -90 && loc.Lat <= 90 && loc.Lon >= -180 && loc.Lon <= 180) {
 			return outcome{miss: t.tr("initiative.location.invalid", map[string]any{"Min": locationMin, "Max": locationMax})}
 		}
 		d.Location, d.LocationText = &loc, ""
@@ -385,6 +387,8 @@ func answerAttachments(t *turn, in input) outcome {
 }
 
 // nameStep asks for the citizen's full name; a shared contact of their own gives it.
+// A contact whose name cannot serve ("🌸", one letter) still gives the phone, and the
+// name is asked again.
 func nameStep() *step {
 	return &step{
 		ask: func(t *turn) bot.Reply {
@@ -392,7 +396,11 @@ func nameStep() *step {
 		},
 		answer: func(t *turn, in input) outcome {
 			if in.kind == bot.EventContact {
-				return t.takeContact(in)
+				out := t.takeContact(in, true)
+				if out.event != "" && !t.filled["name"] {
+					return outcome{note: t.tr("contact.name.unusable")}
+				}
+				return out
 			}
 			name := singleLine(in.text)
 			if in.kind != bot.EventText || !validName(name) {
@@ -405,7 +413,9 @@ func nameStep() *step {
 	}
 }
 
-// phoneStep asks for a Vietnamese mobile number, typed or shared.
+// phoneStep asks for a Vietnamese mobile number, typed or shared. Reached moving
+// forward with a phone already in the draft (a contact shared at an earlier step), it
+// is not asked: the review shows the number and can change it.
 func phoneStep() *step {
 	return &step{
 		ask: func(t *turn) bot.Reply {
@@ -413,7 +423,7 @@ func phoneStep() *step {
 		},
 		answer: func(t *turn, in input) outcome {
 			if in.kind == bot.EventContact {
-				return t.takeContact(in)
+				return t.takeContact(in, false)
 			}
 			phone, ok := normalizePhone(in.text)
 			if in.kind != bot.EventText || !ok {
@@ -422,13 +432,14 @@ func phoneStep() *step {
 			t.draft().Phone = phone
 			return outcome{event: "next"}
 		},
-		auto: func(t *turn) bool { return t.filled["phone"] },
+		auto: func(t *turn) bool { return t.filled["phone"] || t.draft().Phone != "" },
 	}
 }
 
-// takeContact fills the phone (and the name when still empty) from the citizen's own
-// shared contact; the steps it fills are then passed.
-func (t *turn) takeContact(in input) outcome {
+// takeContact fills the phone (and the name when still empty, or always at the name
+// step, atName) from the citizen's own shared contact; the steps it fills are then
+// passed.
+func (t *turn) takeContact(in input, atName bool) outcome {
 	c := in.contact
 	if c == nil {
 		return outcome{miss: t.tr("contact.phone.invalid")}
@@ -443,7 +454,7 @@ func (t *turn) takeContact(in input) outcome {
 	d := t.draft()
 	d.Phone = phone
 	t.filled["phone"] = true
-	if name := singleLine(clean(c.Name)); d.Name == "" && validName(name) {
+	if name := singleLine(clean(c.Name)); (atName || d.Name == "") && validName(name) {
 		d.Name = name
 		t.filled["name"] = true
 	}

@@ -107,7 +107,7 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 		// The city speaks, not the citizen: the flow, its draft and the offered choices
 		// stay as they were, so the pending question can still be answered by number.
 		t.statusChange()
-		r.log.Debug("status change told", "conversation", s.Conversation.Key(), "event", ev.ID,
+		r.log.Debug("status change told", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
 			"replies", len(t.res.Replies))
 		return t.res, nil
 	}
@@ -122,7 +122,7 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 	if s.State.Flow == "" && s.State.Pending == "" {
 		s.State.Misses = 0
 	}
-	r.log.Debug("responded", "conversation", s.Conversation.Key(), "event", ev.ID,
+	r.log.Debug("responded", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
 		"kind", ev.Kind, "flow", s.State.Flow, "step", s.State.Step, "replies", len(t.res.Replies))
 	return t.res, nil
 }
@@ -148,13 +148,7 @@ func (t *turn) run() error {
 	in := t.read()
 
 	if s.Profile.Mode == bot.ModeHuman {
-		// An operator has the conversation: the transcript keeps the text for them.
-		if in.cmd == cmdHelp || in.cmd == cmdMenu || in.cmd == cmdStart {
-			t.say(t.tr("human.waiting"))
-			return nil
-		}
-		t.res.Silent = true
-		return nil
+		return t.human(in)
 	}
 	if t.ev.Kind == bot.EventUnsupported {
 		t.say(t.tr("unsupported.text"))

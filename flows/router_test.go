@@ -1,7 +1,10 @@
 package flows
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +90,12 @@ func TestOfferedFollowsLastReply(t *testing.T) {
 	if n := len(h.s.State.Offered); n != 6 {
 		t.Fatalf("after the menu, %d choices offered, want 6", n)
 	}
-	h.do(ctx, press("cmd:human"))
+	for _, a := range []act{press("cmd:initiative"), press("agree"), press("program:do-thi-thong-minh"), press("field:moi-truong")} {
+		h.do(ctx, a)
+	}
+	if h.s.State.Step != "title" {
+		t.Fatalf("at step %q, want the title question", h.s.State.Step)
+	}
 	if h.s.State.Offered != nil {
 		t.Errorf("after a reply without choices, offered = %+v", h.s.State.Offered)
 	}
@@ -127,19 +135,31 @@ func TestTypedAnswerNamesAChoice(t *testing.T) {
 		{Label: "✏️ Title", Payload: "edit:title"},
 		{Label: "✏️ Title picture", Payload: "edit:picture"},
 		{Label: "Gửi sáng kiến", Payload: "gui"},
+		// Deliberate choices: never a typed number, never the first words of the label.
+		{Label: "✏️ Rewrite from scratch", Payload: "clear"},
+		{Label: "🔄 Start over", Payload: "restart"},
+		{Label: "🤖 Back to the assistant", Payload: "cmd:cancel"},
 	}
 	for typed, want := range map[string]string{
 		"2": "discard", "2.": "discard", "9": "", "0": "",
-		"submit":            "submit",
-		"SUBMIT INITIATIVE": "submit",
-		"discard":           "discard",
-		"title":             "edit:title", // the whole label wins over a longer one
-		"title pic":         "",           // only whole words
-		"gui":               "gui",
-		"gửi sáng":          "gui",
-		"su":                "", // too short to name a label
-		"initiative":        "", // not the first words
-		"submit it now":     "",
+		"6": "", "7": "", "8": "",
+		"rewrite":               "",
+		"rewrite from scratch":  "clear",
+		"REWRITE FROM SCRATCH!": "clear", // the whole label, folded
+		"start over":            "restart",
+		"start":                 "",
+		"back":                  "",
+		"back to the assistant": "cmd:cancel",
+		"submit":                "submit",
+		"SUBMIT INITIATIVE":     "submit",
+		"discard":               "discard",
+		"title":                 "edit:title", // the whole label wins over a longer one
+		"title pic":             "",           // only whole words
+		"gui":                   "gui",
+		"gửi sáng":              "gui",
+		"su":                    "", // too short to name a label
+		"initiative":            "", // not the first words
+		"submit it now":         "",
 	} {
 		h := newHarness(t, "en", testStart)
 		h.s.State.Offered = choices
@@ -202,5 +222,208 @@ func TestStatusChangeEdges(t *testing.T) {
 				t.Error("a status change made a blocked citizen reachable")
 			}
 		})
+	}
+}
+
+// A digit typed where text or files are expected never takes a choice that throws the
+// work away ("Rewrite from scratch", "Remove the files sent"); the button still does.
+func TestTypedDigitKeepsWork(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "en", testStart)
+	for _, a := range []act{
+		command("initiative", ""), press("agree"), press("program:do-thi-thong-minh"), press("field:moi-truong"),
+		say("Green roofs on school buildings"), say("Schools are hot in summer."),
+	} {
+		h.do(ctx, a)
+	}
+	h.do(ctx, say("2"))
+	if d := h.s.State.Draft.Description; !strings.HasPrefix(d, "Schools are hot in summer.") {
+		t.Errorf("after a typed 2 the description is %q: the draft's text was lost", d)
+	}
+	h.do(ctx, press("clear"))
+	if d := h.s.State.Draft.Description; d != "" {
+		t.Errorf("after the Rewrite button the description is %q, want it empty", d)
+	}
+
+	h.s.State = bot.State{Flow: bot.KindInitiative, Step: "attachments", Updated: h.now,
+		Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}
+	h.do(ctx, send("", photo("p1")))
+	h.do(ctx, say("2"))
+	if n := len(h.s.State.Draft.Attachments); n != 1 {
+		t.Errorf("after a typed 2 the draft has %d files, want 1", n)
+	}
+	h.do(ctx, say("remove the files sent"))
+	if n := len(h.s.State.Draft.Attachments); n != 0 {
+		t.Errorf("after the whole label typed the draft has %d files, want 0", n)
+	}
+}
+
+// A shared location must be a place on Earth: NaN and infinities are wrong input.
+func TestLocationMustBeFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	tests := []struct {
+		name     string
+		lat, lon float64
+		taken    bool
+	}{
+		{"Hoan Kiem", 21.028511, 105.854167, true},
+		{"edges", -90, 180, true},
+		{"lat NaN", nan, 105.8, false},
+		{"lon NaN", 21.0, nan, false},
+		{"lat +Inf", inf, 105.8, false},
+		{"lat -Inf", -inf, 105.8, false},
+		{"lon +Inf", 21.0, inf, false},
+		{"lon -Inf", 21.0, -inf, false},
+		{"lat 91", 91, 105.8, false},
+		{"lon -181", 21.0, -181, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "vi", testStart)
+			h.s.New = false
+			h.s.State = bot.State{Flow: bot.KindInitiative, Step: "location", Updated: h.now,
+				Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}
+			h.do(context.Background(), place(tt.lat, tt.lon, ""))
+			d := h.s.State.Draft
+			if tt.taken {
+				if h.s.State.Step != "attachments" || d.Location == nil {
+					t.Errorf("step %q, location %v: want it taken", h.s.State.Step, d.Location)
+				}
+				return
+			}
+			if h.s.State.Step != "location" || h.s.State.Misses != 1 || d.Location != nil {
+				t.Errorf("step %q, misses %d, location %v: want a miss at the location step",
+					h.s.State.Step, h.s.State.Misses, d.Location)
+			}
+		})
+	}
+}
+
+// reviewDraft is a complete initiative draft at the review.
+func reviewDraft(t *testing.T, h *harness) {
+	t.Helper()
+	h.s.New = false
+	h.s.Profile.Lang = "en"
+	h.s.Profile.Consent = &bot.Consent{At: testStart, NoticeVersion: "2026-11"}
+	h.s.State = bot.State{Flow: bot.KindInitiative, Step: "review", Updated: h.now,
+		History: []string{"program", "field", "title", "description", "benefit", "location", "attachments", "name", "phone", "email"},
+		Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, Started: testStart, ProgramID: "do-thi-thong-minh",
+			Field: "moi-truong", Title: "Green roofs on school buildings",
+			Description: strings.Repeat("Schools are hot in summer. ", 3), Benefit: "Cooler classrooms for pupils.",
+			Name: "Anna Müller", Phone: "+84912345678"}}
+}
+
+// Submit refuses a draft without a name or a phone and sends the citizen back to that
+// step, then to the review; no reference number is used up.
+func TestSubmitNeedsNameAndPhone(t *testing.T) {
+	tests := []struct {
+		name     string
+		clear    func(*bot.Draft)
+		step     string
+		answer   act
+		wantText string
+	}{
+		{"no name", func(d *bot.Draft) { d.Name = "" }, "name", say("Anna Müller"), "name"},
+		{"no phone", func(d *bot.Draft) { d.Phone = "" }, "phone", say("0912 345 678"), "phone number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			h := newHarness(t, "en", testStart)
+			reviewDraft(t, h)
+			tt.clear(h.s.State.Draft)
+			res, err := h.r.Respond(ctx, h.s, bot.Event{ID: "s", Conversation: h.s.Conversation, Kind: bot.EventButton, Payload: "submit"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Submission != nil {
+				t.Fatalf("a draft without its %s was submitted", tt.step)
+			}
+			if st := h.s.State; st.Step != tt.step || !st.Editing || st.Flow != bot.KindInitiative {
+				t.Fatalf("state %+v: want the %s step, editing", st, tt.step)
+			}
+			if len(res.Replies) != 2 || !strings.Contains(res.Replies[0].Text, tt.wantText) {
+				t.Errorf("replies %+v: want the reason, then the question", res.Replies)
+			}
+			if n := h.refs.next["SK-2026"]; n != 123 {
+				t.Errorf("a reference number was used up: next is %d", n)
+			}
+			h.do(ctx, tt.answer)
+			if h.s.State.Step != "review" {
+				t.Fatalf("after the answer at step %q, want the review", h.s.State.Step)
+			}
+			res, err = h.r.Respond(ctx, h.s, bot.Event{ID: "s2", Conversation: h.s.Conversation, Kind: bot.EventButton, Payload: "submit"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Submission == nil || res.Submission.Contact.Name == "" || res.Submission.Contact.Phone == "" {
+				t.Errorf("submission %+v: want one with a name and a phone", res.Submission)
+			}
+		})
+	}
+}
+
+// Feedback may be anonymous, but never leaves with half a contact.
+func TestFeedbackNeedsWholeContact(t *testing.T) {
+	tests := []struct {
+		name        string
+		contact     bot.SubmitterContact
+		wantStep    string
+		wantSubmits bool
+	}{
+		{name: "anonymous", wantSubmits: true},
+		{name: "whole contact", contact: bot.SubmitterContact{Name: "Ha Pham", Phone: "+84356789012"}, wantSubmits: true},
+		{name: "name only", contact: bot.SubmitterContact{Name: "Ha Pham"}, wantStep: "phone"},
+		{name: "phone only", contact: bot.SubmitterContact{Phone: "+84356789012"}, wantStep: "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "vi", testStart)
+			h.s.State = bot.State{Flow: bot.KindFeedback, Step: "submitted", Draft: &bot.Draft{
+				ID: "f", Kind: bot.KindFeedback, Topic: topicService, Rating: 4, Comment: "Rất tiện lợi",
+				Name: tt.contact.Name, Phone: tt.contact.Phone}}
+			tn := &turn{r: h.r, ctx: context.Background(), s: h.s, now: h.now, l: testCatalog(t).For("vi"), filled: map[string]bool{}}
+			if err := tn.submitFeedback(); err != nil {
+				t.Fatal(err)
+			}
+			if got := tn.res.Submission != nil; got != tt.wantSubmits {
+				t.Fatalf("submitted = %v, want %v", got, tt.wantSubmits)
+			}
+			if !tt.wantSubmits && (h.s.State.Step != tt.wantStep || h.s.State.Editing) {
+				t.Errorf("state %+v: want the %s step", h.s.State, tt.wantStep)
+			}
+		})
+	}
+}
+
+// Logs tell conversations apart without naming the chat: the id is masked.
+func TestLogsMaskTheConversation(t *testing.T) {
+	var buf bytes.Buffer
+	h := newHarness(t, "vi", testStart)
+	h.s.Conversation.ID = "123456789"
+	r, err := NewRouter(Config{Programs: h.r.programs, Catalog: testCatalog(t), Refs: h.refs, Now: func() time.Time { return h.now },
+		Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.r = r
+	ctx := context.Background()
+	for _, a := range []act{
+		command("feedback", ""), press("topic:service"), press("rating:5"), say("Rất tiện lợi"), press("skip"),
+		cityStatus(bot.StatusChange{Reference: "GY-2026-000045", Status: bot.StatusReceived}),
+	} {
+		h.do(ctx, a)
+	}
+	out := buf.String()
+	if strings.Contains(out, "123456789") {
+		t.Errorf("a log line names the conversation:\n%s", out)
+	}
+	for _, msg := range []string{"feedback submitted", "status change told", "responded"} {
+		if !strings.Contains(out, msg) {
+			t.Errorf("no %q line logged:\n%s", msg, out)
+		}
+	}
+	if !strings.Contains(out, bot.MaskID(h.s.Conversation.Key())) {
+		t.Errorf("the masked conversation is not logged:\n%s", out)
 	}
 }

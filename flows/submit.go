@@ -14,6 +14,12 @@ const (
 
 // reference takes the next number of the year (in the city's time zone) for prefix:
 // "SK-2026-000123".
+//
+// Numbers can have gaps: the counter is taken before the engine commits the
+// submission, so a commit that fails (or a crash in between) uses up a number, and the
+// redelivered event takes the next one. That is accepted: a reference never repeats,
+// which is what the city and the citizen rely on; sequential without gaps would need
+// the counter and the commit in one transaction.
 func (t *turn) reference(prefix string) (string, error) {
 	year := t.now.In(bot.HoChiMinh).Year()
 	n, err := t.r.refs.NextReference(t.ctx, prefix, year)
@@ -34,6 +40,9 @@ func (t *turn) submitInitiative() error {
 			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
 		return nil
 	}
+	if t.missingContact(d, true) {
+		return nil
+	}
 	ref, err := t.reference(prefixInitiative)
 	if err != nil {
 		return err
@@ -46,13 +55,17 @@ func (t *turn) submitInitiative() error {
 	t.record(sub, d.Title)
 	t.say(t.tr("initiative.submitted", map[string]any{"Reference": ref, "Program": p.Name.In(t.l.Lang())}),
 		t.menuChoices()...)
-	t.r.log.Info("initiative submitted", "conversation", t.s.Conversation.Key(), "reference", ref, "program", p.ID)
+	t.r.log.Info("initiative submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "program", p.ID)
 	return nil
 }
 
 // submitFeedback turns the feedback draft into a submission.
 func (t *turn) submitFeedback() error {
 	d := t.draft()
+	// Feedback may be anonymous (both empty), never half a contact.
+	if (d.Name != "" || d.Phone != "") && t.missingContact(d, false) {
+		return nil
+	}
 	ref, err := t.reference(prefixFeedback)
 	if err != nil {
 		return err
@@ -65,8 +78,31 @@ func (t *turn) submitFeedback() error {
 	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone}
 	t.record(sub, clip(d.Comment, 60))
 	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
-	t.r.log.Info("feedback submitted", "conversation", t.s.Conversation.Key(), "reference", ref, "rating", d.Rating)
+	t.r.log.Info("feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
 	return nil
+}
+
+// missingContact sends a draft that lacks the name or the phone back to the step that
+// asks for it, and reports whether it did. It is a safety net: the steps let no such
+// draft through, but a submission the city cannot answer must never leave. review
+// brings the citizen back to the review once the answer is given.
+func (t *turn) missingContact(d *bot.Draft, review bool) bool {
+	var step, id string
+	switch {
+	case d.Name == "":
+		step, id = "name", "submit.missing_name"
+	case d.Phone == "":
+		step, id = "phone", "submit.missing_phone"
+	default:
+		return false
+	}
+	st := &t.s.State
+	st.Step, st.Editing, st.Misses = step, review, 0
+	t.say(t.tr(id))
+	t.ask()
+	t.r.log.Warn("draft without contact sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
+		"kind", d.Kind, "step", step)
+	return true
 }
 
 // submission fills what every submission carries.

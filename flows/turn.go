@@ -63,12 +63,24 @@ func (t *turn) read() input {
 	return in
 }
 
+// deliberate are the payloads of choices that throw something away at once, with no
+// question first: "Rewrite from scratch" and "Remove the files sent" ("clear"), "Start
+// over" at the resume question ("restart"), and "Back to the assistant", which ends
+// the talk with a person ("cmd:cancel"; in human mode a "1" is meant for the
+// operator). A digit typed at the description step is more likely text than a choice,
+// so these are taken only from a button press or their whole label typed out. Choices
+// that only lead to a confirmation ("discard" at the review) and the answers to a
+// confirmation question ("yes") may still be typed: the confirmation is the second,
+// deliberate step.
+var deliberate = map[string]bool{"clear": true, "restart": true, "cmd:" + cmdCancel: true}
+
 // offered finds the offered button a typed text names, by number ("2"), by label
-// ("giao thong" for "🚦 Giao thông") or by the label's first words.
+// ("giao thong" for "🚦 Giao thông") or by the label's first words. A deliberate
+// choice answers only to its whole label.
 func (t *turn) offered(text string) string {
 	choices := t.s.State.Offered
 	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), ".")); err == nil {
-		if n >= 1 && n <= len(choices) {
+		if n >= 1 && n <= len(choices) && !deliberate[choices[n-1].Payload] {
 			return choices[n-1].Payload
 		}
 		return ""
@@ -89,7 +101,7 @@ func (t *turn) offered(text string) string {
 	}
 	match := ""
 	for _, c := range choices {
-		if strings.HasPrefix(fold(c.Label)+" ", f+" ") {
+		if !deliberate[c.Payload] && strings.HasPrefix(fold(c.Label)+" ", f+" ") {
 			if match != "" {
 				return ""
 			}
@@ -133,11 +145,14 @@ func (t *turn) menu(intro string) {
 }
 
 // current repeats whatever the citizen is being asked: a pending question, the flow's
-// step, or the menu.
+// step, or the menu. In human mode the operator asks the questions: only the bot's own
+// pending question is repeated.
 func (t *turn) current() {
 	switch {
 	case t.s.State.Pending != "":
 		t.add(t.pendingQuestion())
+	case t.s.Profile.Mode == bot.ModeHuman:
+		// Nothing: the operator leads the conversation.
 	case t.s.State.Flow != "":
 		t.ask()
 	default:

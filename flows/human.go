@@ -1,0 +1,68 @@
+package flows
+
+import (
+	"github.com/sangkien/sangkien/bot"
+)
+
+// human answers an event while an operator has the conversation (Profile.Mode is
+// bot.ModeHuman). What the citizen writes is for the operator: the bot stays silent
+// and the transcript keeps it. A few commands still work, because the issue promises
+// them anywhere and no operator should have to relay them:
+//
+//   - forget me (with its confirmation), stop, subscribe and language run as usual;
+//   - cancel hands the conversation back to the bot (see backToBot);
+//   - help, menu and start remind the citizen that a person will answer and how to
+//     return to the bot.
+//
+// Everything else, including the other commands and the menu's buttons, is silent.
+func (t *turn) human(in input) error {
+	st := &t.s.State
+	if st.Pending == pendingForget {
+		if yes, no := yesNo(in); yes || no {
+			_, err := t.pending(in)
+			return err
+		}
+		if in.cmd == "" {
+			// The citizen went on writing to the operator: the question lapses, so that a
+			// later "yes" written to staff cannot erase anything.
+			st.Pending, st.Misses = "", 0
+		}
+	}
+	switch in.cmd {
+	case cmdForget, cmdStop, cmdSubscribe, cmdLanguage:
+		return t.command(in)
+	case cmdCancel:
+		t.backToBot()
+	case cmdHelp, cmdMenu, cmdStart:
+		t.say(t.tr("human.waiting")+"\n\n"+t.tr("human.back_hint"), t.backToBotChoice())
+	default:
+		t.res.Silent = true
+	}
+	return nil
+}
+
+// backToBot ends human mode. It resumes what the citizen was doing rather than
+// cancelling it: they typed "hủy" to leave the person, not to lose a draft they may
+// have asked about. The unfinished question is asked again (or, after a long pause,
+// whether to continue), and a second "hủy" cancels the draft as usual; with no flow
+// in progress the menu follows.
+func (t *turn) backToBot() {
+	t.s.Profile.Mode = bot.ModeBot
+	st := &t.s.State
+	st.Pending, st.Misses = "", 0
+	switch {
+	case st.Flow == "":
+		t.menu("human.off")
+	case t.stale():
+		t.say(t.tr("human.off"))
+		t.askResume()
+	default:
+		t.say(t.tr("human.off"))
+		t.ask()
+	}
+}
+
+// backToBotChoice is the button that leaves human mode.
+func (t *turn) backToBotChoice() bot.Choice {
+	return t.button("human.back_button", "cmd:"+cmdCancel)
+}
