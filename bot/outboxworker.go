@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type OutboxLedger interface {
 	// Fail moves the item to the failed list, whole, and removes it from the outbox, in
 	// one step: nothing is dropped and nothing is delivered twice.
 	Fail(ctx context.Context, item OutboxItem, f SubmissionFailure) error
+	// Hold re-asserts consumer's claim on items and starts their idle time afresh, so
+	// that no other consumer reclaims them while consumer still works on them. It
+	// reports, in order, whether each is still consumer's: false when another consumer
+	// reclaimed it meanwhile, or it left the outbox.
+	Hold(ctx context.Context, consumer string, items []OutboxItem) ([]bool, error)
 }
 
 // OutboxStore is the outbox with its ledger.
@@ -65,6 +71,12 @@ type SubmissionFailure struct {
 // acknowledged only after the intake took it, so a crash between the two delivers it
 // again; the intake keeps one by submission ID.
 //
+// A live worker keeps its claims: while it works through a batch it renews the claim on
+// every item it has not finished every Idle/3, however long the deliveries take, and
+// just before delivering an item it checks the item is still its own, skipping one
+// another worker took over (after a pause of Redis longer than Idle, say). So Idle need
+// not exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait.
+//
 // A failed item waits its own backoff (exponential, with jitter, at least the intake's
 // Retry-After) without holding up the others, and the wait is kept in the ledger, so a
 // restarted worker keeps to it. Retryable failures are retried for ever: a submission is
@@ -79,7 +91,9 @@ type OutboxWorker struct {
 	// Batch is how many items one claim takes (default 10).
 	Batch int
 	// Idle is how long an unacknowledged item stays with its claimer before any worker
-	// may claim it again (default 1m). A dead worker's items wait this long.
+	// may claim it again (default 1m). A dead worker's items wait this long; a live
+	// worker renews its claims every Idle/3, so Idle must comfortably exceed a Redis
+	// round trip and a scheduling hiccup, but not the time a batch takes.
 	Idle time.Duration
 	// Block is how long a claim waits for new items (default 2s); a cancelled worker
 	// stops within about this long.
@@ -159,6 +173,8 @@ func (w *OutboxWorker) round(ctx context.Context) bool {
 	if len(items) == 0 {
 		return true
 	}
+	b := w.hold(items)
+	defer b.stop()
 	attempts, err := w.store.Attempts(ctx, items)
 	if err != nil {
 		// The items stay claimed: they come back after Idle.
@@ -171,22 +187,140 @@ func (w *OutboxWorker) round(ctx context.Context) bool {
 			// Left claimed: another worker, or this one after a restart, takes it after Idle.
 			break
 		}
-		if !w.deliver(ctx, it, attempts[i]) {
+		mine, err := b.take(ctx, it)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			// Not sure it is still ours: leave it, and the rest, to come back after Idle.
+			w.log.Error("renew claim", "err", err)
+			return false
+		}
+		if !mine {
+			w.log.Info("submission taken over by another worker; skipped",
+				"submission", it.Submission.ID, "reference", it.Submission.Reference)
+			continue
+		}
+		if !w.deliver(ctx, it, attempts[i], b) {
 			ok = false
 		}
 	}
 	return ok
 }
 
+// batch is the claimed items a round works through. Until an item is released, a
+// goroutine renews the claim on it every Idle/3, so that a slow intake does not let
+// another worker take it over while it waits its turn or is being delivered.
+type batch struct {
+	w    *OutboxWorker
+	done chan struct{}
+	quit context.CancelFunc
+
+	// mu is held across each renewal, so an item released is renewed no more: its
+	// Postpone sets an idle time no renewal may undo.
+	mu   sync.Mutex
+	held map[string]OutboxItem // by Entry
+}
+
+// hold starts renewing the claims on items until stop. The first renewal is at once:
+// an item may have waited up to Idle/2 as the store's spare.
+func (w *OutboxWorker) hold(items []OutboxItem) *batch {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &batch{w: w, done: make(chan struct{}), quit: cancel, held: make(map[string]OutboxItem, len(items))}
+	for _, it := range items {
+		b.held[it.Entry] = it
+	}
+	every := max(w.Idle/3, time.Millisecond)
+	go func() {
+		defer close(b.done)
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			b.renew(ctx)
+			t.Reset(every)
+		}
+	}()
+	return b
+}
+
+// renew re-asserts the claims on the items not released yet and forgets those another
+// worker took over. A failure is logged: take checks each item again before delivery.
+func (b *batch) renew(ctx context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.held) == 0 {
+		return
+	}
+	items := make([]OutboxItem, 0, len(b.held))
+	for _, it := range b.held {
+		items = append(items, it)
+	}
+	mine, err := b.w.store.Hold(ctx, b.w.consumer, items)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.w.log.Warn("renew claims", "err", err)
+		}
+		return
+	}
+	for i, it := range items {
+		if !mine[i] {
+			delete(b.held, it.Entry)
+		}
+	}
+}
+
+// take reports whether it is still this worker's, asking the store afresh: renewals
+// may have failed, and an item delivered by two workers is what the claims prevent.
+func (b *batch) take(ctx context.Context, it OutboxItem) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.held[it.Entry]; !ok {
+		return false, nil
+	}
+	mine, err := b.w.store.Hold(ctx, b.w.consumer, []OutboxItem{it})
+	if err != nil {
+		return false, err
+	}
+	if !mine[0] {
+		delete(b.held, it.Entry)
+		return false, nil
+	}
+	return true, nil
+}
+
+// release stops renewing the claim on it: the store's idle rules take over (Postpone's
+// schedule, or Idle).
+func (b *batch) release(it OutboxItem) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.held, it.Entry)
+}
+
+// stop ends the renewals and waits for the goroutine. Items not released come back
+// after Idle.
+func (b *batch) stop() {
+	b.quit()
+	<-b.done
+}
+
 // deliver hands one item to the intake, unless its time has not come. It reports false
 // when the store failed. Logs carry the submission's id and reference only: the rest,
 // and the intake's answer, may be personal data.
-func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAttempts) bool {
+func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAttempts, b *batch) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.DeliverTimeout)
 	defer cancel()
+	// The claim is renewed during the delivery, and no more once the store is told how
+	// it went.
+	defer b.release(it)
 	sub := it.Submission
 	log := w.log.With("submission", sub.ID, "reference", sub.Reference)
 	if !a.Next.IsZero() && w.now().Before(a.Next) {
+		b.release(it)
 		// Reclaimed before its time (its wait is longer than Idle): put it back to sleep.
 		if err := w.store.Postpone(ctx, w.consumer, it, a, w.Idle); err != nil {
 			log.Warn("postpone", "err", err)
@@ -205,6 +339,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 			err = herr
 		}
 	}
+	b.release(it)
 	if err != nil {
 		return w.failed(ctx, log, it, a, err)
 	}

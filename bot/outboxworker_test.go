@@ -80,6 +80,117 @@ func TestOutboxWorker(t *testing.T) {
 	}
 }
 
+// Two workers share an outbox while the intake is slow: each delivery takes longer than
+// Idle, and a batch far longer. A live worker keeps its claims, so no submission is
+// taken over and delivered twice, whether it waits in a batch, in the store's spare
+// items (Batch 1), or is being delivered.
+func TestOutboxWorkerSlowIntake(t *testing.T) {
+	tests := []struct {
+		name  string
+		batch int
+	}{
+		{name: "batches", batch: 10},
+		{name: "one at a time, the rest spare", batch: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t)
+			in := newFakeIntake()
+			in.delay = 200 * time.Millisecond
+			var want []string
+			for i := range 4 {
+				id := fmt.Sprintf("slow-%d", i)
+				want = append(want, id)
+				enqueue(t, store, id)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for i := range 2 {
+				w := bot.NewOutboxWorker(store, in, nil, fmt.Sprintf("worker-%d", i))
+				w.Batch = tt.batch
+				w.Idle, w.Block, w.Backoff = 120*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond
+				wg.Go(func() { _ = w.Run(ctx) })
+			}
+			in.waitDelivered(t, want)
+			// Give a wrongly reclaimed item time to be delivered again: longer than
+			// Idle and one delivery.
+			time.Sleep(400 * time.Millisecond)
+			cancel()
+			wg.Wait()
+			for id, n := range in.snapshot() {
+				if n != 1 {
+					t.Errorf("%s: intake called %d times, want 1", id, n)
+				}
+			}
+		})
+	}
+}
+
+// stealingStore lets another consumer take the batch over between the claim and the
+// delivery, as after a pause of the worker longer than Idle.
+type stealingStore struct {
+	*redisstore.Store
+	once  sync.Once
+	steal func()
+	// lost is closed once the worker learnt an item is no longer its own.
+	lost     chan struct{}
+	lostOnce sync.Once
+}
+
+func (s *stealingStore) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.DeliveryAttempts, error) {
+	s.once.Do(s.steal)
+	return s.Store.Attempts(ctx, items)
+}
+
+func (s *stealingStore) Hold(ctx context.Context, consumer string, items []bot.OutboxItem) ([]bool, error) {
+	mine, err := s.Store.Hold(ctx, consumer, items)
+	for _, m := range mine {
+		if !m {
+			s.lostOnce.Do(func() { close(s.lost) })
+		}
+	}
+	return mine, err
+}
+
+// An item another worker took over before its turn is skipped, not delivered twice.
+func TestOutboxWorkerSkipsItemTakenOver(t *testing.T) {
+	base := newStore(t)
+	enqueue(t, base, "taken")
+	var stolen []bot.OutboxItem
+	store := &stealingStore{Store: base, lost: make(chan struct{})}
+	store.steal = func() {
+		var err error
+		// Idle 0: every pending item is claimable at once.
+		stolen, err = base.Claim(context.Background(), "thief", 10, 0, 2*time.Second)
+		if err != nil {
+			t.Errorf("thief's claim: %v", err)
+		}
+	}
+	in := newFakeIntake()
+	w := bot.NewOutboxWorker(store, in, nil, "victim")
+	w.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Run(ctx) })
+	select {
+	case <-store.lost:
+	case <-time.After(10 * time.Second):
+		t.Error("the worker never noticed the item was taken over")
+	}
+	cancel()
+	wg.Wait()
+	if len(stolen) != 1 {
+		t.Fatalf("the thief took %d items, want 1", len(stolen))
+	}
+	if n := in.snapshot()["taken"]; n != 0 {
+		t.Errorf("the worker delivered an item it no longer held %d times", n)
+	}
+	// The thief still has it, to deliver and acknowledge.
+	if mine, err := base.Hold(context.Background(), "thief", stolen); err != nil || !mine[0] {
+		t.Errorf("thief's hold = %v, %v; want it still the thief's", mine, err)
+	}
+}
+
 // A cancelled worker returns nil at once even while its claims find nothing.
 func TestOutboxWorkerStops(t *testing.T) {
 	store := newStore(t)
@@ -123,6 +234,8 @@ func enqueue(t *testing.T, store *redisstore.Store, id string) {
 
 // fakeIntake counts deliveries per submission and refuses the first try of some.
 type fakeIntake struct {
+	// delay is how long each delivery takes.
+	delay     time.Duration
 	mu        sync.Mutex
 	calls     map[string]int
 	delivered map[string]bool
@@ -144,6 +257,7 @@ func newFakeIntake(failFirst ...string) *fakeIntake {
 }
 
 func (f *fakeIntake) Deliver(_ context.Context, s bot.Submission) (bot.Receipt, error) {
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[s.ID]++

@@ -44,6 +44,8 @@
 //	                                         JSON DeliveryAttempts)    the field when the submission leaves
 //	<p>:{sNN}:intake:failed          hash    Fail (field: sub id,     none: kept until an operator retries it
 //	                                         JSON SubmissionFailure)
+//	<p>:{sNN}:intake:dead            hash    claim (field: stream id, none: outbox entries nobody can read, kept
+//	                                         JSON DeadEntry)           for an operator to look into
 //	<p>:intake:sub:<id>              string  Index (JSON              none: the intake may call back years
 //	                                         IndexedSubmission)        later; about 150 bytes a submission
 //	<p>:intake:ref:<reference>       string  Index (submission id)    none, as above

@@ -195,9 +195,9 @@ func (s *Store) PendingSubmissions(ctx context.Context) ([]PendingSubmission, er
 	for sh := range Shards {
 		sched := retries[sh].Val()
 		for _, m := range ranges[sh].Val() {
-			it, ok := s.item(sh, m, 0)
-			if !ok {
-				continue
+			it, err := s.item(sh, m, 0)
+			if err != nil {
+				continue // the next Claim moves it to the dead letters
 			}
 			p := PendingSubmission{Entry: it.Entry, Submission: it.Submission}
 			if raw, ok := sched[it.Submission.ID]; ok {

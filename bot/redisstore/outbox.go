@@ -1,10 +1,12 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +33,12 @@ type claimState struct {
 	// to n from each of the 32 shards). They are in the consumer's pending list, so if
 	// the process dies another consumer reclaims them after idle.
 	spare map[string][]spareItem
+	// cursor is where each shard's next XAUTOCLAIM starts ("" for the start). One call
+	// with COUNT n looks at no more than 10·n pending entries, so always starting at the
+	// head would leave the tail of a long pending list (items not yet due, ahead of a due
+	// one) unseen for ever; continuing from the returned cursor walks the whole list
+	// round and round.
+	cursor [Shards]string
 }
 
 type spareItem struct {
@@ -53,9 +61,12 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 		if items := s.takeSpare(consumer, n, idle); len(items) > 0 {
 			return items, nil
 		}
-		items, err := s.claimOnce(ctx, consumer, n, idle)
+		items, buried, err := s.claimOnce(ctx, consumer, n, idle)
 		if err != nil || len(items) > 0 {
 			return items, err
+		}
+		if buried {
+			continue // dead entries made room: what was behind them is there now
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -95,30 +106,34 @@ func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {
 
 // claimOnce reads every shard once: XAUTOCLAIM and XREADGROUP of each shard in one
 // pipeline (a cluster client splits it by node). Items beyond n are kept as spare.
-func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, error) {
-	items, err := s.readShards(ctx, consumer, n, idle)
+// It reports whether it moved unreadable entries to the dead letters.
+func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, bool, error) {
+	items, buried, err := s.readShards(ctx, consumer, n, idle)
 	if isNoGroup(err) {
 		// The streams were removed behind our back (FLUSHDB, a new server): create the
 		// groups again and retry once.
 		s.claims.mu.Lock()
 		s.claims.groups = false
 		s.claims.mu.Unlock()
-		items, err = s.readShards(ctx, consumer, n, idle)
+		items, buried, err = s.readShards(ctx, consumer, n, idle)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: claim: %w", err)
+		return nil, false, fmt.Errorf("redisstore: claim: %w", err)
 	}
 	if len(items) > n {
 		s.keepSpare(consumer, items[n:])
 		items = items[:n]
 	}
-	return items, nil
+	return items, buried, nil
 }
 
-func (s *Store) readShards(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, error) {
+func (s *Store) readShards(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, bool, error) {
 	if err := s.ensureGroups(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	s.claims.mu.Lock()
+	cursor := s.claims.cursor
+	s.claims.mu.Unlock()
 	pipe := s.c.Pipeline()
 	auto := make([]*redis.XAutoClaimCmd, Shards)
 	fresh := make([]*redis.XStreamSliceCmd, Shards)
@@ -126,7 +141,7 @@ func (s *Store) readShards(ctx context.Context, consumer string, n int, idle tim
 		stream := s.outboxStream(sh)
 		auto[sh] = pipe.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 			Stream: stream, Group: IntakeGroup, Consumer: consumer,
-			MinIdle: idle, Start: "0-0", Count: int64(n),
+			MinIdle: idle, Start: cmp.Or(cursor[sh], "0-0"), Count: int64(n),
 		})
 		fresh[sh] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: IntakeGroup, Consumer: consumer,
@@ -134,35 +149,47 @@ func (s *Store) readShards(ctx context.Context, consumer string, n int, idle tim
 		})
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, err
+		return nil, false, err
 	}
 	var reclaimed, items []bot.OutboxItem
+	var dead []deadEntry
 	for sh := range Shards {
-		msgs, _, err := auto[sh].Result()
+		msgs, next, err := auto[sh].Result()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		cursor[sh] = next // "0-0" when the scan reached the end: the next one starts over
 		for _, m := range msgs {
-			if it, ok := s.item(sh, m, 0); ok {
-				reclaimed = append(reclaimed, it)
+			it, err := s.item(sh, m, 0)
+			if err != nil {
+				dead = append(dead, deadEntry{shard: sh, msg: m, err: err})
+				continue
 			}
+			reclaimed = append(reclaimed, it)
 		}
 		streams, err := fresh[sh].Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, err
+			return nil, false, err
 		}
 		for _, st := range streams {
 			for _, m := range st.Messages {
-				if it, ok := s.item(sh, m, 1); ok {
-					items = append(items, it)
+				it, err := s.item(sh, m, 1)
+				if err != nil {
+					dead = append(dead, deadEntry{shard: sh, msg: m, err: err})
+					continue
 				}
+				items = append(items, it)
 			}
 		}
 	}
+	s.claims.mu.Lock()
+	s.claims.cursor = cursor
+	s.claims.mu.Unlock()
+	buried := s.bury(ctx, dead)
 	if err := s.countDeliveries(ctx, reclaimed); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return append(reclaimed, items...), nil
+	return append(reclaimed, items...), buried, nil
 }
 
 // countDeliveries fills Deliveries of reclaimed items from the pending lists.
@@ -190,16 +217,168 @@ func (s *Store) countDeliveries(ctx context.Context, items []bot.OutboxItem) err
 	return nil
 }
 
-// item decodes one outbox entry. An entry that cannot be read is logged by id and left
-// pending: it cannot be delivered, but it must not stop the others.
-func (s *Store) item(shard int, m redis.XMessage, deliveries int64) (bot.OutboxItem, bool) {
-	it := bot.OutboxItem{Entry: strconv.Itoa(shard) + "/" + m.ID, Deliveries: deliveries}
+// item decodes one outbox entry.
+func (s *Store) item(shard int, m redis.XMessage, deliveries int64) (bot.OutboxItem, error) {
+	it := bot.OutboxItem{Entry: entryName(shard, m.ID), Deliveries: deliveries}
 	raw, _ := m.Values["s"].(string)
 	if err := json.Unmarshal([]byte(raw), &it.Submission); err != nil {
-		s.log.Error("outbox entry unreadable", "entry", it.Entry, "err", err)
-		return it, false
+		return it, fmt.Errorf("unreadable submission: %w", err)
 	}
-	return it, true
+	if it.Submission.ID == "" {
+		// Its retry schedule and failed record are kept under the id: without one it
+		// could be neither retried nor failed.
+		return it, errors.New("unreadable submission: no id")
+	}
+	return it, nil
+}
+
+func entryName(shard int, id string) string { return strconv.Itoa(shard) + "/" + id }
+
+// holdScript re-asserts a consumer's claim on outbox entries: each entry still in the
+// consumer's pending list gets its idle time reset (XCLAIM … JUSTID, which leaves the
+// delivery counter alone) and is reported 1; an entry another consumer reclaimed, or
+// that left the outbox, is left alone and reported 0. Check and claim are one step, so
+// no XAUTOCLAIM slips in between.
+//
+// KEYS: outbox. ARGV: group, consumer, entry ids.
+var holdScript = redis.NewScript(`
+local out = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+`)
+
+// Hold re-asserts consumer's claim on items and resets their idle time, so that no
+// other consumer reclaims them while consumer works on them. It reports, in order,
+// whether each is still consumer's. See bot.OutboxLedger.
+func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxItem) ([]bool, error) {
+	out := make([]bool, len(items))
+	byShard := map[int][]int{} // shard → indexes into items
+	var shards []int
+	for i, it := range items {
+		shard, _, err := parseEntry(it.Entry)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: hold: %w", err)
+		}
+		if _, ok := byShard[shard]; !ok {
+			shards = append(shards, shard)
+		}
+		byShard[shard] = append(byShard[shard], i)
+	}
+	// One script per shard: on a cluster the shards live on different nodes. A batch
+	// spans a few shards, and this runs a few times a minute.
+	for _, shard := range shards {
+		idx := byShard[shard]
+		args := []any{IntakeGroup, consumer}
+		for _, i := range idx {
+			_, id, _ := parseEntry(items[i].Entry) // checked above
+			args = append(args, id)
+		}
+		res, err := holdScript.Run(ctx, s.c, []string{s.outboxStream(shard)}, args...).Int64Slice()
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: hold: %w", err)
+		}
+		for k, i := range idx {
+			out[i] = k < len(res) && res[k] == 1
+		}
+	}
+	return out, nil
+}
+
+// DeadEntry is an outbox entry that could not be read as a submission. It cannot be
+// delivered, so Claim moves it out of the outbox, where it would otherwise stay pending
+// for ever and crowd out the entries behind it, into the shard's dead letters
+// (<p>:{sNN}:intake:dead, a hash by stream id, kept until an operator removes it).
+type DeadEntry struct {
+	// Entry names it as bot.OutboxItem.Entry did ("<shard>/<stream id>").
+	Entry string `json:"entry"`
+	// Fields are the stream entry's fields as they were.
+	Fields map[string]string `json:"fields"`
+	// Reason says why it could not be read.
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+type deadEntry struct {
+	shard int
+	msg   redis.XMessage
+	err   error
+}
+
+// bury moves unreadable entries to the dead letters: XACK, XDEL and the record in one
+// transaction per shard. A failure is logged and the entries stay pending: a later
+// Claim meets them again and retries. Logs name entries by id only; their content may
+// be personal data. It reports whether it moved any.
+func (s *Store) bury(ctx context.Context, dead []deadEntry) bool {
+	if len(dead) == 0 {
+		return false
+	}
+	now := time.Now()
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, d := range dead {
+			fields := make(map[string]string, len(d.msg.Values))
+			for k, v := range d.msg.Values {
+				fields[k] = fmt.Sprint(v)
+			}
+			b, err := json.Marshal(DeadEntry{
+				Entry: entryName(d.shard, d.msg.ID), Fields: fields, Reason: d.err.Error(), At: now,
+			})
+			if err != nil {
+				return err
+			}
+			stream := s.outboxStream(d.shard)
+			p.HSet(ctx, s.deadKey(d.shard), d.msg.ID, b)
+			p.XAck(ctx, stream, IntakeGroup, d.msg.ID)
+			p.XDel(ctx, stream, d.msg.ID)
+		}
+		return nil
+	})
+	for _, d := range dead {
+		entry := entryName(d.shard, d.msg.ID)
+		if err != nil {
+			s.log.Error("outbox entry unreadable; moving it to the dead letters failed", "entry", entry, "err", err)
+			continue
+		}
+		s.log.Error("outbox entry unreadable; moved to the dead letters", "entry", entry)
+	}
+	return err == nil
+}
+
+// DeadEntries lists the outbox's dead letters, the oldest entry first.
+func (s *Store) DeadEntries(ctx context.Context) ([]DeadEntry, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, Shards)
+	for sh := range Shards {
+		cmds[sh] = pipe.HGetAll(ctx, s.deadKey(sh))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("redisstore: dead entries: %w", err)
+	}
+	var out []DeadEntry
+	for sh, c := range cmds {
+		for id, raw := range c.Val() {
+			var d DeadEntry
+			if err := json.Unmarshal([]byte(raw), &d); err != nil {
+				return nil, fmt.Errorf("redisstore: dead entry %s: %w", entryName(sh, id), err)
+			}
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b DeadEntry) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Entry, b.Entry))
+	})
+	return out, nil
+}
+
+func (s *Store) deadKey(shard int) string {
+	return s.prefix + ":" + tag(shard) + ":intake:dead"
 }
 
 // ensureGroups creates the intake group on every shard's outbox once per Store. Starting
@@ -228,9 +407,9 @@ func (s *Store) ensureGroups(ctx context.Context) error {
 	return nil
 }
 
-// takeSpare hands out up to n of the consumer's spare items. Items older than idle are
-// dropped: other consumers may have reclaimed them already, and XAUTOCLAIM finds them
-// again for this one.
+// takeSpare hands out up to n of the consumer's spare items. Items older than idle/2 are
+// dropped: the caller must have time to work on them before other consumers may reclaim
+// them, and XAUTOCLAIM finds them again for this one after idle.
 func (s *Store) takeSpare(consumer string, n int, idle time.Duration) []bot.OutboxItem {
 	s.claims.mu.Lock()
 	defer s.claims.mu.Unlock()
@@ -238,7 +417,7 @@ func (s *Store) takeSpare(consumer string, n int, idle time.Duration) []bot.Outb
 	var keep []spareItem
 	for _, sp := range s.claims.spare[consumer] {
 		switch {
-		case time.Since(sp.read) >= idle:
+		case time.Since(sp.read) >= idle/2:
 		case len(out) < n:
 			out = append(out, sp.item)
 		default:

@@ -163,8 +163,8 @@ func TestSpareExpiresAfterIdle(t *testing.T) {
 		t.Fatalf("claimed %d, want 1", len(first))
 	}
 	time.Sleep(60 * time.Millisecond)
-	// The spare item is older than idle: it is dropped from memory and reclaimed from
-	// Redis instead, counted as a second delivery.
+	// The spare item is older than idle/2: it is dropped from memory, and reclaimed from
+	// Redis once idle has passed, counted as a second delivery.
 	items := claim(t, s, "a", 5, 50*time.Millisecond, 0)
 	if len(items) != 2 {
 		t.Fatalf("claimed %d, want both (the first one reclaimed too)", len(items))
@@ -176,10 +176,14 @@ func TestSpareExpiresAfterIdle(t *testing.T) {
 	}
 }
 
-func TestClaimSkipsUnreadableEntry(t *testing.T) {
+// An unreadable entry is not handed out, and does not stay pending: it moves to the dead
+// letters, whole.
+func TestClaimBuriesUnreadableEntry(t *testing.T) {
 	s, c := newStore(t)
 	ctx := context.Background()
-	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.outboxStream(3), Values: []any{"s", "{broken", "id", "x"}}).Err(); err != nil {
+	stream := s.outboxStream(3)
+	bad, err := c.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"s", "{broken", "id", "x"}}).Result()
+	if err != nil {
 		t.Fatal(err)
 	}
 	submit(t, s, convsInShards(t, 1))
@@ -187,8 +191,171 @@ func TestClaimSkipsUnreadableEntry(t *testing.T) {
 	if ids := submissionIDs(items); fmt.Sprint(ids) != "[sub-0]" {
 		t.Errorf("claimed %v, want only the readable sub-0", ids)
 	}
+	if n := c.XLen(ctx, stream).Val(); n != 0 {
+		t.Errorf("shard 3's outbox holds %d entries, want the unreadable one gone", n)
+	}
+	if p := c.XPending(ctx, stream, IntakeGroup).Val(); p.Count != 0 {
+		t.Errorf("%d entries pending in shard 3, want none", p.Count)
+	}
+	dead, err := s.DeadEntries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 {
+		t.Fatalf("dead letters = %+v, want the one unreadable entry", dead)
+	}
+	d := dead[0]
+	if d.Entry != "3/"+bad || d.Fields["s"] != "{broken" || d.Fields["id"] != "x" || d.Reason == "" || d.At.IsZero() {
+		t.Errorf("dead letter = %+v, want entry 3/%s whole, with a reason", d, bad)
+	}
 }
 
+// unreadable adds n entries that are no submission to the shard's outbox.
+func unreadable(t *testing.T, s *Store, shard, n int) {
+	t.Helper()
+	for i := range n {
+		err := s.c.XAdd(context.Background(), &redis.XAddArgs{
+			Stream: s.outboxStream(shard), Values: []any{"s", fmt.Sprintf("not json %d", i)},
+		}).Err()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readAs reads every new entry of the shard's outbox into consumer's pending list, as a
+// worker that dies right after does.
+func readAs(t *testing.T, s *Store, shard int, consumer string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.ensureGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := s.c.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: IntakeGroup, Consumer: consumer, Streams: []string{s.outboxStream(shard), ">"}, Count: 1000, Block: -1,
+	}).Err()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Unreadable entries at the head of a shard's pending list, more than one claim looks at,
+// do not hide the good entry behind them.
+func TestClaimPastUnreadableHead(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int // the claim's batch
+	}{
+		{name: "batch of 10", n: 10},
+		{name: "batch of 1", n: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := newStore(t)
+			ctx := context.Background()
+			conv := convsInShards(t, 1)[0]
+			shard := ShardOf(conv)
+			unreadable(t, s, shard, 12)
+			submit(t, s, []bot.ConversationRef{conv})
+			readAs(t, s, shard, "dead") // all 13 now wait in a dead worker's pending list
+			time.Sleep(5 * time.Millisecond)
+
+			items := claim(t, s, "a", tt.n, time.Millisecond, 5*time.Second)
+			if ids := submissionIDs(items); fmt.Sprint(ids) != "[sub-0]" {
+				t.Fatalf("claimed %v, want sub-0 from behind the unreadable entries", ids)
+			}
+			if items[0].Deliveries != 2 {
+				t.Errorf("deliveries = %d, want 2 (reclaimed from the dead worker)", items[0].Deliveries)
+			}
+			if dead, err := s.DeadEntries(ctx); err != nil || len(dead) != 12 {
+				t.Errorf("dead letters = %d, %v; want the 12 unreadable entries", len(dead), err)
+			}
+			if n := c.XLen(ctx, s.outboxStream(shard)).Val(); n != 1 {
+				t.Errorf("the outbox holds %d entries, want only sub-0", n)
+			}
+		})
+	}
+}
+
+// A due item behind a long backlog of postponed ones in the same shard is handed out:
+// each claim goes on where the last one stopped in the pending list.
+func TestClaimReachesDueItemBehindBacklog(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	conv := convsInShards(t, 1)[0]
+	const backlog = 40 // a claim of 1 looks at no more than 10 pending entries
+	for i := range backlog + 1 {
+		id := fmt.Sprintf("sub-%02d", i)
+		commit(t, s, conv, "e"+id, bot.Change{Submission: &bot.Submission{ID: id, Conversation: conv}})
+	}
+	const idle = time.Minute
+	items := claim(t, s, "w", 100, idle, 0)
+	if len(items) != backlog+1 {
+		t.Fatalf("claimed %d, want %d", len(items), backlog+1)
+	}
+	for i, it := range items {
+		next := time.Now().Add(time.Hour) // the backlog: not due for an hour
+		if i == backlog {
+			next = time.Now().Add(-time.Second) // the last one is due
+		}
+		if err := s.Postpone(ctx, "w", it, bot.DeliveryAttempts{Count: 1, Next: next}, idle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := claim(t, s, "other", 1, idle, 5*time.Second)
+	if ids := submissionIDs(got); fmt.Sprint(ids) != fmt.Sprintf("[sub-%02d]", backlog) {
+		t.Fatalf("claimed %v, want the due sub-%02d", ids, backlog)
+	}
+	// The backlog stays put.
+	if more := claim(t, s, "other", 10, idle, 200*time.Millisecond); len(more) != 0 {
+		t.Errorf("claimed %v from the backlog before its time", submissionIDs(more))
+	}
+}
+
+// Hold keeps a consumer's items its own: it restarts their idle time, and reports the
+// ones another consumer took over or that left the outbox.
+func TestHold(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	submit(t, s, convsInShards(t, 3))
+	items := claim(t, s, "a", 10, time.Minute, 0)
+	if len(items) != 3 {
+		t.Fatalf("claimed %d, want 3", len(items))
+	}
+	hold := func(consumer string, items ...bot.OutboxItem) string {
+		t.Helper()
+		got, err := s.Hold(ctx, consumer, items)
+		if err != nil {
+			t.Fatalf("Hold(%s): %v", consumer, err)
+		}
+		return fmt.Sprint(got)
+	}
+	if got := hold("a", items...); got != "[true true true]" {
+		t.Errorf("a holds %s of its own items, want all", got)
+	}
+	if got := hold("b", items...); got != "[false false false]" {
+		t.Errorf("b holds %s of a's items, want none", got)
+	}
+	const idle = 50 * time.Millisecond
+	time.Sleep(idle + 10*time.Millisecond)
+	// a renews two of them; b takes over the third.
+	if got := hold("a", items[0], items[1]); got != "[true true]" {
+		t.Errorf("a renews %s, want both", got)
+	}
+	taken := claim(t, s, "b", 10, idle, 0)
+	if len(taken) != 1 || taken[0].Entry != items[2].Entry {
+		t.Fatalf("b took %+v, want only %s, whose claim a did not renew", taken, items[2].Entry)
+	}
+	if err := s.Ack(ctx, items[1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := hold("a", items...); got != "[true false false]" {
+		t.Errorf("a holds %s, want only the first (the second left, b took the third)", got)
+	}
+	if _, err := s.Hold(ctx, "a", []bot.OutboxItem{{Entry: "no-shard"}}); err == nil {
+		t.Error("Hold of a malformed entry: want an error")
+	}
+}
 func TestClaimRecreatesGroups(t *testing.T) {
 	s, c := newStore(t)
 	claim(t, s, "a", 1, time.Minute, 0) // creates the groups
