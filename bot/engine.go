@@ -199,7 +199,11 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.Profile.Created = now
 	}
 	s.Profile.Updated = now
-	s.State.Updated = now
+	if ev.Kind != EventStatus {
+		// A notice from the city is not the citizen coming back: the draft's clock, and
+		// with it the offer to continue an old draft, go by the citizen's own messages.
+		s.State.Updated = now
+	}
 
 	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission}
 	change.Transcript = append(change.Transcript, TranscriptEntry{

@@ -375,3 +375,30 @@ func TestFailedCommitGivesTheConversationBack(t *testing.T) {
 		t.Fatalf("history = %q, want the event once", h)
 	}
 }
+
+func TestStatusNoticeLeavesTheDraftClock(t *testing.T) {
+	st := freshStore(t)
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: tally{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := e.Handle(ctx, text("d1", "bản nháp")); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(48 * time.Hour)
+	status := bot.Event{ID: "st1", Conversation: conv, Kind: bot.EventStatus,
+		Status: &bot.StatusChange{SubmissionID: "s", Status: bot.StatusAccepted, At: now}}
+	if _, err := e.Handle(ctx, status); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Session(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(-48 * time.Hour); !s.State.Updated.Equal(want) || !s.Profile.Updated.Equal(now) {
+		t.Errorf("after a status notice: state updated %v (want %v), profile updated %v (want %v)",
+			s.State.Updated, want, s.Profile.Updated, now)
+	}
+}

@@ -92,7 +92,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 	log := g.log.With("component", "intake")
 	var p intakeParts
 	if cfg.PublicBaseURL == "" {
-		log.Warn("PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
+		notice(log, cfg, "PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
 		key := []byte(cfg.Intake.MediaSecret)
 		if len(key) == 0 {
@@ -112,7 +112,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 		mux.Handle("GET /media/{id}", media.NewHandler(s, fetchers, g.log))
 	}
 	if cfg.Intake.Secret == "" {
-		log.Warn("INTAKE_SECRET is empty: POST /callbacks/intake is off, status changes from the city cannot reach citizens")
+		notice(log, cfg, "INTAKE_SECRET is empty: POST /callbacks/intake is off, status changes from the city cannot reach citizens")
 	} else {
 		mux.Handle("POST /callbacks/intake", &callbacks{
 			secret: []byte(cfg.Intake.Secret), index: g.store, engine: g.engine, log: log, now: time.Now,
@@ -151,6 +151,16 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 		return p, fmt.Errorf("INTAKE_URL: %w", err)
 	}
 	return p, nil
+}
+
+// notice logs a missing intake setting: a warning with the city's intake, news only with
+// the local file, which has no city behind it to link to or to call back.
+func notice(log *slog.Logger, cfg config, msg string) {
+	if cfg.IntakeKind == "file" {
+		log.Info(msg)
+		return
+	}
+	log.Warn(msg)
 }
 
 // mediaFetchers are the media proxy's fetchers of the running channels.

@@ -14,12 +14,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	// go-redis logs a failed dial on its own, in its own format; route it through slog
+	// like every other line. (Set here, not in run: it is a package-wide setting.)
+	redis.SetLogger(redisLog{slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "redis")})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -27,6 +33,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sangkien:", err)
 		os.Exit(1)
 	}
+}
+
+// redisLog writes go-redis's own log lines as warnings.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // run is the whole program, with its surroundings passed in so that tests call it
