@@ -220,6 +220,8 @@ func intakeCommand(ctx context.Context, args []string, env func(string) string, 
   retry <id>       move a failed submission back to the outbox: the gateway delivers it
                    once more (after the cause is fixed)
   retry --all      the same for every failed submission
+  dead             outbox entries nobody could read (damaged or from another version),
+                   set aside so they block nothing; look into them by hand
 
 Reads REDIS_URL and REDIS_PREFIX, as serve does.
 
@@ -240,7 +242,7 @@ Reads REDIS_URL and REDIS_PREFIX, as serve does.
 	switch {
 	case sub == "":
 		usage(stderr)
-		return errors.New("intake: pending, failed or retry?")
+		return errors.New("intake: pending, failed, retry or dead?")
 	case sub == "retry" && (*all == (len(ids) > 0)):
 		return errors.New("intake retry: give submission ids or --all (see sangkien intake --help)")
 	case sub != "retry" && (len(ids) > 0 || *all):
@@ -264,6 +266,8 @@ Reads REDIS_URL and REDIS_PREFIX, as serve does.
 		return printPending(ctx, store, stdout)
 	case "failed":
 		return printFailed(ctx, store, stdout)
+	case "dead":
+		return printDead(ctx, store, stdout)
 	case "retry":
 		return retryFailed(ctx, store, ids, *all, stdout)
 	}
@@ -295,6 +299,23 @@ func printPending(ctx context.Context, store *redisstore.Store, w io.Writer) err
 		return err
 	}
 	fmt.Fprintf(w, "%d pending\n", len(pending))
+	return nil
+}
+
+func printDead(ctx context.Context, store *redisstore.Store, w io.Writer) error {
+	dead, err := store.DeadEntries(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENTRY\tSET ASIDE\tREASON")
+	for _, d := range dead {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Entry, stamp(d.At), oneLine(d.Reason, 100))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d dead\n", len(dead))
 	return nil
 }
 

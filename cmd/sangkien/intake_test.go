@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
@@ -295,11 +297,30 @@ func TestIntakeCommand(t *testing.T) {
 		}
 	}
 
+	// An entry nobody can read is set aside by the worker and listed by intake dead.
+	shard := redisstore.ShardOf(sub.Conversation)
+	if err := redistest.Client(t).XAdd(ctx, &redis.XAddArgs{
+		Stream: r.env["REDIS_PREFIX"] + ":{s" + fmt.Sprintf("%02d", shard) + "}:outbox", Values: []string{"s", "{torn"},
+	}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the unreadable entry is set aside", func() bool {
+		d, err := r.store.DeadEntries(ctx)
+		return err == nil && len(d) == 1
+	})
+	out.Reset()
+	if err := run(ctx, []string{"intake", "dead"}, r.env.get, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "REASON") || !strings.Contains(out.String(), "1 dead") {
+		t.Errorf("intake dead:\n%s", out.String())
+	}
+
 	bad := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"intake"}, "pending, failed or retry"},
+		{[]string{"intake"}, "pending, failed, retry or dead"},
 		{[]string{"intake", "retry"}, "ids or --all"},
 		{[]string{"intake", "retry", "--all", "x"}, "unexpected argument"},
 		{[]string{"intake", "retry", "x", "--all"}, "ids or --all"},
