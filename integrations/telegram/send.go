@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -53,7 +51,7 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if strings.TrimSpace(o.Reply.Text) == "" {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
 	}
-	parts := splitText(o.Reply.Text, maxText)
+	parts := bot.SplitText(o.Reply.Text, maxText)
 	for i, part := range parts {
 		m := tgbotapi.NewMessage(chatID, part)
 		m.DisableWebPagePreview = true
@@ -128,83 +126,4 @@ func requestKeyboard(r bot.Reply, lang string) tgbotapi.ReplyKeyboardMarkup {
 	kb := tgbotapi.NewOneTimeReplyKeyboard(rows...)
 	kb.ResizeKeyboard = true
 	return kb
-}
-
-// splitText cuts s into parts of at most limit UTF-16 code units, preferring to cut
-// after a paragraph, then after a sentence, then at a space; a single word longer than
-// the limit is cut where it must be.
-func splitText(s string, limit int) []string {
-	var parts []string
-	for utf16Len(s) > limit {
-		head := prefixUTF16(s, limit)
-		cut := lastBoundary(head)
-		part := strings.TrimRightFunc(s[:cut], unicode.IsSpace)
-		if part == "" { // only spaces before the boundary: cut hard
-			part, cut = head, len(head)
-		}
-		parts = append(parts, part)
-		s = strings.TrimLeftFunc(s[cut:], unicode.IsSpace)
-	}
-	if s != "" || len(parts) == 0 {
-		parts = append(parts, s)
-	}
-	return parts
-}
-
-// lastBoundary is the byte offset in head at which to cut: after the last paragraph
-// break, else after the last sentence end, else at the last space, else the whole head.
-func lastBoundary(head string) int {
-	if i := strings.LastIndex(head, "\n\n"); i > 0 {
-		return i + 2
-	}
-	if i := lastSentenceEnd(head); i > 0 {
-		return i
-	}
-	if i := strings.LastIndexFunc(head, unicode.IsSpace); i > 0 {
-		return i + 1
-	}
-	return len(head)
-}
-
-// lastSentenceEnd finds the last ". ", "! ", "? ", "…" followed by a space, or a line
-// break, and returns the offset just after it.
-func lastSentenceEnd(head string) int {
-	best := 0
-	if i := strings.LastIndex(head, "\n"); i > 0 {
-		best = i + 1
-	}
-	for _, end := range []string{". ", "! ", "? ", "… "} {
-		if i := strings.LastIndex(head, end); i > 0 && i+len(end) > best {
-			best = i + len(end)
-		}
-	}
-	return best
-}
-
-// prefixUTF16 is the longest prefix of s of at most n UTF-16 code units.
-func prefixUTF16(s string, n int) string {
-	units := 0
-	for i, r := range s {
-		w := utf16.RuneLen(r)
-		if w < 0 {
-			w = 1
-		}
-		if units+w > n {
-			return s[:i]
-		}
-		units += w
-	}
-	return s
-}
-
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if w := utf16.RuneLen(r); w > 0 {
-			n += w
-		} else {
-			n++
-		}
-	}
-	return n
 }

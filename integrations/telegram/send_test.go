@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +92,7 @@ func TestSendSplitsLongText(t *testing.T) {
 	}
 	var joined []string
 	for i, req := range sent {
-		if n := utf16Len(req.Params["text"]); n > maxText {
+		if n := bot.UTF16Len(req.Params["text"]); n > maxText {
 			t.Errorf("part %d: %d characters", i, n)
 		}
 		_, hasMarkup := req.Params["reply_markup"]
@@ -104,31 +103,6 @@ func TestSendSplitsLongText(t *testing.T) {
 	}
 	if strings.Join(joined, "\n\n") != text {
 		t.Error("parts do not join back to the text")
-	}
-}
-
-func TestSplitText(t *testing.T) {
-	tests := []struct {
-		name  string
-		in    string
-		limit int
-		want  []string
-	}{
-		{"fits", "Xin chào", 20, []string{"Xin chào"}},
-		{"empty", "", 20, []string{""}},
-		{"paragraph first", "Một hai.\n\nBa bốn. Năm sáu.", 20, []string{"Một hai.", "Ba bốn. Năm sáu."}},
-		{"then sentence", "Một hai ba. Bốn năm sáu bảy.", 20, []string{"Một hai ba.", "Bốn năm sáu bảy."}},
-		{"then word", "một hai ba bốn năm sáu bảy tám", 12, []string{"một hai ba", "bốn năm sáu", "bảy tám"}},
-		{"then hard", "abcdefghijklmnop", 6, []string{"abcdef", "ghijkl", "mnop"}},
-		{"emoji count twice", "😀😀😀😀", 4, []string{"😀😀", "😀😀"}},
-		{"leading spaces cut hard", "      abcdefgh", 4, []string{"    ", "abcd", "efgh"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := splitText(tt.in, tt.limit); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("splitText(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
-			}
-		})
 	}
 }
 

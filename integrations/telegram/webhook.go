@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/sangkien/sangkien/integrations/webhook"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -115,9 +115,7 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 
 // ServeHTTP checks the secret and the body, then processes the update.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", http.MethodPost)
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+	if !webhook.IsPost(rw, r) {
 		return
 	}
 	got := sha256.Sum256([]byte(r.Header.Get(SecretHeader)))
@@ -126,18 +124,8 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if r.ContentLength > w.cfg.MaxBody {
-		http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.cfg.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(rw, "unreadable body", http.StatusBadRequest)
+	body, ok := webhook.ReadBody(rw, r, w.cfg.MaxBody)
+	if !ok {
 		return
 	}
 	var u tgbotapi.Update

@@ -95,31 +95,6 @@ func TestSendSplitsLongText(t *testing.T) {
 	}
 }
 
-func TestSplitText(t *testing.T) {
-	tests := []struct {
-		name  string
-		in    string
-		limit int
-		want  []string
-	}{
-		{"short", "abc", 10, []string{"abc"}},
-		{"empty", "", 10, []string{""}},
-		{"sentence", "One two. Three four.", 12, []string{"One two.", "Three four."}},
-		{"line", "one\ntwo three", 9, []string{"one", "two three"}},
-		{"word", "alpha beta gamma", 11, []string{"alpha beta", "gamma"}},
-		{"hard cut", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
-		{"emoji count two units", "😀😀😀", 4, []string{"😀😀", "😀"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := splitText(tt.in, tt.limit)
-			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
-				t.Errorf("splitText(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
-			}
-		})
-	}
-}
-
 // Each error the OA API reports is classified as the delivery queue needs it.
 func TestSendErrors(t *testing.T) {
 	tests := []struct {
