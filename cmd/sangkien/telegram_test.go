@@ -154,26 +154,8 @@ func TestTelegramProposalEndToEnd(t *testing.T) {
 	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env["REDIS_PREFIX"]})
 	for c := range scripts {
 		conv := bot.ConversationRef{Channel: bot.Telegram, ID: strconv.FormatInt(c.chat, 10)}
-		var want []string
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			tr, err := st.Transcript(ctx, conv, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want = want[:0]
-			for _, e := range tr {
-				if e.Dir == bot.Outgoing {
-					want = append(want, e.Text)
-				}
-			}
-			if got := sentTo(api, c.chat); len(got) >= len(want) || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		time.Sleep(100 * time.Millisecond) // a doubled reply would show up now
-		if got := sentTo(api, c.chat); !slices.Equal(got, want) {
+		want, got := waitDelivered(t, st, conv, func() []string { return sentTo(api, c.chat) })
+		if !slices.Equal(got, want) {
 			t.Errorf("chat %d (%s): the Bot API got %d messages, the transcript has %d replies:\n got %q\nwant %q",
 				c.chat, c.lang, len(got), len(want), got, want)
 		}
@@ -202,6 +184,33 @@ func TestTelegramProposalEndToEnd(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
+}
+
+// waitDelivered waits until the channel's fake API got as many messages as the
+// conversation's transcript has replies (the deadline only guards against a hang), and a
+// moment more, in which a doubled reply would show up. It returns the transcript's
+// replies and the messages sent, in order.
+func waitDelivered(t *testing.T, st *redisstore.Store, conv bot.ConversationRef, sent func() []string) (want, got []string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tr, err := st.Transcript(context.Background(), conv, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = want[:0]
+		for _, e := range tr {
+			if e.Dir == bot.Outgoing {
+				want = append(want, e.Text)
+			}
+		}
+		if len(sent()) >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	return want, sent()
 }
 
 // sentTo lists the texts the fake Bot API received for one chat, in order.

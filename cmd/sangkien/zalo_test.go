@@ -131,26 +131,7 @@ func TestZaloProposalEndToEnd(t *testing.T) {
 
 	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env["REDIS_PREFIX"]})
 	conv := bot.ConversationRef{Channel: bot.Zalo, ID: lan.user}
-	var want, got []string
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		tr, err := st.Transcript(ctx, conv, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = want[:0]
-		for _, e := range tr {
-			if e.Dir == bot.Outgoing {
-				want = append(want, e.Text)
-			}
-		}
-		if got = api.Sent(lan.user); len(got) >= len(want) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // a doubled reply would show up now
-	got = api.Sent(lan.user)
+	want, got := waitDelivered(t, st, conv, func() []string { return api.Sent(lan.user) })
 	if len(got) != len(want) || len(want) < 15 {
 		t.Fatalf("the API got %d messages, the transcript has %d replies:\n got %q\nwant %q", len(got), len(want), got, want)
 	}
