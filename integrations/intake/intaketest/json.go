@@ -143,7 +143,7 @@ func (s *JSONServer) check(r *http.Request, body []byte) (int, Answer) {
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "POST only")
 	}
-	if err := intake.Verify(s.secret, r.Header.Get(intake.SignatureHeader), body, time.Now(), intake.DefaultTolerance); err != nil {
+	if err := verify(s.secret, r.Header.Get(intake.SignatureHeader), body); err != nil {
 		return refuse(http.StatusUnauthorized, err.Error())
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
