@@ -78,4 +78,3 @@ func TestVerifyTolerance(t *testing.T) {
 		t.Errorf("1m tolerance, 50s late: %v", err)
 	}
 }
-

@@ -23,6 +23,8 @@ const SignatureHeader = "X-ZEvent-Signature"
 // Defaults of Config.
 const (
 	DefaultMaxBody = 1 << 20
+	// DefaultDeadline leaves half a second of Zalo's 2 seconds for the network.
+	DefaultDeadline = 1500 * time.Millisecond
 	// DefaultMaxAge is how old an event's timestamp may be. Zalo retries a failed
 	// delivery for about an hour; anything much older is a replay of a captured body.
 	DefaultMaxAge = 2 * time.Hour
@@ -51,6 +53,10 @@ type Config struct {
 	MaxAge time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Deadline bounds the engine's work on one event (default 1.5s): Zalo waits 2
+	// seconds for an answer, and an event the engine could not store in time is better
+	// answered 500 (Zalo delivers it again; the engine drops a repeat) than not at all.
+	Deadline time.Duration
 }
 
 // Webhook is the http.Handler for POST /webhooks/zalo.
@@ -65,7 +71,8 @@ type Config struct {
 //   - 200: an event the gateway does not use (echo, receipt, unknown kind: logged at
 //     debug level), an unusable one (logged as a warning), a repeat (the engine dedupes
 //     on msg_id), or one whose effects the engine stored.
-//   - 500: the engine failed; Zalo delivers the event again.
+//   - 500: the engine failed, or did not finish within Deadline (the conversation was
+//     busy); Zalo delivers the event again.
 //
 // The engine runs inside the request: its work is a few Redis round trips, well within
 // the 2 seconds Zalo waits, and replies are queued, not sent.
@@ -90,6 +97,9 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = DefaultDeadline
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -131,7 +141,9 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "stale event", http.StatusUnauthorized)
 		return
 	}
-	if err := w.process(r.Context(), env, body); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.Deadline)
+	defer cancel()
+	if err := w.process(ctx, env, body); err != nil {
 		http.Error(rw, "try again later", http.StatusInternalServerError)
 		return
 	}

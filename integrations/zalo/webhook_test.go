@@ -2,6 +2,8 @@ package zalo
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -301,5 +303,36 @@ func TestWebhookLogsNoPersonalData(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
+	}
+}
+
+// busyEngine waits for the conversation until its context ends, as the engine does
+// while another process holds the conversation's lock.
+type busyEngine struct{ gaveUp chan error }
+
+func (b busyEngine) Handle(ctx context.Context, _ bot.Event) (bot.Outcome, error) {
+	<-ctx.Done()
+	b.gaveUp <- ctx.Err()
+	return bot.Outcome{}, ctx.Err()
+}
+
+// An event the engine cannot store within the deadline is answered 500 in time, so
+// Zalo delivers it again, instead of no answer at all.
+func TestWebhookAnswersWithinItsDeadline(t *testing.T) {
+	busy := busyEngine{gaveUp: make(chan error, 1)}
+	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: busy,
+		Now: fixedNow, Deadline: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := &webhookRig{wh: wh}
+	if code := rig.post(t, sigRight, readTestdata(t, "text.json")); code != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", code)
+	}
+	if err := <-busy.gaveUp; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the engine was stopped by %v, want the deadline", err)
+	}
+	if def, _ := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: busy}); def.cfg.Deadline != DefaultDeadline {
+		t.Errorf("default deadline %v", def.cfg.Deadline)
 	}
 }
