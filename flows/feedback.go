@@ -184,6 +184,12 @@ func answerContact(t *turn, in input) outcome {
 		d.Name, d.Phone = "", ""
 		return outcome{event: "skip"}
 	}
+	// A typed number is a yes with the phone given: the question asks for a contact,
+	// and "someone else's contact" tells the citizen to type their own.
+	if phone, ok := normalizePhone(in.text); ok && in.kind == bot.EventText {
+		d.Phone = phone
+		return outcome{event: "next"}
+	}
 	yes, no := yesNo(in)
 	switch {
 	case yes:

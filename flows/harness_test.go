@@ -183,7 +183,7 @@ func (h *harness) do(ctx context.Context, a act) {
 	ev.Conversation = h.s.Conversation
 	ev.Lang = h.hint
 	ev.At = h.now
-	fmt.Fprintf(&h.out, "> %s\n", strings.ReplaceAll(bot.Summarize(ev), "\n", "\n  "))
+	fmt.Fprintf(&h.out, "> %s\n", strings.ReplaceAll(abbreviate(bot.Summarize(ev)), "\n", "\n  "))
 	res, err := h.r.Respond(ctx, h.s, ev)
 	if err != nil {
 		h.t.Fatalf("event %s (%s): %v", ev.ID, bot.Summarize(ev), err)
@@ -221,6 +221,22 @@ func (h *harness) do(ctx context.Context, a act) {
 	if !res.Forget {
 		h.s.New = false
 	}
+}
+
+// Inputs longer than abbreviateOver characters show only their start and their length
+// in the transcript, so that a golden file stays readable.
+const (
+	abbreviateOver = 200
+	abbreviateKeep = 60
+)
+
+// abbreviate shortens a long input for the transcript: "Đường Đường…" (4000 characters).
+func abbreviate(s string) string {
+	r := []rune(s)
+	if len(r) <= abbreviateOver {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d characters)", string(r[:abbreviateKeep]), len(r))
 }
 
 // stateLine is the session's shape after an event, for the reader of the transcript.

@@ -18,7 +18,7 @@ import (
 func (t *turn) human(in input) error {
 	st := &t.s.State
 	if st.Pending == pendingForget {
-		if yes, no := yesNo(in); yes || no {
+		if yes, no := t.pendingAnswer(in); yes || no {
 			_, err := t.pending(in)
 			return err
 		}

@@ -29,11 +29,32 @@ func yesNo(in input) (yes, no bool) {
 	return false, false
 }
 
+// forgetYes is the payload of "Yes, erase everything": its own, so that no other
+// question's "yes" button left on an earlier message can confirm the erasure.
+const forgetYes = "forget:yes"
+
+// pendingAnswer reads an answer to the pending question. A button answers it only when
+// it is one of the question's own: a button still shown under an earlier message
+// ("✅ Agree" under the privacy notice, "📞 Leave my contact") means something else.
+func (t *turn) pendingAnswer(in input) (yes, no bool) {
+	if in.payload == "" {
+		return yesNo(in)
+	}
+	y, n := "yes", "no"
+	switch t.s.State.Pending {
+	case pendingForget:
+		y = forgetYes
+	case pendingResume:
+		y, n = "continue", "restart"
+	}
+	return in.payload == y, in.payload == n
+}
+
 // pending answers the question in State.Pending. done is false when the event is
 // something else (a command) that the caller should run instead.
 func (t *turn) pending(in input) (done bool, err error) {
 	st := &t.s.State
-	yes, no := yesNo(in)
+	yes, no := t.pendingAnswer(in)
 	if !yes && !no {
 		if in.cmd != "" {
 			return false, nil
@@ -75,7 +96,7 @@ func (t *turn) pendingQuestion() bot.Reply {
 	switch t.s.State.Pending {
 	case pendingForget:
 		return bot.Reply{Text: t.tr("forget.ask"), Choices: []bot.Choice{
-			t.button("forget.yes", "yes"), t.button("choice.no", "no")}}
+			t.button("forget.yes", forgetYes), t.button("choice.no", "no")}}
 	case pendingCancel:
 		return bot.Reply{Text: t.tr("cancel.ask"), Choices: []bot.Choice{
 			t.button("cancel.yes", "yes"), t.button("choice.no", "no")}}

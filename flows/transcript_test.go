@@ -218,7 +218,7 @@ func transcripts(lang string) []transcript {
 			say(pick("xóa dữ liệu", "forget me")),
 			say(pick("không", "no")),
 			say(pick("xoa du lieu", "Forget me")),
-			press("yes"),
+			press(forgetYes),
 			say(pick("chào", "hello")),
 		}},
 		{name: "feedback_happy", acts: []act{
@@ -337,7 +337,7 @@ func transcripts(lang string) []transcript {
 			say(pick("Khoan đã, tôi hỏi nhân viên trước.", "Wait, I'll ask the staff first.")),
 			say(pick("có", "yes")),
 			say(pick("xóa dữ liệu của tôi", "delete my data")),
-			press("yes"),
+			press(forgetYes),
 			say(pick("chào", "hello")),
 		}},
 		// In human mode stop, subscribe and language still work; the rest is silent.
@@ -454,5 +454,169 @@ func transcripts(lang string) []transcript {
 			unfollow(),
 			say(pick("xin chào", "hello")),
 		}},
+
+		// Feedback: back at the rating and comment steps (the new answer replaces the
+		// earlier one), and from the first step to the menu.
+		{name: "feedback_back", acts: []act{
+			command("feedback", ""),
+			press("topic:program:do-thi-thong-minh"),
+			say(pick("quay lại", "back")),
+			press("topic:service"),
+			press("rating:2"),
+			say(pick("quay lai", "go back")),
+			say("4"),
+			say(pick("Nên cho sửa câu trả lời trước khi gửi.", "Let me change an answer before sending.")),
+			command("back", ""),
+			say(pick("Nên cho xem lại câu trả lời trước khi gửi.", "Let me review my answers before sending.")),
+			press("skip"),
+			command("feedback", ""),
+			press("cmd:back"),
+		}},
+		// Feedback: cancel with nothing answered ends at once; with answers it asks first.
+		{name: "feedback_cancel", acts: []act{
+			command("feedback", ""),
+			say(pick("hủy", "cancel")),
+			press("cmd:feedback"),
+			press("topic:service"),
+			say(pick("huỷ", "Cancel")),
+			say(pick("không", "no")),
+			press("rating:3"),
+			say(pick("huy", "cancel")),
+			say(pick("có lẽ", "maybe")),
+			press("yes"),
+			command("status", ""),
+		}},
+		// Feedback: after two days away the citizen is asked to continue or start over,
+		// before anything typed is taken as an answer.
+		{name: "feedback_resume", acts: []act{
+			command("feedback", ""),
+			press("topic:program:do-thi-thong-minh"),
+			press("rating:4"),
+			wait(48 * time.Hour),
+			say(pick("Trang web khó tìm thông tin.", "The website is hard to search.")),
+			press("continue"),
+			say(pick("Trang web khó tìm thông tin.", "The website is hard to search.")),
+			wait(48 * time.Hour),
+			command("feedback", ""),
+			say(pick("lam tiep", "continue")),
+			press("skip"),
+			command("feedback", ""),
+			press("topic:other"),
+			wait(48 * time.Hour),
+			command("start", ""),
+			say(pick("bắt đầu lại", "start over")),
+		}},
+		// Feedback: the language changes at any step and the question is asked again in it.
+		{name: "feedback_language_switch", acts: []act{
+			command("feedback", ""),
+			say(pick("english", "tiếng việt")),
+			press("topic:service"),
+			say(pick("tieng viet", "English")),
+			press("rating:5"),
+			command("lang", ""),
+			press(pick("lang:en", "lang:vi")),
+			say(pick("Fast and simple, thank you.", "Nhanh và đơn giản, cảm ơn.")),
+			say(pick("ngôn ngữ", "language")),
+			say(pick("1", "2")),
+			press("skip"),
+		}},
+		// Feedback: forget me mid-flow asks first; "no" goes back to the question, "yes"
+		// erases the draft with everything else. A button still shown under an earlier
+		// message ("Leave my contact", "Agree" to the notice) does not answer it.
+		{name: "feedback_forget", acts: []act{
+			command("feedback", ""),
+			press("topic:service"),
+			press("rating:4"),
+			say(pick("Bot trả lời nhanh.", "Quick answers.")),
+			say(pick("xóa dữ liệu", "forget me")),
+			press("yes"),
+			say(pick("không", "no")),
+			press("yes"),
+			say(pick("xoa du lieu", "Forget me")),
+			press("agree"),
+			press(forgetYes),
+			say(pick("xin chào", "hello")),
+		}},
+		// Feedback: every refused answer, at every step.
+		{name: "feedback_validation", acts: []act{
+			command("feedback", ""),
+			say("SK-2026-000100"),
+			press("topic:program:khong-co"),
+			press("topic:service"),
+			say("0"),
+			say("6"),
+			say(pick("năm", "five")),
+			say("4.5"),
+			press("rating:9"),
+			say(pick("3 sao", "3 stars")),
+			say(pick("Tốt.", "Good")),
+			send("", photo("p1")),
+			say(ofLength(pick("Cần thêm nhiều ghế đá. ", "More benches, please. "), 2001)),
+			say(pick("Cần thêm ghế đá ở công viên.", "More benches in the parks, please.")),
+			share(pick("Mẹ", "Mum"), "0911111111", false),
+			say("0981 234 567"),
+			press("agree"),
+			say("123"),
+			say(pick("Võ Thị Hạnh", "Hanh Vo")),
+		}},
+		// Feedback: a contact left by pressing the button asks for the phone, which must
+		// be a mobile number.
+		{name: "feedback_phone", acts: []act{
+			command("feedback", ""),
+			press("topic:other"),
+			press("rating:5"),
+			say(pick("Cảm ơn các bạn đã lắng nghe.", "Thank you for listening.")),
+			press("yes"),
+			press("agree"),
+			say(pick("Võ Thị Hạnh", "Hanh Vo")),
+			say("12345"),
+			say("024 3825 1234"),
+			say("0981 234 567"),
+		}},
+		// Initiative: the limits of each answer, at and over them; the description over
+		// 4,000 characters in total across several messages; attachments of every kind
+		// that cannot be taken, alone and in an album with good ones.
+		{name: "validation_limits", acts: then(toTitle,
+			say(ofLength(pick("Cải tạo vỉa hè ", "Fix the pavements "), 151)),
+			say(title),
+			say(ofLength(pick("Vỉa hè bị lấn chiếm. ", "Pavements are blocked. "), 1500)),
+			say(ofLength(pick("Người đi bộ phải xuống lòng đường. ", "People walk in the road. "), 1500)),
+			say(ofLength(pick("Cần cắm mốc và xử lý vi phạm. ", "Mark them and fine offenders. "), 1500)),
+			say(ofLength(pick("Thí điểm ở quận Hoàn Kiếm. ", "A pilot in Hoan Kiem. "), 998)),
+			say(pick("Thêm.", "More.")),
+			press("clear"),
+			say(description),
+			press("done"),
+			say(ofLength(pick("Mát hơn cho trẻ em. ", "Cooler for children. "), 19)),
+			say(benefit),
+			say(ofLength(pick("Phường Hàng Trống, ", "Hang Trong ward, "), 201)),
+			say(pick("Phường Hàng Trống, quận Hoàn Kiếm", "Hang Trong ward, Hoan Kiem district")),
+			send("", doc("ho-so.zip", "application/zip", 300_000)),
+			send("", doc("cai-dat.exe", "application/octet-stream", 1000)),
+			send("", doc(pick("ban-ve.pdf", "drawing.pdf"), "application/pdf", 20<<20+1)),
+			send("", doc(pick("ban-ve.pdf", "drawing.pdf"), "application/pdf", 20<<20)),
+			send(pick("Mái trường hiện nay", "The roof today"), photo("p1"), doc("video.mp4", "video/mp4", 9_000_000), photo("p2")),
+			send("", photo("p3"), photo("p4"), photo("p5")),
+			send("", doc(pick("du-toan.xlsx", "budget.xlsx"),
+				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 40_000)),
+			press("done"),
+			say(pick("Trần Văn Minh", "Anna Müller")),
+			say("0987654321"),
+			say(pick("minh@hanoi", "anna@example")),
+			say(pick("Trần Minh <minh@hanoi.gov.vn>", "Anna <anna@example.com>")),
+			say(pick("minh @hanoi.gov.vn", "anna @example.com")),
+			say(pick("minh@hanoi.gov.vn", "anna@example.com")),
+			press("submit"),
+		)},
 	}
+}
+
+// ofLength repeats s and cuts it to exactly n characters, for an input at a limit.
+// A space at the cut would be trimmed away: a dot takes its place.
+func ofLength(s string, n int) string {
+	r := []rune(strings.Repeat(s, n/len([]rune(s))+1))[:n]
+	if r[n-1] == ' ' {
+		r[n-1] = '.'
+	}
+	return string(r)
 }
