@@ -29,9 +29,13 @@ func yesNo(in input) (yes, no bool) {
 	return false, false
 }
 
-// forgetYes is the payload of "Yes, erase everything": its own, so that no other
-// question's "yes" button left on an earlier message can confirm the erasure.
-const forgetYes = "forget:yes"
+// The "yes" of each question that throws work away has a payload of its own, so that no
+// other question's "yes" button left on an earlier message can confirm it.
+const (
+	forgetYes  = "forget:yes"
+	cancelYes  = "cancel:yes"
+	discardYes = "discard:yes"
+)
 
 // pendingAnswer reads an answer to the pending question. A button answers it only when
 // it is one of the question's own: a button still shown under an earlier message
@@ -44,6 +48,10 @@ func (t *turn) pendingAnswer(in input) (yes, no bool) {
 	switch t.s.State.Pending {
 	case pendingForget:
 		y = forgetYes
+	case pendingCancel:
+		y = cancelYes
+	case pendingDiscard:
+		y = discardYes
 	case pendingResume:
 		y, n = "continue", "restart"
 	}
@@ -99,10 +107,10 @@ func (t *turn) pendingQuestion() bot.Reply {
 			t.button("forget.yes", forgetYes), t.button("choice.no", "no")}}
 	case pendingCancel:
 		return bot.Reply{Text: t.tr("cancel.ask"), Choices: []bot.Choice{
-			t.button("cancel.yes", "yes"), t.button("choice.no", "no")}}
+			t.button("cancel.yes", cancelYes), t.button("choice.no", "no")}}
 	case pendingDiscard:
 		return bot.Reply{Text: t.tr("discard.ask"), Choices: []bot.Choice{
-			t.button("discard.yes", "yes"), t.button("choice.no", "no")}}
+			t.button("discard.yes", discardYes), t.button("choice.no", "no")}}
 	default:
 		st := t.s.State
 		what := t.tr("resume.initiative")

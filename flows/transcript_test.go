@@ -433,7 +433,7 @@ func transcripts(lang string) []transcript {
 			say(pick("không", "no")),
 			press("discard"),
 			say(pick("maybe", "perhaps")),
-			press("yes"),
+			press(discardYes),
 		)},
 		{name: "closed_at_submit", acts: []act{
 			command("start", ""),
@@ -483,7 +483,7 @@ func transcripts(lang string) []transcript {
 			press("rating:3"),
 			say(pick("huy", "cancel")),
 			say(pick("có lẽ", "maybe")),
-			press("yes"),
+			press(cancelYes),
 			command("status", ""),
 		}},
 		// Feedback: after two days away the citizen is asked to continue or start over,
