@@ -54,6 +54,12 @@
 //	<p>:zalo:token:<app id>          string  ZaloTokens (JSON token   none: holds the only valid refresh token
 //	                                         pair, by integrations/zalo)
 //	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock (owner)  the lock ttl (30s): one token refresh at a time
+//	<p>:{sNN}:album:<conv>:<group>   hash    Albums.Add (field: part  AlbumTTL (1 hour) after the last part; Done
+//	                                         id, the part; "" once     keeps handed-over fields as "", so a part
+//	                                         handed over: Albums.Done) Telegram delivers again is not run again
+//	<p>:{sNN}:albums:due             zset    Albums.Add/Due/Done      none: Done removes each album it hands
+//	                                         (member: album key,       over; an album whose key expired is
+//	                                         score: due or lease end)  removed by the sweeper that finds it gone
 //
 // The retry schedules and the failed list live in the outbox's shard, so that a
 // submission moves between them and the outbox in one transaction on a cluster too. The

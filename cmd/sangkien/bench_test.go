@@ -51,7 +51,7 @@ func benchGateway(b *testing.B) (*gateway, *telegramtest.Server, *telegram.Clien
 //	make bench BENCH=TelegramWebhook   (go test -run '^$' -bench TelegramWebhook -benchtime 20000x ./cmd/sangkien/)
 func BenchmarkTelegramWebhook(b *testing.B) {
 	g, _, client := benchGateway(b)
-	wh, err := telegram.NewWebhook(telegram.Config{Secret: tgSecret, Client: client, Handler: g.engine, Logger: g.log})
+	wh, err := telegram.NewWebhook(telegram.Config{Secret: tgSecret, Client: client, Handler: g.engine, Albums: g.store.Albums(), Logger: g.log})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -117,7 +117,8 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	if err != nil {
 		err = fmt.Errorf("http shutdown: %w", err)
 	}
-	// Albums still being gathered go to the engine before the channels stop.
+	// The webhook's background calls finish and its album sweeper stops; albums still
+	// being gathered stay in Redis for the other processes, or this one after a restart.
 	tg.drain(sctx)
 	stopChannels()
 	tg.wait()

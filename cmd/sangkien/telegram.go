@@ -85,7 +85,8 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 		secret = randomSecret() // the webhook handler is not mounted; Process is used directly
 	}
 	webhook, err := telegram.NewWebhook(telegram.Config{
-		Secret: secret, Client: client, Handler: g.engine, Logger: g.log, BotUsername: client.Username(),
+		Secret: secret, Client: client, Handler: g.engine, Albums: g.store.Albums(),
+		Logger: g.log, BotUsername: client.Username(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)
@@ -121,11 +122,15 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 		return nil, err
 	}
 	ch.wg.Go(func() { _ = d.Run(ctx) })
+	// Every process sweeps: albums whose parts reached other processes, or whose
+	// process died, are handed over all the same.
+	ch.wg.Go(func() { webhook.RunAlbums(ctx) })
 	return ch, nil
 }
 
-// drain hands albums still being gathered to the engine and waits for the webhook's
-// background calls; call it once no more updates arrive.
+// drain stops the album sweeper and waits for the webhook's background calls; call it
+// once no more updates arrive. Albums still gathering stay in Redis for the sweepers of
+// the other processes, or of this one after a restart.
 func (c *telegramChannel) drain(ctx context.Context) {
 	if c == nil {
 		return

@@ -15,6 +15,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -27,6 +29,7 @@ type recorder struct {
 	events []bot.Event
 	seen   map[string]bool
 	fail   error
+	calls  int
 	done   chan struct{} // receives after every Handle
 }
 
@@ -38,6 +41,7 @@ func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) 
 	defer func() { r.done <- struct{}{} }()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.calls++
 	if r.fail != nil {
 		return bot.Outcome{}, r.fail
 	}
@@ -53,6 +57,13 @@ func (r *recorder) setFail(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail = err
+}
+
+// handled counts Handle calls, failed and duplicate ones included.
+func (r *recorder) handled() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
 }
 
 func (r *recorder) got() []bot.Event {
@@ -114,4 +125,18 @@ func mustUpdate(t *testing.T, name string) tgbotapi.Update {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// newAlbums returns an album store on the test's Redis, under a prefix of its own.
+func newAlbums(t *testing.T) AlbumStore {
+	t.Helper()
+	return albumsAt(t, redistest.Prefix(t))
+}
+
+// albumsAt returns an album store under prefix on a client of its own: one gateway
+// process of several sharing a Redis.
+func albumsAt(t *testing.T, prefix string) *redisstore.Albums {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	return redisstore.New(redistest.Client(t), redisstore.Options{Prefix: prefix, Logger: log}).Albums()
 }

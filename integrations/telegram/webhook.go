@@ -51,8 +51,10 @@ type Config struct {
 	// BotUsername links the group-chat notice to the private chat; empty takes the
 	// Client's username.
 	BotUsername string
-	// AlbumWindow is how long the parts of an album are gathered before the album goes
-	// to the engine as one event (default 1s). See Webhook for the trade-off.
+	// Albums keeps the parts of albums until the album goes to the engine. Required.
+	Albums AlbumStore
+	// AlbumWindow is how long after its latest part an album goes to the engine as one
+	// event (default 1s): Telegram does not say how many parts will come.
 	AlbumWindow time.Duration
 	// SideTimeout bounds each call made besides the engine (default 10s).
 	SideTimeout time.Duration
@@ -65,18 +67,19 @@ type Config struct {
 // already), and 500 when the engine failed, so Telegram delivers the update again later.
 //
 // Albums are the exception. Telegram sends each photo of an album as its own update,
-// with nothing saying how many will come, so parts are gathered in memory per chat and
-// media_group_id for AlbumWindow and then handed to the engine as one event whose ID is
-// the first part's update_id. Each part is answered 200 as soon as it is gathered:
-// holding the answers would hold Telegram's delivery of the chat. The price: a process
-// that dies inside the window loses that album, and Telegram will not deliver it again.
-// Keep the window short. Gathering the parts in Redis would remove that loss.
+// with nothing saying how many will come. Each part is stored in the AlbumStore, shared
+// by every process, and answered 200 once stored (500 when it could not be, so Telegram
+// delivers it again); holding the answers until the album is complete would hold
+// Telegram's delivery of the chat. RunAlbums, in every process, hands each album to the
+// engine as one event, with the first part's update_id as its ID, once AlbumWindow
+// passed without a new part.
 type Webhook struct {
 	cfg       Config
 	log       *slog.Logger
 	secretSum [sha256.Size]byte
-	albums    *albums
-	wg        sync.WaitGroup // side calls and pending albums
+	wg        sync.WaitGroup // side calls
+	stop      chan struct{}  // closed by Close: RunAlbums returns
+	stopOnce  sync.Once
 	groups    groupNotices
 }
 
@@ -93,6 +96,9 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	if cfg.Handler == nil {
 		return nil, errors.New("telegram webhook: a handler is required")
 	}
+	if cfg.Albums == nil {
+		return nil, errors.New("telegram webhook: an album store is required")
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
@@ -108,9 +114,10 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Webhook{cfg: cfg, log: cfg.Logger.With("component", "telegram"), secretSum: sha256.Sum256([]byte(cfg.Secret))}
-	w.albums = &albums{window: cfg.AlbumWindow, pending: map[string]*album{}, run: w.runAlbum, wg: &w.wg}
-	return w, nil
+	return &Webhook{
+		cfg: cfg, log: cfg.Logger.With("component", "telegram"),
+		secretSum: sha256.Sum256([]byte(cfg.Secret)), stop: make(chan struct{}),
+	}, nil
 }
 
 // ServeHTTP checks the secret and the body, then processes the update.
@@ -142,8 +149,9 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // Process runs one update: the path shared by the webhook and polling. It returns an
-// error only when the update must be delivered again (the engine failed); everything
-// else, including updates the gateway does not use, is done with.
+// error only when the update must be delivered again (the engine failed, or an album
+// part was not stored); everything else, including updates the gateway does not use,
+// is done with.
 func (w *Webhook) Process(ctx context.Context, u tgbotapi.Update) error {
 	p, err := parse(u)
 	if err != nil {
@@ -158,9 +166,7 @@ func (w *Webhook) Process(ctx context.Context, u tgbotapi.Update) error {
 		w.answerGroup(p.group)
 		return nil
 	case p.album != "" && len(p.events) == 1:
-		ev := p.events[0]
-		w.albums.add(ev.Conversation.ID+"/"+p.album, u.UpdateID, ev)
-		return nil
+		return w.gather(ctx, u.UpdateID, p.album, p.events[0])
 	}
 	for _, ev := range p.events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
@@ -180,10 +186,12 @@ func (w *Webhook) Process(ctx context.Context, u tgbotapi.Update) error {
 	return nil
 }
 
-// Close hands gathered albums to the engine now and waits, within ctx, for them and
-// for side calls under way. Call it after the HTTP server stopped taking requests.
+// Close stops RunAlbums (after the album it is handing over, if any) and waits, within
+// ctx, for side calls under way. Albums still gathering stay in the AlbumStore for any
+// process's RunAlbums, this one's after a restart included. Call it after the HTTP
+// server stopped taking requests.
 func (w *Webhook) Close(ctx context.Context) error {
-	w.albums.close()
+	w.stopOnce.Do(func() { close(w.stop) })
 	done := make(chan struct{})
 	go func() { w.wg.Wait(); close(done) }()
 	select {

@@ -30,7 +30,8 @@ func newRig(t *testing.T) *webhookRig {
 	logs := &logBuffer{}
 	client, api := newTestClient(t, logs.logger())
 	rec := newRecorder()
-	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Logger: logs.logger(), AlbumWindow: time.Hour})
+	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Albums: newAlbums(t),
+		Logger: logs.logger(), AlbumWindow: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,22 +41,36 @@ func newRig(t *testing.T) *webhookRig {
 // post sends body to the webhook with the secret header set to secret (none when "-").
 func (r *webhookRig) post(t *testing.T, secret string, body []byte) int {
 	t.Helper()
+	return post(t, r.wh, secret, body)
+}
+
+// post sends body to h with the secret header set to secret (none when "-").
+func post(t *testing.T, h http.Handler, secret string, body []byte) int {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "-" {
 		req.Header.Set(SecretHeader, secret)
 	}
 	rw := httptest.NewRecorder()
-	r.wh.ServeHTTP(rw, req)
+	h.ServeHTTP(rw, req)
 	return rw.Code
 }
 
-// close flushes albums and waits for side calls.
+// close hands over the albums gathered (as a sweep once their window passed would)
+// and waits for side calls.
 func (r *webhookRig) close(t *testing.T) {
 	t.Helper()
+	sweepLater(r.wh, 0)
 	if err := r.wh.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sweepLater runs one sweep of w as if it ran after the album window and then d more:
+// the test says when, rather than waiting for it.
+func sweepLater(w *Webhook, d time.Duration) {
+	w.sweepAlbums(context.Background(), time.Now().Add(w.cfg.AlbumWindow+time.Second+d))
 }
 
 // sideCalls lists the Bot API methods the webhook called, getMe left out.
@@ -215,18 +230,22 @@ func TestWebhookRefusesOtherMethods(t *testing.T) {
 }
 
 func TestNewWebhookConfig(t *testing.T) {
-	if _, err := NewWebhook(Config{Handler: newRecorder()}); err == nil {
+	albums := newAlbums(t)
+	if _, err := NewWebhook(Config{Handler: newRecorder(), Albums: albums}); err == nil {
 		t.Error("webhook without a secret was built")
 	}
 	for _, bad := range []string{"with space", "ünïcode", strings.Repeat("a", 257)} {
-		if _, err := NewWebhook(Config{Secret: bad, Handler: newRecorder()}); err == nil {
+		if _, err := NewWebhook(Config{Secret: bad, Handler: newRecorder(), Albums: albums}); err == nil {
 			t.Errorf("webhook with secret %.10q… was built", bad)
 		}
 	}
-	if _, err := NewWebhook(Config{Secret: "x"}); err == nil {
+	if _, err := NewWebhook(Config{Secret: "x", Albums: albums}); err == nil {
 		t.Error("webhook without a handler was built")
 	}
-	wh, err := NewWebhook(Config{Secret: "x", Handler: newRecorder()})
+	if _, err := NewWebhook(Config{Secret: "x", Handler: newRecorder()}); err == nil {
+		t.Error("webhook without an album store was built")
+	}
+	wh, err := NewWebhook(Config{Secret: "x", Handler: newRecorder(), Albums: albums})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +352,7 @@ func TestWebhookLogsNoPersonalData(t *testing.T) {
 // Without a client the webhook still runs events; side calls are skipped.
 func TestWebhookWithoutClient(t *testing.T) {
 	rec := newRecorder()
-	wh, err := NewWebhook(Config{Secret: testSecret, Handler: rec})
+	wh, err := NewWebhook(Config{Secret: testSecret, Handler: rec, Albums: newAlbums(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
