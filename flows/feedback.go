@@ -190,7 +190,7 @@ func answerContact(t *turn, in input) outcome {
 		d.Phone = phone
 		return outcome{event: "next"}
 	}
-	yes, no := yesNo(in)
+	yes, no := answerOf(in, "yes", "skip")
 	switch {
 	case yes:
 		return outcome{event: "next"}

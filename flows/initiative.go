@@ -104,7 +104,7 @@ func consentStep(notice string) *step {
 			}
 		},
 		answer: func(t *turn, in input) outcome {
-			yes, no := yesNo(in)
+			yes, no := answerOf(in, "agree", "decline")
 			switch {
 			case yes:
 				t.s.Profile.Consent = &bot.Consent{At: t.now, NoticeVersion: t.r.notice}

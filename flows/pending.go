@@ -12,14 +12,19 @@ const (
 	pendingResume  = "resume"
 )
 
-// yesNo reads an answer to a yes/no question: the buttons' payloads, or a typed word.
-func yesNo(in input) (yes, no bool) {
-	switch in.payload {
-	case "yes", "continue", "agree":
-		return true, false
-	case "no", "restart", "decline":
-		return false, true
+// answerOf reads an answer to a yes/no question whose buttons send yesPayload and
+// noPayload. Only the question's own buttons count: a button still shown under an
+// earlier message ("✅ Agree" under the privacy notice, "▶️ Continue") means something
+// else. A typed word counts as usual.
+func answerOf(in input, yesPayload, noPayload string) (yes, no bool) {
+	if in.payload != "" {
+		return in.payload == yesPayload, in.payload == noPayload
 	}
+	return typedYesNo(in)
+}
+
+// typedYesNo reads a typed yes or no, with or without diacritics.
+func typedYesNo(in input) (yes, no bool) {
 	switch fold(in.text) {
 	case "co", "yes", "y", "ok", "oke", "okay", "dong y", "u", "vang", "da", "duoc":
 		return true, false
@@ -37,13 +42,8 @@ const (
 	discardYes = "discard:yes"
 )
 
-// pendingAnswer reads an answer to the pending question. A button answers it only when
-// it is one of the question's own: a button still shown under an earlier message
-// ("✅ Agree" under the privacy notice, "📞 Leave my contact") means something else.
+// pendingAnswer reads an answer to the pending question (see answerOf).
 func (t *turn) pendingAnswer(in input) (yes, no bool) {
-	if in.payload == "" {
-		return yesNo(in)
-	}
 	y, n := "yes", "no"
 	switch t.s.State.Pending {
 	case pendingForget:
@@ -55,7 +55,7 @@ func (t *turn) pendingAnswer(in input) (yes, no bool) {
 	case pendingResume:
 		y, n = "continue", "restart"
 	}
-	return in.payload == y, in.payload == n
+	return answerOf(in, y, n)
 }
 
 // pending answers the question in State.Pending. done is false when the event is

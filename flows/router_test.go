@@ -427,3 +427,21 @@ func TestLogsMaskTheConversation(t *testing.T) {
 		t.Errorf("the masked conversation is not logged:\n%s", out)
 	}
 }
+
+// Consent is given only by the notice's own button or a typed yes: a button left under
+// an earlier message ("▶️ Continue", "📞 Leave my contact") does not agree to anything.
+func TestStaleButtonsDoNotConsent(t *testing.T) {
+	for _, stale := range []string{"continue", "yes", "forget:yes"} {
+		h := newHarness(t, "vi", testStart)
+		ctx := context.Background()
+		h.do(ctx, command("initiative", ""))
+		h.do(ctx, press(stale))
+		if h.s.Profile.Consent != nil || h.s.State.Step != "consent" {
+			t.Errorf("button %q: consent %+v at step %q, want none at the consent step", stale, h.s.Profile.Consent, h.s.State.Step)
+		}
+		h.do(ctx, say("đồng ý"))
+		if h.s.Profile.Consent == nil {
+			t.Errorf("typed agreement after %q was not taken", stale)
+		}
+	}
+}
