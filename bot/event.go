@@ -45,10 +45,10 @@ func (c ConversationRef) String() string { return c.Key() }
 // Validate reports a conversation reference that cannot name a conversation.
 func (c ConversationRef) Validate() error {
 	if c.Channel == "" || c.ID == "" {
-		return fmt.Errorf("conversation %q: channel and id are required", c.Key())
+		return fmt.Errorf("conversation %q: channel and id are required", MaskID(c.Key()))
 	}
 	if strings.ContainsAny(c.ID, "{}: \n") {
-		return fmt.Errorf("conversation %q: id has a reserved character", c.Key())
+		return fmt.Errorf("conversation %q: id has a reserved character", MaskID(c.Key()))
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ const (
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	chatID, err := strconv.ParseInt(o.Conversation.ID, 10, 64)
 	if err != nil || o.Conversation.Channel != bot.Telegram {
-		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", o.Conversation.Key())}
+		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", bot.MaskID(o.Conversation.Key()))}
 	}
 	markup, err := replyMarkup(o.Reply, o.Lang)
 	if err != nil {
