@@ -214,23 +214,9 @@ func (s *Store) PendingSubmissions(ctx context.Context) ([]PendingSubmission, er
 
 // FailedSubmissions lists the failed list, the most recent failure first.
 func (s *Store) FailedSubmissions(ctx context.Context) ([]bot.SubmissionFailure, error) {
-	pipe := s.c.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, Shards)
-	for sh := range Shards {
-		cmds[sh] = pipe.HGetAll(ctx, s.failedKey(sh))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	out, err := shardRecords[bot.SubmissionFailure](ctx, s, s.failedKey)
+	if err != nil {
 		return nil, fmt.Errorf("redisstore: failed submissions: %w", err)
-	}
-	var out []bot.SubmissionFailure
-	for _, c := range cmds {
-		for id, raw := range c.Val() {
-			var f bot.SubmissionFailure
-			if err := json.Unmarshal([]byte(raw), &f); err != nil {
-				return nil, fmt.Errorf("redisstore: failed submission %s: %w", id, err)
-			}
-			out = append(out, f)
-		}
 	}
 	slices.SortFunc(out, func(a, b bot.SubmissionFailure) int {
 		return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Submission.ID, b.Submission.ID))
@@ -327,3 +313,27 @@ func (s *Store) failedKey(shard int) string {
 func (s *Store) subIndexKey(id string) string { return s.prefix + ":intake:sub:" + id }
 
 func (s *Store) refIndexKey(ref string) string { return s.prefix + ":intake:ref:" + ref }
+
+// shardRecords reads every shard's hash named by key, in one pipeline, and decodes each
+// value as a JSON T.
+func shardRecords[T any](ctx context.Context, s *Store, key func(shard int) string) ([]T, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, Shards)
+	for sh := range Shards {
+		cmds[sh] = pipe.HGetAll(ctx, key(sh))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	var out []T
+	for sh, c := range cmds {
+		for field, raw := range c.Val() {
+			var v T
+			if err := json.Unmarshal([]byte(raw), &v); err != nil {
+				return nil, fmt.Errorf("%s field %s: %w", key(sh), field, err)
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}

@@ -353,23 +353,9 @@ func (s *Store) bury(ctx context.Context, dead []deadEntry) bool {
 
 // DeadEntries lists the outbox's dead letters, the oldest entry first.
 func (s *Store) DeadEntries(ctx context.Context) ([]DeadEntry, error) {
-	pipe := s.c.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, Shards)
-	for sh := range Shards {
-		cmds[sh] = pipe.HGetAll(ctx, s.deadKey(sh))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	out, err := shardRecords[DeadEntry](ctx, s, s.deadKey)
+	if err != nil {
 		return nil, fmt.Errorf("redisstore: dead entries: %w", err)
-	}
-	var out []DeadEntry
-	for sh, c := range cmds {
-		for id, raw := range c.Val() {
-			var d DeadEntry
-			if err := json.Unmarshal([]byte(raw), &d); err != nil {
-				return nil, fmt.Errorf("redisstore: dead entry %s: %w", entryName(sh, id), err)
-			}
-			out = append(out, d)
-		}
 	}
 	slices.SortFunc(out, func(a, b DeadEntry) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Entry, b.Entry))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/intake"
@@ -23,28 +24,10 @@ import (
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
-// lockedBuffer collects a log written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startServeLogged is startServe keeping the whole log.
-func startServeLogged(t *testing.T, ctx context.Context, env testEnv) (string, <-chan error, *lockedBuffer) {
+func startServeLogged(t *testing.T, ctx context.Context, env testEnv) (string, <-chan error, *bottest.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &bottest.LogBuffer{}
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {

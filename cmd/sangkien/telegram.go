@@ -112,11 +112,9 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 			log.Info("webhook registered", "url", url)
 		}
 	}
-	d, err := bot.NewDispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Queue: g.store.Delivery(), Limiter: g.store.Delivery(), Sender: client,
-		Consumer: consumerID(), Logger: g.log,
+	d, err := g.dispatcher(bot.DispatcherConfig{
+		Channel: bot.Telegram, Sender: client,
 		Limit: telegramLimit, Window: telegramWindow, ChatInterval: tc.ChatInterval, ChatBurst: telegramChatBurst,
-		Gone: g.markUnreachable,
 	})
 	if err != nil {
 		return nil, err
@@ -146,6 +144,15 @@ func (c *telegramChannel) wait() {
 	if c != nil {
 		c.wg.Wait()
 	}
+}
+
+// dispatcher builds a channel's dispatcher from its channel, sender and limits: the
+// queue, the shared limiter, this process's name and the unreachable mark are the same
+// for every channel.
+func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
+	c.Queue, c.Limiter = g.store.Delivery(), g.store.Delivery()
+	c.Consumer, c.Logger, c.Gone = consumerID(), g.log, g.markUnreachable
+	return bot.NewDispatcher(c)
 }
 
 // markUnreachable runs an unfollow event through the engine, as if the citizen had

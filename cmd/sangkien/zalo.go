@@ -142,11 +142,9 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux)
 		log.Info("register this webhook URL for the OA in the Zalo developer console",
 			"url", strings.TrimRight(cfg.PublicBaseURL, "/")+"/webhooks/zalo")
 	}
-	d, err := bot.NewDispatcher(bot.DispatcherConfig{
-		Channel: bot.Zalo, Queue: g.store.Delivery(), Limiter: g.store.Delivery(), Sender: client,
-		Consumer: consumerID(), Logger: g.log,
+	d, err := g.dispatcher(bot.DispatcherConfig{
+		Channel: bot.Zalo, Sender: client,
 		Limit: zaloLimit, Window: zaloWindow, ChatInterval: zc.ChatInterval, ChatBurst: zaloChatBurst,
-		Gone: g.markUnreachable,
 	})
 	if err != nil {
 		return nil, err

@@ -1,10 +1,9 @@
 package intake_test
 
 import (
-	"bytes"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -12,7 +11,7 @@ import (
 // the personal data of the test submissions.
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &bottest.LogBuffer{}
 	t.Cleanup(func() {
 		out := buf.String()
 		for _, secret := range []string{"Nguyễn", "Trần", "+849", "@example", "Kim Mã", testSecret, "o311-key"} {
@@ -27,21 +26,4 @@ func testLogger(t *testing.T) *slog.Logger {
 		}
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

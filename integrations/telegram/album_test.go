@@ -20,7 +20,7 @@ func newProcess(t *testing.T, albums AlbumStore, h Handler, log *logBuffer) *Web
 	t.Helper()
 	cfg := Config{Secret: testSecret, Handler: h, Albums: albums, AlbumWindow: time.Hour}
 	if log != nil {
-		cfg.Logger = log.logger()
+		cfg.Logger = log.Logger()
 	}
 	wh, err := NewWebhook(cfg)
 	if err != nil {

@@ -100,7 +100,7 @@ func TestGetUpdates(t *testing.T) {
 
 func TestFileURL(t *testing.T) {
 	logs := &logBuffer{}
-	c, api := newTestClient(t, logs.logger())
+	c, api := newTestClient(t, logs.Logger())
 	api.AddFile("AgACAgUAAxkBAAIBp_large", "photos/file_7.jpg", []byte("\xff\xd8jpeg"))
 	url, err := c.FileURL(context.Background(), "AgACAgUAAxkBAAIBp_large")
 	if err != nil {

@@ -160,7 +160,7 @@ func TestSendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &logBuffer{}
-			c, api := newTestClient(t, logs.logger())
+			c, api := newTestClient(t, logs.Logger())
 			api.Fail("sendMessage", tt.status, tt.body)
 			err := c.Send(context.Background(), outbound(bot.Reply{Text: "Xin chào"}))
 			var se *bot.SendError
@@ -185,7 +185,7 @@ func TestSendErrors(t *testing.T) {
 func TestSendNetworkErrors(t *testing.T) {
 	t.Run("closed server", func(t *testing.T) {
 		logs := &logBuffer{}
-		c, api := newTestClient(t, logs.logger())
+		c, api := newTestClient(t, logs.Logger())
 		api.Close()
 		err := c.Send(context.Background(), outbound(bot.Reply{Text: "Xin chào"}))
 		var se *bot.SendError
@@ -199,7 +199,7 @@ func TestSendNetworkErrors(t *testing.T) {
 	})
 	t.Run("slow API past the deadline", func(t *testing.T) {
 		logs := &logBuffer{}
-		c, api := newTestClient(t, logs.logger())
+		c, api := newTestClient(t, logs.Logger())
 		api.SetDelay(time.Hour)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()

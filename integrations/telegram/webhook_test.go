@@ -28,10 +28,10 @@ type webhookRig struct {
 func newRig(t *testing.T) *webhookRig {
 	t.Helper()
 	logs := &logBuffer{}
-	client, api := newTestClient(t, logs.logger())
+	client, api := newTestClient(t, logs.Logger())
 	rec := newRecorder()
 	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Albums: newAlbums(t),
-		Logger: logs.logger(), AlbumWindow: time.Hour})
+		Logger: logs.Logger(), AlbumWindow: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestRefreshAhead(t *testing.T) {
 			if tt.expires != 0 {
 				tok.Expires = testNow.Add(tt.expires)
 			}
-			c, api, _ := newTestClient(t, tok, logs.logger())
+			c, api, _ := newTestClient(t, tok, logs.Logger())
 			if tt.script != nil {
 				tt.script(api)
 			}
@@ -163,7 +163,7 @@ func TestRefreshedPairStoredLate(t *testing.T) {
 			logs := &logBuffer{}
 			tok := freshToken()
 			tok.Expires = testNow.Add(-time.Minute)
-			c, api, store := newTestClient(t, tok, logs.logger())
+			c, api, store := newTestClient(t, tok, logs.Logger())
 			flaky := &flakySet{memTokens: store, fails: tt.fails, hold: make(chan struct{})}
 			c.tokens = flaky
 			c.storeBackoff, c.storeBackoffMax = time.Millisecond, 4*time.Millisecond

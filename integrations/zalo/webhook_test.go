@@ -28,7 +28,7 @@ func newRig(t *testing.T, now func() time.Time) *webhookRig {
 	t.Helper()
 	logs := &logBuffer{}
 	rec := newRecorder()
-	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: rec, Logger: logs.logger(), Now: now})
+	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: rec, Logger: logs.Logger(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,9 +82,6 @@ func NewServer(t testing.TB) *Server {
 // Endpoint is the API endpoint in go-telegram-bot-api's format.
 func (s *Server) Endpoint() string { return s.URL + "/bot%s/%s" }
 
-// FileEndpoint is the file download endpoint in the same format.
-func (s *Server) FileEndpoint() string { return s.URL + "/file/bot%s/%s" }
-
 // Fail makes the next call of method answer status and body.
 func (s *Server) Fail(method string, status int, body string) { s.Script(method, 1, status, body) }
 
