@@ -275,8 +275,8 @@ func TestGroupNotice(t *testing.T) {
 	if !strings.Contains(p["text"], "nhắn riêng") || !strings.Contains(p["text"], "private chat") || !strings.Contains(p["text"], link) {
 		t.Errorf("notice text %q", p["text"])
 	}
-	if groupNotice("") == "" || strings.Contains(groupNotice(""), "t.me") {
-		t.Errorf("notice without username: %q", groupNotice(""))
+	if n := (texts{testCatalog(t)}).groupNotice(""); n == "" || strings.Contains(n, "t.me") {
+		t.Errorf("notice without username: %q", n)
 	}
 	var g groupNotices
 	now := time.Now()
