@@ -22,29 +22,32 @@ var testNow = time.UnixMilli(1764316800000).Add(time.Minute)
 
 func fixedNow() time.Time { return testNow }
 
-// recorder is a Handler that remembers events, answers a repeated id as the engine
-// does (Duplicate), and fails while fail is set.
+// recorder is the Handler webhook tests give: a real engine on the test's Redis, so a
+// repeated event is the engine's to find, whose conversation records the events it ran.
+// While fail is set, Handle fails without reaching the engine, as the engine does when
+// Redis is out.
 type recorder struct {
-	mu     sync.Mutex
-	events []bot.Event
-	seen   map[string]bool
-	fail   error
+	engine *bot.Engine
+	ran    *bottest.Recording
+
+	mu   sync.Mutex
+	fail error
 }
 
-func newRecorder() *recorder { return &recorder{seen: map[string]bool{}} }
+func newRecorder(t testing.TB) *recorder {
+	t.Helper()
+	ran := &bottest.Recording{}
+	return &recorder{engine: bottest.NewEngine(t, ran), ran: ran}
+}
 
-func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+func (r *recorder) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return bot.Outcome{}, r.fail
+	fail := r.fail
+	r.mu.Unlock()
+	if fail != nil {
+		return bot.Outcome{}, fail
 	}
-	if r.seen[ev.Conversation.Key()+"/"+ev.ID] {
-		return bot.Outcome{Duplicate: true}, nil
-	}
-	r.seen[ev.Conversation.Key()+"/"+ev.ID] = true
-	r.events = append(r.events, ev)
-	return bot.Outcome{}, nil
+	return r.engine.Handle(ctx, ev)
 }
 
 func (r *recorder) setFail(err error) {
@@ -53,11 +56,8 @@ func (r *recorder) setFail(err error) {
 	r.fail = err
 }
 
-func (r *recorder) got() []bot.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]bot.Event(nil), r.events...)
-}
+// got lists the events the engine ran, duplicates left out by the engine.
+func (r *recorder) got() []bot.Event { return r.ran.Events() }
 
 // logBuffer collects a webhook's or client's log for a test to search.
 type logBuffer = bottest.LogBuffer
