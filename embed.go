@@ -5,7 +5,7 @@ package sangkien
 
 import _ "embed"
 
-// DefaultPrograms is programs.yaml from the repository root (the format bot.LoadPrograms reads).
+// DefaultPrograms is programs.yaml from the repository root (the format programs.Load reads).
 //
 //go:embed programs.yaml
 var DefaultPrograms []byte

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien"
-	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/programs"
 )
 
 // The embedded catalog is what a fresh checkout runs with: it must load, and keep at
 // least two programs open through 2027 so `sangkien chat` has something to offer.
 func TestDefaultPrograms(t *testing.T) {
-	ps, err := bot.LoadPrograms(bytes.NewReader(sangkien.DefaultPrograms))
+	ps, err := programs.Load(bytes.NewReader(sangkien.DefaultPrograms))
 	if err != nil {
 		t.Fatalf("load embedded programs.yaml: %v", err)
 	}

@@ -57,13 +57,6 @@ type Engine struct {
 	lockTTL time.Duration
 	direct  map[Channel]bool
 	lines   lines
-
-	// beforeCommit lets tests stop an event between its steps, as a crash would.
-	beforeCommit func(Event) error
-	// queued lets tests observe that an event has taken its place in line.
-	queued func(Event)
-	// crash lets tests stop an event dead after its load, lock still held.
-	crash func(Event) bool
 }
 
 // NewEngine builds an Engine.
@@ -109,9 +102,6 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 	}
 	turn, leave := e.lines.enter(ev.Conversation.Key())
 	defer leave()
-	if e.queued != nil {
-		e.queued(ev)
-	}
 	select {
 	case <-turn:
 	case <-ctx.Done():
@@ -126,13 +116,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		e.log.Debug("duplicate event acknowledged", "conversation", MaskID(ev.Conversation.Key()), "event", ev.ID)
 		return Outcome{Duplicate: true}, nil
 	}
-	if e.crash != nil && e.crash(ev) {
-		return Outcome{}, errCrashed
-	}
 	out, change, err := e.respond(ctx, lease, ev)
-	if err == nil && e.beforeCommit != nil {
-		err = e.beforeCommit(ev)
-	}
 	if err != nil {
 		if rerr := e.store.Release(context.WithoutCancel(ctx), lease); rerr != nil {
 			e.log.Warn("release after failure", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
@@ -157,9 +141,6 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 
 // commitTimeout bounds a commit that no longer has its caller's deadline.
 const commitTimeout = 10 * time.Second
-
-// errCrashed is what a simulated crash returns.
-var errCrashed = errors.New("engine crashed (test)")
 
 // begin takes the conversation's lock, waiting while another process holds it.
 func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {

@@ -169,14 +169,14 @@ func TestConcurrentEventsOfOneConversationKeepArrivalOrder(t *testing.T) {
 	// Each goroutine starts once the one before it has taken its place in line, so
 	// arrival order is known; all 50 then wait on each other concurrently.
 	queued := make(chan struct{})
-	e.OnQueued(func(bot.Event) { queued <- struct{}{} })
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := e.Handle(ctx, text(fmt.Sprintf("c%02d", i), strconv.Itoa(i))); err != nil {
+			qctx := &queuedContext{Context: ctx, queued: queued}
+			if _, err := e.Handle(qctx, text(fmt.Sprintf("c%02d", i), strconv.Itoa(i))); err != nil {
 				errs <- err
 			}
 		}()
@@ -207,6 +207,20 @@ func TestConcurrentEventsOfOneConversationKeepArrivalOrder(t *testing.T) {
 	if !slices.Equal(in, want) {
 		t.Fatalf("inbound transcript = %q", in)
 	}
+}
+
+// queuedContext says when Handle first asks for its Done channel. Handle waits for the
+// conversation's turn on it, after taking its place in line, and looks at the context
+// no earlier: so when queued receives, the event is in line.
+type queuedContext struct {
+	context.Context
+	once   sync.Once
+	queued chan<- struct{}
+}
+
+func (c *queuedContext) Done() <-chan struct{} {
+	c.once.Do(func() { c.queued <- struct{}{} })
+	return c.Context.Done()
 }
 
 func TestTwoEnginesOnOneRedisLoseNothing(t *testing.T) {
@@ -256,8 +270,11 @@ func TestCrashBetweenStepsLeavesNothingAndRedeliveryCompletes(t *testing.T) {
 	ctx := context.Background()
 	st := freshStore(t)
 	const lockTTL = 150 * time.Millisecond
-	crashed := newEngine(t, st, lockTTL)
-	crashed.Crash(func(bot.Event) bool { return true })
+	// The crashed process took the conversation, then died: it never committed and
+	// never gave the lock back.
+	dying := redistest.NewFaultyStore(st)
+	dying.Crash()
+	crashed := newEngine(t, dying, lockTTL)
 	if _, err := crashed.Handle(ctx, text("c1", "submit")); err == nil {
 		t.Fatal("crashed engine reported success")
 	}
@@ -297,14 +314,32 @@ func TestFailedStepReleasesTheConversation(t *testing.T) {
 	if _, err := e.Handle(ctx2, text("f2", "after")); err != nil {
 		t.Fatal(err)
 	}
+	// A step that changed the session and then failed leaves nothing stored either.
 	stop := errors.New("stop")
-	e.BeforeCommit(func(bot.Event) error { return stop })
-	if _, err := e.Handle(ctx2, text("f3", "never")); !errors.Is(err, stop) {
+	late, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: failAfter{tally{}, stop}, LockTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := late.Handle(ctx2, text("f3", "never")); !errors.Is(err, stop) {
 		t.Fatalf("Handle = %v, want %v", err, stop)
 	}
 	if h := history(t, st); !slices.Equal(h, []string{"after"}) {
 		t.Fatalf("history = %q", h)
 	}
+}
+
+// failAfter runs a conversation to its end, session changed and replies made, then
+// fails with err: the last moment before the engine commits.
+type failAfter struct {
+	bot.Conversation
+	err error
+}
+
+func (f failAfter) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
+	if _, err := f.Conversation.Respond(ctx, s, ev); err != nil {
+		return bot.Result{}, err
+	}
+	return bot.Result{}, f.err
 }
 
 func TestForgetErasesSessionAndTranscript(t *testing.T) {
@@ -330,8 +365,9 @@ func TestForgetErasesSessionAndTranscript(t *testing.T) {
 
 func TestWaitingForTheLockHonoursTheContext(t *testing.T) {
 	st := freshStore(t)
-	held := newEngine(t, st, time.Minute)
-	held.Crash(func(bot.Event) bool { return true })
+	dying := redistest.NewFaultyStore(st)
+	dying.Crash()
+	held := newEngine(t, dying, time.Minute)
 	if _, err := held.Handle(context.Background(), text("w1", "x")); err == nil {
 		t.Fatal("crash reported success")
 	}
@@ -342,23 +378,12 @@ func TestWaitingForTheLockHonoursTheContext(t *testing.T) {
 	}
 }
 
-// failingCommits is a store whose next commits fail, as when Redis drops the connection.
-type failingCommits struct {
-	bot.Store
-	fails int
-}
-
-func (f *failingCommits) Commit(ctx context.Context, l *bot.Lease, c bot.Change) error {
-	if f.fails > 0 {
-		f.fails--
-		return errors.New("connection reset")
-	}
-	return f.Store.Commit(ctx, l, c)
-}
-
 func TestFailedCommitGivesTheConversationBack(t *testing.T) {
 	st := freshStore(t)
-	e, err := bot.NewEngine(bot.EngineConfig{Store: &failingCommits{Store: st, fails: 1}, Conversation: tally{}, LockTTL: time.Minute})
+	// The next commit fails, as when Redis drops the connection.
+	faulty := redistest.NewFaultyStore(st)
+	faulty.FailCommits(1)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: faulty, Conversation: tally{}, LockTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

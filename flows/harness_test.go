@@ -17,12 +17,13 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/locales"
+	"github.com/sangkien/sangkien/programs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
 // testStart is the tests' clock: a Saturday morning in Hanoi.
-var testStart = time.Date(2026, 11, 28, 9, 0, 0, 0, bot.HoChiMinh)
+var testStart = time.Date(2026, 11, 28, 9, 0, 0, 0, bot.HoChiMinh())
 
 // fakeRefs numbers references in memory, from where a busy year would be.
 type fakeRefs struct {
@@ -57,7 +58,7 @@ func loadTestPrograms(t testing.TB) bot.Programs {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ps, err := bot.LoadPrograms(f)
+	ps, err := programs.Load(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func TestOfferedFollowsLastReply(t *testing.T) {
 
 // The program closing between the question and the answer is a wrong answer, not a crash.
 func TestProgramClosesWhileAsked(t *testing.T) {
-	h := newHarness(t, "en", time.Date(2026, 11, 30, 16, 50, 0, 0, bot.HoChiMinh))
+	h := newHarness(t, "en", time.Date(2026, 11, 30, 16, 50, 0, 0, bot.HoChiMinh()))
 	ctx := context.Background()
 	for _, a := range []act{command("initiative", ""), press("agree")} {
 		h.do(ctx, a)
@@ -114,7 +114,7 @@ func TestProgramClosesWhileAsked(t *testing.T) {
 		t.Errorf("state %+v: want a miss at the program step", h.s.State)
 	}
 	// Every program closed while the question waits: the question says so.
-	h.now = time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh)
+	h.now = time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh())
 	h.s.State.Updated = h.now.Add(-time.Minute)
 	res, err := h.r.Respond(ctx, h.s, bot.Event{ID: "z", Conversation: h.s.Conversation, Kind: bot.EventText, Text: "???"})
 	if err != nil {

@@ -21,7 +21,7 @@ const (
 // which is what the city and the citizen rely on; sequential without gaps would need
 // the counter and the commit in one transaction.
 func (t *turn) reference(prefix string) (string, error) {
-	year := t.now.In(bot.HoChiMinh).Year()
+	year := t.now.In(bot.HoChiMinh()).Year()
 	n, err := t.r.refs.NextReference(t.ctx, prefix, year)
 	if err != nil {
 		return "", fmt.Errorf("next %s reference: %w", prefix, err)

@@ -48,9 +48,9 @@ func transcripts(lang string) []transcript {
 	hadSubmissions := seed(func(s *bot.Session) {
 		s.Profile.Submissions = []bot.SubmissionSummary{
 			{ID: "a1", Reference: "SK-2026-000100", Kind: bot.KindInitiative, Title: pick("Ghế đá ven hồ Tây", "Benches around West Lake"),
-				Status: "under_review", Changed: time.Date(2026, 11, 20, 15, 30, 0, 0, bot.HoChiMinh)},
+				Status: "under_review", Changed: time.Date(2026, 11, 20, 15, 30, 0, 0, bot.HoChiMinh())},
 			{ID: "a2", Reference: "SK-2026-000042", Kind: bot.KindInitiative, Title: pick("Thu gom pin cũ tại chung cư", "Battery collection in apartment blocks"),
-				Status: "accepted", Changed: time.Date(2026, 10, 2, 8, 0, 0, 0, bot.HoChiMinh)},
+				Status: "accepted", Changed: time.Date(2026, 10, 2, 8, 0, 0, 0, bot.HoChiMinh())},
 			{ID: "a3", Reference: "GY-2026-000007", Kind: bot.KindFeedback, Title: pick("Trả lời nhanh, dễ dùng", "Quick answers, easy to use"),
 				Status: "received", Changed: time.Date(2026, 11, 27, 23, 30, 0, 0, time.UTC)},
 		}
@@ -410,13 +410,13 @@ func transcripts(lang string) []transcript {
 			command("start", "van-hoa-2025"),
 			command("start", "khong-co"),
 		}},
-		{name: "no_program_open", start: time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh), acts: []act{
+		{name: "no_program_open", start: time.Date(2026, 12, 31, 12, 0, 0, 0, bot.HoChiMinh()), acts: []act{
 			command("start", ""),
 			press("cmd:initiative"),
 			command("start", "do-thi-thong-minh"),
 			press("cmd:feedback"),
 		}},
-		{name: "one_program_open", start: time.Date(2026, 12, 15, 10, 0, 0, 0, bot.HoChiMinh), acts: []act{
+		{name: "one_program_open", start: time.Date(2026, 12, 15, 10, 0, 0, 0, bot.HoChiMinh()), acts: []act{
 			command("initiative", ""),
 			press("agree"),
 			press("cmd:back"),

@@ -166,4 +166,4 @@ func (t *turn) clear() {
 }
 
 // date renders a day in the city's time zone.
-func date(tm time.Time) string { return tm.In(bot.HoChiMinh).Format("02/01/2006") }
+func date(tm time.Time) string { return tm.In(bot.HoChiMinh()).Format("02/01/2006") }

@@ -1,6 +1,7 @@
 // Package bottest holds what the tests of several packages share to watch the gateway
 // from outside: a log that goroutines write at once and a test then searches (for a
-// token, a phone number, a component).
+// token, a phone number, a component), and a real engine on the test's Redis with a
+// conversation that records what it ran.
 package bottest
 
 import (

@@ -37,7 +37,7 @@ func benchGateway(b *testing.B) (*gateway, *telegramtest.Server, *telegram.Clien
 	}
 	b.Cleanup(func() { _ = g.Close() })
 	api := telegramtest.NewServer(b)
-	client, err := telegram.NewClient(telegramtest.Token, api.Endpoint(), &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}, log)
+	client, err := telegram.NewClient(telegramtest.Token, api.Endpoint(), &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}, g.catalog, log)
 	if err != nil {
 		b.Fatal(err)
 	}

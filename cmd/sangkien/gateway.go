@@ -18,6 +18,7 @@ import (
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/locales"
+	"github.com/sangkien/sangkien/programs"
 )
 
 // gateway is the engine and everything it stands on, shared by serve and chat. Its parts
@@ -140,7 +141,7 @@ func loadPrograms(path string) (bot.Programs, error) {
 			return nil, fmt.Errorf("PROGRAMS_FILE: %w", err)
 		}
 	}
-	ps, err := bot.LoadPrograms(bytes.NewReader(data))
+	ps, err := programs.Load(bytes.NewReader(data))
 	if err != nil {
 		if path == "" {
 			return nil, fmt.Errorf("built-in programs.yaml: %w", err)

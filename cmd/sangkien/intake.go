@@ -370,7 +370,7 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(bot.HoChiMinh).Format("2006-01-02 15:04")
+	return t.In(bot.HoChiMinh()).Format("2006-01-02 15:04")
 }
 
 // oneLine flattens and shortens an intake's answer for a table cell.

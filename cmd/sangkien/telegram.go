@@ -76,7 +76,7 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	}
 	// The adapter names its own component in its log lines; log here is for ours.
 	log := g.log.With("component", "telegram")
-	client, err := telegram.NewClient(tc.Token, tc.Endpoint, &http.Client{Timeout: 60 * time.Second}, g.log)
+	client, err := telegram.NewClient(tc.Token, tc.Endpoint, &http.Client{Timeout: 60 * time.Second}, g.catalog, g.log)
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
 	}

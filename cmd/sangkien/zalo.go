@@ -125,7 +125,7 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux)
 	client, err := zalo.NewClient(zalo.ClientConfig{
 		AppID: zc.AppID, AppSecret: zc.AppSecret, APIBase: zc.APIBase, OAuthBase: zc.OAuthBase,
 		Tokens: g.store.ZaloTokens(), AccessToken: zc.AccessToken, RefreshToken: zc.RefreshToken,
-		HTTP: &http.Client{Timeout: 30 * time.Second}, Logger: g.log,
+		HTTP: &http.Client{Timeout: 30 * time.Second}, Logger: g.log, Catalog: g.catalog,
 	})
 	if err != nil {
 		return nil, err

@@ -231,7 +231,7 @@ func submission(id string) bot.Submission {
 			Channel: bot.Terminal, ID: "local",
 		},
 		Lang:        "vi",
-		SubmittedAt: time.Date(2026, 11, 28, 9, 30, 0, 0, bot.HoChiMinh),
+		SubmittedAt: time.Date(2026, 11, 28, 9, 30, 0, 0, bot.HoChiMinh()),
 	}
 }
 

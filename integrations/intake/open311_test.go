@@ -41,7 +41,7 @@ func TestOpen311Form(t *testing.T) {
 	sub.LocationText = "trước số 12 Kim Mã"
 	sub.Contact = bot.SubmitterContact{Name: "Trần Thị Lan", Phone: "+84912345678", Email: "lan@example.vn"}
 	sub.Attachments = append(sub.Attachments, bot.Attachment{Kind: bot.Document, Ref: "tg-file-2"})
-	sub.ConsentAt = time.Date(2026, 11, 28, 9, 29, 0, 0, bot.HoChiMinh)
+	sub.ConsentAt = time.Date(2026, 11, 28, 9, 29, 0, 0, bot.HoChiMinh())
 	sub.NoticeVersion = "2026-01"
 
 	r, err := c.Deliver(context.Background(), sub)

@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/locales"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -35,7 +36,11 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	r := &rig{api: telegramtest.NewServer(t), logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := telegram.NewClient(telegramtest.Token, r.api.Endpoint(), nil, log)
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := telegram.NewClient(telegramtest.Token, r.api.Endpoint(), nil, cat, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func summaries(rec *recorder) []string {
 
 // RunAlbums hands an album over once its window passed, and returns on Close.
 func TestRunAlbums(t *testing.T) {
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh, err := NewWebhook(Config{Secret: testSecret, Handler: rec, Albums: newAlbums(t), AlbumWindow: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestRunAlbums(t *testing.T) {
 // process or after the hand-over, are not doubled.
 func TestAlbumAcrossProcesses(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	rec := newRecorder()
+	rec := newRecorder(t)
 	a := newProcess(t, albumsAt(t, prefix), rec, nil)
 	b := newProcess(t, albumsAt(t, prefix), rec, nil)
 	procs := []*Webhook{a, b}
@@ -109,7 +109,7 @@ func (diesBeforeDone) Done(context.Context, string, []int64) error {
 }
 
 // An album claimed by a process that dies is handed over by another after the lease,
-// and the engine (its dedupe, here the recorder's) runs it once.
+// and the engine (its dedupe) runs it once.
 func TestAlbumClaimerDies(t *testing.T) {
 	tests := []struct {
 		label string
@@ -129,7 +129,7 @@ func TestAlbumClaimerDies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.label, func(t *testing.T) {
 			prefix := redistest.Prefix(t)
-			rec := newRecorder()
+			rec := newRecorder(t)
 			dead := newProcess(t, diesBeforeDone{albumsAt(t, prefix)}, rec, nil)
 			live := newProcess(t, albumsAt(t, prefix), rec, nil)
 			postAll(t, []*Webhook{dead, live}, "album_part1.json", "album_part2.json", "album_part3.json")
@@ -153,7 +153,7 @@ func TestAlbumClaimerDies(t *testing.T) {
 
 // An engine failure leaves the album stored; it is tried again after the lease.
 func TestAlbumEngineFails(t *testing.T) {
-	rec := newRecorder()
+	rec := newRecorder(t)
 	logs := &logBuffer{}
 	wh := newProcess(t, newAlbums(t), rec, logs)
 	postAll(t, []*Webhook{wh}, "album_part1.json", "album_part2.json", "album_part3.json")
@@ -186,7 +186,7 @@ func (failingAdd) Add(context.Context, bot.ConversationRef, string, int64, []byt
 
 // A part that could not be stored is answered 500: Telegram delivers it again.
 func TestAlbumPartNotStored(t *testing.T) {
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh := newProcess(t, failingAdd{newAlbums(t)}, rec, nil)
 	if code := post(t, wh, testSecret, readTestdata(t, "album_part1.json")); code != 500 {
 		t.Errorf("status %d, want 500", code)
@@ -200,7 +200,7 @@ func TestAlbumPartNotStored(t *testing.T) {
 // hands nothing over; another process does.
 func TestAlbumPartAfterClose(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	rec := newRecorder()
+	rec := newRecorder(t)
 	closed := newProcess(t, albumsAt(t, prefix), rec, nil)
 	other := newProcess(t, albumsAt(t, prefix), rec, nil)
 	if err := closed.Close(context.Background()); err != nil {
@@ -219,7 +219,7 @@ func TestAlbumPartAfterClose(t *testing.T) {
 // An album kept past the store's TTL is dropped with an error log, once.
 func TestAlbumDropped(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	rec := newRecorder()
+	rec := newRecorder(t)
 	logs := &logBuffer{}
 	wh := newProcess(t, albumsAt(t, prefix), rec, logs)
 	postAll(t, []*Webhook{wh}, "album_part1.json")
@@ -242,7 +242,7 @@ func TestAlbumDropped(t *testing.T) {
 // A part that cannot be read is left out; the rest of the album goes on.
 func TestAlbumUnreadablePart(t *testing.T) {
 	albums := newAlbums(t)
-	rec := newRecorder()
+	rec := newRecorder(t)
 	logs := &logBuffer{}
 	wh := newProcess(t, albums, rec, logs)
 	postAll(t, []*Webhook{wh}, "album_part2.json")

@@ -15,6 +15,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // DefaultEndpoint is Telegram's Bot API endpoint in go-telegram-bot-api's format.
@@ -34,6 +35,7 @@ type Client struct {
 	hc           *http.Client
 	log          *slog.Logger
 	fileEndpoint string
+	texts        texts
 }
 
 var _ bot.Sender = (*Client)(nil)
@@ -46,10 +48,14 @@ type Command struct {
 
 // NewClient checks the token with getMe and returns a Client. endpoint is in
 // go-telegram-bot-api's format ("https://api.telegram.org/bot%s/%s"); empty means
-// Telegram's. hc may be nil; deadlines come from each call's context.
-func NewClient(token, endpoint string, hc *http.Client, log *slog.Logger) (*Client, error) {
+// Telegram's. hc may be nil; deadlines come from each call's context. cat holds the
+// labels of the request keyboards and the group-chat notice. Required.
+func NewClient(token, endpoint string, hc *http.Client, cat *locales.Catalog, log *slog.Logger) (*Client, error) {
 	if token == "" {
 		return nil, errors.New("telegram client: token is required")
+	}
+	if cat == nil {
+		return nil, errors.New("telegram client: a locales catalog is required")
 	}
 	if endpoint == "" {
 		endpoint = DefaultEndpoint
@@ -63,7 +69,7 @@ func NewClient(token, endpoint string, hc *http.Client, log *slog.Logger) (*Clie
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{token: token, hc: hc, log: log.With("component", "telegram"), fileEndpoint: fileEndpoint(endpoint)}
+	c := &Client{token: token, hc: hc, log: log.With("component", "telegram"), fileEndpoint: fileEndpoint(endpoint), texts: texts{cat: cat}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), getMeTimeout)
 	defer cancel()

@@ -18,39 +18,41 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/locales"
 )
 
 const testSecret = "s3cret-webhook-token_for-tests"
 
-// recorder is a Handler that remembers events, answers a repeated id as the engine
-// does (Duplicate), and fails while fail is set.
+// recorder is the Handler webhook tests give: a real engine on the test's Redis, so a
+// repeated update is the engine's to find, whose conversation records the events it
+// ran. While fail is set, Handle fails without reaching the engine, as the engine does
+// when Redis is out.
 type recorder struct {
-	mu     sync.Mutex
-	events []bot.Event
-	seen   map[string]bool
-	fail   error
-	calls  int
+	engine *bot.Engine
+	ran    *bottest.Recording
 	done   chan struct{} // receives after every Handle
+
+	mu    sync.Mutex
+	fail  error
+	calls int
 }
 
-func newRecorder() *recorder {
-	return &recorder{seen: map[string]bool{}, done: make(chan struct{}, 100)}
+func newRecorder(t testing.TB) *recorder {
+	t.Helper()
+	ran := &bottest.Recording{}
+	return &recorder{engine: bottest.NewEngine(t, ran), ran: ran, done: make(chan struct{}, 100)}
 }
 
-func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+func (r *recorder) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
 	defer func() { r.done <- struct{}{} }()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.calls++
-	if r.fail != nil {
-		return bot.Outcome{}, r.fail
+	fail := r.fail
+	r.mu.Unlock()
+	if fail != nil {
+		return bot.Outcome{}, fail
 	}
-	if r.seen[ev.ID] {
-		return bot.Outcome{Duplicate: true}, nil
-	}
-	r.seen[ev.ID] = true
-	r.events = append(r.events, ev)
-	return bot.Outcome{}, nil
+	return r.engine.Handle(ctx, ev)
 }
 
 func (r *recorder) setFail(err error) {
@@ -66,11 +68,8 @@ func (r *recorder) handled() int {
 	return r.calls
 }
 
-func (r *recorder) got() []bot.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]bot.Event(nil), r.events...)
-}
+// got lists the events the engine ran, duplicates left out by the engine.
+func (r *recorder) got() []bot.Event { return r.ran.Events() }
 
 // logBuffer collects a webhook's or client's log for a test to search.
 type logBuffer = bottest.LogBuffer
@@ -91,11 +90,21 @@ func readTestdata(t *testing.T, name string) []byte {
 func newTestClient(t *testing.T, log *slog.Logger) (*Client, *telegramtest.Server) {
 	t.Helper()
 	srv := telegramtest.NewServer(t)
-	c, err := NewClient(srv.Token, srv.Endpoint(), &http.Client{}, log)
+	c, err := NewClient(srv.Token, srv.Endpoint(), &http.Client{}, testCatalog(t), log)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	return c, srv
+}
+
+// testCatalog builds the locales catalog, as the gateway does once at start.
+func testCatalog(t testing.TB) *locales.Catalog {
+	t.Helper()
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }
 
 // mustUpdate decodes testdata/name as an update.

@@ -13,7 +13,7 @@ import (
 // only past handled updates, and an update the engine failed on is asked for again.
 func TestPoll(t *testing.T) {
 	client, api := newTestClient(t, nil)
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Albums: newAlbums(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestPoll(t *testing.T) {
 
 func TestPollStopsOnDeleteWebhookFailure(t *testing.T) {
 	client, api := newTestClient(t, nil)
-	wh, err := NewWebhook(Config{Secret: testSecret, Handler: newRecorder(), Albums: newAlbums(t)})
+	wh, err := NewWebhook(Config{Secret: testSecret, Handler: newRecorder(t), Albums: newAlbums(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPollStopsOnDeleteWebhookFailure(t *testing.T) {
 // getUpdates failing is retried after a back-off until the context ends.
 func TestPollRetriesGetUpdates(t *testing.T) {
 	client, api := newTestClient(t, nil)
-	wh, err := NewWebhook(Config{Secret: testSecret, Handler: newRecorder(), Albums: newAlbums(t)})
+	wh, err := NewWebhook(Config{Secret: testSecret, Handler: newRecorder(t), Albums: newAlbums(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

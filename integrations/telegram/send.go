@@ -44,7 +44,7 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if err != nil || o.Conversation.Channel != bot.Telegram {
 		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", bot.MaskID(o.Conversation.Key()))}
 	}
-	markup, err := replyMarkup(o.Reply, o.Lang)
+	markup, err := c.replyMarkup(o.Reply, o.Lang)
 	if err != nil {
 		return err
 	}
@@ -67,9 +67,9 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 }
 
 // replyMarkup draws the reply's choices and request.
-func replyMarkup(r bot.Reply, lang string) (any, error) {
+func (c *Client) replyMarkup(r bot.Reply, lang string) (any, error) {
 	if r.Request == bot.RequestContact || r.Request == bot.RequestLocation {
-		return requestKeyboard(r, lang), nil
+		return c.requestKeyboard(r, lang), nil
 	}
 	if r.Request != bot.RequestNone {
 		return nil, &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("unknown request %q", r.Request)}
@@ -112,12 +112,12 @@ func allShort(choices []bot.Choice) bool {
 
 // requestKeyboard draws a one-time reply keyboard: the request button first, then the
 // choices as plain buttons.
-func requestKeyboard(r bot.Reply, lang string) tgbotapi.ReplyKeyboardMarkup {
+func (c *Client) requestKeyboard(r bot.Reply, lang string) tgbotapi.ReplyKeyboardMarkup {
 	var req tgbotapi.KeyboardButton
 	if r.Request == bot.RequestContact {
-		req = tgbotapi.NewKeyboardButtonContact(text(lang, "telegram.share_contact"))
+		req = tgbotapi.NewKeyboardButtonContact(c.texts.text(lang, "telegram.share_contact"))
 	} else {
-		req = tgbotapi.NewKeyboardButtonLocation(text(lang, "telegram.share_location"))
+		req = tgbotapi.NewKeyboardButtonLocation(c.texts.text(lang, "telegram.share_location"))
 	}
 	rows := [][]tgbotapi.KeyboardButton{{req}}
 	for _, ch := range r.Choices {

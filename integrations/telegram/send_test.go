@@ -272,7 +272,7 @@ func TestNewClient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewClient(tt.token, tt.endpoint, nil, nil)
+			_, err := NewClient(tt.token, tt.endpoint, nil, testCatalog(t), nil)
 			if err == nil {
 				t.Fatal("NewClient succeeded")
 			}
@@ -286,7 +286,10 @@ func TestNewClient(t *testing.T) {
 			}
 		})
 	}
-	c, err := NewClient(api.Token, api.Endpoint(), http.DefaultClient, nil)
+	if _, err := NewClient(api.Token, api.Endpoint(), nil, nil, nil); err == nil {
+		t.Error("NewClient without a catalog succeeded")
+	}
+	c, err := NewClient(api.Token, api.Endpoint(), http.DefaultClient, testCatalog(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

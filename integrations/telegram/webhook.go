@@ -242,7 +242,7 @@ func (w *Webhook) answerGroup(m *tgbotapi.Message) {
 	}
 	w.log.Debug("group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
 	w.side(func(ctx context.Context, c *Client) {
-		if err := c.sendText(ctx, m.Chat.ID, groupNotice(w.cfg.BotUsername), m.MessageID); err != nil {
+		if err := c.sendText(ctx, m.Chat.ID, c.texts.groupNotice(w.cfg.BotUsername), m.MessageID); err != nil {
 			w.log.Warn("group notice failed", "err", err)
 		}
 	})

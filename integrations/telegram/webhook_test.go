@@ -29,7 +29,7 @@ func newRig(t *testing.T) *webhookRig {
 	t.Helper()
 	logs := &logBuffer{}
 	client, api := newTestClient(t, logs.Logger())
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Albums: newAlbums(t),
 		Logger: logs.Logger(), AlbumWindow: time.Hour})
 	if err != nil {
@@ -231,21 +231,21 @@ func TestWebhookRefusesOtherMethods(t *testing.T) {
 
 func TestNewWebhookConfig(t *testing.T) {
 	albums := newAlbums(t)
-	if _, err := NewWebhook(Config{Handler: newRecorder(), Albums: albums}); err == nil {
+	if _, err := NewWebhook(Config{Handler: newRecorder(t), Albums: albums}); err == nil {
 		t.Error("webhook without a secret was built")
 	}
 	for _, bad := range []string{"with space", "ünïcode", strings.Repeat("a", 257)} {
-		if _, err := NewWebhook(Config{Secret: bad, Handler: newRecorder(), Albums: albums}); err == nil {
+		if _, err := NewWebhook(Config{Secret: bad, Handler: newRecorder(t), Albums: albums}); err == nil {
 			t.Errorf("webhook with secret %.10q… was built", bad)
 		}
 	}
 	if _, err := NewWebhook(Config{Secret: "x", Albums: albums}); err == nil {
 		t.Error("webhook without a handler was built")
 	}
-	if _, err := NewWebhook(Config{Secret: "x", Handler: newRecorder()}); err == nil {
+	if _, err := NewWebhook(Config{Secret: "x", Handler: newRecorder(t)}); err == nil {
 		t.Error("webhook without an album store was built")
 	}
-	wh, err := NewWebhook(Config{Secret: "x", Handler: newRecorder(), Albums: albums})
+	wh, err := NewWebhook(Config{Secret: "x", Handler: newRecorder(t), Albums: albums})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +275,8 @@ func TestGroupNotice(t *testing.T) {
 	if !strings.Contains(p["text"], "nhắn riêng") || !strings.Contains(p["text"], "private chat") || !strings.Contains(p["text"], link) {
 		t.Errorf("notice text %q", p["text"])
 	}
-	if groupNotice("") == "" || strings.Contains(groupNotice(""), "t.me") {
-		t.Errorf("notice without username: %q", groupNotice(""))
+	if n := (texts{testCatalog(t)}).groupNotice(""); n == "" || strings.Contains(n, "t.me") {
+		t.Errorf("notice without username: %q", n)
 	}
 	var g groupNotices
 	now := time.Now()
@@ -351,7 +351,7 @@ func TestWebhookLogsNoPersonalData(t *testing.T) {
 
 // Without a client the webhook still runs events; side calls are skipped.
 func TestWebhookWithoutClient(t *testing.T) {
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh, err := NewWebhook(Config{Secret: testSecret, Handler: rec, Albums: newAlbums(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // Default base URLs of Zalo's APIs.
@@ -38,7 +39,10 @@ type ClientConfig struct {
 	RefreshToken string
 	HTTP         *http.Client // nil: a client with a 30-second timeout
 	Logger       *slog.Logger
-	Now          func() time.Time
+	// Catalog holds the texts the adapter adds to replies (the line asking for a phone
+	// number). Required.
+	Catalog *locales.Catalog
+	Now     func() time.Time
 	// RefreshAhead refreshes the access token when it ends within this time (1 hour).
 	RefreshAhead time.Duration
 	// LockTTL bounds how long a crashed process holds the refresh lock (30 seconds).
@@ -59,6 +63,7 @@ type Client struct {
 	refreshAhead       time.Duration
 	lockTTL            time.Duration
 	refreshWait        time.Duration
+	texts              texts
 
 	refreshing chan struct{} // one refresh at a time within the process
 	mu         sync.Mutex
@@ -88,12 +93,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		return nil, errors.New("zalo client: the app secret is required to refresh tokens (ZALO_APP_SECRET)")
 	case cfg.Tokens == nil:
 		return nil, errors.New("zalo client: a token store is required")
+	case cfg.Catalog == nil:
+		return nil, errors.New("zalo client: a locales catalog is required")
 	}
 	c := &Client{
 		appID: cfg.AppID, appSecret: cfg.AppSecret,
 		apiBase: strings.TrimRight(cfg.APIBase, "/"), oauthBase: strings.TrimRight(cfg.OAuthBase, "/"),
 		tokens: cfg.Tokens, seed: Token{Access: cfg.AccessToken, Refresh: cfg.RefreshToken}, hc: cfg.HTTP, log: cfg.Logger, now: cfg.Now,
-		refreshAhead: cfg.RefreshAhead, lockTTL: cfg.LockTTL, refreshWait: cfg.RefreshWait,
+		refreshAhead: cfg.RefreshAhead, lockTTL: cfg.LockTTL, refreshWait: cfg.RefreshWait, texts: texts{cat: cfg.Catalog},
 		refreshing: make(chan struct{}, 1), storeBackoff: storeBackoff, storeBackoffMax: storeBackoffMax,
 	}
 	if c.apiBase == "" {
@@ -144,7 +151,7 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if strings.TrimSpace(o.Reply.Text) == "" {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
 	}
-	for i, part := range render(o.Reply, o.Lang) {
+	for i, part := range c.texts.render(o.Reply, o.Lang) {
 		if err := c.sendText(ctx, o.Conversation.ID, part); err != nil {
 			c.log.Debug("send failed", "conversation", bot.MaskID(o.Conversation.Key()), "outbound", o.ID, "part", i, "err", err)
 			return err

@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// DefaultFileHosts are the domains of Zalo's file servers: a citizen's file reference
-// (payload.url) must be an https URL on one of them, or a subdomain.
-var DefaultFileHosts = []string{"zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com"}
+// DefaultFileHosts returns the domains of Zalo's file servers: a citizen's file
+// reference (payload.url) must be an https URL on one of them, or a subdomain. Each call
+// returns a fresh slice, so no caller can change another's list.
+func DefaultFileHosts() []string { return []string{"zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com"} }
 
 // FileURLs resolves an attachment's reference to its download URL, for the media proxy.
 // A Zalo attachment's reference is the payload.url of its event: a link to Zalo's file

@@ -6,7 +6,7 @@ import (
 )
 
 func TestFileURLs(t *testing.T) {
-	f := FileURLs{Hosts: DefaultFileHosts}
+	f := FileURLs{Hosts: DefaultFileHosts()}
 	tests := []struct {
 		ref string
 		ok  bool

@@ -14,6 +14,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // testNow is a minute after the timestamps of the testdata events.
@@ -21,29 +22,32 @@ var testNow = time.UnixMilli(1764316800000).Add(time.Minute)
 
 func fixedNow() time.Time { return testNow }
 
-// recorder is a Handler that remembers events, answers a repeated id as the engine
-// does (Duplicate), and fails while fail is set.
+// recorder is the Handler webhook tests give: a real engine on the test's Redis, so a
+// repeated event is the engine's to find, whose conversation records the events it ran.
+// While fail is set, Handle fails without reaching the engine, as the engine does when
+// Redis is out.
 type recorder struct {
-	mu     sync.Mutex
-	events []bot.Event
-	seen   map[string]bool
-	fail   error
+	engine *bot.Engine
+	ran    *bottest.Recording
+
+	mu   sync.Mutex
+	fail error
 }
 
-func newRecorder() *recorder { return &recorder{seen: map[string]bool{}} }
+func newRecorder(t testing.TB) *recorder {
+	t.Helper()
+	ran := &bottest.Recording{}
+	return &recorder{engine: bottest.NewEngine(t, ran), ran: ran}
+}
 
-func (r *recorder) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+func (r *recorder) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail != nil {
-		return bot.Outcome{}, r.fail
+	fail := r.fail
+	r.mu.Unlock()
+	if fail != nil {
+		return bot.Outcome{}, fail
 	}
-	if r.seen[ev.Conversation.Key()+"/"+ev.ID] {
-		return bot.Outcome{Duplicate: true}, nil
-	}
-	r.seen[ev.Conversation.Key()+"/"+ev.ID] = true
-	r.events = append(r.events, ev)
-	return bot.Outcome{}, nil
+	return r.engine.Handle(ctx, ev)
 }
 
 func (r *recorder) setFail(err error) {
@@ -52,11 +56,8 @@ func (r *recorder) setFail(err error) {
 	r.fail = err
 }
 
-func (r *recorder) got() []bot.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]bot.Event(nil), r.events...)
-}
+// got lists the events the engine ran, duplicates left out by the engine.
+func (r *recorder) got() []bot.Event { return r.ran.Events() }
 
 // logBuffer collects a webhook's or client's log for a test to search.
 type logBuffer = bottest.LogBuffer
@@ -71,6 +72,16 @@ func readTestdata(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// testCatalog builds the locales catalog, as the gateway does once at start.
+func testCatalog(t testing.TB) *locales.Catalog {
+	t.Helper()
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }
 
 // memTokens is a TokenStore in memory, for tests of one process; the Redis one is
@@ -159,7 +170,7 @@ func newTestClient(t *testing.T, tok *Token, log *slog.Logger) (*Client, *zalote
 	store := &memTokens{}
 	c, err := NewClient(ClientConfig{
 		AppID: zalotest.AppID, AppSecret: zalotest.AppSecret,
-		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Logger: log, Now: fixedNow,
+		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Catalog: testCatalog(t), Logger: log, Now: fixedNow,
 		RefreshWait: 200 * time.Millisecond,
 	})
 	if err != nil {

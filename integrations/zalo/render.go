@@ -13,11 +13,11 @@ const maxText = 2000
 
 // render draws a reply as the texts of one or more messages: the text, a line for a
 // contact request, then the choices numbered from 1.
-func render(r bot.Reply, lang string) []string {
+func (t texts) render(r bot.Reply, lang string) []string {
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(r.Text))
 	if r.Request == bot.RequestContact {
-		b.WriteString("\n" + text(lang, "zalo.type_phone"))
+		b.WriteString("\n" + t.text(lang, "zalo.type_phone"))
 	}
 	if len(r.Choices) > 0 {
 		b.WriteString("\n")

@@ -216,19 +216,21 @@ func TestUntilMorning(t *testing.T) {
 
 func TestNewClientConfig(t *testing.T) {
 	store := &memTokens{}
+	cat := testCatalog(t)
 	bad := []ClientConfig{
-		{AppSecret: "s", Tokens: store},
-		{AppID: "1", Tokens: store},
-		{AppID: "1", AppSecret: "s"},
-		{AppID: "1", AppSecret: "s", Tokens: store, APIBase: "openapi.zalo.me"},
-		{AppID: "1", AppSecret: "s", Tokens: store, OAuthBase: "ftp://x"},
+		{AppSecret: "s", Tokens: store, Catalog: cat},
+		{AppID: "1", Tokens: store, Catalog: cat},
+		{AppID: "1", AppSecret: "s", Catalog: cat},
+		{AppID: "1", AppSecret: "s", Tokens: store},
+		{AppID: "1", AppSecret: "s", Tokens: store, Catalog: cat, APIBase: "openapi.zalo.me"},
+		{AppID: "1", AppSecret: "s", Tokens: store, Catalog: cat, OAuthBase: "ftp://x"},
 	}
 	for _, cfg := range bad {
 		if _, err := NewClient(cfg); err == nil {
 			t.Errorf("client built from %+v", cfg)
 		}
 	}
-	c, err := NewClient(ClientConfig{AppID: "1", AppSecret: "s", Tokens: store, APIBase: "http://127.0.0.1:1/"})
+	c, err := NewClient(ClientConfig{AppID: "1", AppSecret: "s", Tokens: store, Catalog: cat, APIBase: "http://127.0.0.1:1/"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -355,7 +355,7 @@ func TestOneRefreshAcrossProcesses(t *testing.T) {
 				st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: prefix})
 				c, err := NewClient(ClientConfig{
 					AppID: zalotest.AppID, AppSecret: zalotest.AppSecret, APIBase: api.URL, OAuthBase: api.URL,
-					Tokens: st.ZaloTokens(), RefreshWait: 10 * time.Second,
+					Tokens: st.ZaloTokens(), Catalog: testCatalog(t), RefreshWait: 10 * time.Second,
 				})
 				if err != nil {
 					t.Fatal(err)

@@ -27,7 +27,7 @@ type webhookRig struct {
 func newRig(t *testing.T, now func() time.Time) *webhookRig {
 	t.Helper()
 	logs := &logBuffer{}
-	rec := newRecorder()
+	rec := newRecorder(t)
 	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: rec, Logger: logs.Logger(), Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -265,8 +265,8 @@ func TestWebhookRefusesOtherMethods(t *testing.T) {
 
 func TestNewWebhookConfig(t *testing.T) {
 	bad := []Config{
-		{OASecret: "s", Handler: newRecorder()},
-		{AppID: "1", Handler: newRecorder()},
+		{OASecret: "s", Handler: newRecorder(t)},
+		{AppID: "1", Handler: newRecorder(t)},
 		{AppID: "1", OASecret: "s"},
 	}
 	for _, cfg := range bad {
@@ -274,7 +274,7 @@ func TestNewWebhookConfig(t *testing.T) {
 			t.Errorf("webhook built from %+v", cfg)
 		}
 	}
-	wh, err := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: newRecorder()})
+	wh, err := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: newRecorder(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
