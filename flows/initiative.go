@@ -36,11 +36,14 @@ func initiativeFlow() *flow {
 		{Name: "skip", Src: []string{"email"}, Dst: "review"},
 		{Name: "review", Src: initiativeEditable, Dst: "review"},
 		{Name: "submit", Src: []string{"review"}, Dst: "submitted"},
+		// Submit's safety net (missingContact): a draft without a name or phone asks it.
+		{Name: "missing_name", Src: []string{"submitted"}, Dst: "name"},
+		{Name: "missing_phone", Src: []string{"submitted"}, Dst: "phone"},
 	}
 	for _, s := range initiativeEditable {
 		events = append(events, fsm.EventDesc{Name: "edit_" + s, Src: []string{"review"}, Dst: s})
 	}
-	return &flow{
+	f := &flow{
 		first:  "consent",
 		events: events,
 		steps: map[string]*step{
@@ -62,6 +65,7 @@ func initiativeFlow() *flow {
 			"declined":  (*turn).declined,
 		},
 	}
+	return f.withBack()
 }
 
 // startInitiative begins a proposal; programID comes from a deep link and picks the

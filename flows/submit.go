@@ -40,8 +40,8 @@ func (t *turn) submitInitiative() error {
 			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
 		return nil
 	}
-	if t.missingContact(d, true) {
-		return nil
+	if missing, err := t.missingContact(d, true); missing || err != nil {
+		return err
 	}
 	ref, err := t.reference(prefixInitiative)
 	if err != nil {
@@ -63,8 +63,10 @@ func (t *turn) submitInitiative() error {
 func (t *turn) submitFeedback() error {
 	d := t.draft()
 	// Feedback may be anonymous (both empty), never half a contact.
-	if (d.Name != "" || d.Phone != "") && t.missingContact(d, false) {
-		return nil
+	if d.Name != "" || d.Phone != "" {
+		if missing, err := t.missingContact(d, false); missing || err != nil {
+			return err
+		}
 	}
 	ref, err := t.reference(prefixFeedback)
 	if err != nil {
@@ -85,8 +87,9 @@ func (t *turn) submitFeedback() error {
 // missingContact sends a draft that lacks the name or the phone back to the step that
 // asks for it, and reports whether it did. It is a safety net: the steps let no such
 // draft through, but a submission the city cannot answer must never leave. review
-// brings the citizen back to the review once the answer is given.
-func (t *turn) missingContact(d *bot.Draft, review bool) bool {
+// brings the citizen back to the review once the answer is given. It runs in the
+// flow's final state ("submitted"), whose "missing_<step>" events lead back.
+func (t *turn) missingContact(d *bot.Draft, review bool) (bool, error) {
 	var step, id string
 	switch {
 	case d.Name == "":
@@ -94,15 +97,18 @@ func (t *turn) missingContact(d *bot.Draft, review bool) bool {
 	case d.Phone == "":
 		step, id = "phone", "submit.missing_phone"
 	default:
-		return false
+		return false, nil
 	}
 	st := &t.s.State
-	st.Step, st.Editing, st.Misses = step, review, 0
+	if err := fire(t.ctx, t.machine(t.r.flows[st.Flow]), "missing_"+step); err != nil {
+		return false, err
+	}
+	st.Editing = review
 	t.say(t.tr(id))
 	t.ask()
 	t.r.log.Warn("draft without contact sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
 		"kind", d.Kind, "step", step)
-	return true
+	return true, nil
 }
 
 // submission fills what every submission carries.
