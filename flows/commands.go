@@ -138,7 +138,7 @@ func (t *turn) command(in input) error {
 		t.s.Profile.Mode = bot.ModeHuman
 		t.say(t.tr("human.on")+"\n\n"+t.tr("human.back_hint"), t.backToBotChoice())
 	case cmdForget:
-		st.Pending, st.Misses = "forget", 0
+		st.Pending, st.Misses = pendingForget, 0
 		t.add(t.pendingQuestion())
 	case cmdCancel:
 		t.cancel()
@@ -188,7 +188,7 @@ func (t *turn) cancel() {
 	case st.Flow == "":
 		t.menu("cancel.nothing")
 	case hasAnswers(st.Draft):
-		st.Pending, st.Misses = "cancel", 0
+		st.Pending, st.Misses = pendingCancel, 0
 		t.add(t.pendingQuestion())
 	default:
 		t.clear()
