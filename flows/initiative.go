@@ -9,11 +9,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// The initiative flow's steps, in order. The names are stored in sessions: keep them.
-var initiativeSteps = []string{"consent", "program", "field", "title", "description", "benefit",
-	"location", "attachments", "name", "phone", "email", "review"}
-
-// The steps the review can reopen.
+// The steps the review can reopen. Step names are stored in sessions: keep them.
 var initiativeEditable = []string{"program", "field", "title", "description", "benefit",
 	"location", "attachments", "name", "phone", "email"}
 
