@@ -445,3 +445,31 @@ func TestStaleButtonsDoNotConsent(t *testing.T) {
 		}
 	}
 }
+
+// "back" moves the machine too: to a step the flow no longer has, or from one, it
+// restarts at the menu rather than stalling; within the flow it reaches the history's
+// last step.
+func TestBackGoesThroughTheMachine(t *testing.T) {
+	tests := []struct {
+		name, step string
+		history    []string
+		wantFlow   string
+		wantStep   string
+	}{
+		{"to the history's last", "benefit", []string{"title", "description"}, bot.KindInitiative, "description"},
+		{"to a renamed step", "benefit", []string{"title", "retired-step"}, "", ""},
+		{"from a renamed step", "retired-step", []string{"title"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "en", testStart)
+			h.s.New = false
+			h.s.State = bot.State{Flow: bot.KindInitiative, Step: tt.step, History: tt.history, Updated: testStart,
+				Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}
+			h.do(context.Background(), command("back", ""))
+			if h.s.State.Flow != tt.wantFlow || h.s.State.Step != tt.wantStep {
+				t.Errorf("after back: at %q/%q, want %q/%q", h.s.State.Flow, h.s.State.Step, tt.wantFlow, tt.wantStep)
+			}
+		})
+	}
+}
