@@ -78,7 +78,7 @@ func (t *turn) startInitiative(programID string) error {
 		t.noProgram()
 		return nil
 	}
-	return t.start(bot.KindInitiative, &bot.Draft{ProgramID: programID})
+	return t.start(bot.KindInitiative, &bot.Draft{Proposal: bot.Proposal{ProgramID: programID}})
 }
 
 // noProgram says no program takes initiatives now and offers feedback instead.
@@ -89,7 +89,7 @@ func (t *turn) noProgram() {
 
 func (t *turn) draft() *bot.Draft {
 	if t.s.State.Draft == nil {
-		t.s.State.Draft = &bot.Draft{ID: t.r.newID(), Kind: t.s.State.Flow, Started: t.now}
+		t.s.State.Draft = &bot.Draft{ID: t.r.newID(), Proposal: bot.Proposal{Kind: t.s.State.Flow}, Started: t.now}
 	}
 	return t.s.State.Draft
 }

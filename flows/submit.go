@@ -48,10 +48,6 @@ func (t *turn) submitInitiative() error {
 		return err
 	}
 	sub := t.submission(d, ref)
-	sub.ProgramID, sub.Field = d.ProgramID, d.Field
-	sub.Title, sub.Description, sub.Benefit = d.Title, d.Description, d.Benefit
-	sub.Location, sub.LocationText, sub.Attachments = d.Location, d.LocationText, d.Attachments
-	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone, Email: d.Email}
 	t.record(sub, d.Title)
 	t.say(t.tr("initiative.submitted", map[string]any{"Reference": ref, "Program": p.Name.In(t.l.Lang())}),
 		t.menuChoices()...)
@@ -73,11 +69,10 @@ func (t *turn) submitFeedback() error {
 		return err
 	}
 	sub := t.submission(d, ref)
-	sub.Topic, sub.TopicRef, sub.Rating, sub.Comment = d.Topic, d.TopicRef, d.Rating, d.Comment
 	if d.Topic == topicProgram {
+		// Feedback about a program names it where an initiative does.
 		sub.ProgramID = d.TopicRef
 	}
-	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone}
 	t.record(sub, clip(d.Comment, 60))
 	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
 	t.r.log.Info("feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
@@ -111,12 +106,14 @@ func (t *turn) missingContact(d *bot.Draft, review bool) (bool, error) {
 	return true, nil
 }
 
-// submission fills what every submission carries.
+// submission builds the draft's submission: its proposal and contact as they are,
+// and what every submission carries.
 func (t *turn) submission(d *bot.Draft, ref string) *bot.Submission {
 	sub := &bot.Submission{
 		ID:           d.ID,
 		Reference:    ref,
-		Kind:         d.Kind,
+		Proposal:     d.Proposal,
+		Contact:      d.SubmitterContact,
 		Conversation: t.s.Conversation,
 		Lang:         t.s.Profile.Lang,
 		SubmittedAt:  t.now,
