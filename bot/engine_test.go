@@ -28,11 +28,11 @@ func (tally) Respond(_ context.Context, s *bot.Session, ev bot.Event) (bot.Resul
 	case "submit":
 		return bot.Result{
 			Replies:    []bot.Reply{{Text: "submitted"}},
-			Submission: &bot.Submission{ID: "sub-" + ev.ID, Reference: "SK-2026-000001", Kind: bot.KindInitiative},
+			Submission: &bot.Submission{ID: "sub-" + ev.ID, Reference: "SK-2026-000001", Proposal: bot.Proposal{Kind: bot.KindInitiative}},
 		}, nil
 	}
 	if s.State.Draft == nil {
-		s.State.Draft = &bot.Draft{ID: "d1", Kind: bot.KindFeedback}
+		s.State.Draft = &bot.Draft{ID: "d1", Proposal: bot.Proposal{Kind: bot.KindFeedback}}
 	}
 	s.State.History = append(s.State.History, ev.Text)
 	return bot.Result{Replies: []bot.Reply{

@@ -220,7 +220,7 @@ func enqueue(t *testing.T, store *redisstore.Store, id string) {
 		t.Fatalf("begin: %v", err)
 	}
 	sub := bot.Submission{
-		ID: id, Reference: "SK-2026-" + id, Kind: bot.KindInitiative,
+		ID: id, Reference: "SK-2026-" + id, Proposal: bot.Proposal{Kind: bot.KindInitiative},
 		Conversation: conv, Lang: "vi", SubmittedAt: time.Now(),
 	}
 	err = store.Commit(ctx, lease, bot.Change{

@@ -72,24 +72,12 @@ type State struct {
 	Updated time.Time `json:"updated"`
 }
 
-// Draft is an unfinished submission.
+// Draft is an unfinished submission: the proposal and the contact as far as the
+// citizen has answered. Stored in the session's state as flat JSON (the embedded
+// structs' fields sit at the top level).
 type Draft struct {
-	ID           string       `json:"id"` // becomes the submission's stable id
-	Kind         string       `json:"kind"`
-	ProgramID    string       `json:"program_id,omitempty"`
-	Field        string       `json:"field,omitempty"`
-	Title        string       `json:"title,omitempty"`
-	Description  string       `json:"description,omitempty"`
-	Benefit      string       `json:"benefit,omitempty"`
-	Location     *Location    `json:"location,omitempty"`
-	LocationText string       `json:"location_text,omitempty"`
-	Attachments  []Attachment `json:"attachments,omitempty"`
-	Name         string       `json:"name,omitempty"`
-	Phone        string       `json:"phone,omitempty"`
-	Email        string       `json:"email,omitempty"`
-	Topic        string       `json:"topic,omitempty"`
-	TopicRef     string       `json:"topic_ref,omitempty"`
-	Rating       int          `json:"rating,omitempty"`
-	Comment      string       `json:"comment,omitempty"`
-	Started      time.Time    `json:"started"`
+	ID string `json:"id"` // becomes the submission's stable id
+	Proposal
+	SubmitterContact
+	Started time.Time `json:"started"`
 }

@@ -3,6 +3,8 @@ package flows
 import (
 	"strings"
 
+	"github.com/looplab/fsm"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/locales"
 )
@@ -136,12 +138,12 @@ func (t *turn) command(in input) error {
 		t.s.Profile.Mode = bot.ModeHuman
 		t.say(t.tr("human.on")+"\n\n"+t.tr("human.back_hint"), t.backToBotChoice())
 	case cmdForget:
-		st.Pending, st.Misses = "forget", 0
+		st.Pending, st.Misses = pendingForget, 0
 		t.add(t.pendingQuestion())
 	case cmdCancel:
 		t.cancel()
 	case cmdBack:
-		t.back()
+		return t.back()
 	case cmdStart, cmdMenu, cmdInitiative, cmdFeedback:
 		st.Pending = ""
 		if st.Flow != "" && hasAnswers(st.Draft) {
@@ -186,7 +188,7 @@ func (t *turn) cancel() {
 	case st.Flow == "":
 		t.menu("cancel.nothing")
 	case hasAnswers(st.Draft):
-		st.Pending, st.Misses = "cancel", 0
+		st.Pending, st.Misses = pendingCancel, 0
 		t.add(t.pendingQuestion())
 	default:
 		t.clear()
@@ -194,23 +196,43 @@ func (t *turn) cancel() {
 	}
 }
 
-// back returns to the previous step; from the first step, to the menu.
-func (t *turn) back() {
+// back returns to the previous step; from the first step, to the menu. A step opened
+// from the review returns to the review.
+func (t *turn) back() error {
 	st := &t.s.State
 	st.Pending, st.Misses = "", 0
 	switch {
 	case st.Flow == "":
 		t.say(t.tr("menu.ask"), t.menuChoices()...)
-	case st.Editing:
-		st.Editing = false
-		st.Step = "review"
-		t.ask()
-	case len(st.History) == 0:
+		return nil
+	case !st.Editing && len(st.History) == 0:
 		t.clear()
 		t.menu("back.first")
-	default:
-		st.Step = st.History[len(st.History)-1]
-		st.History = st.History[:len(st.History)-1]
-		t.ask()
+		return nil
 	}
+	to := "review"
+	if !st.Editing {
+		to = st.History[len(st.History)-1]
+	}
+	f := t.flow()
+	var m *fsm.FSM
+	if f != nil {
+		m = t.machine(f)
+	}
+	if m == nil || !m.Can(backEvent(to)) {
+		// A step renamed since the session was stored: start afresh rather than stall.
+		t.clear()
+		t.say(t.tr("menu.ask"), t.menuChoices()...)
+		return nil
+	}
+	if err := fire(t.ctx, m, backEvent(to)); err != nil {
+		return err
+	}
+	if st.Editing {
+		st.Editing = false
+	} else {
+		st.History = st.History[:len(st.History)-1]
+	}
+	t.ask()
+	return nil
 }

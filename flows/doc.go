@@ -5,6 +5,9 @@
 //
 // A machine is rebuilt for every event from the step stored in the session
 // (State.Step), so step names are stable strings: they live in Redis between messages.
+// The machine is the only thing that moves State.Step: answers, edits from the review,
+// "back" and the submit's missing-contact safety net are all events of its table.
+// Pending yes/no questions are one table too (pending.go).
 //
 // While an operator has the conversation (human mode) the bot stays silent except for
 // forget me, stop, subscribe, language, help and cancel, which hands the conversation

@@ -23,7 +23,7 @@ const (
 const maxTopicSubmissions = 5
 
 func feedbackFlow() *flow {
-	return &flow{
+	f := &flow{
 		first: "topic",
 		events: fsm.Events{
 			{Name: "next", Src: []string{"topic"}, Dst: "rating"},
@@ -36,6 +36,9 @@ func feedbackFlow() *flow {
 			{Name: "decline", Src: []string{"consent"}, Dst: "submitted"},
 			{Name: "next", Src: []string{"name"}, Dst: "phone"},
 			{Name: "next", Src: []string{"phone"}, Dst: "submitted"},
+			// Submit's safety net (missingContact): half a contact asks for the rest.
+			{Name: "missing_name", Src: []string{"submitted"}, Dst: "name"},
+			{Name: "missing_phone", Src: []string{"submitted"}, Dst: "phone"},
 		},
 		steps: map[string]*step{
 			"topic":   {ask: askTopic, answer: answerTopic},
@@ -50,6 +53,7 @@ func feedbackFlow() *flow {
 			"submitted": (*turn).submitFeedback,
 		},
 	}
+	return f.withBack()
 }
 
 func (t *turn) startFeedback() error {

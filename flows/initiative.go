@@ -9,11 +9,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// The initiative flow's steps, in order. The names are stored in sessions: keep them.
-var initiativeSteps = []string{"consent", "program", "field", "title", "description", "benefit",
-	"location", "attachments", "name", "phone", "email", "review"}
-
-// The steps the review can reopen.
+// The steps the review can reopen. Step names are stored in sessions: keep them.
 var initiativeEditable = []string{"program", "field", "title", "description", "benefit",
 	"location", "attachments", "name", "phone", "email"}
 
@@ -36,11 +32,14 @@ func initiativeFlow() *flow {
 		{Name: "skip", Src: []string{"email"}, Dst: "review"},
 		{Name: "review", Src: initiativeEditable, Dst: "review"},
 		{Name: "submit", Src: []string{"review"}, Dst: "submitted"},
+		// Submit's safety net (missingContact): a draft without a name or phone asks it.
+		{Name: "missing_name", Src: []string{"submitted"}, Dst: "name"},
+		{Name: "missing_phone", Src: []string{"submitted"}, Dst: "phone"},
 	}
 	for _, s := range initiativeEditable {
 		events = append(events, fsm.EventDesc{Name: "edit_" + s, Src: []string{"review"}, Dst: s})
 	}
-	return &flow{
+	f := &flow{
 		first:  "consent",
 		events: events,
 		steps: map[string]*step{
@@ -62,6 +61,7 @@ func initiativeFlow() *flow {
 			"declined":  (*turn).declined,
 		},
 	}
+	return f.withBack()
 }
 
 // startInitiative begins a proposal; programID comes from a deep link and picks the
@@ -78,7 +78,7 @@ func (t *turn) startInitiative(programID string) error {
 		t.noProgram()
 		return nil
 	}
-	return t.start(bot.KindInitiative, &bot.Draft{ProgramID: programID})
+	return t.start(bot.KindInitiative, &bot.Draft{Proposal: bot.Proposal{ProgramID: programID}})
 }
 
 // noProgram says no program takes initiatives now and offers feedback instead.
@@ -89,7 +89,7 @@ func (t *turn) noProgram() {
 
 func (t *turn) draft() *bot.Draft {
 	if t.s.State.Draft == nil {
-		t.s.State.Draft = &bot.Draft{ID: t.r.newID(), Kind: t.s.State.Flow, Started: t.now}
+		t.s.State.Draft = &bot.Draft{ID: t.r.newID(), Proposal: bot.Proposal{Kind: t.s.State.Flow}, Started: t.now}
 	}
 	return t.s.State.Draft
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/looplab/fsm"
@@ -16,7 +18,9 @@ type flow struct {
 	first string
 	// events is the looplab/fsm transition table. "next" moves on after an answer,
 	// "skip" passes an optional step, "review" returns to the review after an edit,
-	// "edit_<step>" opens a step from the review.
+	// "edit_<step>" opens a step from the review, "missing_name" and "missing_phone"
+	// send a submission without a contact back to ask it (submit.go), and
+	// "back_<step>" returns to a step of the history (withBack).
 	events fsm.Events
 	steps  map[string]*step
 	// finals are states that end the flow: reaching one runs its action.
@@ -48,6 +52,20 @@ type outcome struct {
 	// pending asks a yes/no question instead of moving.
 	pending string
 }
+
+// withBack adds "back_<step>" from every step to each step, for the back command: the
+// step to return to is the history's last, which depends on what the citizen answered
+// and what passed itself, not on where they are now.
+func (f *flow) withBack() *flow {
+	all := slices.Sorted(maps.Keys(f.steps))
+	for _, s := range all {
+		f.events = append(f.events, fsm.EventDesc{Name: backEvent(s), Src: all, Dst: s})
+	}
+	return f
+}
+
+// backEvent is the event that returns to step.
+func backEvent(step string) string { return "back_" + step }
 
 // check reports a table that names a step without a definition.
 func (f *flow) check() error {

@@ -42,27 +42,92 @@ const (
 	discardYes = "discard:yes"
 )
 
+// question is one pending question: how it is asked and its two answers.
+type question struct {
+	ask     func(t *turn) string
+	yes, no option
+}
+
+// option is one of a question's buttons (label is a message id) and what choosing it
+// does. Pending is already cleared when do runs.
+type option struct {
+	label, payload string
+	do             func(t *turn)
+}
+
+// questions is the table of pending questions, by the id stored in State.Pending.
+func questions() map[string]question {
+	// "No" to a question that would throw work away goes back to where the citizen was.
+	keep := option{label: "choice.no", payload: "no", do: (*turn).current}
+	return map[string]question{
+		pendingForget: {
+			ask: askText("forget.ask"),
+			yes: option{label: "forget.yes", payload: forgetYes, do: (*turn).forget},
+			no: option{label: "choice.no", payload: "no", do: func(t *turn) {
+				t.say(t.tr("forget.kept"))
+				t.current()
+			}},
+		},
+		pendingCancel: {
+			ask: askText("cancel.ask"),
+			yes: option{label: "cancel.yes", payload: cancelYes, do: endAt("cancel.done")},
+			no:  keep,
+		},
+		pendingDiscard: {
+			ask: askText("discard.ask"),
+			yes: option{label: "discard.yes", payload: discardYes, do: endAt("discard.done")},
+			no:  keep,
+		},
+		pendingResume: {
+			ask: (*turn).resumeText,
+			yes: option{label: "resume.continue", payload: "continue", do: (*turn).current},
+			no:  option{label: "resume.restart", payload: "restart", do: endAt("resume.restarted")},
+		},
+	}
+}
+
+// askText asks a question with a message id's text.
+func askText(id string) func(t *turn) string {
+	return func(t *turn) string { return t.tr(id) }
+}
+
+// endAt ends the flow, drops the draft and shows the menu under intro (a message id).
+func endAt(intro string) func(t *turn) {
+	return func(t *turn) {
+		t.clear()
+		t.menu(intro)
+	}
+}
+
+// forget erases the conversation but for its language: the store deletes it all.
+func (t *turn) forget() {
+	lang := t.s.Profile.Lang
+	*t.s = bot.Session{Conversation: t.s.Conversation, Profile: bot.Profile{Lang: lang}}
+	t.res.Forget = true
+	t.say(t.tr("forget.done"))
+}
+
+// question is the pending question. An id this version does not know (a session
+// stored by another) is taken for the resume question, the one it was shown as.
+func (t *turn) question() question {
+	if q, ok := t.r.questions[t.s.State.Pending]; ok {
+		return q
+	}
+	return t.r.questions[pendingResume]
+}
+
 // pendingAnswer reads an answer to the pending question (see answerOf).
 func (t *turn) pendingAnswer(in input) (yes, no bool) {
-	y, n := "yes", "no"
-	switch t.s.State.Pending {
-	case pendingForget:
-		y = forgetYes
-	case pendingCancel:
-		y = cancelYes
-	case pendingDiscard:
-		y = discardYes
-	case pendingResume:
-		y, n = "continue", "restart"
-	}
-	return answerOf(in, y, n)
+	q := t.question()
+	return answerOf(in, q.yes.payload, q.no.payload)
 }
 
 // pending answers the question in State.Pending. done is false when the event is
 // something else (a command) that the caller should run instead.
 func (t *turn) pending(in input) (done bool, err error) {
 	st := &t.s.State
-	yes, no := t.pendingAnswer(in)
+	q := t.question()
+	yes, no := answerOf(in, q.yes.payload, q.no.payload)
 	if !yes && !no {
 		if in.cmd != "" {
 			return false, nil
@@ -71,59 +136,34 @@ func (t *turn) pending(in input) (done bool, err error) {
 		t.missed(t.tr("miss.yes_no"), t.pendingQuestion())
 		return true, nil
 	}
-	which := st.Pending
 	st.Pending, st.Misses = "", 0
-	switch {
-	case which == pendingForget && yes:
-		lang := t.s.Profile.Lang
-		*t.s = bot.Session{Conversation: t.s.Conversation, Profile: bot.Profile{Lang: lang}}
-		t.res.Forget = true
-		t.say(t.tr("forget.done"))
-	case which == pendingForget:
-		t.say(t.tr("forget.kept"))
-		t.current()
-	case (which == pendingCancel || which == pendingDiscard) && yes:
-		t.clear()
-		if which == pendingDiscard {
-			t.menu("discard.done")
-		} else {
-			t.menu("cancel.done")
-		}
-	case which == pendingResume && no:
-		t.clear()
-		t.menu("resume.restarted")
-	default:
-		// "no" to cancel or discard, "continue" to resume: back to the question.
-		t.current()
+	if yes {
+		q.yes.do(t)
+	} else {
+		q.no.do(t)
 	}
 	return true, nil
 }
 
 // pendingQuestion is the reply that asks the pending question.
 func (t *turn) pendingQuestion() bot.Reply {
-	switch t.s.State.Pending {
-	case pendingForget:
-		return bot.Reply{Text: t.tr("forget.ask"), Choices: []bot.Choice{
-			t.button("forget.yes", forgetYes), t.button("choice.no", "no")}}
-	case pendingCancel:
-		return bot.Reply{Text: t.tr("cancel.ask"), Choices: []bot.Choice{
-			t.button("cancel.yes", cancelYes), t.button("choice.no", "no")}}
-	case pendingDiscard:
-		return bot.Reply{Text: t.tr("discard.ask"), Choices: []bot.Choice{
-			t.button("discard.yes", discardYes), t.button("choice.no", "no")}}
-	default:
-		st := t.s.State
-		what := t.tr("resume.initiative")
-		if st.Draft != nil && st.Draft.Kind == bot.KindFeedback {
-			what = t.tr("resume.feedback")
-		}
-		started := st.Updated
-		if st.Draft != nil && !st.Draft.Started.IsZero() {
-			started = st.Draft.Started
-		}
-		return bot.Reply{Text: t.tr("resume.ask", map[string]any{"What": what, "Date": date(started)}),
-			Choices: []bot.Choice{t.button("resume.continue", "continue"), t.button("resume.restart", "restart")}}
+	q := t.question()
+	return bot.Reply{Text: q.ask(t), Choices: []bot.Choice{
+		t.button(q.yes.label, q.yes.payload), t.button(q.no.label, q.no.payload)}}
+}
+
+// resumeText asks whether to continue the unfinished draft, naming what and since when.
+func (t *turn) resumeText() string {
+	st := t.s.State
+	what := t.tr("resume.initiative")
+	if st.Draft != nil && st.Draft.Kind == bot.KindFeedback {
+		what = t.tr("resume.feedback")
 	}
+	started := st.Updated
+	if st.Draft != nil && !st.Draft.Started.IsZero() {
+		started = st.Draft.Started
+	}
+	return t.tr("resume.ask", map[string]any{"What": what, "Date": date(started)})
 }
 
 // askResume offers to continue the unfinished draft or start over.

@@ -51,6 +51,8 @@ type Router struct {
 	newID    func() string
 	log      *slog.Logger
 	flows    map[string]*flow
+	// questions are the pending yes/no questions (pending.go).
+	questions map[string]question
 }
 
 var _ bot.Conversation = (*Router)(nil)
@@ -82,6 +84,7 @@ func NewRouter(cfg Config) (*Router, error) {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.log = r.log.With("component", "flows")
+	r.questions = questions()
 	r.flows = map[string]*flow{
 		bot.KindInitiative: initiativeFlow(),
 		bot.KindFeedback:   feedbackFlow(),

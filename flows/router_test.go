@@ -61,7 +61,7 @@ func TestUnknownStoredStep(t *testing.T) {
 	for _, flow := range []string{bot.KindInitiative, "retired-flow"} {
 		h := newHarness(t, "en", testStart)
 		h.s.New = false
-		h.s.State = bot.State{Flow: flow, Step: "retired-step", Draft: &bot.Draft{ID: "d", Kind: flow}, Updated: testStart}
+		h.s.State = bot.State{Flow: flow, Step: "retired-step", Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: flow}}, Updated: testStart}
 		res, err := h.r.Respond(context.Background(), h.s, bot.Event{ID: "1", Conversation: h.s.Conversation, Kind: bot.EventText, Text: "hello"})
 		if err != nil {
 			t.Fatal(err)
@@ -246,7 +246,7 @@ func TestTypedDigitKeepsWork(t *testing.T) {
 	}
 
 	h.s.State = bot.State{Flow: bot.KindInitiative, Step: "attachments", Updated: h.now,
-		Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}
+		Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
 	h.do(ctx, send("", photo("p1")))
 	h.do(ctx, say("2"))
 	if n := len(h.s.State.Draft.Attachments); n != 1 {
@@ -282,7 +282,7 @@ func TestLocationMustBeFinite(t *testing.T) {
 			h := newHarness(t, "vi", testStart)
 			h.s.New = false
 			h.s.State = bot.State{Flow: bot.KindInitiative, Step: "location", Updated: h.now,
-				Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}
+				Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
 			h.do(context.Background(), place(tt.lat, tt.lon, ""))
 			d := h.s.State.Draft
 			if tt.taken {
@@ -307,10 +307,11 @@ func reviewDraft(t *testing.T, h *harness) {
 	h.s.Profile.Consent = &bot.Consent{At: testStart, NoticeVersion: "2026-11"}
 	h.s.State = bot.State{Flow: bot.KindInitiative, Step: "review", Updated: h.now,
 		History: []string{"program", "field", "title", "description", "benefit", "location", "attachments", "name", "phone", "email"},
-		Draft: &bot.Draft{ID: "d", Kind: bot.KindInitiative, Started: testStart, ProgramID: "do-thi-thong-minh",
+		Draft: &bot.Draft{ID: "d", Started: testStart, Proposal: bot.Proposal{
+			Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh",
 			Field: "moi-truong", Title: "Green roofs on school buildings",
 			Description: strings.Repeat("Schools are hot in summer. ", 3), Benefit: "Cooler classrooms for pupils.",
-			Name: "Anna Müller", Phone: "+84912345678"}}
+		}, SubmitterContact: bot.SubmitterContact{Name: "Anna Müller", Phone: "+84912345678"}}}
 }
 
 // Submit refuses a draft without a name or a phone and sends the citizen back to that
@@ -380,8 +381,8 @@ func TestFeedbackNeedsWholeContact(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, "vi", testStart)
 			h.s.State = bot.State{Flow: bot.KindFeedback, Step: "submitted", Draft: &bot.Draft{
-				ID: "f", Kind: bot.KindFeedback, Topic: topicService, Rating: 4, Comment: "Rất tiện lợi",
-				Name: tt.contact.Name, Phone: tt.contact.Phone}}
+				ID: "f", Proposal: bot.Proposal{Kind: bot.KindFeedback, Topic: topicService, Rating: 4, Comment: "Rất tiện lợi"},
+				SubmitterContact: bot.SubmitterContact{Name: tt.contact.Name, Phone: tt.contact.Phone}}}
 			tn := &turn{r: h.r, ctx: context.Background(), s: h.s, now: h.now, l: testCatalog(t).For("vi"), filled: map[string]bool{}}
 			if err := tn.submitFeedback(); err != nil {
 				t.Fatal(err)
@@ -443,5 +444,33 @@ func TestStaleButtonsDoNotConsent(t *testing.T) {
 		if h.s.Profile.Consent == nil {
 			t.Errorf("typed agreement after %q was not taken", stale)
 		}
+	}
+}
+
+// "back" moves the machine too: to a step the flow no longer has, or from one, it
+// restarts at the menu rather than stalling; within the flow it reaches the history's
+// last step.
+func TestBackGoesThroughTheMachine(t *testing.T) {
+	tests := []struct {
+		name, step string
+		history    []string
+		wantFlow   string
+		wantStep   string
+	}{
+		{"to the history's last", "benefit", []string{"title", "description"}, bot.KindInitiative, "description"},
+		{"to a renamed step", "benefit", []string{"title", "retired-step"}, "", ""},
+		{"from a renamed step", "retired-step", []string{"title"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "en", testStart)
+			h.s.New = false
+			h.s.State = bot.State{Flow: bot.KindInitiative, Step: tt.step, History: tt.history, Updated: testStart,
+				Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
+			h.do(context.Background(), command("back", ""))
+			if h.s.State.Flow != tt.wantFlow || h.s.State.Step != tt.wantStep {
+				t.Errorf("after back: at %q/%q, want %q/%q", h.s.State.Flow, h.s.State.Step, tt.wantFlow, tt.wantStep)
+			}
+		})
 	}
 }

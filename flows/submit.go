@@ -40,18 +40,14 @@ func (t *turn) submitInitiative() error {
 			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
 		return nil
 	}
-	if t.missingContact(d, true) {
-		return nil
+	if missing, err := t.missingContact(d, true); missing || err != nil {
+		return err
 	}
 	ref, err := t.reference(prefixInitiative)
 	if err != nil {
 		return err
 	}
 	sub := t.submission(d, ref)
-	sub.ProgramID, sub.Field = d.ProgramID, d.Field
-	sub.Title, sub.Description, sub.Benefit = d.Title, d.Description, d.Benefit
-	sub.Location, sub.LocationText, sub.Attachments = d.Location, d.LocationText, d.Attachments
-	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone, Email: d.Email}
 	t.record(sub, d.Title)
 	t.say(t.tr("initiative.submitted", map[string]any{"Reference": ref, "Program": p.Name.In(t.l.Lang())}),
 		t.menuChoices()...)
@@ -63,19 +59,20 @@ func (t *turn) submitInitiative() error {
 func (t *turn) submitFeedback() error {
 	d := t.draft()
 	// Feedback may be anonymous (both empty), never half a contact.
-	if (d.Name != "" || d.Phone != "") && t.missingContact(d, false) {
-		return nil
+	if d.Name != "" || d.Phone != "" {
+		if missing, err := t.missingContact(d, false); missing || err != nil {
+			return err
+		}
 	}
 	ref, err := t.reference(prefixFeedback)
 	if err != nil {
 		return err
 	}
 	sub := t.submission(d, ref)
-	sub.Topic, sub.TopicRef, sub.Rating, sub.Comment = d.Topic, d.TopicRef, d.Rating, d.Comment
 	if d.Topic == topicProgram {
+		// Feedback about a program names it where an initiative does.
 		sub.ProgramID = d.TopicRef
 	}
-	sub.Contact = bot.SubmitterContact{Name: d.Name, Phone: d.Phone}
 	t.record(sub, clip(d.Comment, 60))
 	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
 	t.r.log.Info("feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
@@ -85,8 +82,9 @@ func (t *turn) submitFeedback() error {
 // missingContact sends a draft that lacks the name or the phone back to the step that
 // asks for it, and reports whether it did. It is a safety net: the steps let no such
 // draft through, but a submission the city cannot answer must never leave. review
-// brings the citizen back to the review once the answer is given.
-func (t *turn) missingContact(d *bot.Draft, review bool) bool {
+// brings the citizen back to the review once the answer is given. It runs in the
+// flow's final state ("submitted"), whose "missing_<step>" events lead back.
+func (t *turn) missingContact(d *bot.Draft, review bool) (bool, error) {
 	var step, id string
 	switch {
 	case d.Name == "":
@@ -94,23 +92,28 @@ func (t *turn) missingContact(d *bot.Draft, review bool) bool {
 	case d.Phone == "":
 		step, id = "phone", "submit.missing_phone"
 	default:
-		return false
+		return false, nil
 	}
 	st := &t.s.State
-	st.Step, st.Editing, st.Misses = step, review, 0
+	if err := fire(t.ctx, t.machine(t.r.flows[st.Flow]), "missing_"+step); err != nil {
+		return false, err
+	}
+	st.Editing = review
 	t.say(t.tr(id))
 	t.ask()
 	t.r.log.Warn("draft without contact sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
 		"kind", d.Kind, "step", step)
-	return true
+	return true, nil
 }
 
-// submission fills what every submission carries.
+// submission builds the draft's submission: its proposal and contact as they are,
+// and what every submission carries.
 func (t *turn) submission(d *bot.Draft, ref string) *bot.Submission {
 	sub := &bot.Submission{
 		ID:           d.ID,
 		Reference:    ref,
-		Kind:         d.Kind,
+		Proposal:     d.Proposal,
+		Contact:      d.SubmitterContact,
 		Conversation: t.s.Conversation,
 		Lang:         t.s.Profile.Lang,
 		SubmittedAt:  t.now,

@@ -15,7 +15,7 @@ func TestIndex(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
 	conv := bot.ConversationRef{Channel: bot.Zalo, ID: "8841"}
-	sub := bot.Submission{ID: "abc", Reference: "SK-2026-000123", Kind: bot.KindInitiative, Conversation: conv, Title: "kept out"}
+	sub := bot.Submission{ID: "abc", Reference: "SK-2026-000123", Proposal: bot.Proposal{Kind: bot.KindInitiative, Title: "kept out"}, Conversation: conv}
 	if err := s.Index(ctx, sub); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func submit(t *testing.T, s *Store, convs []bot.ConversationRef) []string {
 	for i, conv := range convs {
 		id := fmt.Sprintf("sub-%d", i)
 		commit(t, s, conv, "e"+id, bot.Change{Submission: &bot.Submission{
-			ID: id, Reference: fmt.Sprintf("SK-2026-%06d", i+1), Kind: bot.KindFeedback, Conversation: conv,
+			ID: id, Reference: fmt.Sprintf("SK-2026-%06d", i+1), Proposal: bot.Proposal{Kind: bot.KindFeedback}, Conversation: conv,
 		}})
 		ids = append(ids, id)
 	}

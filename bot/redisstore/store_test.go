@@ -53,7 +53,7 @@ func sampleSession(conv bot.ConversationRef) *bot.Session {
 		Conversation: conv,
 		Profile:      bot.Profile{Lang: "vi", Created: at, Updated: at},
 		State: bot.State{Flow: "initiative", Step: "title", History: []string{"program"}, Updated: at,
-			Draft: &bot.Draft{ID: "d1", Kind: bot.KindInitiative, Title: "Cây xanh phố cổ", Started: at}},
+			Draft: &bot.Draft{ID: "d1", Proposal: bot.Proposal{Kind: bot.KindInitiative, Title: "Cây xanh phố cổ"}, Started: at}},
 	}
 }
 
@@ -268,7 +268,7 @@ func TestCommitQueues(t *testing.T) {
 		{ID: "e1/1", Conversation: conv, Lang: "vi", Reply: bot.Reply{Text: "Mã: SK-2026-000001",
 			Choices: []bot.Choice{{Label: "Menu", Payload: "menu"}}}},
 	}
-	sub := &bot.Submission{ID: "sub-1", Reference: "SK-2026-000001", Kind: bot.KindInitiative, Conversation: conv}
+	sub := &bot.Submission{ID: "sub-1", Reference: "SK-2026-000001", Proposal: bot.Proposal{Kind: bot.KindInitiative}, Conversation: conv}
 	commit(t, s, conv, "e1", bot.Change{Session: sampleSession(conv), Replies: replies, Submission: sub})
 
 	k := s.keys(conv)

@@ -56,8 +56,8 @@ func (r *callbackRig) citizen(t *testing.T, chat, lang, title string) bot.Submis
 	t.Helper()
 	ctx := context.Background()
 	conv := bot.ConversationRef{Channel: bot.Telegram, ID: chat}
-	sub := bot.Submission{ID: "sub-" + chat, Reference: "SK-2026-" + chat[1:], Kind: bot.KindInitiative,
-		Title: title, Conversation: conv, Lang: lang}
+	sub := bot.Submission{ID: "sub-" + chat, Reference: "SK-2026-" + chat[1:],
+		Proposal: bot.Proposal{Kind: bot.KindInitiative, Title: title}, Conversation: conv, Lang: lang}
 	lease, err := r.g.store.Begin(ctx, conv, "seed", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func (r *intakeRig) submit(t *testing.T, id string) bot.Submission {
 		t.Fatal(err)
 	}
 	sub := bot.Submission{
-		ID: id, Reference: "SK-2026-" + id, Kind: bot.KindInitiative, Title: "Đèn đường " + id,
+		ID: id, Reference: "SK-2026-" + id, Proposal: bot.Proposal{Kind: bot.KindInitiative, Title: "Đèn đường " + id},
 		Conversation: conv, Lang: "vi", SubmittedAt: time.Now(),
 	}
 	if err := r.store.Commit(ctx, lease, bot.Change{Session: &bot.Session{Conversation: conv}, Submission: &sub}); err != nil {

@@ -16,15 +16,15 @@ func TestDescribe(t *testing.T) {
 		sub  bot.Submission
 		want string
 	}{
-		{"initiative vi", bot.Submission{Lang: "vi", Title: "Trồng cây", Description: "Trồng 200 cây sấu.", Benefit: "Bóng mát"},
+		{"initiative vi", bot.Submission{Lang: "vi", Proposal: bot.Proposal{Title: "Trồng cây", Description: "Trồng 200 cây sấu.", Benefit: "Bóng mát"}},
 			"Trồng cây\n\nTrồng 200 cây sấu.\n\nLợi ích: Bóng mát"},
-		{"initiative en", bot.Submission{Lang: "en", Title: "Trees", Description: "Plant 200 trees.", Benefit: "Shade"},
+		{"initiative en", bot.Submission{Lang: "en", Proposal: bot.Proposal{Title: "Trees", Description: "Plant 200 trees.", Benefit: "Shade"}},
 			"Trees\n\nPlant 200 trees.\n\nBenefit: Shade"},
-		{"unknown language reads vi", bot.Submission{Lang: "fr", Title: "T", Benefit: "B"}, "T\n\nLợi ích: B"},
-		{"blank parts skipped", bot.Submission{Lang: "vi", Title: " T ", Description: "  \n", Benefit: ""}, "T"},
-		{"feedback", bot.Submission{Lang: "vi", Kind: bot.KindFeedback, Comment: "Trả lời nhanh.", Rating: 4},
+		{"unknown language reads vi", bot.Submission{Lang: "fr", Proposal: bot.Proposal{Title: "T", Benefit: "B"}}, "T\n\nLợi ích: B"},
+		{"blank parts skipped", bot.Submission{Lang: "vi", Proposal: bot.Proposal{Title: " T ", Description: "  \n", Benefit: ""}}, "T"},
+		{"feedback", bot.Submission{Lang: "vi", Proposal: bot.Proposal{Kind: bot.KindFeedback, Comment: "Trả lời nhanh.", Rating: 4}},
 			"Trả lời nhanh.\n\nĐánh giá: 4/5"},
-		{"feedback en without comment", bot.Submission{Lang: "en", Kind: bot.KindFeedback, Rating: 5}, "Rating: 5/5"},
+		{"feedback en without comment", bot.Submission{Lang: "en", Proposal: bot.Proposal{Kind: bot.KindFeedback, Rating: 5}}, "Rating: 5/5"},
 		{"nothing but a reference", bot.Submission{Reference: "GY-2026-000009"}, "GY-2026-000009"},
 	}
 	for _, tt := range tests {
@@ -46,11 +46,11 @@ func TestDescribeLimit(t *testing.T) {
 		midWord  bool
 		wantRune int // exact length when > 0
 	}{
-		{"short kept", bot.Submission{Title: "T", Description: "D"}, "T\n\nD", false, false, 0},
-		{"exactly the limit kept", bot.Submission{Description: strings.Repeat("ă", 4000)}, strings.Repeat("ă", 4000), false, false, 4000},
-		{"long cut at a word", bot.Submission{Title: "Tiêu đề", Description: words, Benefit: "lớn"},
+		{"short kept", bot.Submission{Proposal: bot.Proposal{Title: "T", Description: "D"}}, "T\n\nD", false, false, 0},
+		{"exactly the limit kept", bot.Submission{Proposal: bot.Proposal{Description: strings.Repeat("ă", 4000)}}, strings.Repeat("ă", 4000), false, false, 4000},
+		{"long cut at a word", bot.Submission{Proposal: bot.Proposal{Title: "Tiêu đề", Description: words, Benefit: "lớn"}},
 			"Tiêu đề\n\n" + strings.TrimSpace(words) + "\n\nLợi ích: lớn", true, false, 0},
-		{"one long word cut mid-word", bot.Submission{Description: strings.Repeat("ư", 4500)}, strings.Repeat("ư", 4500), true, true, 4000},
+		{"one long word cut mid-word", bot.Submission{Proposal: bot.Proposal{Description: strings.Repeat("ư", 4500)}}, strings.Repeat("ư", 4500), true, true, 4000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -218,15 +218,17 @@ func deliver(t *testing.T, s *intake.FileSink, id string) {
 
 func submission(id string) bot.Submission {
 	return bot.Submission{
-		ID:          id,
-		Reference:   "SK-2026-000123",
-		Kind:        bot.KindInitiative,
-		ProgramID:   "thu-do-xanh-2027",
-		Field:       "cay-xanh",
-		Title:       "Trồng cây trên phố Kim Mã",
-		Description: strings.Repeat("Mô tả sáng kiến. ", 5),
-		Attachments: []bot.Attachment{{Kind: bot.Photo, Ref: "tg-file-1", MIME: "image/jpeg", Size: 1024}},
-		Contact:     bot.SubmitterContact{Name: "Nguyễn Văn A", Phone: "+84912345678"},
+		ID:        id,
+		Reference: "SK-2026-000123",
+		Proposal: bot.Proposal{
+			Kind:        bot.KindInitiative,
+			ProgramID:   "thu-do-xanh-2027",
+			Field:       "cay-xanh",
+			Title:       "Trồng cây trên phố Kim Mã",
+			Description: strings.Repeat("Mô tả sáng kiến. ", 5),
+			Attachments: []bot.Attachment{{Kind: bot.Photo, Ref: "tg-file-1", MIME: "image/jpeg", Size: 1024}},
+		},
+		Contact: bot.SubmitterContact{Name: "Nguyễn Văn A", Phone: "+84912345678"},
 		Conversation: bot.ConversationRef{
 			Channel: bot.Terminal, ID: "local",
 		},
@@ -298,7 +300,7 @@ func TestFileSinkRemembersItsLastReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, ref := range []string{"SK-2026-000007", "SK-2026-000003", "GY-2026-000002", "SK-2027-000001", "bad"} {
-		sub := bot.Submission{ID: "id-" + strconv.Itoa(i), Reference: ref, Kind: bot.KindInitiative}
+		sub := bot.Submission{ID: "id-" + strconv.Itoa(i), Reference: ref, Proposal: bot.Proposal{Kind: bot.KindInitiative}}
 		if _, err := s.Deliver(context.Background(), sub); err != nil {
 			t.Fatal(err)
 		}

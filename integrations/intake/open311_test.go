@@ -96,9 +96,10 @@ func TestOpen311Feedback(t *testing.T) {
 		cfg.DefaultAddress = "Hà Nội"
 	})
 	sub := bot.Submission{
-		ID: "f-1", Reference: "GY-2026-000004", Kind: bot.KindFeedback, Lang: "en",
-		Topic: "program", TopicRef: "thu-do-xanh-2027", ProgramID: "thu-do-xanh-2027", Rating: 4,
-		Comment: "Quick answers.", Contact: bot.SubmitterContact{Name: "John Smith"},
+		ID: "f-1", Reference: "GY-2026-000004", Lang: "en", Proposal: bot.Proposal{Kind: bot.KindFeedback,
+			Topic: "program", TopicRef: "thu-do-xanh-2027", ProgramID: "thu-do-xanh-2027", Rating: 4,
+			Comment: "Quick answers."},
+		Contact:      bot.SubmitterContact{Name: "John Smith"},
 		Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: "42"},
 	}
 	if _, err := c.Deliver(context.Background(), sub); err != nil {

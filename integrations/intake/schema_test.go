@@ -66,7 +66,7 @@ func matchStruct(t *testing.T, path string, node map[string]any, st reflect.Type
 	t.Helper()
 	props, _ := node["properties"].(map[string]any)
 	var names, required []string
-	for f := range st.Fields() {
+	for _, f := range jsonFields(st) {
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "-" || name == "" {
 			continue
@@ -99,6 +99,20 @@ func matchStruct(t *testing.T, path string, node map[string]any, st reflect.Type
 	if !slices.Equal(want, required) {
 		t.Errorf("schema: %s required = %v, want the fields without omitempty %v", strings.TrimSuffix(path, "."), want, required)
 	}
+}
+
+// jsonFields are st's fields as encoding/json writes them: the fields of an untagged
+// embedded struct (bot.Proposal in bot.Submission) sit among st's own.
+func jsonFields(st reflect.Type) []reflect.StructField {
+	var fs []reflect.StructField
+	for f := range st.Fields() {
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			fs = append(fs, jsonFields(f.Type)...)
+			continue
+		}
+		fs = append(fs, f)
+	}
+	return fs
 }
 
 func matchType(t *testing.T, path string, p map[string]any, ft reflect.Type) {
