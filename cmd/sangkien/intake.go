@@ -191,11 +191,6 @@ func (g *gateway) intakeWorker(p intakeParts) *bot.OutboxWorker {
 }
 
 func (g *gateway) tellReceived(ctx context.Context, s bot.Submission, r bot.Receipt) error {
-	if strings.HasPrefix(r.IntakeID, "token:") {
-		// An Open311 server that has not filed the request yet: its token means nothing
-		// to the citizen.
-		r.IntakeID = ""
-	}
 	_, err := g.engine.Handle(ctx, bot.Event{
 		ID: "intake-received:" + s.ID, Conversation: s.Conversation, Kind: bot.EventStatus,
 		Status: &bot.StatusChange{
