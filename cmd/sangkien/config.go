@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
@@ -141,7 +142,7 @@ func loadConfig(env func(string) string) (config, error) {
 	}
 	if c.RedisURL != "" {
 		// The URL may carry a password: the error names the variable, not the value.
-		if _, err := parseRedisURL(c.RedisURL); err != nil {
+		if _, err := redisstore.ParseURL(c.RedisURL); err != nil {
 			return config{}, fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
 		}
 	}

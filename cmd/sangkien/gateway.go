@@ -24,7 +24,7 @@ import (
 // are built in order and closed in reverse by Close.
 type gateway struct {
 	catalog *locales.Catalog
-	redis   *redisConn
+	redis   *redisstore.Conn
 	store   *redisstore.Store
 	engine  *bot.Engine
 	sink    *intake.FileSink // nil unless INTAKE_KIND is file
@@ -50,7 +50,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 			_ = g.Close()
 		}
 	}()
-	if g.redis, err = openRedis(cfg.RedisURL, log); err != nil {
+	if g.redis, err = redisstore.Open(cfg.RedisURL, log); err != nil {
 		return nil, err
 	}
 	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: log})
@@ -81,7 +81,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if g.sink, err = intake.OpenFileSink(cfg.IntakeFile, log); err != nil {
 		return nil, fmt.Errorf("INTAKE_FILE: %w", err)
 	}
-	if g.redis.embedded != nil {
+	if g.redis.Embedded() {
 		if err := g.continueReferences(); err != nil {
 			return nil, err
 		}

@@ -250,7 +250,7 @@ Reads REDIS_URL and REDIS_PREFIX, as serve does.
 	if cfg.RedisURL == "" {
 		return errors.New("REDIS_URL: required: the outbox lives in the gateway's Redis")
 	}
-	conn, err := openRedis(cfg.RedisURL, slog.New(slog.DiscardHandler))
+	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

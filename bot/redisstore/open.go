@@ -1,4 +1,4 @@
-package main
+package redisstore
 
 import (
 	"errors"
@@ -11,16 +11,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisConn is the Redis the gateway keeps its state in, and the embedded server behind
-// it when REDIS_URL is empty.
-type redisConn struct {
+// Conn is the Redis the gateway keeps its state in, and the embedded server behind it
+// when no URL is given.
+type Conn struct {
 	Client   redis.UniversalClient
 	embedded *miniredis.Miniredis
 }
 
-// openRedis connects to REDIS_URL, or starts an embedded in-process Redis when it is
-// empty. It does not wait for the server: /readyz tells whether it answers.
-func openRedis(rawURL string, log *slog.Logger) (*redisConn, error) {
+// Open connects to the Redis at rawURL (see ParseURL), or starts an embedded in-process
+// Redis when it is empty. It does not wait for the server: a ping tells whether it
+// answers. Errors name REDIS_URL, the variable the URL comes from.
+func Open(rawURL string, log *slog.Logger) (*Conn, error) {
 	if rawURL == "" {
 		m := miniredis.NewMiniRedis()
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
@@ -28,20 +29,24 @@ func openRedis(rawURL string, log *slog.Logger) (*redisConn, error) {
 		}
 		log.Warn("REDIS_URL is empty: using an embedded in-process Redis; nothing is kept when the process stops",
 			"component", "redis", "addr", m.Addr())
-		return &redisConn{
+		return &Conn{
 			Client:   redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{m.Addr()}}),
 			embedded: m,
 		}, nil
 	}
-	newClient, err := parseRedisURL(rawURL)
+	newClient, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	return &redisConn{Client: newClient()}, nil
+	return &Conn{Client: newClient()}, nil
 }
 
+// Embedded reports whether the server is the in-process one, which forgets everything
+// when the process stops.
+func (r *Conn) Embedded() bool { return r.embedded != nil }
+
 // Close closes the client, then the embedded server.
-func (r *redisConn) Close() error {
+func (r *Conn) Close() error {
 	err := r.Client.Close()
 	if r.embedded != nil {
 		r.embedded.Close()
@@ -49,7 +54,7 @@ func (r *redisConn) Close() error {
 	return err
 }
 
-// parseRedisURL reads REDIS_URL and returns how to build its client. It understands:
+// ParseURL reads a Redis URL and returns how to build its client. It understands:
 //
 //	redis://[user:pass@]host:port[/db][?options]   one server (rediss:// for TLS, unix:///path.sock)
 //	redis://h1:6379,h2:6379[?options]              a cluster: several hosts …
@@ -59,7 +64,7 @@ func (r *redisConn) Close() error {
 //
 // The go-redis parsers keep every URL option (timeouts, pool sizes, TLS); the client
 // is then the concrete type they configure, which is a redis.UniversalClient.
-func parseRedisURL(raw string) (func() redis.UniversalClient, error) {
+func ParseURL(raw string) (func() redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return nil, errors.New("want a URL such as redis://127.0.0.1:6379/0")
