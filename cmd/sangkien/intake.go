@@ -114,9 +114,13 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 	if cfg.Intake.Secret == "" {
 		notice(log, cfg, "INTAKE_SECRET is empty: POST /callbacks/intake is off, status changes from the city cannot reach citizens")
 	} else {
-		mux.Handle("POST /callbacks/intake", &callbacks{
-			secret: []byte(cfg.Intake.Secret), index: g.store, engine: g.engine, log: log, now: time.Now,
+		cb, err := intake.NewCallbacks(intake.CallbackConfig{
+			Secret: []byte(cfg.Intake.Secret), Index: g.store, Engine: g.engine, Logger: g.log,
 		})
+		if err != nil {
+			return p, err
+		}
+		mux.Handle("POST /callbacks/intake", cb)
 	}
 
 	var err error
