@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
@@ -260,126 +258,17 @@ Reads REDIS_URL and REDIS_PREFIX, as serve does.
 	}
 	defer conn.Close()
 	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+	admin := intake.Admin{Outbox: store, Out: stdout, Zone: bot.HoChiMinh}
 	switch sub {
 	case "pending":
-		return printPending(ctx, store, stdout)
+		return admin.Pending(ctx)
 	case "failed":
-		return printFailed(ctx, store, stdout)
+		return admin.Failed(ctx)
 	case "dead":
-		return printDead(ctx, store, stdout)
+		return admin.Dead(ctx)
 	case "retry":
-		return retryFailed(ctx, store, ids, *all, stdout)
+		return admin.Retry(ctx, ids, *all)
 	}
 	usage(stderr)
 	return fmt.Errorf("intake: unknown command %q", sub)
-}
-
-func printPending(ctx context.Context, store *redisstore.Store, w io.Writer) error {
-	pending, err := store.PendingSubmissions(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tREFERENCE\tKIND\tSUBMITTED\tATTEMPTS\tNEXT TRY\tLAST ERROR")
-	for _, p := range pending {
-		next, last := "now", "-"
-		if p.Attempts.Count > 0 {
-			next = stamp(p.Attempts.Next)
-			last = p.Attempts.LastError
-			if p.Attempts.Code != 0 && !strings.Contains(last, strconv.Itoa(p.Attempts.Code)) {
-				last += " (" + strconv.Itoa(p.Attempts.Code) + ")"
-			}
-		}
-		s := p.Submission
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Reference, s.Kind, stamp(s.SubmittedAt),
-			p.Attempts.Count, next, last)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d pending\n", len(pending))
-	return nil
-}
-
-func printDead(ctx context.Context, store *redisstore.Store, w io.Writer) error {
-	dead, err := store.DeadEntries(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTRY\tSET ASIDE\tREASON")
-	for _, d := range dead {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Entry, stamp(d.At), oneLine(d.Reason, 100))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d dead\n", len(dead))
-	return nil
-}
-
-func printFailed(ctx context.Context, store *redisstore.Store, w io.Writer) error {
-	failed, err := store.FailedSubmissions(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tREFERENCE\tKIND\tSUBMITTED\tFAILED\tSTATUS\tATTEMPTS\tANSWER")
-	for _, f := range failed {
-		s := f.Submission
-		status := f.Failure
-		if f.Code != 0 {
-			status = strconv.Itoa(f.Code)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.ID, s.Reference, s.Kind, stamp(s.SubmittedAt),
-			stamp(f.At), status, f.Attempts, oneLine(f.Body, 80))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d failed\n", len(failed))
-	return nil
-}
-
-func retryFailed(ctx context.Context, store *redisstore.Store, ids []string, all bool, w io.Writer) error {
-	if all {
-		moved, err := store.RetryAllFailed(ctx)
-		for _, id := range moved {
-			fmt.Fprintf(w, "%s: back in the outbox\n", id)
-		}
-		fmt.Fprintf(w, "%d submission(s) back in the outbox\n", len(moved))
-		return err
-	}
-	var errs []error
-	for _, id := range ids {
-		if err := store.RetryFailed(ctx, id); err != nil {
-			if errors.Is(err, redisstore.ErrUnknownSubmission) {
-				err = fmt.Errorf("%s: not on the failed list", id)
-			}
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: back in the outbox\n", id)
-	}
-	return errors.Join(errs...)
-}
-
-// stamp shows a time in the city's time zone, to the minute.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.In(bot.HoChiMinh).Format("2006-01-02 15:04")
-}
-
-// oneLine flattens and shortens an intake's answer for a table cell.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n-1]) + "…"
-	}
-	if s == "" {
-		s = "-"
-	}
-	return s
 }
