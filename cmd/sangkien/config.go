@@ -27,9 +27,9 @@ type config struct {
 	IntakeFile    string
 	LogLevel      slog.Level
 	PublicBaseURL string
-	Telegram      telegramConfig
-	Intake        intakeConfig // INTAKE_URL, INTAKE_SECRET, INTAKE_API_KEY, MEDIA_* (intake.go)
-	Zalo          zaloConfig   // ZALO_* (zalo.go)
+	Telegram      telegram.Settings
+	Intake        intakeConfig  // INTAKE_URL, INTAKE_SECRET, INTAKE_API_KEY, MEDIA_* (intake.go)
+	Zalo          zalo.Settings // ZALO_* (zalo.go)
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -101,7 +101,7 @@ func loadConfig(env func(string) string) (config, error) {
 		IntakeKind:    r.get("INTAKE_KIND"),
 		IntakeFile:    r.get("INTAKE_FILE"),
 		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
-		Telegram: telegramConfig{
+		Telegram: telegram.Settings{
 			Token:    r.get("TELEGRAM_BOT_TOKEN"),
 			Secret:   r.get("TELEGRAM_WEBHOOK_SECRET"),
 			Endpoint: r.get("TELEGRAM_API_ENDPOINT"),
@@ -161,10 +161,10 @@ func loadConfig(env func(string) string) (config, error) {
 			return config{}, fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
 		}
 	}
-	if err := c.Telegram.check(); err != nil {
+	if err := c.Telegram.Check(); err != nil {
 		return config{}, err
 	}
-	if err := c.Zalo.check(); err != nil {
+	if err := c.Zalo.Check(); err != nil {
 		return config{}, err
 	}
 	return c, nil

@@ -16,6 +16,8 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
+	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
 // intakeConfig is the city intake part of config: where submissions go, how status
@@ -166,11 +168,16 @@ func notice(log *slog.Logger, cfg config, msg string) {
 }
 
 // mediaFetchers are the media proxy's fetchers of the running channels.
-func (g *gateway) mediaFetchers(tg *telegramChannel) map[bot.Channel]media.Fetcher {
+func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Channel]media.Fetcher {
 	f := map[bot.Channel]media.Fetcher{}
 	if tg != nil {
 		// Resolved server-side: getFile's download URL carries the bot token.
-		f[bot.Telegram] = media.URLFetcher{Resolve: tg.client.FileURL}
+		f[bot.Telegram] = media.URLFetcher{Resolve: tg.FileURL}
+	}
+	if zaloRuns {
+		// Citizens' Zalo files are downloaded from their URL, which needs no token.
+		files := zalo.FileURLs{Hosts: cfg.Zalo.FileHosts}
+		f[bot.Zalo] = media.URLFetcher{Resolve: files.Resolve, Allow: files.Allowed}
 	}
 	return f
 }
