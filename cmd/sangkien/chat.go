@@ -36,7 +36,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	if err != nil {
 		return err
 	}
-	cfg.IntakeKind = "file" // the terminal is for trials: it never posts to the city
+	cfg.Intake.Kind = "file" // the terminal is for trials: it never posts to the city
 	log := newLogger(stderr, cfg.LogLevel)
 	parts := &components{log: log}
 	defer func() { _ = parts.stop(shutdownTimeout) }()

@@ -23,13 +23,14 @@ type config struct {
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
 	ProgramsFile  string
-	IntakeKind    string
-	IntakeFile    string
 	LogLevel      slog.Level
 	PublicBaseURL string
 	Telegram      telegram.Settings
-	Intake        intakeConfig  // INTAKE_URL, INTAKE_SECRET, INTAKE_API_KEY, MEDIA_* (intake.go)
-	Zalo          zalo.Settings // ZALO_* (zalo.go)
+	Intake        intake.Settings // INTAKE_*, OPEN311_*
+	// MediaSecret signs media links (MEDIA_SECRET); empty: a random key kept in Redis.
+	MediaSecret string
+	MediaTTL    time.Duration // MEDIA_LINK_TTL
+	Zalo        zalo.Settings // ZALO_* (zalo.go)
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -98,8 +99,6 @@ func loadConfig(env func(string) string) (config, error) {
 		RedisURL:      r.get("REDIS_URL"),
 		RedisPrefix:   r.get("REDIS_PREFIX"),
 		ProgramsFile:  r.get("PROGRAMS_FILE"),
-		IntakeKind:    r.get("INTAKE_KIND"),
-		IntakeFile:    r.get("INTAKE_FILE"),
 		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
 		Telegram: telegram.Settings{
 			Token:    r.get("TELEGRAM_BOT_TOKEN"),
@@ -108,19 +107,21 @@ func loadConfig(env func(string) string) (config, error) {
 			Mode:     r.get("TELEGRAM_MODE"),
 		},
 		Zalo: readZaloConfig(&r),
-		Intake: intakeConfig{
+		Intake: intake.Settings{
+			Kind:   r.get("INTAKE_KIND"),
+			File:   r.get("INTAKE_FILE"),
 			URL:    r.get("INTAKE_URL"),
 			Secret: r.get("INTAKE_SECRET"),
 			APIKey: r.get("INTAKE_API_KEY"),
-			Open311: open311Defaults{
+			Open311: intake.Open311Defaults{
 				ServiceCode:  r.get("OPEN311_SERVICE_CODE"),
 				FeedbackCode: r.get("OPEN311_FEEDBACK_CODE"),
 				Address:      r.get("OPEN311_ADDRESS"),
 				Jurisdiction: r.get("OPEN311_JURISDICTION"),
 			},
-			MediaSecret: r.get("MEDIA_SECRET"),
 		},
-		Later: map[string]string{},
+		MediaSecret: r.get("MEDIA_SECRET"),
+		Later:       map[string]string{},
 	}
 	chatInterval := r.get("TELEGRAM_CHAT_INTERVAL")
 	if d, err := time.ParseDuration(chatInterval); err != nil || d < 0 {
@@ -149,7 +150,10 @@ func loadConfig(env func(string) string) (config, error) {
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
 		return config{}, fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
 	}
-	if err := c.checkIntake(r.get("MEDIA_LINK_TTL")); err != nil {
+	if err := c.Intake.Check(); err != nil {
+		return config{}, err
+	}
+	if err := c.checkMedia(r.get("MEDIA_LINK_TTL")); err != nil {
 		return config{}, err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {

@@ -75,10 +75,10 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, err
 	}
-	if cfg.IntakeKind != "file" {
+	if cfg.Intake.Kind != "file" {
 		return g, nil
 	}
-	if g.sink, err = intake.OpenFileSink(cfg.IntakeFile, log); err != nil {
+	if g.sink, err = intake.OpenFileSink(cfg.Intake.File, log); err != nil {
 		return nil, fmt.Errorf("INTAKE_FILE: %w", err)
 	}
 	if g.redis.Embedded() {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -20,57 +19,14 @@ import (
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
-// intakeConfig is the city intake part of config: where submissions go, how status
-// callbacks are checked, and how attachments are linked.
-type intakeConfig struct {
-	URL    string // INTAKE_URL
-	Secret string // INTAKE_SECRET: signs submissions (json) and checks callbacks
-	APIKey string // INTAKE_API_KEY (open311)
-	// MediaSecret signs media links (MEDIA_SECRET); empty: derived from Secret, or a
-	// random key per start.
-	MediaSecret string
-	MediaTTL    time.Duration // MEDIA_LINK_TTL
-	Open311     open311Defaults
-}
-
-// open311Defaults fill what a submission cannot give an Open311 server (OPEN311_*).
-type open311Defaults struct {
-	ServiceCode, FeedbackCode, Address, Jurisdiction string
-}
-
-// checkIntake settles INTAKE_KIND (json when INTAKE_URL is set, file otherwise) and
-// checks what that kind needs.
-func (c *config) checkIntake(mediaTTL string) error {
-	in := &c.Intake
-	if c.IntakeKind == "" {
-		c.IntakeKind = "file"
-		if in.URL != "" {
-			c.IntakeKind = "json"
-		}
-	}
-	switch c.IntakeKind {
-	case "file":
-	case "json", "open311":
-		if in.URL == "" {
-			return fmt.Errorf("INTAKE_URL: required with INTAKE_KIND=%s", c.IntakeKind)
-		}
-		u, err := url.Parse(in.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			// The URL may carry a credential: name the variable, not the value.
-			return errors.New("INTAKE_URL: want an absolute http(s) URL")
-		}
-		if c.IntakeKind == "json" && in.Secret == "" {
-			return errors.New("INTAKE_SECRET: required with INTAKE_KIND=json: every submission is signed with it")
-		}
-	default:
-		return fmt.Errorf("INTAKE_KIND=%q: want json, open311 or file", c.IntakeKind)
-	}
+// checkMedia reads MEDIA_LINK_TTL and checks MEDIA_SECRET.
+func (c *config) checkMedia(mediaTTL string) error {
 	d, err := time.ParseDuration(mediaTTL)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("MEDIA_LINK_TTL=%q: want a positive duration such as 168h", mediaTTL)
 	}
-	in.MediaTTL = d
-	if in.MediaSecret != "" && len(in.MediaSecret) < 16 {
+	c.MediaTTL = d
+	if c.MediaSecret != "" && len(c.MediaSecret) < 16 {
 		return errors.New("MEDIA_SECRET: want at least 16 characters")
 	}
 	return nil
@@ -90,23 +46,13 @@ type intakeParts struct {
 // GET /media/{id} on mux. fetchers holds a media fetcher for each running channel.
 func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMux, fetchers map[bot.Channel]media.Fetcher) (intakeParts, error) {
 	log := g.log.With("component", "intake")
-	var p intakeParts
+	p := intakeParts{client: g.sink, remote: cfg.Intake.Remote()}
 	if cfg.PublicBaseURL == "" {
 		notice(log, cfg, "PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
-		key := []byte(cfg.Intake.MediaSecret)
-		if len(key) == 0 {
-			// Not derived from INTAKE_SECRET: the intake holds that one, and must not be
-			// able to sign links of its own. One random key, kept in Redis, serves
-			// every process and outlives restarts.
-			var err error
-			if key, err = g.store.SharedKey(ctx, "media", 32); err != nil {
-				return p, fmt.Errorf("media link key: %w", err)
-			}
-		}
-		s, err := media.NewSigner(key, cfg.PublicBaseURL, cfg.Intake.MediaTTL, nil)
+		s, err := g.mediaSigner(ctx, cfg)
 		if err != nil {
-			return p, fmt.Errorf("MEDIA_SECRET: %w", err)
+			return p, err
 		}
 		p.signer = s
 		mux.Handle("GET /media/{id}", media.NewHandler(s, fetchers, g.log))
@@ -122,45 +68,41 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 		}
 		mux.Handle("POST /callbacks/intake", cb)
 	}
-
+	if !p.remote {
+		return p, nil
+	}
+	var mediaURL func(bot.Attachment, bot.Submission) (string, error)
+	if p.signer != nil {
+		mediaURL = p.mediaURL
+	}
 	var err error
-	switch cfg.IntakeKind {
-	case "json":
-		p.remote = true
-		jc := intake.JSONConfig{URL: cfg.Intake.URL, Secret: cfg.Intake.Secret, Logger: g.log}
-		if p.signer != nil {
-			jc.MediaURL = p.mediaURL
+	p.client, err = intake.NewRemote(cfg.Intake, g.programs, mediaURL, g.log)
+	return p, err
+}
+
+// mediaSigner signs the media links with MEDIA_SECRET, or with a key shared through
+// Redis. Not derived from INTAKE_SECRET: the intake holds that one, and must not be
+// able to sign links of its own. One random key, kept in Redis, serves every process
+// and outlives restarts.
+func (g *gateway) mediaSigner(ctx context.Context, cfg config) (*media.Signer, error) {
+	key := []byte(cfg.MediaSecret)
+	if len(key) == 0 {
+		var err error
+		if key, err = g.store.SharedKey(ctx, "media", 32); err != nil {
+			return nil, fmt.Errorf("media link key: %w", err)
 		}
-		p.client, err = intake.NewJSONClient(jc)
-	case "open311":
-		p.remote = true
-		d := cfg.Intake.Open311
-		oc := intake.Open311Config{
-			URL: cfg.Intake.URL, APIKey: cfg.Intake.APIKey, Programs: g.programs, Logger: g.log,
-			DefaultServiceCode: d.ServiceCode, FeedbackServiceCode: d.FeedbackCode,
-			DefaultAddress: d.Address, JurisdictionID: d.Jurisdiction,
-		}
-		if p.signer != nil {
-			oc.MediaURL = p.mediaURL
-		}
-		if d.FeedbackCode == "" && d.ServiceCode == "" {
-			log.Warn("OPEN311_FEEDBACK_CODE and OPEN311_SERVICE_CODE are empty: feedback cannot be filed " +
-				"and goes to the failed list (sangkien intake failed)")
-		}
-		p.client, err = intake.NewOpen311Client(oc)
-	default:
-		p.client = g.sink
 	}
+	s, err := media.NewSigner(key, cfg.PublicBaseURL, cfg.MediaTTL, nil)
 	if err != nil {
-		return p, fmt.Errorf("INTAKE_URL: %w", err)
+		return nil, fmt.Errorf("MEDIA_SECRET: %w", err)
 	}
-	return p, nil
+	return s, nil
 }
 
 // notice logs a missing intake setting: a warning with the city's intake, news only with
 // the local file, which has no city behind it to link to or to call back.
 func notice(log *slog.Logger, cfg config, msg string) {
-	if cfg.IntakeKind == "file" {
+	if !cfg.Intake.Remote() {
 		log.Info(msg)
 		return
 	}

@@ -92,7 +92,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
-		"intake", cfg.IntakeKind)
+		"intake", cfg.Intake.Kind)
 	return failed, nil
 }
 
