@@ -1,10 +1,12 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/alicebob/miniredis/v2"
@@ -44,6 +46,34 @@ func Open(rawURL string, log *slog.Logger) (*Conn, error) {
 // Embedded reports whether the server is the in-process one, which forgets everything
 // when the process stops.
 func (r *Conn) Embedded() bool { return r.embedded != nil }
+
+// ContinueReferences starts the reference counters after the highest references
+// already given, by series ("SK-2026" → 12): an embedded Redis forgets its counters
+// between runs, and a reference must never be given twice.
+func (s *Store) ContinueReferences(ctx context.Context, last map[string]int64) error {
+	for series, n := range last {
+		prefix, y, ok := strings.Cut(series, "-")
+		year, err := strconv.Atoi(y)
+		if !ok || err != nil {
+			continue
+		}
+		if err := s.SeedReference(ctx, prefix, year, n); err != nil {
+			return fmt.Errorf("embedded redis: %w", err)
+		}
+	}
+	return nil
+}
+
+// RouteClientLogs sends go-redis's own log lines (a failed dial, in its own format) to
+// log as warnings, like every other line. It is a package-wide setting of go-redis:
+// call it once, from main.
+func RouteClientLogs(log *slog.Logger) { redis.SetLogger(clientLog{log}) }
+
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...))
+}
 
 // Close closes the client, then the embedded server.
 func (r *Conn) Close() error {

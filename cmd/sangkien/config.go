@@ -129,7 +129,7 @@ func loadConfig(env func(string) string) (config, error) {
 	} else {
 		c.Telegram.ChatInterval = d
 	}
-	level := r.get("LOG_LEVEL")
+	level, mediaTTL := r.get("LOG_LEVEL"), r.get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
 		if v.Later {
 			c.Later[v.Name] = r.get(v.Name)
@@ -138,40 +138,48 @@ func loadConfig(env func(string) string) (config, error) {
 	if r.err != nil {
 		return config{}, r.err
 	}
+	if err := c.check(level, mediaTTL); err != nil {
+		return config{}, err
+	}
+	return c, nil
+}
+
+// check checks what loadConfig read and settles the values parsed from text.
+func (c *config) check(level, mediaTTL string) error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		return config{}, fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
+		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
 	if c.RedisURL != "" {
 		// The URL may carry a password: the error names the variable, not the value.
 		if _, err := redisstore.ParseURL(c.RedisURL); err != nil {
-			return config{}, fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
+			return fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
 		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
-		return config{}, fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
+		return fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
 	}
 	if err := c.Intake.Check(); err != nil {
-		return config{}, err
+		return err
 	}
-	if err := c.checkMedia(r.get("MEDIA_LINK_TTL")); err != nil {
-		return config{}, err
+	if err := c.checkMedia(mediaTTL); err != nil {
+		return err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return config{}, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
+		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
 	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return config{}, fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
+			return fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
 		}
 	}
 	if err := c.Telegram.Check(); err != nil {
-		return config{}, err
+		return err
 	}
 	if err := c.Zalo.Check(); err != nil {
-		return config{}, err
+		return err
 	}
-	return c, nil
+	return nil
 }
 
 // reader looks variables up with their defaults; a secret may come from NAME_FILE.

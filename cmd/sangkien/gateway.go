@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sangkien/sangkien"
@@ -82,27 +81,11 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 		return nil, fmt.Errorf("INTAKE_FILE: %w", err)
 	}
 	if g.redis.Embedded() {
-		if err := g.continueReferences(); err != nil {
+		if err := g.store.ContinueReferences(context.Background(), g.sink.LastReferences()); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
-}
-
-// continueReferences starts the reference counters of an embedded Redis, which forgets
-// them between runs, after the highest references already in the intake file.
-func (g *gateway) continueReferences() error {
-	for series, n := range g.sink.LastReferences() {
-		prefix, y, ok := strings.Cut(series, "-")
-		year, err := strconv.Atoi(y)
-		if !ok || err != nil {
-			continue
-		}
-		if err := g.store.SeedReference(context.Background(), prefix, year, n); err != nil {
-			return fmt.Errorf("embedded redis: %w", err)
-		}
-	}
-	return nil
 }
 
 // worker returns an outbox worker that delivers to in.

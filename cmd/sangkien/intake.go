@@ -152,47 +152,12 @@ func (g *gateway) tellReceived(ctx context.Context, s bot.Submission, r bot.Rece
 	return err
 }
 
-// intakeCommand is `sangkien intake pending|failed|retry`: what operators see of the
-// outbox, and how they send refused submissions again.
+// intakeCommand is `sangkien intake pending|failed|retry|dead`: what operators see of
+// the outbox, and how they send refused submissions again.
 func intakeCommand(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, `Usage: sangkien intake pending|failed|retry <id>|retry --all
-
-  pending          submissions waiting for the intake: new ones and ones being retried,
-                   with their attempts, next try and last error
-  failed           submissions the intake refused for good (a 4xx other than 408 and
-                   429), with its status and answer
-  retry <id>       move a failed submission back to the outbox: the gateway delivers it
-                   once more (after the cause is fixed)
-  retry --all      the same for every failed submission
-  dead             outbox entries nobody could read (damaged or from another version),
-                   set aside so they block nothing; look into them by hand
-
-Reads REDIS_URL and REDIS_PREFIX, as serve does.
-
-`)
-	}
-	all := fs.Bool("all", false, "retry: every failed submission")
-	sub := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = args[0], args[1:]
-	}
-	var ids []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ids, args = append(ids, args[0]), args[1:]
-	}
-	if done, err := parseFlags(fs, args, stdout, usage); done {
+	a, done, err := parseIntakeArgs(args, stdout, stderr)
+	if done {
 		return err
-	}
-	switch {
-	case sub == "":
-		usage(stderr)
-		return errors.New("intake: pending, failed, retry or dead?")
-	case sub == "retry" && (*all == (len(ids) > 0)):
-		return errors.New("intake retry: give submission ids or --all (see sangkien intake --help)")
-	case sub != "retry" && (len(ids) > 0 || *all):
-		return fmt.Errorf("intake %s: takes no arguments", sub)
 	}
 	cfg, err := loadConfig(env)
 	if err != nil {
@@ -208,16 +173,49 @@ Reads REDIS_URL and REDIS_PREFIX, as serve does.
 	defer conn.Close()
 	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
 	admin := intake.Admin{Outbox: store, Out: stdout, Zone: bot.HoChiMinh}
-	switch sub {
-	case "pending":
-		return admin.Pending(ctx)
-	case "failed":
-		return admin.Failed(ctx)
-	case "dead":
-		return admin.Dead(ctx)
-	case "retry":
-		return admin.Retry(ctx, ids, *all)
+	err = admin.Run(ctx, a.sub, a.ids, a.all)
+	if errors.Is(err, intake.ErrUnknownCommand) {
+		intakeUsage(stderr)
+		return fmt.Errorf("intake: %w", err)
 	}
-	usage(stderr)
-	return fmt.Errorf("intake: unknown command %q", sub)
+	return err
+}
+
+// intakeArgs are the operator command, its submission ids and --all.
+type intakeArgs struct {
+	sub string
+	ids []string
+	all bool
+}
+
+// parseIntakeArgs reads `intake <command> [ids…] [--all]`; done means there is nothing
+// more to do (help was shown, or err says what is wrong).
+func parseIntakeArgs(args []string, stdout, stderr io.Writer) (a intakeArgs, done bool, err error) {
+	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
+	all := fs.Bool("all", false, "retry: every failed submission")
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		a.sub, args = args[0], args[1:]
+	}
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		a.ids, args = append(a.ids, args[0]), args[1:]
+	}
+	if done, err := parseFlags(fs, args, stdout, intakeUsage); done {
+		return a, true, err
+	}
+	a.all = *all
+	switch {
+	case a.sub == "":
+		intakeUsage(stderr)
+		return a, true, errors.New("intake: pending, failed, retry or dead?")
+	case a.sub == "retry" && (a.all == (len(a.ids) > 0)):
+		return a, true, errors.New("intake retry: give submission ids or --all (see sangkien intake --help)")
+	case a.sub != "retry" && (len(a.ids) > 0 || a.all):
+		return a, true, fmt.Errorf("intake %s: takes no arguments", a.sub)
+	}
+	return a, false, nil
+}
+
+func intakeUsage(w io.Writer) {
+	fmt.Fprint(w, "Usage: sangkien intake pending|failed|retry <id>|retry --all\n\n"+intake.AdminHelp+
+		"\nReads REDIS_URL and REDIS_PREFIX, as serve does.\n\n")
 }

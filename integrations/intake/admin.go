@@ -32,6 +32,37 @@ type Admin struct {
 	Zone *time.Location
 }
 
+// AdminHelp describes the operator commands Run knows, for a command line's --help.
+const AdminHelp = `  pending          submissions waiting for the intake: new ones and ones being retried,
+                   with their attempts, next try and last error
+  failed           submissions the intake refused for good (a 4xx other than 408 and
+                   429), with its status and answer
+  retry <id>       move a failed submission back to the outbox: the gateway delivers it
+                   once more (after the cause is fixed)
+  retry --all      the same for every failed submission
+  dead             outbox entries nobody could read (damaged or from another version),
+                   set aside so they block nothing; look into them by hand
+`
+
+// ErrUnknownCommand is Run's answer to a command it does not know.
+var ErrUnknownCommand = errors.New("unknown command")
+
+// Run runs the operator command name: pending, failed, dead, or retry (of ids, or of
+// every failed submission with all).
+func (a Admin) Run(ctx context.Context, name string, ids []string, all bool) error {
+	switch name {
+	case "pending":
+		return a.Pending(ctx)
+	case "failed":
+		return a.Failed(ctx)
+	case "dead":
+		return a.Dead(ctx)
+	case "retry":
+		return a.Retry(ctx, ids, all)
+	}
+	return fmt.Errorf("%w %q", ErrUnknownCommand, name)
+}
+
 // Pending lists the submissions waiting for the intake: new ones and ones being retried.
 func (a Admin) Pending(ctx context.Context) error {
 	w, stamp := a.Out, a.stamp
