@@ -84,6 +84,21 @@ func (r *Conn) Close() error {
 	return err
 }
 
+// CheckURL reports what is wrong with a Redis URL ParseURL cannot read. Its error never
+// quotes the URL, which may carry a password: url.Parse and go-redis quote the whole
+// URL, and CheckURL puts "<REDIS_URL>" in its place.
+func CheckURL(raw string) error {
+	_, err := ParseURL(raw)
+	if err == nil {
+		return nil
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), raw, "<REDIS_URL>"))
+}
+
 // ParseURL reads a Redis URL and returns how to build its client. It understands:
 //
 //	redis://[user:pass@]host:port[/db][?options]   one server (rediss:// for TLS, unix:///path.sock)

@@ -75,16 +75,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 }
 
 func chatUsage(w io.Writer) {
-	fmt.Fprint(w, `Usage: sangkien chat [--lang en] [--id ID]
-
-Talks to the bot in this terminal as a citizen would on a messaging channel. Buttons
-are shown as numbered choices: answer with the number or the label. Lines starting
-with / are commands (/start, /help, /cancel, /language, …). Special inputs:
-  :location <lat> <lon>     share a location
-  :contact <name> <phone>   share your contact card
-  :photo <path>             send a photo;  :file <path>  send a document
-  :quit (or end of input)   leave
-Confirmed submissions are written to INTAKE_FILE by the outbox worker.
+	fmt.Fprint(w, "Usage: sangkien chat [--lang en] [--id ID]\n\n"+terminal.Help+`Confirmed submissions are written to INTAKE_FILE by the outbox worker.
 
 Options:
   --lang vi|en   the citizen's language hint (default: Vietnamese)

@@ -150,9 +150,8 @@ func (c *config) check(level, mediaTTL string) error {
 		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
 	if c.RedisURL != "" {
-		// The URL may carry a password: the error names the variable, not the value.
-		if _, err := redisstore.ParseURL(c.RedisURL); err != nil {
-			return fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
+		if err := redisstore.CheckURL(c.RedisURL); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
@@ -291,14 +290,4 @@ func wrap(text string, width int, indent string) string {
 		n += len([]rune(word))
 	}
 	return b.String()
-}
-
-// redactURL is err's text with the URL it may quote (url.Parse and go-redis quote the
-// whole URL, password and all) replaced by "<REDIS_URL>".
-func redactURL(err error, raw string) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	return strings.ReplaceAll(err.Error(), raw, "<REDIS_URL>")
 }

@@ -12,6 +12,16 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
+// Help says how a citizen talks in the terminal, for a command line's --help.
+const Help = `Talks to the bot in this terminal as a citizen would on a messaging channel. Buttons
+are shown as numbered choices: answer with the number or the label. Lines starting
+with / are commands (/start, /help, /cancel, /language, …). Special inputs:
+  :location <lat> <lon>     share a location
+  :contact <name> <phone>   share your contact card
+  :photo <path>             send a photo;  :file <path>  send a document
+  :quit (or end of input)   leave
+`
+
 // Engine runs an event through the conversation and answers with its outcome.
 // bot.Engine implements it.
 type Engine interface {
