@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/telegram"
 )
 
-// startTelegram builds the Telegram channel, mounts its webhook on mux (webhook mode)
+// startTelegram sets the Telegram channel up, mounts its webhook on mux (webhook mode)
 // or starts polling, and starts its dispatcher and album sweeper, adding each to parts.
 // It returns the client, or nil when no token is set.
 func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.ServeMux, parts *components) (*telegram.Client, error) {
@@ -18,28 +17,15 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	if tc.Token == "" {
 		return nil, nil
 	}
-	// The adapter names its own component in its log lines; log here is for ours.
-	log := g.log.With("component", "telegram")
-	client, err := telegram.NewClient(tc.Token, tc.Endpoint, &http.Client{Timeout: 60 * time.Second}, g.log)
-	if err != nil {
-		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
-	}
-	secret := tc.Secret
-	if tc.Mode == "polling" && secret == "" {
-		secret = telegram.PollingSecret()
-	}
-	webhook, err := telegram.NewWebhook(telegram.Config{
-		Secret: secret, Client: client, Handler: g.engine, Albums: g.store.Albums(),
-		Logger: g.log, BotUsername: client.Username(),
+	ch, err := telegram.Setup(ctx, telegram.SetupConfig{
+		Settings: tc, Handler: g.engine, Albums: g.store.Albums(), Catalog: g.catalog,
+		PublicBaseURL: cfg.PublicBaseURL, Logger: g.log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)
-	}
-	if err := client.SetMyCommands(ctx, telegram.Commands(g.catalog)); err != nil {
-		log.Warn("setMyCommands failed; the command menu keeps its old texts", "err", err)
+		return nil, err
 	}
 	d, err := g.dispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Sender: client,
+		Channel: bot.Telegram, Sender: ch.Client,
 		Limit: telegram.BotLimit, Window: telegram.BotWindow, ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst,
 	})
 	if err != nil {
@@ -48,27 +34,16 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	parts.run("telegram dispatcher", func(ctx context.Context) { _ = d.Run(ctx) })
 	// Every process sweeps: albums whose parts reached other processes, or whose
 	// process died, are handed over all the same.
-	parts.run("telegram albums", webhook.RunAlbums)
+	parts.run("telegram albums", ch.Webhook.RunAlbums)
 	// Once no more updates arrive, the webhook's background calls finish; albums still
 	// gathering stay in Redis for the other processes, or this one after a restart.
-	parts.add("telegram webhook", webhook.Close)
-	if tc.Mode == "polling" {
-		parts.run("telegram polling", func(ctx context.Context) {
-			if err := telegram.Poll(ctx, client, webhook, telegram.PollTimeout); err != nil && ctx.Err() == nil {
-				log.Error("polling stopped", "err", err)
-			}
-		})
-		return client, nil
+	parts.add("telegram webhook", ch.Webhook.Close)
+	if ch.Polling() {
+		parts.run("telegram polling", ch.Poll)
+	} else {
+		mux.Handle("POST "+telegram.WebhookPath, ch.Webhook)
 	}
-	mux.Handle("POST "+telegram.WebhookPath, webhook)
-	if cfg.PublicBaseURL != "" {
-		url := telegram.WebhookURL(cfg.PublicBaseURL)
-		if err := client.SetWebhook(ctx, url, secret, telegram.Updates(), telegram.MaxConnections); err != nil {
-			return nil, fmt.Errorf("setWebhook with PUBLIC_BASE_URL: %w", err)
-		}
-		log.Info("webhook registered", "url", url)
-	}
-	return client, nil
+	return ch.Client, nil
 }
 
 // dispatcher builds a channel's dispatcher from its channel, sender and limits: the

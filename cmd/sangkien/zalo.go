@@ -15,36 +15,23 @@ import (
 // The Redis token keeper is the Zalo client's token store.
 var _ zalo.TokenStore = (*redisstore.ZaloTokens)(nil)
 
-// startZalo builds the Zalo channel, mounts its webhook on mux and starts its
+// startZalo sets the Zalo channel up, mounts its webhook on mux and starts its
 // dispatcher, adding it to parts. It reports whether the channel runs.
 func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux, parts *components) (bool, error) {
 	zc := cfg.Zalo
 	if !zc.Enabled() {
 		return false, nil
 	}
-	log := g.log.With("component", "zalo")
-	client, err := zalo.NewClient(zalo.ClientConfig{
-		AppID: zc.AppID, AppSecret: zc.AppSecret, APIBase: zc.APIBase, OAuthBase: zc.OAuthBase,
-		Tokens: g.store.ZaloTokens(), AccessToken: zc.AccessToken, RefreshToken: zc.RefreshToken,
-		HTTP: &http.Client{Timeout: 30 * time.Second}, Logger: g.log,
+	ch, err := zalo.Setup(ctx, zalo.SetupConfig{
+		Settings: zc, Tokens: g.store.ZaloTokens(), Handler: g.engine,
+		PublicBaseURL: cfg.PublicBaseURL, Logger: g.log,
 	})
 	if err != nil {
 		return false, err
 	}
-	if err := zalo.CheckTokens(ctx, client, zc, log); err != nil {
-		return false, err
-	}
-	webhook, err := zalo.NewWebhook(zalo.Config{AppID: zc.AppID, OASecret: zc.OASecret, Handler: g.engine, Logger: g.log})
-	if err != nil {
-		return false, err
-	}
-	mux.Handle("POST "+zalo.WebhookPath, webhook)
-	if cfg.PublicBaseURL != "" {
-		log.Info("register this webhook URL for the OA in the Zalo developer console",
-			"url", zalo.WebhookURL(cfg.PublicBaseURL))
-	}
+	mux.Handle("POST "+zalo.WebhookPath, ch.Webhook)
 	d, err := g.dispatcher(bot.DispatcherConfig{
-		Channel: bot.Zalo, Sender: client,
+		Channel: bot.Zalo, Sender: ch.Client,
 		Limit: zalo.AppLimit, Window: zalo.AppWindow, ChatInterval: zc.ChatInterval, ChatBurst: zalo.ChatBurst,
 	})
 	if err != nil {

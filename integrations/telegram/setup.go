@@ -1,10 +1,13 @@
 package telegram
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -91,4 +94,70 @@ func Commands(cat *locales.Catalog) map[string][]Command {
 		}
 	}
 	return out
+}
+
+// Channel is the channel as a gateway runs it: the client that sends and the webhook
+// that receives, in webhook or polling mode.
+type Channel struct {
+	Client  *Client
+	Webhook *Webhook
+	polling bool
+	log     *slog.Logger
+}
+
+// SetupConfig is what Setup builds the channel from.
+type SetupConfig struct {
+	Settings Settings
+	Handler  Handler
+	Albums   AlbumStore
+	Catalog  *locales.Catalog // the command menu's texts
+	// PublicBaseURL, when set, is where Telegram is told to post updates (webhook mode).
+	PublicBaseURL string
+	Logger        *slog.Logger
+}
+
+// Setup builds the client and the webhook, sets the command menu and, in webhook mode
+// with a public URL, registers the webhook with Telegram. Serve the webhook at
+// WebhookPath (webhook mode), or run Poll (Polling).
+func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
+	s := c.Settings
+	// The adapter's parts name their own component; log here is for the setup's lines.
+	log := c.Logger.With("component", "telegram")
+	client, err := NewClient(s.Token, s.Endpoint, &http.Client{Timeout: 60 * time.Second}, c.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
+	}
+	secret := s.Secret
+	if s.Mode == "polling" && secret == "" {
+		secret = PollingSecret()
+	}
+	webhook, err := NewWebhook(Config{
+		Secret: secret, Client: client, Handler: c.Handler, Albums: c.Albums,
+		Logger: c.Logger, BotUsername: client.Username(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)
+	}
+	if err := client.SetMyCommands(ctx, Commands(c.Catalog)); err != nil {
+		log.Warn("setMyCommands failed; the command menu keeps its old texts", "err", err)
+	}
+	ch := &Channel{Client: client, Webhook: webhook, polling: s.Mode == "polling", log: log}
+	if !ch.polling && c.PublicBaseURL != "" {
+		url := WebhookURL(c.PublicBaseURL)
+		if err := client.SetWebhook(ctx, url, secret, Updates(), MaxConnections); err != nil {
+			return nil, fmt.Errorf("setWebhook with PUBLIC_BASE_URL: %w", err)
+		}
+		log.Info("webhook registered", "url", url)
+	}
+	return ch, nil
+}
+
+// Polling reports whether updates come from Poll rather than the webhook.
+func (ch *Channel) Polling() bool { return ch.polling }
+
+// Poll runs polling mode until ctx ends (see the package's Poll).
+func (ch *Channel) Poll(ctx context.Context) {
+	if err := Poll(ctx, ch.Client, ch.Webhook, PollTimeout); err != nil && ctx.Err() == nil {
+		ch.log.Error("polling stopped", "err", err)
+	}
 }

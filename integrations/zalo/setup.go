@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -112,4 +113,48 @@ func CheckTokens(ctx context.Context, client *Client, s Settings, log *slog.Logg
 			"set ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN from the OA's authorization")
 	}
 	return nil
+}
+
+// Channel is the channel as a gateway runs it: the client that sends and the webhook
+// that receives.
+type Channel struct {
+	Client  *Client
+	Webhook *Webhook
+}
+
+// SetupConfig is what Setup builds the channel from.
+type SetupConfig struct {
+	Settings Settings
+	Tokens   TokenStore
+	Handler  Handler
+	// PublicBaseURL, when set, is logged as the webhook URL to register for the OA.
+	PublicBaseURL string
+	Logger        *slog.Logger
+}
+
+// Setup builds the client and the webhook and checks the token pair (CheckTokens).
+// Serve the webhook at WebhookPath.
+func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
+	s := c.Settings
+	log := c.Logger.With("component", "zalo")
+	client, err := NewClient(ClientConfig{
+		AppID: s.AppID, AppSecret: s.AppSecret, APIBase: s.APIBase, OAuthBase: s.OAuthBase,
+		Tokens: c.Tokens, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken,
+		HTTP: &http.Client{Timeout: 30 * time.Second}, Logger: c.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckTokens(ctx, client, s, log); err != nil {
+		return nil, err
+	}
+	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Logger: c.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if c.PublicBaseURL != "" {
+		log.Info("register this webhook URL for the OA in the Zalo developer console",
+			"url", WebhookURL(c.PublicBaseURL))
+	}
+	return &Channel{Client: client, Webhook: webhook}, nil
 }
