@@ -12,6 +12,9 @@ import (
 // worker and the rest, all together.
 const shutdownTimeout = 10 * time.Second
 
+// lateGrace is how long a loop may take to stop once the shutdown deadline has passed.
+const lateGrace = 100 * time.Millisecond
+
 // components are the running parts of a command, in the order they started. serve and
 // chat add each part once it runs; stop ends them in reverse, so that nothing stops
 // before what depends on it (the HTTP server before the channels, everything before
@@ -46,6 +49,13 @@ func (c *components) run(name string, loop func(ctx context.Context)) {
 		case <-done:
 			return nil
 		case <-stopCtx.Done():
+		}
+		// A part before this one may have used the whole deadline up: a loop that
+		// stops at once still gets the moment it needs.
+		select {
+		case <-done:
+			return nil
+		case <-time.After(lateGrace):
 			return fmt.Errorf("%s did not stop in time", name)
 		}
 	})

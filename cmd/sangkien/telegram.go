@@ -37,7 +37,12 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	parts.run("telegram albums", ch.Webhook.RunAlbums)
 	// Once no more updates arrive, the webhook's background calls finish; albums still
 	// gathering stay in Redis for the other processes, or this one after a restart.
-	parts.add("telegram webhook", ch.Webhook.Close)
+	parts.add("telegram webhook", func(ctx context.Context) error {
+		if err := ch.Webhook.Close(ctx); err != nil {
+			g.log.Warn("closing the webhook", "component", "telegram", "err", err)
+		}
+		return nil
+	})
 	if ch.Polling() {
 		parts.run("telegram polling", ch.Poll)
 	} else {
