@@ -36,4 +36,8 @@ type Intake interface {
 type Receipt struct {
 	IntakeID string
 	Status   string
+	// Token is the server's acknowledgement before it filed the request (an Open311
+	// token not yet resolved to an id): proof of receipt for the logs, but nothing the
+	// citizen could quote, so it is kept apart from IntakeID.
+	Token string
 }

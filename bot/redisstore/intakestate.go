@@ -22,16 +22,11 @@ import (
 var _ bot.OutboxLedger = (*Store)(nil)
 
 // ErrUnknownSubmission is returned for an id or reference the index does not hold.
-var ErrUnknownSubmission = errors.New("unknown submission")
+var ErrUnknownSubmission = bot.ErrUnknownSubmission
 
 // IndexedSubmission is what the index keeps of a submission: enough to find the
 // citizen when the intake calls back.
-type IndexedSubmission struct {
-	ID           string              `json:"id"`
-	Reference    string              `json:"reference"`
-	Kind         string              `json:"kind"`
-	Conversation bot.ConversationRef `json:"conversation"`
-}
+type IndexedSubmission = bot.IndexedSubmission
 
 // Index records id → conversation and reference, and reference → id. See bot.OutboxLedger.
 func (s *Store) Index(ctx context.Context, sub bot.Submission) error {
@@ -172,11 +167,7 @@ func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionF
 }
 
 // PendingSubmission is a submission in the outbox, with what is known of its attempts.
-type PendingSubmission struct {
-	Entry      string
-	Submission bot.Submission
-	Attempts   bot.DeliveryAttempts
-}
+type PendingSubmission = bot.PendingSubmission
 
 // PendingSubmissions lists every submission in the outbox, the oldest first: new ones
 // and ones being retried.

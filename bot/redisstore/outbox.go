@@ -296,15 +296,7 @@ func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxIte
 // delivered, so Claim moves it out of the outbox, where it would otherwise stay pending
 // for ever and crowd out the entries behind it, into the shard's dead letters
 // (<p>:{sNN}:intake:dead, a hash by stream id, kept until an operator removes it).
-type DeadEntry struct {
-	// Entry names it as bot.OutboxItem.Entry did ("<shard>/<stream id>").
-	Entry string `json:"entry"`
-	// Fields are the stream entry's fields as they were.
-	Fields map[string]string `json:"fields"`
-	// Reason says why it could not be read.
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-}
+type DeadEntry = bot.DeadEntry
 
 type deadEntry struct {
 	shard int

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
@@ -22,13 +23,14 @@ type config struct {
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
 	ProgramsFile  string
-	IntakeKind    string
-	IntakeFile    string
 	LogLevel      slog.Level
 	PublicBaseURL string
-	Telegram      telegramConfig
-	Intake        intakeConfig // INTAKE_URL, INTAKE_SECRET, INTAKE_API_KEY, MEDIA_* (intake.go)
-	Zalo          zaloConfig   // ZALO_* (zalo.go)
+	Telegram      telegram.Settings
+	Intake        intake.Settings // INTAKE_*, OPEN311_*
+	// MediaSecret signs media links (MEDIA_SECRET); empty: a random key kept in Redis.
+	MediaSecret string
+	MediaTTL    time.Duration // MEDIA_LINK_TTL
+	Zalo        zalo.Settings // ZALO_* (zalo.go)
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -97,29 +99,29 @@ func loadConfig(env func(string) string) (config, error) {
 		RedisURL:      r.get("REDIS_URL"),
 		RedisPrefix:   r.get("REDIS_PREFIX"),
 		ProgramsFile:  r.get("PROGRAMS_FILE"),
-		IntakeKind:    r.get("INTAKE_KIND"),
-		IntakeFile:    r.get("INTAKE_FILE"),
 		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
-		Telegram: telegramConfig{
+		Telegram: telegram.Settings{
 			Token:    r.get("TELEGRAM_BOT_TOKEN"),
 			Secret:   r.get("TELEGRAM_WEBHOOK_SECRET"),
 			Endpoint: r.get("TELEGRAM_API_ENDPOINT"),
 			Mode:     r.get("TELEGRAM_MODE"),
 		},
 		Zalo: readZaloConfig(&r),
-		Intake: intakeConfig{
+		Intake: intake.Settings{
+			Kind:   r.get("INTAKE_KIND"),
+			File:   r.get("INTAKE_FILE"),
 			URL:    r.get("INTAKE_URL"),
 			Secret: r.get("INTAKE_SECRET"),
 			APIKey: r.get("INTAKE_API_KEY"),
-			Open311: open311Defaults{
+			Open311: intake.Open311Defaults{
 				ServiceCode:  r.get("OPEN311_SERVICE_CODE"),
 				FeedbackCode: r.get("OPEN311_FEEDBACK_CODE"),
 				Address:      r.get("OPEN311_ADDRESS"),
 				Jurisdiction: r.get("OPEN311_JURISDICTION"),
 			},
-			MediaSecret: r.get("MEDIA_SECRET"),
 		},
-		Later: map[string]string{},
+		MediaSecret: r.get("MEDIA_SECRET"),
+		Later:       map[string]string{},
 	}
 	chatInterval := r.get("TELEGRAM_CHAT_INTERVAL")
 	if d, err := time.ParseDuration(chatInterval); err != nil || d < 0 {
@@ -127,7 +129,7 @@ func loadConfig(env func(string) string) (config, error) {
 	} else {
 		c.Telegram.ChatInterval = d
 	}
-	level := r.get("LOG_LEVEL")
+	level, mediaTTL := r.get("LOG_LEVEL"), r.get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
 		if v.Later {
 			c.Later[v.Name] = r.get(v.Name)
@@ -136,37 +138,47 @@ func loadConfig(env func(string) string) (config, error) {
 	if r.err != nil {
 		return config{}, r.err
 	}
+	if err := c.check(level, mediaTTL); err != nil {
+		return config{}, err
+	}
+	return c, nil
+}
+
+// check checks what loadConfig read and settles the values parsed from text.
+func (c *config) check(level, mediaTTL string) error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		return config{}, fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
+		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
 	if c.RedisURL != "" {
-		// The URL may carry a password: the error names the variable, not the value.
-		if _, err := parseRedisURL(c.RedisURL); err != nil {
-			return config{}, fmt.Errorf("REDIS_URL: %s", redactURL(err, c.RedisURL))
+		if err := redisstore.CheckURL(c.RedisURL); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{} \t\n") {
-		return config{}, fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
+		return fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
 	}
-	if err := c.checkIntake(r.get("MEDIA_LINK_TTL")); err != nil {
-		return config{}, err
+	if err := c.Intake.Check(); err != nil {
+		return err
+	}
+	if err := c.checkMedia(mediaTTL); err != nil {
+		return err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return config{}, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
+		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
 	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return config{}, fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
+			return fmt.Errorf("PUBLIC_BASE_URL=%q: want an absolute http(s) URL", c.PublicBaseURL)
 		}
 	}
-	if err := c.Telegram.check(); err != nil {
-		return config{}, err
+	if err := c.Telegram.Check(); err != nil {
+		return err
 	}
-	if err := c.Zalo.check(); err != nil {
-		return config{}, err
+	if err := c.Zalo.Check(); err != nil {
+		return err
 	}
-	return c, nil
+	return nil
 }
 
 // reader looks variables up with their defaults; a secret may come from NAME_FILE.
@@ -278,14 +290,4 @@ func wrap(text string, width int, indent string) string {
 		n += len([]rune(word))
 	}
 	return b.String()
-}
-
-// redactURL is err's text with the URL it may quote (url.Parse and go-redis quote the
-// whole URL, password and all) replaced by "<REDIS_URL>".
-func redactURL(err error, raw string) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	return strings.ReplaceAll(err.Error(), raw, "<REDIS_URL>")
 }

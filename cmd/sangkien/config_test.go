@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 )
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
@@ -78,8 +76,8 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 		{"HTTP_ADDR", cfg.HTTPAddr, ":8080"},
 		{"REDIS_URL", cfg.RedisURL, ""},
 		{"REDIS_PREFIX", cfg.RedisPrefix, "sk"},
-		{"INTAKE_KIND", cfg.IntakeKind, "file"},
-		{"INTAKE_FILE", cfg.IntakeFile, "./data/submissions.jsonl"},
+		{"INTAKE_KIND", cfg.Intake.Kind, "file"},
+		{"INTAKE_FILE", cfg.Intake.File, "./data/submissions.jsonl"},
 		{"LOG_LEVEL", cfg.LogLevel.String(), "DEBUG"},
 		{"TELEGRAM_BOT_TOKEN", cfg.Telegram.Token, "123:abc"},
 		{"TELEGRAM_API_ENDPOINT", cfg.Telegram.Endpoint, "https://api.telegram.org/bot%s/%s"},
@@ -139,59 +137,6 @@ func TestRunRefuses(t *testing.T) {
 			err := run(testContext(t), tt.args, testEnv{}.get, strings.NewReader(""), &out, &errOut)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run = %v, want an error with %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseRedisURL(t *testing.T) {
-	tests := []struct {
-		url       string
-		wantErr   bool
-		wantKind  string // "single", "cluster" or "failover"
-		wantAddrs []string
-	}{
-		{url: "redis://127.0.0.1:6379/0", wantKind: "single", wantAddrs: []string{"127.0.0.1:6379"}},
-		{url: "rediss://user:pw@redis.internal:6380/2?dial_timeout=3s", wantKind: "single", wantAddrs: []string{"redis.internal:6380"}},
-		{url: "unix:///run/redis.sock", wantKind: "single", wantAddrs: []string{"/run/redis.sock"}},
-		{url: "redis://h1:7001,h2:7002,h3:7003", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002", "h3:7003"}},
-		{url: "redis://:pw@h1:7001?addr=h2:7002", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002"}},
-		{url: "redis+cluster://h1:7001", wantKind: "cluster", wantAddrs: []string{"h1:7001"}},
-		{url: "rediss+cluster://h1:7001,h2:7002/?dial_timeout=2s", wantKind: "cluster", wantAddrs: []string{"h1:7001", "h2:7002"}},
-		{url: "redis+sentinel://:pw@s1:26379,s2:26379/mymaster/1?sentinel_password=sp", wantKind: "failover"},
-		{url: "redis+sentinel://s1:26379", wantErr: true},
-		{url: "redis+ring://h1:7001", wantErr: true},
-		{url: "http://h1", wantErr: true},
-		{url: "127.0.0.1:6379", wantErr: true},
-		{url: "redis://h1:6379/x", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			newClient, err := parseRedisURL(tt.url)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatal("parsed, want an error")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := newClient()
-			defer c.Close()
-			var kind string
-			var addrs []string
-			switch c := c.(type) {
-			case *redis.ClusterClient:
-				kind, addrs = "cluster", c.Options().Addrs
-			case *redis.Client:
-				kind, addrs = "single", []string{c.Options().Addr}
-				if c.Options().Addr == "FailoverClient" {
-					kind, addrs = "failover", nil
-				}
-			}
-			if kind != tt.wantKind || strings.Join(addrs, ",") != strings.Join(tt.wantAddrs, ",") {
-				t.Errorf("client %s %v, want %s %v", kind, addrs, tt.wantKind, tt.wantAddrs)
 			}
 		})
 	}

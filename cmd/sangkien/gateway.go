@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sangkien/sangkien"
@@ -25,7 +24,7 @@ import (
 // are built in order and closed in reverse by Close.
 type gateway struct {
 	catalog *locales.Catalog
-	redis   *redisConn
+	redis   *redisstore.Conn
 	store   *redisstore.Store
 	engine  *bot.Engine
 	sink    *intake.FileSink // nil unless INTAKE_KIND is file
@@ -51,7 +50,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 			_ = g.Close()
 		}
 	}()
-	if g.redis, err = openRedis(cfg.RedisURL, log); err != nil {
+	if g.redis, err = redisstore.Open(cfg.RedisURL, log); err != nil {
 		return nil, err
 	}
 	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: log})
@@ -76,34 +75,18 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, err
 	}
-	if cfg.IntakeKind != "file" {
+	if cfg.Intake.Kind != "file" {
 		return g, nil
 	}
-	if g.sink, err = intake.OpenFileSink(cfg.IntakeFile, log); err != nil {
+	if g.sink, err = intake.OpenFileSink(cfg.Intake.File, log); err != nil {
 		return nil, fmt.Errorf("INTAKE_FILE: %w", err)
 	}
-	if g.redis.embedded != nil {
-		if err := g.continueReferences(); err != nil {
+	if g.redis.Embedded() {
+		if err := g.store.ContinueReferences(context.Background(), g.sink.LastReferences()); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
-}
-
-// continueReferences starts the reference counters of an embedded Redis, which forgets
-// them between runs, after the highest references already in the intake file.
-func (g *gateway) continueReferences() error {
-	for series, n := range g.sink.LastReferences() {
-		prefix, y, ok := strings.Cut(series, "-")
-		year, err := strconv.Atoi(y)
-		if !ok || err != nil {
-			continue
-		}
-		if err := g.store.SeedReference(context.Background(), prefix, year, n); err != nil {
-			return fmt.Errorf("embedded redis: %w", err)
-		}
-	}
-	return nil
 }
 
 // worker returns an outbox worker that delivers to in.

@@ -19,13 +19,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sangkien/sangkien/bot/redisstore"
 )
 
 func main() {
-	// go-redis logs a failed dial on its own, in its own format; route it through slog
-	// like every other line. (Set here, not in run: it is a package-wide setting.)
-	redis.SetLogger(redisLog{slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "redis")})
+	// Set here, not in run: it is a package-wide setting of go-redis.
+	redisstore.RouteClientLogs(slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "redis"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -33,13 +32,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sangkien:", err)
 		os.Exit(1)
 	}
-}
-
-// redisLog writes go-redis's own log lines as warnings.
-type redisLog struct{ log *slog.Logger }
-
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // run is the whole program, with its surroundings passed in so that tests call it

@@ -9,12 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 )
-
-// shutdownTimeout bounds a graceful stop: in-flight requests, then the outbox worker.
-const shutdownTimeout = 10 * time.Second
 
 // serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
 func serve(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -38,46 +34,71 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-
-	g, err := newGateway(cfg, log)
+	parts := &components{log: log}
+	failed, err := startServing(ctx, cfg, log, parts)
 	if err != nil {
+		_ = parts.stop(shutdownTimeout)
 		return err
 	}
-	defer func() {
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "component", "http")
+	case err := <-failed:
+		_ = parts.stop(shutdownTimeout)
+		return fmt.Errorf("http server: %w", err)
+	}
+	err = parts.stop(shutdownTimeout)
+	log.Info("stopped", "component", "http")
+	return err
+}
+
+// startServing starts the parts of serve in order, adding each to parts: the gateway,
+// the listener, the channels, the intake and its worker, then the HTTP server. It
+// returns the channel a failure of the HTTP server arrives on.
+func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *components) (<-chan error, error) {
+	g, err := newGateway(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	parts.add("gateway", func(context.Context) error {
 		if err := g.Close(); err != nil {
 			log.Error("close", "err", err)
 		}
-	}()
+		return nil
+	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
+		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
 	}
+	parts.add("listener", func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
 	mux := g.routes()
-	chanCtx, stopChannels := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopChannels()
-	var (
-		tg *telegramChannel
-		zl *zaloChannel
-	)
-	// abort undoes what started before the server runs: the listener and the channels'
-	// pollers and senders, which must stop before Redis closes.
-	abort := func(err error) error {
-		ln.Close()
-		stopChannels()
-		tg.wait()
-		zl.wait()
-		return err
-	}
-	if tg, err = g.startTelegram(chanCtx, cfg, mux); err != nil {
-		return abort(err)
-	}
-	if zl, err = g.startZalo(chanCtx, cfg, mux); err != nil {
-		return abort(err)
-	}
-	in, err := g.setupIntake(ctx, cfg, mux, zl.addFetcher(g.mediaFetchers(tg)))
+	tg, err := g.startTelegram(ctx, cfg, mux, parts)
 	if err != nil {
-		return abort(err)
+		return nil, err
 	}
+	zl, err := g.startZalo(ctx, cfg, mux, parts)
+	if err != nil {
+		return nil, err
+	}
+	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl))
+	if err != nil {
+		return nil, err
+	}
+	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
+	failed := startHTTP(ln, mux, log, parts)
+	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
+		"intake", cfg.Intake.Kind)
+	return failed, nil
+}
+
+// startHTTP serves mux on ln. Stopping it stops taking requests and waits, within the
+// stop's deadline, for those in flight.
+func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *components) <-chan error {
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -87,49 +108,19 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
-
-	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWorker()
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = g.intakeWorker(in).Run(workerCtx) })
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
-		"intake", cfg.IntakeKind)
-
-	select {
-	case <-ctx.Done():
-		log.Info("stopping", "component", "http")
-	case err := <-served:
-		stopChannels()
-		tg.wait()
-		zl.wait()
-		stopWorker()
-		wg.Wait()
-		return fmt.Errorf("http server: %w", err)
-	}
-	// Reverse order: stop taking requests, then stop the worker; Close (deferred) closes
-	// the intake file and Redis.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if err != nil {
-		err = fmt.Errorf("http shutdown: %w", err)
-	}
-	// The webhook's background calls finish and its album sweeper stops; albums still
-	// being gathered stay in Redis for the other processes, or this one after a restart.
-	tg.drain(sctx)
-	stopChannels()
-	tg.wait()
-	zl.wait()
-	stopWorker()
-	wg.Wait()
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	log.Info("stopped", "component", "http")
-	return err
+	failed := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			failed <- err
+		}
+	}()
+	parts.add("http", func(ctx context.Context) error {
+		if err := srv.Shutdown(ctx); err != nil {
+			return fmt.Errorf("http shutdown: %w", err)
+		}
+		return nil
+	})
+	return failed
 }
 
 // routes is the gateway's HTTP surface; channels add their webhooks to it.

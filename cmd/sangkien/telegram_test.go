@@ -17,7 +17,6 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
-	"github.com/sangkien/sangkien/locales"
 )
 
 const tgSecret = "e2e-webhook-secret"
@@ -243,20 +242,4 @@ func readSubmissionsIfAny(path string) int {
 		return 0
 	}
 	return strings.Count(string(data), "\n")
-}
-
-func TestTelegramCommandsInBothLanguages(t *testing.T) {
-	cat, err := locales.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := telegramCommands(cat)
-	if len(cmds[""]) == 0 || len(cmds[""]) != len(cmds["en"]) {
-		t.Fatalf("commands = %v", cmds)
-	}
-	for i, c := range cmds[""] {
-		if c.Description == cmds["en"][i].Description || strings.HasPrefix(c.Description, "[") {
-			t.Errorf("/%s: vi %q, en %q", c.Command, c.Description, cmds["en"][i].Description)
-		}
-	}
 }

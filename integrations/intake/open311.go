@@ -91,8 +91,8 @@ func NewOpen311Client(cfg Open311Config) (*Open311Client, error) {
 
 // Deliver posts the submission to requests.json. With a token in the answer, it polls
 // tokens/{token}.json for the service request id; when none comes within PollTimeout the
-// delivery still succeeds (the server accepted the request) with IntakeID
-// "token:<token>", since posting again would file a second request.
+// delivery still succeeds (the server accepted the request) with the token in
+// Receipt.Token and no IntakeID, since posting again would file a second request.
 func (c *Open311Client) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
 	form, err := c.Form(s)
 	if err != nil {
@@ -252,7 +252,7 @@ func (c *Open311Client) poll(ctx context.Context, log *slog.Logger, token string
 		select {
 		case <-ctx.Done():
 			log.Info("service request accepted; its id comes later", "polls", n-1)
-			return bot.Receipt{IntakeID: "token:" + token, Status: bot.StatusReceived}
+			return bot.Receipt{Token: token, Status: bot.StatusReceived}
 		case <-t.C:
 		}
 		id, err := c.resolve(ctx, token)

@@ -227,7 +227,7 @@ func TestOpen311Tokens(t *testing.T) {
 	}{
 		{"resolves on the first poll", 0, time.Minute, bot.Receipt{IntakeID: "1001", Status: "received"}, 1},
 		{"resolves on the third poll", 2, time.Minute, bot.Receipt{IntakeID: "1001", Status: "received"}, 3},
-		{"never resolves: accepted, id later", -1, 30 * time.Millisecond, bot.Receipt{IntakeID: "token:tok-1001", Status: "received"}, -1},
+		{"never resolves: accepted, id later", -1, 30 * time.Millisecond, bot.Receipt{Token: "tok-1001", Status: "received"}, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestOpen311UnknownToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r != (bot.Receipt{IntakeID: "token:ghost", Status: "received"}) {
+	if r != (bot.Receipt{Token: "ghost", Status: "received"}) {
 		t.Errorf("receipt = %+v", r)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package intake_test
 
 import (
 	"bytes"
@@ -16,13 +16,19 @@ import (
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/locales"
 )
 
-// callbackRig is a gateway with two citizens who each made a submission, and the
-// callback handler in front of it.
+const intakeSecret = "test-intake-secret"
+
+// callbackRig is the engine, flows and Redis store of the gateway, with two citizens
+// who each made a submission, and the callback handler in front of them: the notices
+// are the flows' real ones, and a repeated callback meets the engine's real dedupe.
 type callbackRig struct {
-	g       *gateway
+	store   *redisstore.Store
+	engine  *bot.Engine
 	handler http.Handler
 	redis   redis.UniversalClient
 	vi, en  bot.Submission
@@ -30,20 +36,25 @@ type callbackRig struct {
 
 func newCallbackRig(t *testing.T) *callbackRig {
 	t.Helper()
-	env := newTestEnv(t)
-	cfg, err := loadConfig(env.get)
+	r := &callbackRig{redis: redistest.Client(t)}
+	r.store = redisstore.New(r.redis, redisstore.Options{Prefix: redistest.Prefix(t)})
+	catalog, err := locales.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := newGateway(cfg, slog.New(slog.DiscardHandler))
+	router, err := flows.NewRouter(flows.Config{Catalog: catalog, Refs: r.store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = g.Close() })
-	r := &callbackRig{
-		g:       g,
-		handler: &callbacks{secret: []byte(intakeSecret), index: g.store, engine: g.engine, log: g.log, now: time.Now},
-		redis:   redistest.Client(t),
+	r.engine, err = bot.NewEngine(bot.EngineConfig{Store: r.store, Conversation: router, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler, err = intake.NewCallbacks(intake.CallbackConfig{
+		Secret: []byte(intakeSecret), Index: r.store, Engine: r.engine, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	r.vi = r.citizen(t, "5550001", "vi", "Ghế đá ven hồ Tây")
 	r.en = r.citizen(t, "5550002", "en", "Benches around West Lake")
@@ -58,7 +69,7 @@ func (r *callbackRig) citizen(t *testing.T, chat, lang, title string) bot.Submis
 	conv := bot.ConversationRef{Channel: bot.Telegram, ID: chat}
 	sub := bot.Submission{ID: "sub-" + chat, Reference: "SK-2026-" + chat[1:],
 		Proposal: bot.Proposal{Kind: bot.KindInitiative, Title: title}, Conversation: conv, Lang: lang}
-	lease, err := r.g.store.Begin(ctx, conv, "seed", 10*time.Second)
+	lease, err := r.store.Begin(ctx, conv, "seed", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +77,10 @@ func (r *callbackRig) citizen(t *testing.T, chat, lang, title string) bot.Submis
 		ID: sub.ID, Reference: sub.Reference, Kind: sub.Kind, Title: title, Status: bot.StatusSubmitted,
 		Changed: time.Now().Add(-time.Hour),
 	}}}}
-	if err := r.g.store.Commit(ctx, lease, bot.Change{Session: s}); err != nil {
+	if err := r.store.Commit(ctx, lease, bot.Change{Session: s}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.g.store.Index(ctx, sub); err != nil {
+	if err := r.store.Index(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	return sub
@@ -91,7 +102,7 @@ func (r *callbackRig) post(t *testing.T, body []byte, signedAt time.Time, secret
 // queued reads the texts waiting in the Telegram delivery queue for one conversation.
 func (r *callbackRig) queued(t *testing.T, conv bot.ConversationRef) []string {
 	t.Helper()
-	msgs, err := r.redis.XRange(context.Background(), r.g.store.OutboundStream(redisstore.ShardOf(conv), conv.Channel), "-", "+").Result()
+	msgs, err := r.redis.XRange(context.Background(), r.store.OutboundStream(redisstore.ShardOf(conv), conv.Channel), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +219,7 @@ func TestIntakeCallbacks(t *testing.T) {
 		sub  bot.Submission
 		want string
 	}{{r.vi, "Trạng thái: Được chấp nhận"}, {r.en, "Status: Under review"}} {
-		out, err := r.g.engine.Handle(context.Background(), bot.Event{
+		out, err := r.engine.Handle(context.Background(), bot.Event{
 			ID: "mine-" + c.sub.ID, Conversation: c.sub.Conversation, Kind: bot.EventCommand, Command: "status",
 		})
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package intake
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sangkien/sangkien/bot"
-	"github.com/sangkien/sangkien/bot/redisstore"
-	"github.com/sangkien/sangkien/integrations/intake"
 )
 
 // Limits on a status callback.
@@ -29,15 +27,26 @@ var callbackStatuses = map[string]bool{
 	bot.StatusAccepted: true, bot.StatusRejected: true, bot.StatusImplemented: true,
 }
 
-// submissionIndex finds the citizen behind a submission. redisstore.Store implements it.
-type submissionIndex interface {
-	LookupSubmission(ctx context.Context, id string) (redisstore.IndexedSubmission, error)
-	LookupReference(ctx context.Context, ref string) (redisstore.IndexedSubmission, error)
+// SubmissionIndex finds the citizen behind a submission; it answers
+// bot.ErrUnknownSubmission for one it does not hold. redisstore.Store implements it.
+type SubmissionIndex interface {
+	LookupSubmission(ctx context.Context, id string) (bot.IndexedSubmission, error)
+	LookupReference(ctx context.Context, ref string) (bot.IndexedSubmission, error)
 }
 
-// eventHandler runs an event through the conversation. bot.Engine implements it.
-type eventHandler interface {
+// EventHandler runs an event through the conversation. bot.Engine implements it.
+type EventHandler interface {
 	Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error)
+}
+
+// CallbackConfig configures a Callbacks handler.
+type CallbackConfig struct {
+	// Secret checks the X-Sangkien-Signature of every callback (INTAKE_SECRET).
+	Secret []byte
+	Index  SubmissionIndex
+	Engine EventHandler
+	Logger *slog.Logger     // nil: slog.Default()
+	Now    func() time.Time // nil: time.Now
 }
 
 // callbackBody is a status callback (docs/intake.md).
@@ -51,19 +60,36 @@ type callbackBody struct {
 	At           *time.Time `json:"at"`
 }
 
-// callbacks serves POST /callbacks/intake: the city's intake tells the gateway that a
+// Callbacks serves POST /callbacks/intake: the city's intake tells the gateway that a
 // submission's status changed, and the citizen is told through the engine, so the
 // notice, the session and the delivery queue change in one step. The engine's dedupe on
 // the event id acknowledges a repeated callback without telling the citizen twice.
-type callbacks struct {
+type Callbacks struct {
 	secret []byte
-	index  submissionIndex
-	engine eventHandler
+	index  SubmissionIndex
+	engine EventHandler
 	log    *slog.Logger
 	now    func() time.Time
 }
 
-func (h *callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// NewCallbacks returns the status callback handler.
+func NewCallbacks(c CallbackConfig) (*Callbacks, error) {
+	if len(c.Secret) == 0 || c.Index == nil || c.Engine == nil {
+		return nil, errors.New("intake callbacks: secret, index and engine are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Callbacks{
+		secret: c.Secret, index: c.Index, engine: c.Engine,
+		log: c.Logger.With("component", "intake.callback"), now: c.Now,
+	}, nil
+}
+
+func (h *Callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -74,7 +100,7 @@ func (h *callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		callbackError(w, http.StatusBadRequest, "body unreadable")
 		return
 	}
-	if err := intake.Verify(h.secret, r.Header.Get(intake.SignatureHeader), body, h.now(), intake.DefaultTolerance); err != nil {
+	if err := Verify(h.secret, r.Header.Get(SignatureHeader), body, h.now(), DefaultTolerance); err != nil {
 		h.log.Warn("callback refused: signature", "err", err)
 		callbackError(w, http.StatusUnauthorized, "bad signature")
 		return
@@ -92,7 +118,7 @@ func (h *callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	sub, err := h.find(ctx, cb)
 	switch {
-	case errors.Is(err, redisstore.ErrUnknownSubmission):
+	case errors.Is(err, bot.ErrUnknownSubmission):
 		callbackError(w, http.StatusNotFound, "unknown submission")
 		return
 	case errors.Is(err, errMismatch):
@@ -149,7 +175,7 @@ func (cb callbackBody) check() string {
 var errMismatch = errors.New("submission id and reference disagree")
 
 // find looks the submission up by id, else by reference; with both, they must agree.
-func (h *callbacks) find(ctx context.Context, cb callbackBody) (redisstore.IndexedSubmission, error) {
+func (h *Callbacks) find(ctx context.Context, cb callbackBody) (bot.IndexedSubmission, error) {
 	if cb.SubmissionID == "" {
 		return h.index.LookupReference(ctx, cb.Reference)
 	}

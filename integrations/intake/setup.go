@@ -1,0 +1,93 @@
+package intake
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// This file is what a gateway needs to set the intake up: its settings, their checks,
+// and the client of the kind they name.
+
+// Settings say where confirmed submissions go and how status callbacks are checked;
+// the gateway reads them from the environment.
+type Settings struct {
+	// Kind is json, open311 or file (INTAKE_KIND); Check settles an empty one.
+	Kind   string
+	File   string // INTAKE_FILE: the file intake's JSONL file
+	URL    string // INTAKE_URL
+	Secret string // INTAKE_SECRET: signs submissions (json) and checks callbacks
+	APIKey string // INTAKE_API_KEY (open311)
+	// Open311 fills what a submission cannot give an Open311 server (OPEN311_*).
+	Open311 Open311Defaults
+}
+
+// Open311Defaults are the OPEN311_* settings.
+type Open311Defaults struct {
+	ServiceCode, FeedbackCode, Address, Jurisdiction string
+}
+
+// Check settles Kind (json when URL is set, file otherwise) and checks what that kind
+// needs. Every error names its variable, never a value that may carry a credential.
+func (s *Settings) Check() error {
+	if s.Kind == "" {
+		s.Kind = "file"
+		if s.URL != "" {
+			s.Kind = "json"
+		}
+	}
+	switch s.Kind {
+	case "file":
+	case "json", "open311":
+		if s.URL == "" {
+			return fmt.Errorf("INTAKE_URL: required with INTAKE_KIND=%s", s.Kind)
+		}
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("INTAKE_URL: want an absolute http(s) URL")
+		}
+		if s.Kind == "json" && s.Secret == "" {
+			return errors.New("INTAKE_SECRET: required with INTAKE_KIND=json: every submission is signed with it")
+		}
+	default:
+		return fmt.Errorf("INTAKE_KIND=%q: want json, open311 or file", s.Kind)
+	}
+	return nil
+}
+
+// Remote reports whether the intake is the city's (json, open311), whose receipt the
+// citizen is told; the local file is not the city.
+func (s Settings) Remote() bool { return s.Kind == "json" || s.Kind == "open311" }
+
+// NewRemote builds the client of the city's intake named by s.Kind. mediaURL, when not
+// nil, gives each attachment's link; programs map fields to Open311 service codes.
+func NewRemote(s Settings, programs bot.Programs, mediaURL func(bot.Attachment, bot.Submission) (string, error), log *slog.Logger) (bot.Intake, error) {
+	var (
+		in  bot.Intake
+		err error
+	)
+	switch s.Kind {
+	case "json":
+		in, err = NewJSONClient(JSONConfig{URL: s.URL, Secret: s.Secret, MediaURL: mediaURL, Logger: log})
+	case "open311":
+		d := s.Open311
+		if d.FeedbackCode == "" && d.ServiceCode == "" {
+			log.Warn("OPEN311_FEEDBACK_CODE and OPEN311_SERVICE_CODE are empty: feedback cannot be filed "+
+				"and goes to the failed list (sangkien intake failed)", "component", "intake")
+		}
+		in, err = NewOpen311Client(Open311Config{
+			URL: s.URL, APIKey: s.APIKey, Programs: programs, Logger: log, MediaURL: mediaURL,
+			DefaultServiceCode: d.ServiceCode, FeedbackServiceCode: d.FeedbackCode,
+			DefaultAddress: d.Address, JurisdictionID: d.Jurisdiction,
+		})
+	default:
+		return nil, fmt.Errorf("INTAKE_KIND=%q: not a remote intake", s.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("INTAKE_URL: %w", err)
+	}
+	return in, nil
+}

@@ -1,0 +1,184 @@
+package terminal
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Help says how a citizen talks in the terminal, for a command line's --help.
+const Help = `Talks to the bot in this terminal as a citizen would on a messaging channel. Buttons
+are shown as numbered choices: answer with the number or the label. Lines starting
+with / are commands (/start, /help, /cancel, /language, …). Special inputs:
+  :location <lat> <lon>     share a location
+  :contact <name> <phone>   share your contact card
+  :photo <path>             send a photo;  :file <path>  send a document
+  :quit (or end of input)   leave
+`
+
+// Engine runs an event through the conversation and answers with its outcome.
+// bot.Engine implements it.
+type Engine interface {
+	Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error)
+}
+
+// Config configures a Terminal.
+type Config struct {
+	Engine Engine
+	// ID names the conversation: the same id continues the same conversation.
+	ID string
+	// Lang is the citizen's language hint: "vi", "en", or "" (Vietnamese).
+	Lang string
+	Out  io.Writer
+}
+
+// Terminal turns typed lines into events and draws replies as text.
+type Terminal struct {
+	engine    Engine
+	conv      bot.ConversationRef
+	lang      string
+	out       io.Writer
+	n         int
+	submitted []string // submission ids confirmed in this chat
+}
+
+// Check reports what is wrong with the conversation id and language, naming the flag
+// (--id, --lang) to fix, so that a command can refuse them before it starts anything.
+func (c Config) Check() error {
+	if c.Lang != "" && c.Lang != "vi" && c.Lang != "en" {
+		return fmt.Errorf("--lang %q: want vi or en", c.Lang)
+	}
+	if err := c.conversation().Validate(); err != nil {
+		return fmt.Errorf("--id: %w", err)
+	}
+	return nil
+}
+
+func (c Config) conversation() bot.ConversationRef {
+	return bot.ConversationRef{Channel: bot.Terminal, ID: c.ID}
+}
+
+// New checks cfg and returns a terminal.
+func New(cfg Config) (*Terminal, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Engine == nil || cfg.Out == nil {
+		return nil, errors.New("terminal: engine and output are required")
+	}
+	return &Terminal{engine: cfg.Engine, conv: cfg.conversation(), lang: cfg.Lang, out: cfg.Out}, nil
+}
+
+// Chat prints the banner, starts the conversation as /start would and reads lines from
+// in until :quit, the end of input or ctx's end.
+func (t *Terminal) Chat(ctx context.Context, in io.Reader, intakeFile string) error {
+	t.banner(intakeFile)
+	if err := t.send(ctx, bot.Event{Kind: bot.EventCommand, Command: "start"}); err != nil {
+		return err
+	}
+	return t.loop(ctx, in)
+}
+
+// Submitted returns the ids of the submissions confirmed in this chat.
+func (t *Terminal) Submitted() []string { return t.submitted }
+
+// Finish waits up to timeout for this chat's submissions to reach the intake file and
+// says where they are.
+func (t *Terminal) Finish(ctx context.Context, w *WatchedIntake, intakeFile string, timeout time.Duration) {
+	if n := w.Wait(ctx, t.submitted, timeout); n > 0 {
+		fmt.Fprintf(t.out, "\n[%d bài gửi đã ghi vào / submission(s) written to %s]\n", n, intakeFile)
+	} else if len(t.submitted) > 0 {
+		fmt.Fprintf(t.out, "\n[submissions not yet written; they stay in the outbox: %s]\n",
+			strings.Join(t.submitted, ", "))
+	}
+}
+
+func (t *Terminal) banner(intakeFile string) {
+	fmt.Fprintf(t.out, `Sáng kiến — trò chuyện thử trong terminal / terminal chat
+  Trả lời bằng số hoặc nội dung lựa chọn / answer with a choice's number or label
+  /lệnh: /start /help /cancel /language …      /commands
+  :location <vĩ độ/lat> <kinh độ/lon>   :contact <tên/name> <số điện thoại/phone>
+  :photo <tệp/path>   :file <tệp/path>   :quit
+  Bài gửi được ghi vào / submissions go to: %s
+
+`, intakeFile)
+}
+
+// loop reads lines until :quit, the end of input or ctx's end.
+func (t *Terminal) loop(ctx context.Context, in io.Reader) error {
+	lines := readLines(ctx, in)
+	for {
+		fmt.Fprint(t.out, "> ")
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(t.out)
+			return nil
+		case line, ok = <-lines:
+		}
+		if !ok {
+			fmt.Fprintln(t.out)
+			return nil
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if line == ":quit" {
+			return nil
+		}
+		ev, err := ParseLine(line)
+		if err != nil {
+			fmt.Fprintf(t.out, "  (%v)\n", err)
+			continue
+		}
+		if err := t.send(ctx, ev); err != nil {
+			return err
+		}
+	}
+}
+
+// readLines reads in line by line on a goroutine of its own, so that the loop can stop
+// at ctx's end while a read blocks.
+func readLines(ctx context.Context, in io.Reader) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return lines
+}
+
+// send runs one event and prints the replies.
+func (t *Terminal) send(ctx context.Context, ev bot.Event) error {
+	t.n++
+	ev.ID = fmt.Sprintf("term-%d-%d", time.Now().UnixNano(), t.n)
+	ev.Conversation = t.conv
+	ev.Lang = t.lang
+	out, err := t.engine.Handle(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	for _, o := range out.Replies {
+		Draw(t.out, o.Reply)
+	}
+	if out.Submission != nil {
+		t.submitted = append(t.submitted, out.Submission.ID)
+	}
+	return nil
+}
