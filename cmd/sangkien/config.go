@@ -1,17 +1,16 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
@@ -36,17 +35,8 @@ type config struct {
 	Later map[string]string
 }
 
-// envVar documents one environment variable for --help and the README.
-type envVar struct {
-	Name    string
-	Default string
-	Secret  bool // also readable from the file named by NAME_FILE
-	Later   bool // accepted and ignored until its channel or intake is built
-	Help    string
-}
-
 // envVars lists every variable the gateway reads, in the order help shows them.
-var envVars = []envVar{
+var envVars = []envvar.Var{
 	{Name: "HTTP_ADDR", Default: ":8080", Help: "address the HTTP server listens on (serve)"},
 	{Name: "REDIS_URL", Secret: true, Help: "Redis: redis://, rediss://, unix://; a cluster with several hosts " +
 		"(redis://h1:6379,h2:6379) or redis+cluster://; Sentinel with redis+sentinel://h1:26379,h2:26379/<master>. " +
@@ -93,50 +83,50 @@ var envVars = []envVar{
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
-	r := reader{env: env}
+	r := envvar.NewReader(env, envVars)
 	c := config{
-		HTTPAddr:      r.get("HTTP_ADDR"),
-		RedisURL:      r.get("REDIS_URL"),
-		RedisPrefix:   r.get("REDIS_PREFIX"),
-		ProgramsFile:  r.get("PROGRAMS_FILE"),
-		PublicBaseURL: r.get("PUBLIC_BASE_URL"),
+		HTTPAddr:      r.Get("HTTP_ADDR"),
+		RedisURL:      r.Get("REDIS_URL"),
+		RedisPrefix:   r.Get("REDIS_PREFIX"),
+		ProgramsFile:  r.Get("PROGRAMS_FILE"),
+		PublicBaseURL: r.Get("PUBLIC_BASE_URL"),
 		Telegram: telegram.Settings{
-			Token:    r.get("TELEGRAM_BOT_TOKEN"),
-			Secret:   r.get("TELEGRAM_WEBHOOK_SECRET"),
-			Endpoint: r.get("TELEGRAM_API_ENDPOINT"),
-			Mode:     r.get("TELEGRAM_MODE"),
+			Token:    r.Get("TELEGRAM_BOT_TOKEN"),
+			Secret:   r.Get("TELEGRAM_WEBHOOK_SECRET"),
+			Endpoint: r.Get("TELEGRAM_API_ENDPOINT"),
+			Mode:     r.Get("TELEGRAM_MODE"),
 		},
-		Zalo: readZaloConfig(&r),
+		Zalo: readZaloConfig(r),
 		Intake: intake.Settings{
-			Kind:   r.get("INTAKE_KIND"),
-			File:   r.get("INTAKE_FILE"),
-			URL:    r.get("INTAKE_URL"),
-			Secret: r.get("INTAKE_SECRET"),
-			APIKey: r.get("INTAKE_API_KEY"),
+			Kind:   r.Get("INTAKE_KIND"),
+			File:   r.Get("INTAKE_FILE"),
+			URL:    r.Get("INTAKE_URL"),
+			Secret: r.Get("INTAKE_SECRET"),
+			APIKey: r.Get("INTAKE_API_KEY"),
 			Open311: intake.Open311Defaults{
-				ServiceCode:  r.get("OPEN311_SERVICE_CODE"),
-				FeedbackCode: r.get("OPEN311_FEEDBACK_CODE"),
-				Address:      r.get("OPEN311_ADDRESS"),
-				Jurisdiction: r.get("OPEN311_JURISDICTION"),
+				ServiceCode:  r.Get("OPEN311_SERVICE_CODE"),
+				FeedbackCode: r.Get("OPEN311_FEEDBACK_CODE"),
+				Address:      r.Get("OPEN311_ADDRESS"),
+				Jurisdiction: r.Get("OPEN311_JURISDICTION"),
 			},
 		},
-		MediaSecret: r.get("MEDIA_SECRET"),
+		MediaSecret: r.Get("MEDIA_SECRET"),
 		Later:       map[string]string{},
 	}
-	chatInterval := r.get("TELEGRAM_CHAT_INTERVAL")
+	chatInterval := r.Get("TELEGRAM_CHAT_INTERVAL")
 	if d, err := time.ParseDuration(chatInterval); err != nil || d < 0 {
-		r.fail(fmt.Errorf("TELEGRAM_CHAT_INTERVAL=%q: want a duration such as 1s", chatInterval))
+		r.Fail(fmt.Errorf("TELEGRAM_CHAT_INTERVAL=%q: want a duration such as 1s", chatInterval))
 	} else {
 		c.Telegram.ChatInterval = d
 	}
-	level, mediaTTL := r.get("LOG_LEVEL"), r.get("MEDIA_LINK_TTL")
+	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
 		if v.Later {
-			c.Later[v.Name] = r.get(v.Name)
+			c.Later[v.Name] = r.Get(v.Name)
 		}
 	}
-	if r.err != nil {
-		return config{}, r.err
+	if err := r.Err(); err != nil {
+		return config{}, err
 	}
 	if err := c.check(level, mediaTTL); err != nil {
 		return config{}, err
@@ -181,113 +171,5 @@ func (c *config) check(level, mediaTTL string) error {
 	return nil
 }
 
-// reader looks variables up with their defaults; a secret may come from NAME_FILE.
-// It keeps the first error so that loadConfig reads top-down.
-type reader struct {
-	env func(string) string
-	err error
-}
-
-func (r *reader) get(name string) string {
-	var v envVar
-	for _, e := range envVars {
-		if e.Name == name {
-			v = e
-		}
-	}
-	val := strings.TrimSpace(r.env(name))
-	if v.Secret {
-		file := strings.TrimSpace(r.env(name + "_FILE"))
-		switch {
-		case file != "" && val != "":
-			r.fail(fmt.Errorf("%s and %s_FILE are both set: keep one", name, name))
-		case file != "":
-			b, err := readSecret(file)
-			if err != nil {
-				r.fail(fmt.Errorf("%s_FILE: %w", name, err))
-			}
-			val = b
-		}
-	}
-	if val == "" {
-		val = v.Default
-	}
-	return val
-}
-
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-// readSecret reads a secret file (a Docker or Kubernetes secret), without its final newline.
-func readSecret(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return "", err
-	}
-	s := strings.TrimRight(string(b), "\r\n")
-	if s == "" {
-		return "", errors.New("file is empty")
-	}
-	return s, nil
-}
-
 // writeEnvHelp prints the environment variables for --help.
-func writeEnvHelp(w io.Writer) {
-	fmt.Fprintln(w, "Environment:")
-	width := 0
-	for _, v := range envVars {
-		width = max(width, len(v.Name))
-	}
-	later := false
-	for _, v := range envVars {
-		if v.Later {
-			later = true
-			continue
-		}
-		def := ""
-		if v.Default != "" {
-			def = " (default " + v.Default + ")"
-		}
-		fmt.Fprintf(w, "  %-*s %s\n", width, v.Name, wrap(v.Help+def, 76-width, strings.Repeat(" ", width+3)))
-	}
-	if later {
-		fmt.Fprintln(w, "\n  Used by later channels and intakes; accepted now and ignored:")
-		var names []string
-		for _, v := range envVars {
-			if v.Later {
-				names = append(names, v.Name)
-			}
-		}
-		for i := 0; i < len(names); i += 3 {
-			fmt.Fprintf(w, "    %s\n", strings.Join(names[i:min(i+3, len(names))], "  "))
-		}
-	}
-	fmt.Fprintln(w, "\n  Each secret (REDIS_URL and every *_TOKEN, *_SECRET, *_API_KEY) may instead be read")
-	fmt.Fprintln(w, "  from a file named by NAME_FILE, e.g. REDIS_URL_FILE=/run/secrets/redis_url.")
-}
-
-// wrap breaks text into lines of at most width characters, indenting all but the first.
-func wrap(text string, width int, indent string) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(text) {
-		if i > 0 && n+1+len([]rune(word)) > width {
-			b.WriteString("\n" + indent)
-			n = 0
-		} else if i > 0 {
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(word)
-		n += len([]rune(word))
-	}
-	return b.String()
-}
+func writeEnvHelp(w io.Writer) { envvar.WriteHelp(w, envVars) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
@@ -42,20 +43,20 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux,
 }
 
 // readZaloConfig reads the ZALO_* variables; errors go to r.
-func readZaloConfig(r *reader) zalo.Settings {
+func readZaloConfig(r *envvar.Reader) zalo.Settings {
 	c := zalo.Settings{
-		AppID:        r.get("ZALO_APP_ID"),
-		AppSecret:    r.get("ZALO_APP_SECRET"),
-		OASecret:     r.get("ZALO_OA_SECRET"),
-		AccessToken:  r.get("ZALO_ACCESS_TOKEN"),
-		RefreshToken: r.get("ZALO_REFRESH_TOKEN"),
-		APIBase:      r.get("ZALO_API_BASE"),
-		OAuthBase:    r.get("ZALO_OAUTH_BASE"),
-		FileHosts:    strings.Split(r.get("ZALO_FILE_HOSTS"), ","),
+		AppID:        r.Get("ZALO_APP_ID"),
+		AppSecret:    r.Get("ZALO_APP_SECRET"),
+		OASecret:     r.Get("ZALO_OA_SECRET"),
+		AccessToken:  r.Get("ZALO_ACCESS_TOKEN"),
+		RefreshToken: r.Get("ZALO_REFRESH_TOKEN"),
+		APIBase:      r.Get("ZALO_API_BASE"),
+		OAuthBase:    r.Get("ZALO_OAUTH_BASE"),
+		FileHosts:    strings.Split(r.Get("ZALO_FILE_HOSTS"), ","),
 	}
-	interval := r.get("ZALO_CHAT_INTERVAL")
+	interval := r.Get("ZALO_CHAT_INTERVAL")
 	if d, err := time.ParseDuration(interval); err != nil || d < 0 {
-		r.fail(fmt.Errorf("ZALO_CHAT_INTERVAL=%q: want a duration such as 1s", interval))
+		r.Fail(fmt.Errorf("ZALO_CHAT_INTERVAL=%q: want a duration such as 1s", interval))
 	} else {
 		c.ChatInterval = d
 	}
