@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -71,6 +72,27 @@ func Load(r io.Reader) (bot.Programs, error) {
 }
 
 // domain checks the i-th program of the file and converts it; seen holds the ids of
+
+// ReadFile reads the programs file at path, or builtIn (the sample built into the
+// binary) when path is empty. Errors name PROGRAMS_FILE, the variable path comes from.
+func ReadFile(path string, builtIn []byte) (bot.Programs, error) {
+	data := builtIn
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("PROGRAMS_FILE: %w", err)
+		}
+	}
+	ps, err := Load(bytes.NewReader(data))
+	if err != nil {
+		if path == "" {
+			return nil, fmt.Errorf("built-in programs.yaml: %w", err)
+		}
+		return nil, fmt.Errorf("PROGRAMS_FILE %s: %w", path, err)
+	}
+	return ps, nil
+}
+
 // the programs before it.
 func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 	p := bot.Program{ID: raw.ID, Name: raw.Name.domain(), Description: raw.Description.domain()}

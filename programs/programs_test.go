@@ -1,6 +1,8 @@
 package programs_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +78,37 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	} {
 		if _, err := programs.Load(strings.NewReader(body)); err == nil {
 			t.Errorf("%s: loaded without error", name)
+		}
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "programs.yaml")
+	if err := os.WriteFile(good, []byte(programsYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("programs: [{id: x}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := programs.ReadFile("", []byte(programsYAML)); err != nil || len(ps) == 0 {
+		t.Errorf("built in: %d programs, %v; want the built-in catalog", len(ps), err)
+	}
+	if ps, err := programs.ReadFile(good, []byte("not yaml: [")); err != nil || len(ps) == 0 {
+		t.Errorf("file: %d programs, %v; want the file's catalog, not the built-in one", len(ps), err)
+	}
+	for _, tt := range []struct {
+		name, path string
+		builtIn    []byte
+		want       string
+	}{
+		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "PROGRAMS_FILE: "},
+		{"bad file", bad, nil, "PROGRAMS_FILE " + bad + ": "},
+		{"bad built-in", "", []byte("programs: [{id: x}]\n"), "built-in programs.yaml: "},
+	} {
+		if _, err := programs.ReadFile(tt.path, tt.builtIn); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one starting %q", tt.name, err, tt.want)
 		}
 	}
 }

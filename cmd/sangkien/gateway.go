@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +35,7 @@ type gateway struct {
 // newGateway builds the gateway from cfg. Channels in direct answer from Handle's
 // outcome (the terminal) instead of a delivery queue.
 func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway, err error) {
-	programs, err := loadPrograms(cfg.ProgramsFile)
+	progs, err := programs.ReadFile(cfg.ProgramsFile, sangkien.DefaultPrograms)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +43,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
-	g = &gateway{log: log, catalog: catalog, programs: programs}
+	g = &gateway{log: log, catalog: catalog, programs: progs}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
@@ -57,7 +56,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	router, err := flows.NewRouter(flows.Config{
 		// The notice version and draft ids are the flows' own defaults: the notice's
 		// text lives in locales, next to the version flows records with each consent.
-		Programs: programs,
+		Programs: progs,
 		Catalog:  catalog,
 		Refs:     g.store,
 		Now:      time.Now,
@@ -113,25 +112,6 @@ func (g *gateway) Close() error {
 		errs = append(errs, g.redis.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// loadPrograms reads PROGRAMS_FILE, or the sample catalog built in when it is empty.
-func loadPrograms(path string) (bot.Programs, error) {
-	data := sangkien.DefaultPrograms
-	if path != "" {
-		var err error
-		if data, err = os.ReadFile(path); err != nil {
-			return nil, fmt.Errorf("PROGRAMS_FILE: %w", err)
-		}
-	}
-	ps, err := programs.Load(bytes.NewReader(data))
-	if err != nil {
-		if path == "" {
-			return nil, fmt.Errorf("built-in programs.yaml: %w", err)
-		}
-		return nil, fmt.Errorf("PROGRAMS_FILE %s: %w", path, err)
-	}
-	return ps, nil
 }
 
 // newLogger writes text logs to w at level.
