@@ -50,7 +50,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 	if cfg.PublicBaseURL == "" {
 		notice(log, cfg, "PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
-		s, err := g.mediaSigner(ctx, cfg)
+		s, err := media.SignerFor(ctx, cfg.MediaSecret, g.store, cfg.PublicBaseURL, cfg.MediaTTL)
 		if err != nil {
 			return p, err
 		}
@@ -73,30 +73,11 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 	}
 	var mediaURL func(bot.Attachment, bot.Submission) (string, error)
 	if p.signer != nil {
-		mediaURL = p.mediaURL
+		mediaURL = p.signer.SubmissionLink
 	}
 	var err error
 	p.client, err = intake.NewRemote(cfg.Intake, g.programs, mediaURL, g.log)
 	return p, err
-}
-
-// mediaSigner signs the media links with MEDIA_SECRET, or with a key shared through
-// Redis. Not derived from INTAKE_SECRET: the intake holds that one, and must not be
-// able to sign links of its own. One random key, kept in Redis, serves every process
-// and outlives restarts.
-func (g *gateway) mediaSigner(ctx context.Context, cfg config) (*media.Signer, error) {
-	key := []byte(cfg.MediaSecret)
-	if len(key) == 0 {
-		var err error
-		if key, err = g.store.SharedKey(ctx, "media", 32); err != nil {
-			return nil, fmt.Errorf("media link key: %w", err)
-		}
-	}
-	s, err := media.NewSigner(key, cfg.PublicBaseURL, cfg.MediaTTL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("MEDIA_SECRET: %w", err)
-	}
-	return s, nil
 }
 
 // notice logs a missing intake setting: a warning with the city's intake, news only with
@@ -122,12 +103,6 @@ func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Chann
 		f[bot.Zalo] = media.URLFetcher{Resolve: files.Resolve, Allow: files.Allowed}
 	}
 	return f
-}
-
-// mediaURL is the signed link of one of the submission's attachments.
-// Counted from the submission's time, the links are the same on every delivery.
-func (p intakeParts) mediaURL(a bot.Attachment, s bot.Submission) (string, error) {
-	return p.signer.LinkSince(s.Conversation.Channel, a, s.SubmittedAt)
 }
 
 // intakeWorker is the outbox worker of serve. With the city's intake it tells the

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -87,6 +88,36 @@ func (s *Signer) LinkSince(ch bot.Channel, a bot.Attachment, since time.Time) (s
 	exp := strconv.FormatInt(since.Add(s.ttl).Unix(), 10)
 	q := url.Values{"exp": {exp}, "sig": {s.sign(id, exp)}}
 	return s.base + "/media/" + id + "?" + q.Encode(), nil
+}
+
+// SubmissionLink is the link of one of a submission's attachments, counted from the
+// submission's time (LinkSince): the same on every delivery of the submission.
+func (s *Signer) SubmissionLink(a bot.Attachment, sub bot.Submission) (string, error) {
+	return s.LinkSince(sub.Conversation.Channel, a, sub.SubmittedAt)
+}
+
+// KeyStore keeps a random key shared by every gateway process (bot/redisstore.Store).
+type KeyStore interface {
+	SharedKey(ctx context.Context, name string, size int) ([]byte, error)
+}
+
+// SignerFor builds the gateway's signer: keyed with secret (MEDIA_SECRET) when set,
+// else with one random key made once and kept in keys, which serves every process and
+// outlives restarts. The key is not derived from the intake's secret: the intake holds
+// that one, and must not be able to sign links of its own.
+func SignerFor(ctx context.Context, secret string, keys KeyStore, baseURL string, ttl time.Duration) (*Signer, error) {
+	key := []byte(secret)
+	if len(key) == 0 {
+		var err error
+		if key, err = keys.SharedKey(ctx, "media", 32); err != nil {
+			return nil, fmt.Errorf("media link key: %w", err)
+		}
+	}
+	s, err := NewSigner(key, baseURL, ttl, nil)
+	if err != nil {
+		return nil, fmt.Errorf("MEDIA_SECRET: %w", err)
+	}
+	return s, nil
 }
 
 // Check verifies a link's id, exp and sig and returns the file it names.
