@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/sangkien/sangkien/health"
 )
 
 // serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
@@ -76,7 +78,8 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 		}
 		return nil
 	})
-	mux := g.routes()
+	mux := http.NewServeMux()
+	health.Mount(mux, g.store, log)
 	tg, err := g.startTelegram(ctx, cfg, mux, parts)
 	if err != nil {
 		return nil, err
@@ -121,30 +124,4 @@ func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *compo
 		return nil
 	})
 	return failed
-}
-
-// routes is the gateway's HTTP surface; channels add their webhooks to it.
-func (g *gateway) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", g.ready)
-	return mux
-}
-
-// ready answers 200 when Redis answers a PING within a second: a load balancer sends
-// no traffic to a process that cannot reach its state.
-func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := g.store.Ping(ctx); err != nil {
-		g.log.Warn("not ready: redis does not answer", "component", "http", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "redis unavailable\n")
-		return
-	}
-	_, _ = io.WriteString(w, "ok\n")
 }
