@@ -18,7 +18,9 @@ import (
 // down is a state that does not answer, as Redis stopped.
 type down struct{}
 
-func (down) Ping(context.Context) error { return errors.New("dial tcp 127.0.0.1:6379: connection refused") }
+func (down) Ping(context.Context) error {
+	return errors.New("dial tcp 127.0.0.1:6379: connection refused")
+}
 
 func TestProbes(t *testing.T) {
 	live := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
