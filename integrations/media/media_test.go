@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
-	"github.com/sangkien/sangkien/locales"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -36,10 +36,7 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	r := &rig{api: telegramtest.NewServer(t), logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cat, err := locales.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := bottest.Catalog(t)
 	client, err := telegram.NewClient(telegramtest.Token, r.api.Endpoint(), nil, cat, log)
 	if err != nil {
 		t.Fatal(err)

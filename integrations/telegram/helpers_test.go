@@ -18,7 +18,6 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
-	"github.com/sangkien/sangkien/locales"
 )
 
 const testSecret = "s3cret-webhook-token_for-tests"
@@ -90,21 +89,11 @@ func readTestdata(t *testing.T, name string) []byte {
 func newTestClient(t *testing.T, log *slog.Logger) (*Client, *telegramtest.Server) {
 	t.Helper()
 	srv := telegramtest.NewServer(t)
-	c, err := NewClient(srv.Token, srv.Endpoint(), &http.Client{}, testCatalog(t), log)
+	c, err := NewClient(srv.Token, srv.Endpoint(), &http.Client{}, bottest.Catalog(t), log)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	return c, srv
-}
-
-// testCatalog builds the locales catalog, as the gateway does once at start.
-func testCatalog(t testing.TB) *locales.Catalog {
-	t.Helper()
-	cat, err := locales.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
 }
 
 // mustUpdate decodes testdata/name as an update.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -272,7 +273,7 @@ func TestNewClient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewClient(tt.token, tt.endpoint, nil, testCatalog(t), nil)
+			_, err := NewClient(tt.token, tt.endpoint, nil, bottest.Catalog(t), nil)
 			if err == nil {
 				t.Fatal("NewClient succeeded")
 			}
@@ -289,7 +290,7 @@ func TestNewClient(t *testing.T) {
 	if _, err := NewClient(api.Token, api.Endpoint(), nil, nil, nil); err == nil {
 		t.Error("NewClient without a catalog succeeded")
 	}
-	c, err := NewClient(api.Token, api.Endpoint(), http.DefaultClient, testCatalog(t), nil)
+	c, err := NewClient(api.Token, api.Endpoint(), http.DefaultClient, bottest.Catalog(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

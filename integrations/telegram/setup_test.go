@@ -4,14 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sangkien/sangkien/locales"
+	"github.com/sangkien/sangkien/bot/bottest"
 )
 
 func TestCommandsInBothLanguages(t *testing.T) {
-	cat, err := locales.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := bottest.Catalog(t)
 	cmds := Commands(cat)
 	if len(cmds[""]) == 0 || len(cmds[""]) != len(cmds["en"]) {
 		t.Fatalf("commands = %v", cmds)

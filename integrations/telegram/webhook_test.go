@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -275,7 +276,7 @@ func TestGroupNotice(t *testing.T) {
 	if !strings.Contains(p["text"], "nhắn riêng") || !strings.Contains(p["text"], "private chat") || !strings.Contains(p["text"], link) {
 		t.Errorf("notice text %q", p["text"])
 	}
-	if n := (texts{testCatalog(t)}).groupNotice(""); n == "" || strings.Contains(n, "t.me") {
+	if n := (texts{bottest.Catalog(t)}).groupNotice(""); n == "" || strings.Contains(n, "t.me") {
 		t.Errorf("notice without username: %q", n)
 	}
 	var g groupNotices

@@ -14,7 +14,6 @@ import (
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
-	"github.com/sangkien/sangkien/locales"
 )
 
 // testNow is a minute after the timestamps of the testdata events.
@@ -72,16 +71,6 @@ func readTestdata(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// testCatalog builds the locales catalog, as the gateway does once at start.
-func testCatalog(t testing.TB) *locales.Catalog {
-	t.Helper()
-	cat, err := locales.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
 }
 
 // memTokens is a TokenStore in memory, for tests of one process; the Redis one is
@@ -170,7 +159,7 @@ func newTestClient(t *testing.T, tok *Token, log *slog.Logger) (*Client, *zalote
 	store := &memTokens{}
 	c, err := NewClient(ClientConfig{
 		AppID: zalotest.AppID, AppSecret: zalotest.AppSecret,
-		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Catalog: testCatalog(t), Logger: log, Now: fixedNow,
+		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Catalog: bottest.Catalog(t), Logger: log, Now: fixedNow,
 		RefreshWait: 200 * time.Millisecond,
 	})
 	if err != nil {

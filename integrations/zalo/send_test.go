@@ -9,6 +9,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
 )
 
@@ -216,7 +217,7 @@ func TestUntilMorning(t *testing.T) {
 
 func TestNewClientConfig(t *testing.T) {
 	store := &memTokens{}
-	cat := testCatalog(t)
+	cat := bottest.Catalog(t)
 	bad := []ClientConfig{
 		{AppSecret: "s", Tokens: store, Catalog: cat},
 		{AppID: "1", Tokens: store, Catalog: cat},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
@@ -355,7 +356,7 @@ func TestOneRefreshAcrossProcesses(t *testing.T) {
 				st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: prefix})
 				c, err := NewClient(ClientConfig{
 					AppID: zalotest.AppID, AppSecret: zalotest.AppSecret, APIBase: api.URL, OAuthBase: api.URL,
-					Tokens: st.ZaloTokens(), Catalog: testCatalog(t), RefreshWait: 10 * time.Second,
+					Tokens: st.ZaloTokens(), Catalog: bottest.Catalog(t), RefreshWait: 10 * time.Second,
 				})
 				if err != nil {
 					t.Fatal(err)
