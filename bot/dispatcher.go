@@ -5,8 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -34,9 +32,14 @@ type DispatcherConfig struct {
 	// MaxRateLimited bounds how often one message may be answered "wait" (429, quiet
 	// hours, quota) before it fails.
 	MaxRateLimited int
-	LeaseTTL       time.Duration // how long a dead process holds its shards (15s)
-	Poll           time.Duration // how often an idle shard is read (100ms)
-	Batch          int           // entries read at once from a shard (50)
+	// LeaseTTL is how long a killed process holds its shards (15s, at most
+	// redisstore.MaxLeasePeriod): replies of its conversations resume within it.
+	LeaseTTL time.Duration
+	// Pickup is how often free shards are looked for (500ms): a process that stopped
+	// cleanly gave its shards back, and another takes them within about this long.
+	Pickup time.Duration
+	Poll   time.Duration // how often an idle shard is read (100ms)
+	Batch  int           // entries read at once from a shard (50)
 	// Gone is told when the channel says a citizen blocked the bot or left, so the
 	// conversation can be marked unreachable.
 	Gone func(ctx context.Context, o Outbound) error
@@ -74,6 +77,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	def(&cfg.MaxBackoff, time.Minute)
 	defInt(&cfg.MaxRateLimited, 20)
 	def(&cfg.LeaseTTL, 15*time.Second)
+	def(&cfg.Pickup, 500*time.Millisecond)
 	def(&cfg.Poll, 100*time.Millisecond)
 	defInt(&cfg.Batch, 50)
 	log := cfg.Logger
@@ -83,17 +87,17 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	return &Dispatcher{cfg: cfg, log: log.With("component", "delivery", "channel", string(cfg.Channel))}, nil
 }
 
-// Run sends until ctx ends, then gives its shards back. Replies being sent when ctx
-// ends stay queued for the next owner of their shard.
+// Run sends until ctx ends, then gives its shards back and leaves the live senders at
+// once, so that the others take its shards over within a Pickup rather than a LeaseTTL.
+// Replies being sent when ctx ends stay queued for the next owner of their shard.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	c := d.cfg
 	owned := map[int]*shardRun{}
-	defer func() {
-		for _, r := range owned {
-			<-r.done
-		}
-	}()
-	tick := time.NewTicker(c.LeaseTTL / 3)
+	defer d.leave(ctx, owned)
+	// Every Pickup this process beats and looks for free shards: a process that stopped
+	// cleanly left and gave its shards back, and they are taken within that time. A
+	// killed one stays counted, and its shards held, for one LeaseTTL.
+	tick := time.NewTicker(min(c.Pickup, c.LeaseTTL/3))
 	defer tick.Stop()
 	for {
 		for i, r := range owned {
@@ -109,6 +113,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
+	}
+}
+
+// leave waits for the shards to be given back, then takes this process out of the
+// live senders.
+func (d *Dispatcher) leave(ctx context.Context, owned map[int]*shardRun) {
+	for _, r := range owned {
+		<-r.done
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.cfg.Queue.Leave(lctx, d.cfg.Channel, d.cfg.Consumer); err != nil {
+		d.log.Warn("leaving the delivery senders failed; the others count this process gone after LeaseTTL", "err", err)
 	}
 }
 
@@ -200,7 +217,6 @@ func (d *Dispatcher) runShard(ctx context.Context, shard int, drain <-chan struc
 		d.keepLease(sctx, shard, renewing, lost, log)
 	}()
 	convs := newConvLines(d, sctx)
-	cursor, reclaiming := "0-0", true
 read:
 	for sctx.Err() == nil {
 		select {
@@ -209,14 +225,9 @@ read:
 		default:
 		}
 		var batch []Delivery
-		var err error
 		if convs.pending() < 4*c.Batch {
-			if reclaiming {
-				batch, cursor, err = c.Queue.Reclaim(sctx, c.Channel, shard, c.Consumer, cursor, c.Batch)
-				reclaiming = err != nil || cursor != "0-0"
-			} else {
-				batch, err = c.Queue.Read(sctx, c.Channel, shard, c.Consumer, c.Batch)
-			}
+			var err error
+			batch, err = c.Queue.Read(sctx, c.Channel, shard, c.Consumer, c.Batch)
 			if err != nil && sctx.Err() == nil {
 				log.Warn("reading the delivery queue failed", "err", err)
 			}
@@ -335,7 +346,7 @@ func (l *convLines) run(key string, pace *chatPace) {
 		goneSince, gone := l.gone[key]
 		l.mu.Unlock()
 
-		if gone && queuedAt(del.Entry).Before(goneSince) {
+		if gone && del.QueuedAt.Before(goneSince) {
 			// Queued before the channel said the citizen is gone: do not knock again.
 			// Replies queued later answer a citizen who came back, and are sent.
 			l.d.fail(l.ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
@@ -355,17 +366,6 @@ func (l *convLines) run(key string, pace *chatPace) {
 }
 
 func (l *convLines) wait() { l.wg.Wait() }
-
-// queuedAt is when a queue entry was written, read from its stream id ("<ms>-<seq>");
-// the zero time when the id is not a stream id.
-func queuedAt(entry string) time.Time {
-	ms, _, _ := strings.Cut(entry, "-")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if err != nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(n)
-}
 
 // chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
 // one token per interval. Only the shard's owner sends to a conversation, so it needs
