@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DispatcherConfig configures a Dispatcher. Zero durations and counts take defaults.
@@ -325,7 +327,7 @@ func (l *convLines) add(del Delivery) {
 		return
 	}
 	if l.pace[key] == nil {
-		l.pace[key] = &chatPace{interval: l.d.cfg.ChatInterval, burst: l.d.cfg.ChatBurst}
+		l.pace[key] = newChatPace(l.d.cfg.ChatInterval, l.d.cfg.ChatBurst)
 	}
 	l.wg.Add(1)
 	go l.run(key, l.pace[key])
@@ -368,40 +370,29 @@ func (l *convLines) run(key string, pace *chatPace) {
 func (l *convLines) wait() { l.wg.Wait() }
 
 // chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
-// one token per interval. Only the shard's owner sends to a conversation, so it needs
-// no sharing.
+// one token per interval. Only the shard's owner sends to a conversation, so it lives
+// in this process; the channel-wide limit that every process shares stays in Redis
+// (RateLimiter), which x/time/rate cannot be.
 type chatPace struct {
-	interval time.Duration
-	burst    int
-	tokens   float64
-	last     time.Time
+	lim *rate.Limiter
+}
+
+func newChatPace(interval time.Duration, burst int) *chatPace {
+	return &chatPace{lim: rate.NewLimiter(rate.Every(interval), burst)}
 }
 
 // delay is how long the next send to the chat must wait.
 func (p *chatPace) delay() time.Duration {
-	now := time.Now()
-	if p.last.IsZero() {
-		p.tokens = float64(p.burst)
-	} else {
-		p.tokens = min(float64(p.burst), p.tokens+float64(now.Sub(p.last))/float64(p.interval))
-	}
-	p.last = now
-	if p.tokens >= 1 {
+	tokens := p.lim.Tokens()
+	if tokens >= 1 {
 		return 0
 	}
-	return time.Duration((1 - p.tokens) * float64(p.interval))
+	return time.Duration((1 - tokens) * float64(time.Second) / float64(p.lim.Limit()))
 }
 
 // wait blocks until a send to the chat is allowed and takes a token.
 func (p *chatPace) wait(ctx context.Context) error {
-	if w := p.delay(); w > 0 {
-		if err := sleep(ctx, w); err != nil {
-			return err
-		}
-		p.tokens, p.last = 1, time.Now()
-	}
-	p.tokens--
-	return nil
+	return p.lim.Wait(ctx)
 }
 
 // deliver sends one reply until it is sent or fails for good, and finishes its entry.
@@ -471,27 +462,23 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 	}
 }
 
-// backoff is the wait after the n-th failed try: exponential with full jitter in its
-// upper half, capped.
+// backoff is the wait after the n-th failed try.
 func (d *Dispatcher) backoff(n int) time.Duration {
-	w := d.cfg.Backoff << min(n-1, 20)
-	if w <= 0 || w > d.cfg.MaxBackoff {
-		w = d.cfg.MaxBackoff
-	}
-	return w/2 + rand.N(w/2+1)
+	return Backoff{Base: d.cfg.Backoff, Max: d.cfg.MaxBackoff}.Wait(n)
 }
 
 // waitLimit waits until the channel-wide limit lets one more send through.
 func (d *Dispatcher) waitLimit(ctx context.Context) error {
 	c := d.cfg
-	for {
+	for n := 1; ; {
 		wait, err := c.Limiter.Reserve(ctx, string(c.Channel), c.Limit, c.Window)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			d.log.Warn("rate limiter unavailable; waiting", "err", err)
-			wait = c.Backoff
+			wait = d.backoff(n)
+			n++
 		} else if wait <= 0 {
 			return nil
 		}

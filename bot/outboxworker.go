@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -142,14 +141,15 @@ const maxStorePause = 30 * time.Second
 func (w *OutboxWorker) Run(ctx context.Context) error {
 	w.log.Info("outbox worker started")
 	defer w.log.Info("outbox worker stopped")
-	var pause time.Duration
+	storeDown := Backoff{Base: w.Backoff, Max: min(w.MaxBackoff, maxStorePause), Steady: true}
+	failures := 0
 	for ctx.Err() == nil {
 		if ok := w.round(ctx); ok {
-			pause = 0
+			failures = 0
 			continue
 		}
-		pause = min(max(pause*2, w.Backoff), w.MaxBackoff, maxStorePause)
-		t := time.NewTimer(pause)
+		failures++
+		t := time.NewTimer(storeDown.Wait(failures))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -404,16 +404,7 @@ func (w *OutboxWorker) failed(ctx context.Context, log *slog.Logger, it OutboxIt
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff·2^(n-1), at most MaxBackoff,
-// of which a random half ("equal jitter"), so that submissions that failed together do
-// not come back together.
+// jittered, so that submissions that failed together do not come back together.
 func (w *OutboxWorker) backoff(n int) time.Duration {
-	d := w.Backoff
-	for i := 1; i < n && d < w.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, w.MaxBackoff)
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
+	return Backoff{Base: w.Backoff, Max: w.MaxBackoff}.Wait(n)
 }

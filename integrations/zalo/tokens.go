@@ -256,7 +256,7 @@ func (c *Client) pending() *unstored {
 // processes cannot refresh and a restart of this one loses the only valid refresh
 // token. It then releases the refresh lock it holds.
 func (c *Client) keepStoring() {
-	pause := c.storeBackoff
+	pace := bot.Backoff{Base: c.storeBackoff, Max: c.storeBackoffMax, Steady: true}
 	attempts := 0
 	for {
 		c.mu.Lock()
@@ -279,13 +279,13 @@ func (c *Client) keepStoring() {
 			c.unlock(ctx, u.owner)
 			cancel()
 			c.log.Warn("unstored zalo token pair "+done, "attempts", attempts)
-			pause, attempts = c.storeBackoff, 0
+			attempts = 0
 			continue
 		}
+		pause := pace.Wait(attempts)
 		c.log.Error("ZALO TOKEN PAIR STILL NOT STORED: the store lags behind this process; retrying",
 			"attempts", attempts, "retry_in", pause, "err", err)
 		time.Sleep(pause)
-		pause = min(2*pause, c.storeBackoffMax)
 	}
 }
 
