@@ -45,11 +45,13 @@ type Token struct {
 // Defaults of the token handling in ClientConfig.
 const (
 	DefaultRefreshAhead = time.Hour
-	DefaultLockTTL      = 30 * time.Second
-	DefaultRefreshWait  = 5 * time.Second
+	// DefaultLockTTL is the refresh lease's period (the store caps it at 15 seconds):
+	// a process killed mid-refresh holds the others up that long at most.
+	DefaultLockTTL     = 15 * time.Second
+	DefaultRefreshWait = 5 * time.Second
 	// refreshTimeout bounds one call to the OAuth endpoint; it is well under the lock's
 	// life, so the lock cannot lapse while a refresh is under way.
-	refreshTimeout = 15 * time.Second
+	refreshTimeout = 10 * time.Second
 	// failPause is how long a process waits after a failed refresh before trying again:
 	// every send in that time waits instead of hammering the OAuth endpoint.
 	failPause = time.Minute
