@@ -60,6 +60,13 @@ type RateLimiter interface {
 	Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error)
 }
 
+// EventHandler runs an event through the conversation: the Engine implements it. The
+// dispatcher and the outbox worker hand it what they learn that the conversation must
+// know (a citizen gone, a submission received), as events of their own.
+type EventHandler interface {
+	Handle(ctx context.Context, ev Event) (Outcome, error)
+}
+
 // Typer is a Sender that can show the citizen that a reply is on its way; the
 // dispatcher uses it when a reply has to wait a moment for its turn.
 type Typer interface {

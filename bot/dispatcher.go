@@ -42,9 +42,10 @@ type DispatcherConfig struct {
 	Pickup time.Duration
 	Poll   time.Duration // how often an idle shard is read (100ms)
 	Batch  int           // entries read at once from a shard (50)
-	// Gone is told when the channel says a citizen blocked the bot or left, so the
-	// conversation can be marked unreachable.
-	Gone func(ctx context.Context, o Outbound) error
+	// Events, when set, is handed an EventUnfollow when the channel says a citizen
+	// blocked the bot or left, as if they had unfollowed: the flows mark them
+	// unreachable, and a later message from them makes them reachable again.
+	Events EventHandler
 }
 
 // Dispatcher sends one channel's queued replies: it takes a fair share of the queue's
@@ -446,8 +447,8 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			d.log.Info("send failed, retrying", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID, "attempt", attempts, "wait", wait, "err", se.Error())
 		case Gone:
 			d.fail(ctx, del, se, attempts)
-			if c.Gone != nil {
-				if err := c.Gone(ctx, del.Outbound); err != nil {
+			if c.Events != nil {
+				if err := d.markGone(ctx, del.Outbound); err != nil {
 					d.log.Warn("marking a citizen unreachable failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
 				}
 			}
@@ -460,6 +461,15 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			return Retryable
 		}
 	}
+}
+
+// markGone tells the conversation the citizen is unreachable. The event id is derived
+// from the reply, so a mark retried (the entry sent again after a crash) is a duplicate.
+func (d *Dispatcher) markGone(ctx context.Context, o Outbound) error {
+	_, err := d.cfg.Events.Handle(ctx, Event{
+		ID: "gone:" + o.ID, Conversation: o.Conversation, Kind: EventUnfollow, At: time.Now(),
+	})
+	return err
 }
 
 // backoff is the wait after the n-th failed try.

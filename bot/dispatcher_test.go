@@ -102,13 +102,22 @@ type dispatchRig struct {
 	st     *redisstore.Store
 	prefix string
 	sender *fakeSender
-	gone   chan bot.Outbound
+	gone   goneEvents
+}
+
+// goneEvents is the event handler of the rig's dispatchers: it keeps the events they
+// hand it (the unreachable marks).
+type goneEvents chan bot.Event
+
+func (g goneEvents) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+	g <- ev
+	return bot.Outcome{}, nil
 }
 
 func newRig(t *testing.T) *dispatchRig {
 	t.Helper()
 	st, prefix := newStoreWithPrefix(t)
-	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(chan bot.Outbound, 16)}
+	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(goneEvents, 16)}
 }
 
 // start runs a dispatcher with test-sized waits until the test ends; stop ends it early.
@@ -119,7 +128,7 @@ func (r *dispatchRig) start(t *testing.T, consumer string, st *redisstore.Store,
 		Consumer: consumer, Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		LeaseTTL: time.Second, Poll: 10 * time.Millisecond,
-		Gone: func(_ context.Context, o bot.Outbound) error { r.gone <- o; return nil },
+		Events: r.gone,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -234,7 +243,7 @@ func TestDispatcherFailureClasses(t *testing.T) {
 	queueReplies(t, r.st, chat(4), "blocked", "after-blocked")
 	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.MaxAttempts = 4 })
 
-	var gone bot.Outbound
+	var gone bot.Event
 	select {
 	case gone = <-r.gone:
 	case <-time.After(15 * time.Second):
@@ -242,6 +251,9 @@ func TestDispatcherFailureClasses(t *testing.T) {
 	}
 	if gone.Conversation != chat(4) {
 		t.Errorf("unreachable conversation = %v, want %v", gone.Conversation, chat(4))
+	}
+	if gone.ID != "gone:blocked" || gone.Kind != bot.EventUnfollow {
+		t.Errorf("unreachable mark = %s %s, want an unfollow named after the reply", gone.ID, gone.Kind)
 	}
 	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
 	if got := r.sender.sentIDs(); !slices.Equal(got, []string{"retry-then-ok"}) {

@@ -104,11 +104,14 @@ type OutboxWorker struct {
 	// DeliverTimeout bounds one delivery; it runs to the end (within this bound) even
 	// when the worker is being stopped, so a submission is not cut midway (default 30s).
 	DeliverTimeout time.Duration
-	// OnDelivered, when set, is called after the intake took a submission and before it
-	// leaves the outbox: it tells the citizen. It may run more than once for one
-	// submission (a crash before the acknowledgement), so it must be idempotent. When it
-	// fails, the submission is delivered again later (the intake keeps one).
-	OnDelivered func(ctx context.Context, s Submission, r Receipt) error
+	// Events, with TellReceived, is handed an EventStatus (received) after the intake
+	// took a submission and before it leaves the outbox: it tells the citizen. TellReceived
+	// is for the city's intake (a local file receives nothing worth telling). The event
+	// id is the submission's, so a second telling (a crash before the acknowledgement)
+	// is a duplicate the engine drops. When it fails, the submission is delivered again
+	// later (the intake keeps one).
+	Events       EventHandler
+	TellReceived bool
 }
 
 // NewOutboxWorker builds a worker named consumer (unique among the workers sharing the
@@ -333,8 +336,8 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 		return false
 	}
 	rec, err := w.intake.Deliver(ctx, sub)
-	if err == nil && w.OnDelivered != nil {
-		if herr := w.OnDelivered(ctx, sub, rec); herr != nil {
+	if err == nil && w.TellReceived && w.Events != nil {
+		if herr := w.tellReceived(ctx, sub, rec); herr != nil {
 			log.Warn("telling the citizen failed; the submission will be delivered again", "err", herr)
 			err = herr
 		}
@@ -352,6 +355,18 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 	log.Info("submission delivered", "intake_id", rec.IntakeID, "status", rec.Status,
 		"attempts", a.Count+1)
 	return true
+}
+
+// tellReceived tells the citizen the city received the submission.
+func (w *OutboxWorker) tellReceived(ctx context.Context, s Submission, r Receipt) error {
+	_, err := w.Events.Handle(ctx, Event{
+		ID: "intake-received:" + s.ID, Conversation: s.Conversation, Kind: EventStatus,
+		Status: &StatusChange{
+			SubmissionID: s.ID, Reference: s.Reference, Status: StatusReceived,
+			IntakeID: r.IntakeID, At: w.now(),
+		},
+	})
+	return err
 }
 
 // failed records a failed attempt: the failed list for a permanent failure, a later
