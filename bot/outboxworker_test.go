@@ -453,4 +453,6 @@ func TestOutboxWorkerBackoff(t *testing.T) {
 // handlerFunc is an event handler made of a function.
 type handlerFunc func(context.Context, bot.Event) (bot.Outcome, error)
 
-func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) { return f(ctx, ev) }
+func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
+	return f(ctx, ev)
+}
