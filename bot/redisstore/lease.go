@@ -83,6 +83,26 @@ func claimLease(ctx context.Context, c redis.UniversalClient, key, holder string
 	return l, true, nil
 }
 
+// takeLeases claims work that a schedule in the store has just handed to holder alone
+// (the due albums a script moved past their lease end): whatever claim is there was
+// given up by that schedule, so it is taken over whether or not it ran out. One
+// pipeline for all the keys.
+func takeLeases(ctx context.Context, c redis.UniversalClient, keys []string, holder string, ttl time.Duration) ([]Lease, error) {
+	out := make([]Lease, len(keys))
+	pipe := c.Pipeline()
+	for i, k := range keys {
+		out[i] = Lease{Key: k, Token: holder + "/" + newToken()}
+		pipe.Set(ctx, k, out[i].Token, time.Duration(leaseMillis(ttl))*time.Millisecond)
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("take leases: %w", err)
+	}
+	return out, nil
+}
+
 // renewLease extends l for ttl. It reports false when l is lost.
 func renewLease(ctx context.Context, c redis.UniversalClient, l Lease, ttl time.Duration) (bool, error) {
 	ok, err := renewLeaseScript.Run(ctx, c, []string{l.Key}, l.Token, leaseMillis(ttl)).Int()
