@@ -6,27 +6,29 @@ import (
 )
 
 // DeliveryQueue is the durable queue of one channel's replies (Store.Commit fills it).
-// It is split in shards; one consumer at a time owns a shard, which keeps each
-// conversation's replies in order while different processes send for different shards.
+// It is split in shards; one consumer at a time owns a shard (a lease in the store),
+// which keeps each conversation's replies in order while different processes send for
+// different shards.
 type DeliveryQueue interface {
 	// Shards is the number of shards, numbered from 0.
 	Shards() int
 	// Heartbeat records the consumer as alive and returns how many consumers are.
 	Heartbeat(ctx context.Context, ch Channel, consumer string, ttl time.Duration) (alive int, err error)
+	// Leave counts the consumer gone at once: it stopped cleanly.
+	Leave(ctx context.Context, ch Channel, consumer string) error
 	// Own takes the shard for the consumer, or renews its hold, for ttl. It reports false
-	// when another consumer holds it.
+	// when another consumer holds it, or the consumer's hold ran out since it was renewed.
 	Own(ctx context.Context, ch Channel, shard int, consumer string, ttl time.Duration) (bool, error)
-	// Disown gives a held shard back.
+	// Disown gives a held shard back at once.
 	Disown(ctx context.Context, ch Channel, shard int, consumer string) error
-	// Reclaim takes over, in queue order, the entries of the shard that were read but
-	// never finished (by a consumer that died or gave the shard up). Start with cursor
-	// "0-0"; it is done when the returned cursor is "0-0" again.
-	Reclaim(ctx context.Context, ch Channel, shard int, consumer, cursor string, n int) ([]Delivery, string, error)
-	// Read returns up to n new entries of the shard, in queue order.
+	// Read returns up to n entries of a shard the consumer owns, in queue order: first
+	// those a former owner read but never finished, then new ones.
 	Read(ctx context.Context, ch Channel, shard int, consumer string, n int) ([]Delivery, error)
-	// Done removes a sent entry from the queue.
+	// Done removes a sent entry from the queue. It fails when the shard is no longer
+	// owned under the hold the entry was read with.
 	Done(ctx context.Context, d Delivery) error
-	// Fail removes an entry that cannot be sent and keeps a failure record of it.
+	// Fail removes an entry that cannot be sent and keeps a failure record of it; it
+	// fails as Done does.
 	Fail(ctx context.Context, d Delivery, f DeliveryFailure) error
 }
 
@@ -35,6 +37,8 @@ type Delivery struct {
 	Channel  Channel
 	Shard    int
 	Entry    string // the queue's own id
+	Fence    string // the hold on the shard it was read under (the queue's own token)
+	QueuedAt time.Time
 	Outbound Outbound
 }
 
@@ -54,6 +58,13 @@ type DeliveryFailure struct {
 // nothing and returns how long to wait before asking again.
 type RateLimiter interface {
 	Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error)
+}
+
+// EventHandler runs an event through the conversation: the Engine implements it. The
+// dispatcher and the outbox worker hand it what they learn that the conversation must
+// know (a citizen gone, a submission received), as events of their own.
+type EventHandler interface {
+	Handle(ctx context.Context, ev Event) (Outcome, error)
 }
 
 // Typer is a Sender that can show the citizen that a reply is on its way; the

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DispatcherConfig configures a Dispatcher. Zero durations and counts take defaults.
@@ -34,12 +34,18 @@ type DispatcherConfig struct {
 	// MaxRateLimited bounds how often one message may be answered "wait" (429, quiet
 	// hours, quota) before it fails.
 	MaxRateLimited int
-	LeaseTTL       time.Duration // how long a dead process holds its shards (15s)
-	Poll           time.Duration // how often an idle shard is read (100ms)
-	Batch          int           // entries read at once from a shard (50)
-	// Gone is told when the channel says a citizen blocked the bot or left, so the
-	// conversation can be marked unreachable.
-	Gone func(ctx context.Context, o Outbound) error
+	// LeaseTTL is how long a killed process holds its shards (15s, at most
+	// redisstore.MaxLeasePeriod): replies of its conversations resume within it.
+	LeaseTTL time.Duration
+	// Pickup is how often free shards are looked for (500ms): a process that stopped
+	// cleanly gave its shards back, and another takes them within about this long.
+	Pickup time.Duration
+	Poll   time.Duration // how often an idle shard is read (100ms)
+	Batch  int           // entries read at once from a shard (50)
+	// Events, when set, is handed an EventUnfollow when the channel says a citizen
+	// blocked the bot or left, as if they had unfollowed: the flows mark them
+	// unreachable, and a later message from them makes them reachable again.
+	Events EventHandler
 }
 
 // Dispatcher sends one channel's queued replies: it takes a fair share of the queue's
@@ -74,6 +80,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	def(&cfg.MaxBackoff, time.Minute)
 	defInt(&cfg.MaxRateLimited, 20)
 	def(&cfg.LeaseTTL, 15*time.Second)
+	def(&cfg.Pickup, 500*time.Millisecond)
 	def(&cfg.Poll, 100*time.Millisecond)
 	defInt(&cfg.Batch, 50)
 	log := cfg.Logger
@@ -83,17 +90,17 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	return &Dispatcher{cfg: cfg, log: log.With("component", "delivery", "channel", string(cfg.Channel))}, nil
 }
 
-// Run sends until ctx ends, then gives its shards back. Replies being sent when ctx
-// ends stay queued for the next owner of their shard.
+// Run sends until ctx ends, then gives its shards back and leaves the live senders at
+// once, so that the others take its shards over within a Pickup rather than a LeaseTTL.
+// Replies being sent when ctx ends stay queued for the next owner of their shard.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	c := d.cfg
 	owned := map[int]*shardRun{}
-	defer func() {
-		for _, r := range owned {
-			<-r.done
-		}
-	}()
-	tick := time.NewTicker(c.LeaseTTL / 3)
+	defer d.leave(ctx, owned)
+	// Every Pickup this process beats and looks for free shards: a process that stopped
+	// cleanly left and gave its shards back, and they are taken within that time. A
+	// killed one stays counted, and its shards held, for one LeaseTTL.
+	tick := time.NewTicker(min(c.Pickup, c.LeaseTTL/3))
 	defer tick.Stop()
 	for {
 		for i, r := range owned {
@@ -109,6 +116,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
+	}
+}
+
+// leave waits for the shards to be given back, then takes this process out of the
+// live senders.
+func (d *Dispatcher) leave(ctx context.Context, owned map[int]*shardRun) {
+	for _, r := range owned {
+		<-r.done
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.cfg.Queue.Leave(lctx, d.cfg.Channel, d.cfg.Consumer); err != nil {
+		d.log.Warn("leaving the delivery senders failed; the others count this process gone after LeaseTTL", "err", err)
 	}
 }
 
@@ -200,7 +220,6 @@ func (d *Dispatcher) runShard(ctx context.Context, shard int, drain <-chan struc
 		d.keepLease(sctx, shard, renewing, lost, log)
 	}()
 	convs := newConvLines(d, sctx)
-	cursor, reclaiming := "0-0", true
 read:
 	for sctx.Err() == nil {
 		select {
@@ -209,14 +228,9 @@ read:
 		default:
 		}
 		var batch []Delivery
-		var err error
 		if convs.pending() < 4*c.Batch {
-			if reclaiming {
-				batch, cursor, err = c.Queue.Reclaim(sctx, c.Channel, shard, c.Consumer, cursor, c.Batch)
-				reclaiming = err != nil || cursor != "0-0"
-			} else {
-				batch, err = c.Queue.Read(sctx, c.Channel, shard, c.Consumer, c.Batch)
-			}
+			var err error
+			batch, err = c.Queue.Read(sctx, c.Channel, shard, c.Consumer, c.Batch)
 			if err != nil && sctx.Err() == nil {
 				log.Warn("reading the delivery queue failed", "err", err)
 			}
@@ -314,7 +328,7 @@ func (l *convLines) add(del Delivery) {
 		return
 	}
 	if l.pace[key] == nil {
-		l.pace[key] = &chatPace{interval: l.d.cfg.ChatInterval, burst: l.d.cfg.ChatBurst}
+		l.pace[key] = newChatPace(l.d.cfg.ChatInterval, l.d.cfg.ChatBurst)
 	}
 	l.wg.Add(1)
 	go l.run(key, l.pace[key])
@@ -335,7 +349,7 @@ func (l *convLines) run(key string, pace *chatPace) {
 		goneSince, gone := l.gone[key]
 		l.mu.Unlock()
 
-		if gone && queuedAt(del.Entry).Before(goneSince) {
+		if gone && del.QueuedAt.Before(goneSince) {
 			// Queued before the channel said the citizen is gone: do not knock again.
 			// Replies queued later answer a citizen who came back, and are sent.
 			l.d.fail(l.ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
@@ -356,52 +370,30 @@ func (l *convLines) run(key string, pace *chatPace) {
 
 func (l *convLines) wait() { l.wg.Wait() }
 
-// queuedAt is when a queue entry was written, read from its stream id ("<ms>-<seq>");
-// the zero time when the id is not a stream id.
-func queuedAt(entry string) time.Time {
-	ms, _, _ := strings.Cut(entry, "-")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if err != nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(n)
+// chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
+// one token per interval. Only the shard's owner sends to a conversation, so it lives
+// in this process; the channel-wide limit that every process shares stays in Redis
+// (RateLimiter), which x/time/rate cannot be.
+type chatPace struct {
+	lim *rate.Limiter
 }
 
-// chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
-// one token per interval. Only the shard's owner sends to a conversation, so it needs
-// no sharing.
-type chatPace struct {
-	interval time.Duration
-	burst    int
-	tokens   float64
-	last     time.Time
+func newChatPace(interval time.Duration, burst int) *chatPace {
+	return &chatPace{lim: rate.NewLimiter(rate.Every(interval), burst)}
 }
 
 // delay is how long the next send to the chat must wait.
 func (p *chatPace) delay() time.Duration {
-	now := time.Now()
-	if p.last.IsZero() {
-		p.tokens = float64(p.burst)
-	} else {
-		p.tokens = min(float64(p.burst), p.tokens+float64(now.Sub(p.last))/float64(p.interval))
-	}
-	p.last = now
-	if p.tokens >= 1 {
+	tokens := p.lim.Tokens()
+	if tokens >= 1 {
 		return 0
 	}
-	return time.Duration((1 - p.tokens) * float64(p.interval))
+	return time.Duration((1 - tokens) * float64(time.Second) / float64(p.lim.Limit()))
 }
 
 // wait blocks until a send to the chat is allowed and takes a token.
 func (p *chatPace) wait(ctx context.Context) error {
-	if w := p.delay(); w > 0 {
-		if err := sleep(ctx, w); err != nil {
-			return err
-		}
-		p.tokens, p.last = 1, time.Now()
-	}
-	p.tokens--
-	return nil
+	return p.lim.Wait(ctx)
 }
 
 // deliver sends one reply until it is sent or fails for good, and finishes its entry.
@@ -455,8 +447,8 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			d.log.Info("send failed, retrying", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID, "attempt", attempts, "wait", wait, "err", se.Error())
 		case Gone:
 			d.fail(ctx, del, se, attempts)
-			if c.Gone != nil {
-				if err := c.Gone(ctx, del.Outbound); err != nil {
+			if c.Events != nil {
+				if err := d.markGone(ctx, del.Outbound); err != nil {
 					d.log.Warn("marking a citizen unreachable failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
 				}
 			}
@@ -471,27 +463,32 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 	}
 }
 
-// backoff is the wait after the n-th failed try: exponential with full jitter in its
-// upper half, capped.
+// markGone tells the conversation the citizen is unreachable. The event id is derived
+// from the reply, so a mark retried (the entry sent again after a crash) is a duplicate.
+func (d *Dispatcher) markGone(ctx context.Context, o Outbound) error {
+	_, err := d.cfg.Events.Handle(ctx, Event{
+		ID: "gone:" + o.ID, Conversation: o.Conversation, Kind: EventUnfollow, At: time.Now(),
+	})
+	return err
+}
+
+// backoff is the wait after the n-th failed try.
 func (d *Dispatcher) backoff(n int) time.Duration {
-	w := d.cfg.Backoff << min(n-1, 20)
-	if w <= 0 || w > d.cfg.MaxBackoff {
-		w = d.cfg.MaxBackoff
-	}
-	return w/2 + rand.N(w/2+1)
+	return Backoff{Base: d.cfg.Backoff, Max: d.cfg.MaxBackoff}.Wait(n)
 }
 
 // waitLimit waits until the channel-wide limit lets one more send through.
 func (d *Dispatcher) waitLimit(ctx context.Context) error {
 	c := d.cfg
-	for {
+	for n := 1; ; {
 		wait, err := c.Limiter.Reserve(ctx, string(c.Channel), c.Limit, c.Window)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			d.log.Warn("rate limiter unavailable; waiting", "err", err)
-			wait = c.Backoff
+			wait = d.backoff(n)
+			n++
 		} else if wait <= 0 {
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,13 +102,22 @@ type dispatchRig struct {
 	st     *redisstore.Store
 	prefix string
 	sender *fakeSender
-	gone   chan bot.Outbound
+	gone   goneEvents
+}
+
+// goneEvents is the event handler of the rig's dispatchers: it keeps the events they
+// hand it (the unreachable marks).
+type goneEvents chan bot.Event
+
+func (g goneEvents) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+	g <- ev
+	return bot.Outcome{}, nil
 }
 
 func newRig(t *testing.T) *dispatchRig {
 	t.Helper()
 	st, prefix := newStoreWithPrefix(t)
-	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(chan bot.Outbound, 16)}
+	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(goneEvents, 16)}
 }
 
 // start runs a dispatcher with test-sized waits until the test ends; stop ends it early.
@@ -118,7 +128,7 @@ func (r *dispatchRig) start(t *testing.T, consumer string, st *redisstore.Store,
 		Consumer: consumer, Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		LeaseTTL: time.Second, Poll: 10 * time.Millisecond,
-		Gone: func(_ context.Context, o bot.Outbound) error { r.gone <- o; return nil },
+		Events: r.gone,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -233,7 +243,7 @@ func TestDispatcherFailureClasses(t *testing.T) {
 	queueReplies(t, r.st, chat(4), "blocked", "after-blocked")
 	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.MaxAttempts = 4 })
 
-	var gone bot.Outbound
+	var gone bot.Event
 	select {
 	case gone = <-r.gone:
 	case <-time.After(15 * time.Second):
@@ -241,6 +251,9 @@ func TestDispatcherFailureClasses(t *testing.T) {
 	}
 	if gone.Conversation != chat(4) {
 		t.Errorf("unreachable conversation = %v, want %v", gone.Conversation, chat(4))
+	}
+	if gone.ID != "gone:blocked" || gone.Kind != bot.EventUnfollow {
+		t.Errorf("unreachable mark = %s %s, want an unfollow named after the reply", gone.ID, gone.Kind)
 	}
 	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
 	if got := r.sender.sentIDs(); !slices.Equal(got, []string{"retry-then-ok"}) {
@@ -494,4 +507,60 @@ func TestDispatcherStopsWhenItsLeaseCannotBeRenewed(t *testing.T) {
 	if len(r.sender.sentIDs()) != 0 {
 		t.Fatal("a reply was sent without a lease")
 	}
+}
+
+// shardHolders counts the delivery shards each consumer holds, from the leases.
+func (r *dispatchRig) shardHolders(t *testing.T) map[string]int {
+	t.Helper()
+	c := redistest.Client(t)
+	held := map[string]int{}
+	for sh := range redisstore.Shards {
+		v, err := c.Get(context.Background(), fmt.Sprintf("%s:{s%02d}:lease:out:%s", r.prefix, sh, bot.Telegram)).Result()
+		if err != nil {
+			continue
+		}
+		holder, _, _ := strings.Cut(v, "/")
+		held[holder]++
+	}
+	return held
+}
+
+func (r *dispatchRig) shardHolder(t *testing.T, conv bot.ConversationRef) string {
+	t.Helper()
+	v, _ := redistest.Client(t).Get(context.Background(),
+		fmt.Sprintf("%s:{s%02d}:lease:out:%s", r.prefix, redisstore.ShardOf(conv), bot.Telegram)).Result()
+	holder, _, _ := strings.Cut(v, "/")
+	return holder
+}
+
+// Two gateways share the queue; one is stopped cleanly (as by SIGTERM). It gives its
+// shards back and leaves at once, so the survivor sends the next reply of a
+// conversation the stopped one served well within the lease period (15 s), within 2 s.
+func TestCleanStopHandsShardsOverAtOnce(t *testing.T) {
+	r := newRig(t)
+	long := func(c *bot.DispatcherConfig) { c.LeaseTTL = 15 * time.Second }
+	stops := map[string]func(){
+		"p1": r.start(t, "p1", r.st, long),
+		"p2": r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), long),
+	}
+	waitFor(t, "the shards shared out", func() bool {
+		h := r.shardHolders(t)
+		return h["p1"] == redisstore.Shards/2 && h["p2"] == redisstore.Shards/2
+	})
+	conv := chat(1)
+	queueReplies(t, r.st, conv, "before-stop")
+	waitFor(t, "the first reply", func() bool { return slices.Contains(r.sender.sentIDs(), "before-stop") })
+	stopped := r.shardHolder(t, conv)
+	survivor := map[string]string{"p1": "p2", "p2": "p1"}[stopped]
+	if survivor == "" {
+		t.Fatalf("the conversation's shard is held by %q", stopped)
+	}
+	stops[stopped]()
+	queueReplies(t, r.st, conv, "after-stop")
+	queued := time.Now()
+	waitFor(t, "the reply after the stop", func() bool { return slices.Contains(r.sender.sentIDs(), "after-stop") })
+	if took := time.Since(queued); took > 2*time.Second {
+		t.Errorf("the survivor sent the next reply %v after the other stopped, want within 2s", took)
+	}
+	waitFor(t, "the survivor to hold every shard", func() bool { return r.shardHolders(t)[survivor] == redisstore.Shards })
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -142,10 +141,13 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 // commitTimeout bounds a commit that no longer has its caller's deadline.
 const commitTimeout = 10 * time.Second
 
+// busyWait paces the retries of an event whose conversation another process holds:
+// a few milliseconds at first (most events take about that long), at most 200ms.
+var busyWait = Backoff{Base: 4 * time.Millisecond, Max: 200 * time.Millisecond}
+
 // begin takes the conversation's lock, waiting while another process holds it.
 func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {
-	wait := 2 * time.Millisecond
-	for {
+	for n := 1; ; n++ {
 		lease, err := e.store.Begin(ctx, ev.Conversation, ev.ID, e.lockTTL)
 		if !errors.Is(err, ErrBusy) {
 			if err != nil {
@@ -153,14 +155,13 @@ func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {
 			}
 			return lease, nil
 		}
-		t := time.NewTimer(wait + rand.N(wait))
+		t := time.NewTimer(busyWait.Wait(n))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("begin event %s: %w", ev.ID, ctx.Err())
 		case <-t.C:
 		}
-		wait = min(wait*2, 100*time.Millisecond)
 	}
 }
 

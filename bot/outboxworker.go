@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -105,11 +104,14 @@ type OutboxWorker struct {
 	// DeliverTimeout bounds one delivery; it runs to the end (within this bound) even
 	// when the worker is being stopped, so a submission is not cut midway (default 30s).
 	DeliverTimeout time.Duration
-	// OnDelivered, when set, is called after the intake took a submission and before it
-	// leaves the outbox: it tells the citizen. It may run more than once for one
-	// submission (a crash before the acknowledgement), so it must be idempotent. When it
-	// fails, the submission is delivered again later (the intake keeps one).
-	OnDelivered func(ctx context.Context, s Submission, r Receipt) error
+	// Events, with TellReceived, is handed an EventStatus (received) after the intake
+	// took a submission and before it leaves the outbox: it tells the citizen. TellReceived
+	// is for the city's intake (a local file receives nothing worth telling). The event
+	// id is the submission's, so a second telling (a crash before the acknowledgement)
+	// is a duplicate the engine drops. When it fails, the submission is delivered again
+	// later (the intake keeps one).
+	Events       EventHandler
+	TellReceived bool
 }
 
 // NewOutboxWorker builds a worker named consumer (unique among the workers sharing the
@@ -142,14 +144,15 @@ const maxStorePause = 30 * time.Second
 func (w *OutboxWorker) Run(ctx context.Context) error {
 	w.log.Info("outbox worker started")
 	defer w.log.Info("outbox worker stopped")
-	var pause time.Duration
+	storeDown := Backoff{Base: w.Backoff, Max: min(w.MaxBackoff, maxStorePause), Steady: true}
+	failures := 0
 	for ctx.Err() == nil {
 		if ok := w.round(ctx); ok {
-			pause = 0
+			failures = 0
 			continue
 		}
-		pause = min(max(pause*2, w.Backoff), w.MaxBackoff, maxStorePause)
-		t := time.NewTimer(pause)
+		failures++
+		t := time.NewTimer(storeDown.Wait(failures))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -333,8 +336,8 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 		return false
 	}
 	rec, err := w.intake.Deliver(ctx, sub)
-	if err == nil && w.OnDelivered != nil {
-		if herr := w.OnDelivered(ctx, sub, rec); herr != nil {
+	if err == nil && w.TellReceived && w.Events != nil {
+		if herr := w.tellReceived(ctx, sub, rec); herr != nil {
 			log.Warn("telling the citizen failed; the submission will be delivered again", "err", herr)
 			err = herr
 		}
@@ -352,6 +355,18 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 	log.Info("submission delivered", "intake_id", rec.IntakeID, "status", rec.Status,
 		"attempts", a.Count+1)
 	return true
+}
+
+// tellReceived tells the citizen the city received the submission.
+func (w *OutboxWorker) tellReceived(ctx context.Context, s Submission, r Receipt) error {
+	_, err := w.Events.Handle(ctx, Event{
+		ID: "intake-received:" + s.ID, Conversation: s.Conversation, Kind: EventStatus,
+		Status: &StatusChange{
+			SubmissionID: s.ID, Reference: s.Reference, Status: StatusReceived,
+			IntakeID: r.IntakeID, At: w.now(),
+		},
+	})
+	return err
 }
 
 // failed records a failed attempt: the failed list for a permanent failure, a later
@@ -404,16 +419,7 @@ func (w *OutboxWorker) failed(ctx context.Context, log *slog.Logger, it OutboxIt
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff·2^(n-1), at most MaxBackoff,
-// of which a random half ("equal jitter"), so that submissions that failed together do
-// not come back together.
+// jittered, so that submissions that failed together do not come back together.
 func (w *OutboxWorker) backoff(n int) time.Duration {
-	d := w.Backoff
-	for i := 1; i < n && d < w.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, w.MaxBackoff)
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
+	return Backoff{Base: w.Backoff, Max: w.MaxBackoff}.Wait(n)
 }

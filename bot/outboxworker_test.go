@@ -361,16 +361,17 @@ func TestOutboxWorkerFailures(t *testing.T) {
 			w := bot.NewOutboxWorker(store, in, nil, "w")
 			w.Idle, w.Block, w.Backoff, w.MaxBackoff = time.Second, 20*time.Millisecond, 10*time.Millisecond, 40*time.Millisecond
 			var mu sync.Mutex
-			var told []bot.Receipt
-			w.OnDelivered = func(_ context.Context, s bot.Submission, r bot.Receipt) error {
+			var told []bot.Event
+			w.TellReceived = true
+			w.Events = handlerFunc(func(_ context.Context, ev bot.Event) (bot.Outcome, error) {
 				mu.Lock()
 				defer mu.Unlock()
-				told = append(told, r)
+				told = append(told, ev)
 				if tt.failOnce && len(told) == 1 {
-					return errors.New("redis hiccup")
+					return bot.Outcome{}, errors.New("redis hiccup")
 				}
-				return nil
-			}
+				return bot.Outcome{}, nil
+			})
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			wg.Go(func() { _ = w.Run(ctx) })
@@ -418,8 +419,11 @@ func TestOutboxWorkerFailures(t *testing.T) {
 			if tt.failOnce {
 				wantTold = 2
 			}
-			if len(told) != wantTold || told[0].IntakeID != "city-s" {
-				t.Errorf("OnDelivered got %v, want %d calls with the receipt", told, wantTold)
+			if len(told) != wantTold || told[0].Status == nil || told[0].Status.IntakeID != "city-s" {
+				t.Errorf("the citizen was told %+v, want %d calls with the receipt", told, wantTold)
+			}
+			if ev := told[0]; ev.ID != "intake-received:s" || ev.Kind != bot.EventStatus || ev.Status.Status != bot.StatusReceived || ev.Status.SubmissionID != "s" {
+				t.Errorf("received notice = %+v, want the submission's received status", ev)
 			}
 		})
 	}
@@ -444,4 +448,11 @@ func TestOutboxWorkerBackoff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// handlerFunc is an event handler made of a function.
+type handlerFunc func(context.Context, bot.Event) (bot.Outcome, error)
+
+func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
+	return f(ctx, ev)
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,16 +33,33 @@ const AlbumTTL = time.Hour
 //	                                "" once handed over. TTL AlbumTTL from the last part.
 //	<p>:{sNN}:albums:due            zset: member an album's hash key, score the unix ms
 //	                                when it is due, or when a claim's lease ends.
+//	<p>:{sNN}:lease:album:<conv>:<group>  the Lease of the album's claimer: Done is
+//	                                fenced by it.
+//
+// The due set schedules, in the sweepers' clock, when an album may be claimed (again);
+// the claim itself is a Lease, taken over by whoever the schedule hands the album to
+// next, so a claimer whose lease ended cannot mark done an album another one took.
 //
 // An album is named by its hash key (Due returns such names; Parts and Done take them).
 type Albums struct {
 	c      redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+	holder string
+
+	mu   sync.Mutex
+	held map[string]albumClaim // by album, the claims of this gatherer
 }
 
-// Albums returns the store's album gatherer.
-func (s *Store) Albums() *Albums { return &Albums{c: s.c, prefix: s.prefix, ttl: AlbumTTL} }
+type albumClaim struct {
+	lease Lease
+	at    time.Time
+}
+
+// Albums returns the store's album gatherer, one per sweeping process.
+func (s *Store) Albums() *Albums {
+	return &Albums{c: s.c, prefix: s.prefix, ttl: AlbumTTL, holder: "albums-" + newToken()[:8], held: map[string]albumClaim{}}
+}
 
 func (a *Albums) dueKey(shard int) string { return a.prefix + ":" + tag(shard) + ":albums:due" }
 
@@ -122,11 +140,46 @@ func (a *Albums) Due(ctx context.Context, now time.Time, lease time.Duration, n 
 		if err != nil {
 			return out, fmt.Errorf("albums due: claim: %w", err)
 		}
+		if err := a.lease(ctx, sh, got, lease); err != nil {
+			// Claimed in the due set but not leased: they come back when the lease ends.
+			return out, fmt.Errorf("albums due: %w", err)
+		}
 		if out = append(out, got...); len(out) >= n {
 			break
 		}
 	}
 	return out, nil
+}
+
+// lease takes the claims of albums the due set just handed to this gatherer.
+func (a *Albums) lease(ctx context.Context, shard int, albums []string, lease time.Duration) error {
+	keys := make([]string, len(albums))
+	for i, album := range albums {
+		keys[i] = a.leaseKey(shard, album)
+	}
+	leases, err := takeLeases(ctx, a.c, keys, a.holder, lease)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for album, c := range a.held {
+		if now.Sub(c.at) > AlbumTTL { // never done here: another process took it over
+			delete(a.held, album)
+		}
+	}
+	for i, album := range albums {
+		a.held[album] = albumClaim{lease: leases[i], at: now}
+	}
+	return nil
+}
+
+// leaseKey is the album's lease: "<p>:{sNN}:lease:album:<conv>:<group>" for the album
+// "<p>:{sNN}:album:<conv>:<group>".
+func (a *Albums) leaseKey(shard int, album string) string {
+	base := a.prefix + ":" + tag(shard) + ":"
+	return base + "lease:" + strings.TrimPrefix(album, base)
 }
 
 // Parts returns the album's parts not handed over yet, by part id. found is false when
@@ -154,40 +207,56 @@ func (a *Albums) Parts(ctx context.Context, album string) (parts map[int64][]byt
 	return parts, true, nil
 }
 
-// albumDoneScript marks parts handed over and takes the album off the due set, unless
-// a part arrived meanwhile: then the album is due again at once, with that part alone.
-// Parts of an album that expired are not written back (the key would have no TTL).
+// albumDoneScript, under the album's lease, marks parts handed over and takes the
+// album off the due set, unless a part arrived meanwhile: then the album is due again
+// at once, with that part alone. Either way the lease is given back. Parts of an album
+// that expired are not written back (the key would have no TTL).
 //
-// KEYS: album, due. ARGV: now (unix ms), then the part ids.
+// KEYS: lease, album, due. ARGV: token, now (unix ms), then the part ids.
 var albumDoneScript = redis.NewScript(`
-for i = 2, #ARGV do
-  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[1], ARGV[i], '')
+if not (` + leaseHeld + `) then
+  return -1
+end
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i], '')
   end
 end
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+for _, v in ipairs(redis.call('HVALS', KEYS[2])) do
   if v ~= '' then
-    redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
+    redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
     return 1
   end
 end
-redis.call('ZREM', KEYS[2], KEYS[1])
+redis.call('ZREM', KEYS[3], KEYS[2])
 return 0
 `)
 
-// Done records that the engine took parts of the album (all those Parts returned).
+// Done records that the engine took parts of the album (all those Parts returned). It
+// returns ErrLeaseLost, and changes nothing, when this gatherer's claim on the album
+// ended and another took it over.
 func (a *Albums) Done(ctx context.Context, album string, parts []int64) error {
 	shard, err := a.shardOf(album)
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, len(parts)+1)
-	args = append(args, time.Now().UnixMilli())
+	a.mu.Lock()
+	l := a.held[album].lease
+	delete(a.held, album)
+	a.mu.Unlock()
+	args := make([]any, 0, len(parts)+2)
+	args = append(args, l.Token, time.Now().UnixMilli())
 	for _, p := range parts {
 		args = append(args, p)
 	}
-	if err := albumDoneScript.Run(ctx, a.c, []string{album, a.dueKey(shard)}, args...).Err(); err != nil {
+	keys := []string{a.leaseKey(shard, album), album, a.dueKey(shard)}
+	r, err := albumDoneScript.Run(ctx, a.c, keys, args...).Int()
+	if err != nil {
 		return fmt.Errorf("album done: %w", err)
+	}
+	if r < 0 {
+		return fmt.Errorf("album done: %w", ErrLeaseLost)
 	}
 	return nil
 }

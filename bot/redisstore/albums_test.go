@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -206,5 +207,34 @@ func TestAlbumRefusals(t *testing.T) {
 		} else if name != "" && strings.Contains(err.Error(), name) {
 			t.Errorf("error %q names the album: it holds a chat id", err)
 		}
+	}
+}
+
+// A claimer whose lease ended, and whose album another claimer took over, cannot mark
+// it done: the new claimer does.
+func TestAlbumDoneIsFenced(t *testing.T) {
+	s, _ := newStore(t)
+	slow, fast := s.Albums(), s.Albums()
+	ctx := context.Background()
+	now := time.Now()
+	addPart(t, slow, albumChat, "g1", 10, "first", now)
+	albums := due(t, slow, now, 10)
+	if len(albums) != 1 {
+		t.Fatalf("due albums: %q", albums)
+	}
+	if again := due(t, fast, now.Add(albumLease), 10); !slices.Equal(again, albums) {
+		t.Fatalf("taken over after the lease: %q, want %q", again, albums)
+	}
+	if err := slow.Done(ctx, albums[0], []int64{10}); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("Done by the claimer whose lease ended: %v, want ErrLeaseLost", err)
+	}
+	if got, _ := parts(t, fast, albums[0]); len(got) != 1 {
+		t.Fatalf("parts after a refused Done: %v, want the part still waiting", got)
+	}
+	if err := fast.Done(ctx, albums[0], []int64{10}); err != nil {
+		t.Fatal(err)
+	}
+	if left := due(t, fast, now.Add(time.Hour), 10); len(left) != 0 {
+		t.Errorf("handed-over album still due: %q", left)
 	}
 }

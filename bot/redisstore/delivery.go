@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +24,32 @@ const FailedMax = 10000
 
 // Delivery is the Redis delivery queue (bot.DeliveryQueue) and shared rate limiter
 // (bot.RateLimiter) over the streams Store.Commit fills.
+//
+// Who sends a shard's replies is a Lease (<p>:{sNN}:lease:out:<channel>); Delivery
+// remembers the leases its consumers hold, and each entry read carries the lease it was
+// read under, so that Done and Fail refuse it (ErrLeaseLost) once the shard is someone
+// else's.
 type Delivery struct {
 	s      *Store
 	mu     sync.Mutex
 	groups map[string]bool
+	held   map[shardOf]*shardHold
+}
+
+// shardOf names one consumer's claim on one shard of one channel.
+type shardOf struct {
+	ch       bot.Channel
+	shard    int
+	consumer string
+}
+
+// shardHold is a shard lease a consumer holds, and where its reading stands: first
+// the entries read but never finished under earlier leases (reclaim, from cursor),
+// then new ones.
+type shardHold struct {
+	lease      Lease
+	cursor     string
+	reclaiming bool
 }
 
 var (
@@ -35,7 +58,9 @@ var (
 )
 
 // Delivery returns the store's delivery queue.
-func (s *Store) Delivery() *Delivery { return &Delivery{s: s, groups: map[string]bool{}} }
+func (s *Store) Delivery() *Delivery {
+	return &Delivery{s: s, groups: map[string]bool{}, held: map[shardOf]*shardHold{}}
+}
 
 func (q *Delivery) leaseKey(ch bot.Channel, shard int) string {
 	return q.s.prefix + ":" + tag(shard) + ":lease:out:" + string(ch)
@@ -43,6 +68,10 @@ func (q *Delivery) leaseKey(ch bot.Channel, shard int) string {
 
 func (q *Delivery) failedKey(ch bot.Channel, shard int) string {
 	return q.s.prefix + ":" + tag(shard) + ":failed:" + string(ch)
+}
+
+func (q *Delivery) membersKey(ch bot.Channel) string {
+	return q.s.prefix + ":members:out:" + string(ch)
 }
 
 // Shards is the number of shards of every queue.
@@ -61,49 +90,81 @@ return redis.call('ZCARD', KEYS[1])
 // Heartbeat records the consumer in <p>:members:out:<channel> (a sorted set of last
 // beats, kept for twice ttl) and counts those heard from within ttl.
 func (q *Delivery) Heartbeat(ctx context.Context, ch bot.Channel, consumer string, ttl time.Duration) (int, error) {
-	key := q.s.prefix + ":members:out:" + string(ch)
-	n, err := heartbeatScript.Run(ctx, q.s.c, []string{key}, consumer, millis(ttl)).Int()
+	n, err := heartbeatScript.Run(ctx, q.s.c, []string{q.membersKey(ch)}, consumer, millis(ttl)).Int()
 	if err != nil {
 		return 0, fmt.Errorf("delivery heartbeat: %w", err)
 	}
 	return n, nil
 }
 
-var ownScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if not v then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 2
-end
-return 0
-`)
+// Leave takes the consumer out of the live senders at once (a clean stop), so that the
+// others count it gone without waiting for its last beat to age.
+func (q *Delivery) Leave(ctx context.Context, ch bot.Channel, consumer string) error {
+	if err := q.s.c.ZRem(ctx, q.membersKey(ch), consumer).Err(); err != nil {
+		return fmt.Errorf("leave delivery members: %w", err)
+	}
+	return nil
+}
 
-// Own takes or renews the shard's lease (<p>:{sNN}:lease:out:<channel>, expiring
-// after ttl) and makes sure the shard's consumer group exists.
+// Own claims the shard's lease for the consumer, or renews the one it holds, for ttl
+// (at most MaxLeasePeriod), and makes sure the shard's consumer group exists. It
+// reports false when another consumer holds the shard, or when the consumer's own
+// lease ran out since its last renewal: the shard must then be claimed afresh.
 func (q *Delivery) Own(ctx context.Context, ch bot.Channel, shard int, consumer string, ttl time.Duration) (bool, error) {
-	r, err := ownScript.Run(ctx, q.s.c, []string{q.leaseKey(ch, shard)}, consumer, millis(ttl)).Int()
+	k := shardOf{ch, shard, consumer}
+	q.mu.Lock()
+	h := q.held[k]
+	q.mu.Unlock()
+	if h != nil {
+		ok, err := renewLease(ctx, q.s.c, h.lease, ttl)
+		if err != nil {
+			return false, fmt.Errorf("renew delivery shard %d: %w", shard, err)
+		}
+		if !ok {
+			q.forget(k, h)
+			return false, nil
+		}
+		return true, q.ensureGroup(ctx, ch, shard)
+	}
+	l, ok, err := claimLease(ctx, q.s.c, q.leaseKey(ch, shard), consumer, ttl)
 	if err != nil {
 		return false, fmt.Errorf("own delivery shard %d: %w", shard, err)
 	}
-	if r == 0 {
+	if !ok {
 		return false, nil
 	}
+	q.mu.Lock()
+	q.held[k] = &shardHold{lease: l, cursor: "0-0", reclaiming: true}
+	q.mu.Unlock()
 	if err := q.ensureGroup(ctx, ch, shard); err != nil {
 		return true, err
 	}
 	return true, nil
 }
 
-// Disown gives the shard's lease back if the consumer holds it.
+// Disown gives the shard's lease back at once if the consumer holds it.
 func (q *Delivery) Disown(ctx context.Context, ch bot.Channel, shard int, consumer string) error {
-	if err := releaseScript.Run(ctx, q.s.c, []string{q.leaseKey(ch, shard)}, consumer).Err(); err != nil {
+	k := shardOf{ch, shard, consumer}
+	q.mu.Lock()
+	h := q.held[k]
+	q.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	if err := releaseLease(ctx, q.s.c, h.lease); err != nil {
 		return fmt.Errorf("disown delivery shard %d: %w", shard, err)
 	}
+	q.forget(k, h)
 	return nil
+}
+
+// forget drops a lease the consumer no longer holds, unless it claimed anew meanwhile.
+func (q *Delivery) forget(k shardOf, h *shardHold) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held[k] == h {
+		delete(q.held, k)
+	}
 }
 
 func (q *Delivery) ensureGroup(ctx context.Context, ch bot.Channel, shard int) error {
@@ -124,21 +185,35 @@ func (q *Delivery) ensureGroup(ctx context.Context, ch bot.Channel, shard int) e
 	return nil
 }
 
-// Reclaim takes over the entries read but never finished, oldest first.
-func (q *Delivery) Reclaim(ctx context.Context, ch bot.Channel, shard int, consumer, cursor string, n int) ([]bot.Delivery, string, error) {
-	msgs, next, err := q.s.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: q.s.OutboundStream(shard, ch), Group: DeliveryGroup, Consumer: consumer,
-		Start: cursor, Count: int64(n),
-	}).Result()
-	if err != nil {
-		q.forgetGroup(ch, shard, err)
-		return nil, cursor, fmt.Errorf("reclaim delivery shard %d: %w", shard, err)
-	}
-	return q.decode(ctx, ch, shard, msgs), next, nil
-}
-
-// Read returns new entries of the shard.
+// Read returns up to n entries of a shard the consumer holds, in queue order: first,
+// after each new claim of the shard, those read but never finished under earlier
+// leases (by a consumer that died or gave the shard up), then new ones.
 func (q *Delivery) Read(ctx context.Context, ch bot.Channel, shard int, consumer string, n int) ([]bot.Delivery, error) {
+	k := shardOf{ch, shard, consumer}
+	q.mu.Lock()
+	h := q.held[k]
+	var cursor string
+	var reclaiming bool
+	var lease Lease
+	if h != nil {
+		cursor, reclaiming, lease = h.cursor, h.reclaiming, h.lease
+	}
+	q.mu.Unlock()
+	if h == nil {
+		return nil, fmt.Errorf("read delivery shard %d: %w", shard, ErrLeaseLost)
+	}
+	if reclaiming {
+		out, next, err := q.reclaim(ctx, ch, shard, consumer, cursor, n, lease)
+		q.mu.Lock()
+		if err == nil && q.held[k] == h {
+			h.cursor, h.reclaiming = next, next != "0-0"
+		}
+		q.mu.Unlock()
+		if err != nil || len(out) > 0 || next != "0-0" {
+			return out, err
+		}
+		// Nothing was left unfinished: go on to the new entries.
+	}
 	res, err := q.s.c.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: DeliveryGroup, Consumer: consumer,
 		Streams: []string{q.s.OutboundStream(shard, ch), ">"}, Count: int64(n), Block: -1,
@@ -152,9 +227,22 @@ func (q *Delivery) Read(ctx context.Context, ch bot.Channel, shard int, consumer
 	}
 	var out []bot.Delivery
 	for _, st := range res {
-		out = append(out, q.decode(ctx, ch, shard, st.Messages)...)
+		out = append(out, q.decode(ctx, ch, shard, st.Messages, lease)...)
 	}
 	return out, nil
+}
+
+// reclaim takes over the entries read but never finished, oldest first, from cursor.
+func (q *Delivery) reclaim(ctx context.Context, ch bot.Channel, shard int, consumer, cursor string, n int, lease Lease) ([]bot.Delivery, string, error) {
+	msgs, next, err := q.s.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: q.s.OutboundStream(shard, ch), Group: DeliveryGroup, Consumer: consumer,
+		Start: cursor, Count: int64(n),
+	}).Result()
+	if err != nil {
+		q.forgetGroup(ch, shard, err)
+		return nil, cursor, fmt.Errorf("reclaim delivery shard %d: %w", shard, err)
+	}
+	return q.decode(ctx, ch, shard, msgs, lease), next, nil
 }
 
 // forgetGroup makes the next Own create the group again after the stream vanished.
@@ -166,12 +254,12 @@ func (q *Delivery) forgetGroup(ch bot.Channel, shard int, err error) {
 	}
 }
 
-// decode turns stream entries into deliveries. An entry that cannot be read is moved to
-// the failure record at once, so it does not block the queue.
-func (q *Delivery) decode(ctx context.Context, ch bot.Channel, shard int, msgs []redis.XMessage) []bot.Delivery {
+// decode turns stream entries into deliveries read under lease. An entry that cannot
+// be read is moved to the failure record at once, so it does not block the queue.
+func (q *Delivery) decode(ctx context.Context, ch bot.Channel, shard int, msgs []redis.XMessage, lease Lease) []bot.Delivery {
 	out := make([]bot.Delivery, 0, len(msgs))
 	for _, m := range msgs {
-		d := bot.Delivery{Channel: ch, Shard: shard, Entry: m.ID}
+		d := bot.Delivery{Channel: ch, Shard: shard, Entry: m.ID, Fence: lease.Token, QueuedAt: streamTime(m.ID)}
 		raw, _ := m.Values["m"].(string)
 		if err := json.Unmarshal([]byte(raw), &d.Outbound); err != nil {
 			q.s.log.Error("unreadable delivery entry moved to the failure record", "shard", shard, "entry", m.ID, "err", err)
@@ -186,34 +274,61 @@ func (q *Delivery) decode(ctx context.Context, ch bot.Channel, shard int, msgs [
 	return out
 }
 
+// streamTime is when a stream entry was written, read from its id ("<ms>-<seq>").
+func streamTime(id string) time.Time {
+	ms, _, _ := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
+// doneScript finishes an entry, fenced by the shard's lease: a consumer that lost the
+// shard cannot finish what the new owner is about to send.
+//
+// KEYS: lease, stream, [failed]. ARGV: token, group, entry id, [failure, maxlen].
 var doneScript = redis.NewScript(`
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-if KEYS[2] then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'f', ARGV[3])
+if not (` + leaseHeld + `) then
+  return 0
+end
+redis.call('XACK', KEYS[2], ARGV[2], ARGV[3])
+redis.call('XDEL', KEYS[2], ARGV[3])
+if KEYS[3] then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'f', ARGV[4])
 end
 return 1
 `)
 
-// Done acknowledges and deletes a sent entry.
+// Done acknowledges and deletes a sent entry; ErrLeaseLost when the shard's lease it
+// was read under is lost.
 func (q *Delivery) Done(ctx context.Context, d bot.Delivery) error {
-	err := doneScript.Run(ctx, q.s.c, []string{q.s.OutboundStream(d.Shard, d.Channel)}, DeliveryGroup, d.Entry).Err()
+	keys := []string{q.leaseKey(d.Channel, d.Shard), q.s.OutboundStream(d.Shard, d.Channel)}
+	ok, err := doneScript.Run(ctx, q.s.c, keys, d.Fence, DeliveryGroup, d.Entry).Int()
 	if err != nil {
 		return fmt.Errorf("finish delivery %s: %w", d.Entry, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("finish delivery %s: %w", d.Entry, ErrLeaseLost)
 	}
 	return nil
 }
 
 // Fail moves an entry to <p>:{sNN}:failed:<channel> (a stream of JSON DeliveryFailure,
-// about FailedMax long) in the same step that removes it from the queue.
+// about FailedMax long) in the same step that removes it from the queue, fenced as
+// Done is.
 func (q *Delivery) Fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure) error {
 	raw, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode delivery failure: %w", err)
 	}
-	keys := []string{q.s.OutboundStream(d.Shard, d.Channel), q.failedKey(d.Channel, d.Shard)}
-	if err := doneScript.Run(ctx, q.s.c, keys, DeliveryGroup, d.Entry, raw, FailedMax).Err(); err != nil {
+	keys := []string{q.leaseKey(d.Channel, d.Shard), q.s.OutboundStream(d.Shard, d.Channel), q.failedKey(d.Channel, d.Shard)}
+	ok, err := doneScript.Run(ctx, q.s.c, keys, d.Fence, DeliveryGroup, d.Entry, raw, FailedMax).Int()
+	if err != nil {
 		return fmt.Errorf("record failed delivery %s: %w", d.Entry, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("record failed delivery %s: %w", d.Entry, ErrLeaseLost)
 	}
 	return nil
 }

@@ -109,7 +109,15 @@ func TestReadFailAndUnreadableEntries(t *testing.T) {
 	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err == nil {
 		t.Fatal("read from a missing group succeeded")
 	}
-	if _, _, err := q.Reclaim(ctx, bot.Telegram, sh, "p", "0-0", 10); err == nil {
+	// A fresh claim reads what former owners left unfinished first; that fails too.
+	if err := q.Disown(ctx, bot.Telegram, sh, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+		t.Fatalf("Own = %v, %v", ok, err)
+	}
+	c.Del(ctx, s.OutboundStream(sh, bot.Telegram))
+	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err == nil {
 		t.Fatal("reclaim from a missing group succeeded")
 	}
 	if _, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil {

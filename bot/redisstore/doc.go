@@ -33,11 +33,14 @@
 //	                                         Submission, id)           received (XACK + XDEL)
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
-//	<p>:{sNN}:lease:out:<channel>    string  Delivery.Own/Disown      the lease ttl (15s), renewed by its owner:
-//	                                         (consumer name)           which process sends the shard's replies
+//	<p>:{sNN}:lease:out:<channel>    string  Delivery.Own/Disown      a Lease (15s), renewed by its owner every
+//	                                         (lease token: consumer    third of it, deleted on a clean stop: which
+//	                                         name/random)              process sends the shard's replies; Done and
+//	                                                                   Fail check it (fencing)
 //	<p>:{sNN}:failed:<channel>       stream  Delivery.Fail (field f:  none: capped at about FailedMax (10,000)
 //	                                         JSON DeliveryFailure)     records, the oldest dropped first
-//	<p>:members:out:<channel>        zset    Delivery.Heartbeat       twice the heartbeat ttl: the live senders
+//	<p>:members:out:<channel>        zset    Delivery.Heartbeat/Leave twice the heartbeat ttl: the live senders;
+//	                                                                   Leave removes a sender that stops cleanly
 //	<p>:rl:<key>                     zset    Delivery.Reserve         the window plus a second: sends of the
 //	                                                                   last window, for a limit all processes share
 //	<p>:{sNN}:intake:retry           hash    Postpone (field: sub id, none: Ack, Fail and RetryFailed delete
@@ -53,13 +56,16 @@
 //	                                                                   across processes and restarts (media)
 //	<p>:zalo:token:<app id>          string  ZaloTokens (JSON token   none: holds the only valid refresh token
 //	                                         pair, by integrations/zalo)
-//	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock (owner)  the lock ttl (30s): one token refresh at a time
+//	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock/Unlock   a Lease (15s): one token refresh at a time
+//	                                         (lease token)
 //	<p>:{sNN}:album:<conv>:<group>   hash    Albums.Add (field: part  AlbumTTL (1 hour) after the last part; Done
 //	                                         id, the part; "" once     keeps handed-over fields as "", so a part
 //	                                         handed over: Albums.Done) Telegram delivers again is not run again
 //	<p>:{sNN}:albums:due             zset    Albums.Add/Due/Done      none: Done removes each album it hands
 //	                                         (member: album key,       over; an album whose key expired is
 //	                                         score: due or lease end)  removed by the sweeper that finds it gone
+//	<p>:{sNN}:lease:album:<conv>:<group>     Albums.Due/Done          a Lease (15s) of the album's claimer, taken
+//	                 string                  (lease token)             over by the next claimer; Done checks it
 //
 // The retry schedules and the failed list live in the outbox's shard, so that a
 // submission moves between them and the outbox in one transaction on a cluster too. The
@@ -69,6 +75,18 @@
 // replies or submissions nobody delivered yet. The outbox is read by consumer group
 // "intake"; groups are created lazily by the consumers (XGROUP CREATE … MKSTREAM from
 // id 0, so entries written before the group existed are delivered too).
+//
+// # Leases
+//
+// Whoever in the fleet does a piece of work holds a Lease (lease.go): a string key
+// holding the claim's token (holder name and a random part), with the lease period,
+// at most MaxLeasePeriod (15 s), as its TTL. Claimed with SET NX, renewed and released
+// only by the token's holder, and the token is the fencing token: the scripts that
+// acknowledge work check it in the same step. A process killed with kill -9 holds its
+// work for one lease period at most; one stopped cleanly releases it at once.
+//
+// The outbox still keeps its claims in the consumer group (XAUTOCLAIM after the
+// worker's Idle, Hold resetting the idle time), not in a Lease.
 //
 // # Round trips
 //

@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -17,8 +15,8 @@ import (
 //
 // The pair key has no TTL: it holds the only valid refresh token (each refresh voids
 // the previous one), and losing it means authorizing the OA again by hand. The lock
-// lapses by itself after its TTL, so a process that dies while refreshing blocks the
-// others for that long at most.
+// is a Lease: it lapses by itself, so a process that dies while refreshing blocks the
+// others for one lease period at most.
 type ZaloTokens struct {
 	c      redis.UniversalClient
 	prefix string
@@ -59,33 +57,25 @@ func (z *ZaloTokens) Seed(ctx context.Context, appID string, pair []byte) (bool,
 	return ok, nil
 }
 
-// Lock takes the refresh lock for ttl. It returns a random owner value to give to
-// Unlock, or "" when another process holds the lock.
+// Lock claims the refresh lease (<p>:zalo:lock:<app id>, a Lease) for ttl, at most
+// MaxLeasePeriod: a process killed while refreshing holds up the others that long at
+// most. It returns the lease's token to give to Unlock, or "" when another process
+// holds it.
 func (z *ZaloTokens) Lock(ctx context.Context, appID string, ttl time.Duration) (string, error) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	owner := hex.EncodeToString(b[:])
-	ok, err := z.c.SetNX(ctx, z.lockKey(appID), owner, ttl).Result()
+	l, ok, err := claimLease(ctx, z.c, z.lockKey(appID), "zalo-refresh", ttl)
 	if err != nil {
 		return "", fmt.Errorf("zalo token lock: %w", err)
 	}
 	if !ok {
 		return "", nil
 	}
-	return owner, nil
+	return l.Token, nil
 }
 
-// zaloUnlockScript deletes the lock only if it still holds the owner's value: a process
-// whose lock lapsed must not release the lock another process took since.
-var zaloUnlockScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-	return redis.call("DEL", KEYS[1])
-end
-return 0`)
-
-// Unlock releases the lock if owner still holds it.
+// Unlock gives the refresh lease back if owner still holds it: a process whose lease
+// lapsed must not release the lease another process took since.
 func (z *ZaloTokens) Unlock(ctx context.Context, appID, owner string) error {
-	if err := zaloUnlockScript.Run(ctx, z.c, []string{z.lockKey(appID)}, owner).Err(); err != nil {
+	if err := releaseLease(ctx, z.c, Lease{Key: z.lockKey(appID), Token: owner}); err != nil {
 		return fmt.Errorf("zalo token unlock: %w", err)
 	}
 	return nil

@@ -106,25 +106,11 @@ func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Chann
 }
 
 // intakeWorker is the outbox worker of serve. With the city's intake it tells the
-// citizen that the city received the submission, once: the event id is the
-// submission's, and the engine drops a repeat.
+// citizen that the city received the submission.
 func (g *gateway) intakeWorker(p intakeParts) *bot.OutboxWorker {
 	w := g.worker(p.client)
-	if p.remote {
-		w.OnDelivered = g.tellReceived
-	}
+	w.Events, w.TellReceived = g.engine, p.remote
 	return w
-}
-
-func (g *gateway) tellReceived(ctx context.Context, s bot.Submission, r bot.Receipt) error {
-	_, err := g.engine.Handle(ctx, bot.Event{
-		ID: "intake-received:" + s.ID, Conversation: s.Conversation, Kind: bot.EventStatus,
-		Status: &bot.StatusChange{
-			SubmissionID: s.ID, Reference: s.Reference, Status: bot.StatusReceived,
-			IntakeID: r.IntakeID, At: time.Now(),
-		},
-	})
-	return err
 }
 
 // intakeCommand is `sangkien intake pending|failed|retry|dead`: what operators see of

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/telegram"
@@ -52,21 +51,10 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 }
 
 // dispatcher builds a channel's dispatcher from its channel, sender and limits: the
-// queue, the shared limiter, this process's name and the unreachable mark are the same
-// for every channel.
+// queue, the shared limiter, this process's name and the engine (told of citizens who
+// are gone) are the same for every channel.
 func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
 	c.Queue, c.Limiter = g.store.Delivery(), g.store.Delivery()
-	c.Consumer, c.Logger, c.Gone = consumerID(), g.log, g.markUnreachable
+	c.Consumer, c.Logger, c.Events = consumerID(), g.log, g.engine
 	return bot.NewDispatcher(c)
-}
-
-// markUnreachable runs an unfollow event through the engine, as if the citizen had
-// blocked the bot themselves: the flows mark them unreachable, and a later message
-// from them makes them reachable again. The event id is derived from the reply, so a
-// retried mark is a duplicate.
-func (g *gateway) markUnreachable(ctx context.Context, o bot.Outbound) error {
-	_, err := g.engine.Handle(ctx, bot.Event{
-		ID: "gone:" + o.ID, Conversation: o.Conversation, Kind: bot.EventUnfollow, At: time.Now(),
-	})
-	return err
 }

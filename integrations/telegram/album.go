@@ -33,11 +33,13 @@ type AlbumStore interface {
 
 // The album sweeper. The lease must outlast an engine call for an album
 // (albumHandleTimeout), so that two processes rarely hand one album over at once; when
-// they do, the engine's dedupe on the event id runs it once.
+// they do, the engine's dedupe on the event id runs it once, and the lease (fencing
+// Done) lets only the last claimer mark it done. An album whose claimer was killed is
+// handed over by another process one lease (15 s) later.
 const (
 	albumSweepEvery    = 250 * time.Millisecond
-	albumLease         = 30 * time.Second
-	albumHandleTimeout = 15 * time.Second
+	albumLease         = 15 * time.Second
+	albumHandleTimeout = 10 * time.Second
 	albumBatch         = 32
 )
 

@@ -11,6 +11,9 @@ import (
 // pollBackoffMax caps the wait between failed polls.
 const pollBackoffMax = 30 * time.Second
 
+// pollBackoff paces failed polls: one poller, so no jitter.
+var pollBackoff = bot.Backoff{Base: 500 * time.Millisecond, Max: pollBackoffMax, Steady: true}
+
 // Poll runs polling mode for local trials: it deletes the webhook, then long-polls
 // getUpdates (waiting up to timeout seconds per call) and runs each update through
 // w.Process, the webhook's own path. An update the engine failed on is asked for again
@@ -19,7 +22,7 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 	if err := c.DeleteWebhook(ctx); err != nil {
 		return err
 	}
-	offset := 0
+	offset, failures := 0, 0
 	wait := time.Duration(0)
 	for {
 		if wait > 0 {
@@ -34,14 +37,16 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 			return nil
 		}
 		if err != nil {
-			wait = pollWait(wait, err)
+			failures++
+			wait = pollWait(failures, err)
 			w.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
 			continue
 		}
-		wait = 0
+		wait, failures = 0, 0
 		for _, u := range ups {
 			if err := w.Process(ctx, u); err != nil {
-				wait = pollWait(wait, err)
+				failures++
+				wait = pollWait(failures, err)
 				break
 			}
 			offset = u.UpdateID + 1
@@ -49,15 +54,12 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 	}
 }
 
-// pollWait doubles the previous wait (from 500ms, up to pollBackoffMax), or waits
-// exactly as long as a 429 asked.
-func pollWait(prev time.Duration, err error) time.Duration {
+// pollWait is the wait after the n-th failure in a row: pollBackoff, or exactly as long
+// as a 429 asked.
+func pollWait(n int, err error) time.Duration {
 	var se *bot.SendError
 	if errors.As(err, &se) && se.Failure == bot.RateLimited {
 		return se.RetryAfter
 	}
-	if prev == 0 {
-		return 500 * time.Millisecond
-	}
-	return min(prev*2, pollBackoffMax)
+	return pollBackoff.Wait(n)
 }

@@ -90,18 +90,18 @@ func TestPollRetriesGetUpdates(t *testing.T) {
 func TestPollWait(t *testing.T) {
 	limited := &bot.SendError{Failure: bot.RateLimited, RetryAfter: 7 * time.Second}
 	tests := []struct {
-		prev time.Duration
-		err  error
-		want time.Duration
+		failures int // in a row: the 1st waits 500ms, the 2nd 1s, the 3rd 2s, …
+		err      error
+		want     time.Duration
 	}{
-		{0, errors.New("x"), 500 * time.Millisecond},
-		{time.Second, errors.New("x"), 2 * time.Second},
-		{20 * time.Second, errors.New("x"), pollBackoffMax},
-		{time.Second, limited, 7 * time.Second},
+		{1, errors.New("x"), 500 * time.Millisecond},
+		{3, errors.New("x"), 2 * time.Second},
+		{7, errors.New("x"), pollBackoffMax},
+		{3, limited, 7 * time.Second},
 	}
 	for _, tt := range tests {
-		if got := pollWait(tt.prev, tt.err); got != tt.want {
-			t.Errorf("pollWait(%s, %v) = %s, want %s", tt.prev, tt.err, got, tt.want)
+		if got := pollWait(tt.failures, tt.err); got != tt.want {
+			t.Errorf("pollWait(%d, %v) = %s, want %s", tt.failures, tt.err, got, tt.want)
 		}
 	}
 }

@@ -45,7 +45,7 @@ type ClientConfig struct {
 	Now     func() time.Time
 	// RefreshAhead refreshes the access token when it ends within this time (1 hour).
 	RefreshAhead time.Duration
-	// LockTTL bounds how long a crashed process holds the refresh lock (30 seconds).
+	// LockTTL bounds how long a crashed process holds the refresh lock (15 seconds).
 	LockTTL time.Duration
 	// RefreshWait is how long a send waits for another process's refresh (5 seconds).
 	RefreshWait time.Duration

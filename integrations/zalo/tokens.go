@@ -45,11 +45,13 @@ type Token struct {
 // Defaults of the token handling in ClientConfig.
 const (
 	DefaultRefreshAhead = time.Hour
-	DefaultLockTTL      = 30 * time.Second
-	DefaultRefreshWait  = 5 * time.Second
+	// DefaultLockTTL is the refresh lease's period (the store caps it at 15 seconds):
+	// a process killed mid-refresh holds the others up that long at most.
+	DefaultLockTTL     = 15 * time.Second
+	DefaultRefreshWait = 5 * time.Second
 	// refreshTimeout bounds one call to the OAuth endpoint; it is well under the lock's
 	// life, so the lock cannot lapse while a refresh is under way.
-	refreshTimeout = 15 * time.Second
+	refreshTimeout = 10 * time.Second
 	// failPause is how long a process waits after a failed refresh before trying again:
 	// every send in that time waits instead of hammering the OAuth endpoint.
 	failPause = time.Minute
@@ -256,7 +258,7 @@ func (c *Client) pending() *unstored {
 // processes cannot refresh and a restart of this one loses the only valid refresh
 // token. It then releases the refresh lock it holds.
 func (c *Client) keepStoring() {
-	pause := c.storeBackoff
+	pace := bot.Backoff{Base: c.storeBackoff, Max: c.storeBackoffMax, Steady: true}
 	attempts := 0
 	for {
 		c.mu.Lock()
@@ -279,13 +281,13 @@ func (c *Client) keepStoring() {
 			c.unlock(ctx, u.owner)
 			cancel()
 			c.log.Warn("unstored zalo token pair "+done, "attempts", attempts)
-			pause, attempts = c.storeBackoff, 0
+			attempts = 0
 			continue
 		}
+		pause := pace.Wait(attempts)
 		c.log.Error("ZALO TOKEN PAIR STILL NOT STORED: the store lags behind this process; retrying",
 			"attempts", attempts, "retry_in", pause, "err", err)
 		time.Sleep(pause)
-		pause = min(2*pause, c.storeBackoffMax)
 	}
 }
 
