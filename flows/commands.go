@@ -217,7 +217,7 @@ func (t *turn) back() error {
 	f := t.flow()
 	var m *fsm.FSM
 	if f != nil {
-		m = t.machine(f)
+		m = t.backMachine(f)
 	}
 	if m == nil || !m.Can(backEvent(to)) {
 		// A step renamed since the session was stored: start afresh rather than stall.

@@ -53,7 +53,7 @@ func feedbackFlow() *flow {
 			"submitted": (*turn).submitFeedback,
 		},
 	}
-	return f.withBack()
+	return f.addBack()
 }
 
 func (t *turn) startFeedback() error {

@@ -61,7 +61,7 @@ func initiativeFlow() *flow {
 			"declined":  (*turn).declined,
 		},
 	}
-	return f.withBack()
+	return f.addBack()
 }
 
 // startInitiative begins a proposal; programID comes from a deep link and picks the

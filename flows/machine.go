@@ -19,9 +19,12 @@ type flow struct {
 	// events is the looplab/fsm transition table. "next" moves on after an answer,
 	// "skip" passes an optional step, "review" returns to the review after an edit,
 	// "edit_<step>" opens a step from the review, "missing_name" and "missing_phone"
-	// send a submission without a contact back to ask it (submit.go), and
-	// "back_<step>" returns to a step of the history (withBack).
+	// send a submission without a contact back to ask it (submit.go).
 	events fsm.Events
+	// withBack is events and "back_<step>" from every step to each (withBack): the
+	// table of a turn that goes back. Kept apart because it is the square of the
+	// steps, and building it into every turn's machine would cost every turn.
+	withBack fsm.Events
 	steps  map[string]*step
 	// finals are states that end the flow: reaching one runs its action.
 	finals map[string]func(t *turn) error
@@ -53,13 +56,14 @@ type outcome struct {
 	pending string
 }
 
-// withBack adds "back_<step>" from every step to each step, for the back command: the
-// step to return to is the history's last, which depends on what the citizen answered
-// and what passed itself, not on where they are now.
-func (f *flow) withBack() *flow {
+// addBack builds the table of the back command: "back_<step>" from every step to each
+// step, since the step to return to is the history's last, which depends on what the
+// citizen answered and what passed itself, not on where they are now.
+func (f *flow) addBack() *flow {
 	all := slices.Sorted(maps.Keys(f.steps))
+	f.withBack = slices.Clone(f.events)
 	for _, s := range all {
-		f.events = append(f.events, fsm.EventDesc{Name: backEvent(s), Src: all, Dst: s})
+		f.withBack = append(f.withBack, fsm.EventDesc{Name: backEvent(s), Src: all, Dst: s})
 	}
 	return f
 }
@@ -69,7 +73,7 @@ func backEvent(step string) string { return "back_" + step }
 
 // check reports a table that names a step without a definition.
 func (f *flow) check() error {
-	for _, e := range f.events {
+	for _, e := range f.withBack {
 		for _, s := range append(append([]string{}, e.Src...), e.Dst) {
 			if f.steps[s] == nil && f.finals[s] == nil {
 				return fmt.Errorf("state %q has no step", s)
@@ -81,8 +85,13 @@ func (f *flow) check() error {
 
 // machine rebuilds the flow's machine at the stored step. enter_state keeps the
 // session's step in line with the machine and starts the new step's miss count afresh.
-func (t *turn) machine(f *flow) *fsm.FSM {
-	return fsm.NewFSM(t.s.State.Step, f.events, fsm.Callbacks{
+func (t *turn) machine(f *flow) *fsm.FSM { return t.machineOf(f.events) }
+
+// backMachine is machine with the back command's transitions too.
+func (t *turn) backMachine(f *flow) *fsm.FSM { return t.machineOf(f.withBack) }
+
+func (t *turn) machineOf(events fsm.Events) *fsm.FSM {
+	return fsm.NewFSM(t.s.State.Step, events, fsm.Callbacks{
 		"enter_state": func(_ context.Context, e *fsm.Event) {
 			t.s.State.Step = e.Dst
 			t.s.State.Misses = 0
