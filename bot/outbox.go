@@ -5,15 +5,38 @@ import (
 	"time"
 )
 
-// Outbox is the durable queue of confirmed submissions waiting for the city's intake.
-// Store.Commit puts submissions in; workers in any gateway process take them out.
+// Outbox is the durable queue of confirmed submissions waiting for the city's intake,
+// as one outbox worker sees it: work to claim, then to acknowledge, retry later or
+// fail. Store.Commit puts submissions in; workers in any gateway process take them out.
+// Who holds what (and for how long a dead worker's claims wait) is the outbox's own
+// business.
 type Outbox interface {
-	// Claim returns up to n submissions for this consumer: new ones, and ones another
-	// consumer took more than idle ago without acknowledging (it died). It waits up to
-	// block when there are none.
-	Claim(ctx context.Context, consumer string, n int, idle, block time.Duration) ([]OutboxItem, error)
+	// Claim returns up to n submissions for this worker, each with what is known of its
+	// earlier attempts: new ones, ones whose retry is due, and ones another worker
+	// claimed and stopped renewing (it died). It waits a moment when there are none.
+	Claim(ctx context.Context, n int) ([]OutboxItem, error)
+	// Renew keeps the worker's claim on items while it works on them, and reports, in
+	// order, whether each is still its own: false when another worker took it over
+	// meanwhile, or it left the outbox.
+	Renew(ctx context.Context, items []OutboxItem) ([]bool, error)
+	// Index records the submission's conversation and reference, for the intake's
+	// callbacks, before it is delivered. Recording it again is harmless.
+	Index(ctx context.Context, s Submission) error
 	// Ack removes a delivered submission from the outbox.
 	Ack(ctx context.Context, item OutboxItem) error
+	// Retry gives the submission back, to be claimed again from a.Next (at the latest
+	// when a claim left alone would be), and remembers a.
+	Retry(ctx context.Context, item OutboxItem, a DeliveryAttempts) error
+	// Fail moves the submission to the failed list, whole, and out of the outbox, in one
+	// step: nothing is dropped and nothing is delivered twice.
+	Fail(ctx context.Context, item OutboxItem, f SubmissionFailure) error
+}
+
+// Outboxes opens a worker's view of the outbox: bot/redisstore.Store implements it.
+// A claim the worker stops renewing is handed to another worker after idle; a Claim
+// with nothing to give waits up to block.
+type Outboxes interface {
+	Outbox(worker string, idle, block time.Duration) Outbox
 }
 
 // OutboxItem is a claimed submission.
@@ -23,6 +46,8 @@ type OutboxItem struct {
 	Submission Submission
 	// Deliveries counts how often the item was claimed, this time included.
 	Deliveries int64
+	// Attempts is what is known of earlier attempts; zero for an item never tried.
+	Attempts DeliveryAttempts
 }
 
 // Intake is the city's system of record: integrations/intake implements it.

@@ -8,36 +8,6 @@ import (
 	"time"
 )
 
-// OutboxLedger is what the outbox worker remembers of submissions beside the outbox
-// itself: when each may be tried again, the failed list, and the index the intake's
-// callbacks use to find the citizen. bot/redisstore.Store implements it.
-type OutboxLedger interface {
-	// Index records the submission's conversation and reference under its id, and its id
-	// under its reference. Recording it again is harmless.
-	Index(ctx context.Context, s Submission) error
-	// Attempts returns what is known of earlier attempts of each item, in order; the zero
-	// value for an item never tried.
-	Attempts(ctx context.Context, items []OutboxItem) ([]DeliveryAttempts, error)
-	// Postpone records a.Count and the rest, and leaves the item with consumer (the one
-	// that claimed it) such that a Claim with the same idle hands it out again at a.Next,
-	// or after idle when a.Next is further away.
-	Postpone(ctx context.Context, consumer string, item OutboxItem, a DeliveryAttempts, idle time.Duration) error
-	// Fail moves the item to the failed list, whole, and removes it from the outbox, in
-	// one step: nothing is dropped and nothing is delivered twice.
-	Fail(ctx context.Context, item OutboxItem, f SubmissionFailure) error
-	// Hold re-asserts consumer's claim on items and starts their idle time afresh, so
-	// that no other consumer reclaims them while consumer still works on them. It
-	// reports, in order, whether each is still consumer's: false when another consumer
-	// reclaimed it meanwhile, or it left the outbox.
-	Hold(ctx context.Context, consumer string, items []OutboxItem) ([]bool, error)
-}
-
-// OutboxStore is the outbox with its ledger.
-type OutboxStore interface {
-	Outbox
-	OutboxLedger
-}
-
 // DeliveryAttempts is what is remembered of a submission the intake has not taken yet.
 type DeliveryAttempts struct {
 	// Count is the number of failed attempts so far.
@@ -81,7 +51,7 @@ type SubmissionFailure struct {
 // restarted worker keeps to it. Retryable failures are retried for ever: a submission is
 // never dropped. A permanent failure moves the submission to the failed list.
 type OutboxWorker struct {
-	store    OutboxStore
+	store    Outboxes
 	intake   Intake
 	log      *slog.Logger
 	consumer string
@@ -116,7 +86,7 @@ type OutboxWorker struct {
 
 // NewOutboxWorker builds a worker named consumer (unique among the workers sharing the
 // outbox, e.g. the host name and process id).
-func NewOutboxWorker(o OutboxStore, in Intake, log *slog.Logger, consumer string) *OutboxWorker {
+func NewOutboxWorker(o Outboxes, in Intake, log *slog.Logger, consumer string) *OutboxWorker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -144,10 +114,11 @@ const maxStorePause = 30 * time.Second
 func (w *OutboxWorker) Run(ctx context.Context) error {
 	w.log.Info("outbox worker started")
 	defer w.log.Info("outbox worker stopped")
+	q := w.store.Outbox(w.consumer, w.Idle, w.Block)
 	storeDown := Backoff{Base: w.Backoff, Max: min(w.MaxBackoff, maxStorePause), Steady: true}
 	failures := 0
 	for ctx.Err() == nil {
-		if ok := w.round(ctx); ok {
+		if ok := w.round(ctx, q); ok {
 			failures = 0
 			continue
 		}
@@ -164,8 +135,8 @@ func (w *OutboxWorker) Run(ctx context.Context) error {
 
 // round claims one batch and delivers what is due. It reports false when the store
 // failed; a failed delivery is the item's own business.
-func (w *OutboxWorker) round(ctx context.Context) bool {
-	items, err := w.store.Claim(ctx, w.consumer, w.Batch, w.Idle, w.Block)
+func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
+	items, err := q.Claim(ctx, w.Batch)
 	if err != nil {
 		if ctx.Err() != nil {
 			return true
@@ -176,16 +147,10 @@ func (w *OutboxWorker) round(ctx context.Context) bool {
 	if len(items) == 0 {
 		return true
 	}
-	b := w.hold(items)
+	b := w.hold(q, items)
 	defer b.stop()
-	attempts, err := w.store.Attempts(ctx, items)
-	if err != nil {
-		// The items stay claimed: they come back after Idle.
-		w.log.Error("read delivery attempts", "err", err)
-		return false
-	}
 	ok := true
-	for i, it := range items {
+	for _, it := range items {
 		if ctx.Err() != nil {
 			// Left claimed: another worker, or this one after a restart, takes it after Idle.
 			break
@@ -204,7 +169,7 @@ func (w *OutboxWorker) round(ctx context.Context) bool {
 				"submission", it.Submission.ID, "reference", it.Submission.Reference)
 			continue
 		}
-		if !w.deliver(ctx, it, attempts[i], b) {
+		if !w.deliver(ctx, q, it, b) {
 			ok = false
 		}
 	}
@@ -216,6 +181,7 @@ func (w *OutboxWorker) round(ctx context.Context) bool {
 // another worker take it over while it waits its turn or is being delivered.
 type batch struct {
 	w    *OutboxWorker
+	q    Outbox
 	done chan struct{}
 	quit context.CancelFunc
 
@@ -227,9 +193,9 @@ type batch struct {
 
 // hold starts renewing the claims on items until stop. The first renewal is at once:
 // an item may have waited up to Idle/2 as the store's spare.
-func (w *OutboxWorker) hold(items []OutboxItem) *batch {
+func (w *OutboxWorker) hold(q Outbox, items []OutboxItem) *batch {
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &batch{w: w, done: make(chan struct{}), quit: cancel, held: make(map[string]OutboxItem, len(items))}
+	b := &batch{w: w, q: q, done: make(chan struct{}), quit: cancel, held: make(map[string]OutboxItem, len(items))}
 	for _, it := range items {
 		b.held[it.Entry] = it
 	}
@@ -263,7 +229,7 @@ func (b *batch) renew(ctx context.Context) {
 	for _, it := range b.held {
 		items = append(items, it)
 	}
-	mine, err := b.w.store.Hold(ctx, b.w.consumer, items)
+	mine, err := b.q.Renew(ctx, items)
 	if err != nil {
 		if ctx.Err() == nil {
 			b.w.log.Warn("renew claims", "err", err)
@@ -285,7 +251,7 @@ func (b *batch) take(ctx context.Context, it OutboxItem) (bool, error) {
 	if _, ok := b.held[it.Entry]; !ok {
 		return false, nil
 	}
-	mine, err := b.w.store.Hold(ctx, b.w.consumer, []OutboxItem{it})
+	mine, err := b.q.Renew(ctx, []OutboxItem{it})
 	if err != nil {
 		return false, err
 	}
@@ -314,24 +280,24 @@ func (b *batch) stop() {
 // deliver hands one item to the intake, unless its time has not come. It reports false
 // when the store failed. Logs carry the submission's id and reference only: the rest,
 // and the intake's answer, may be personal data.
-func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAttempts, b *batch) bool {
+func (w *OutboxWorker) deliver(ctx context.Context, q Outbox, it OutboxItem, b *batch) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.DeliverTimeout)
 	defer cancel()
 	// The claim is renewed during the delivery, and no more once the store is told how
 	// it went.
 	defer b.release(it)
-	sub := it.Submission
+	sub, a := it.Submission, it.Attempts
 	log := w.log.With("submission", sub.ID, "reference", sub.Reference)
 	if !a.Next.IsZero() && w.now().Before(a.Next) {
 		b.release(it)
 		// Reclaimed before its time (its wait is longer than Idle): put it back to sleep.
-		if err := w.store.Postpone(ctx, w.consumer, it, a, w.Idle); err != nil {
+		if err := q.Retry(ctx, it, a); err != nil {
 			log.Warn("postpone", "err", err)
 			return false
 		}
 		return true
 	}
-	if err := w.store.Index(ctx, sub); err != nil {
+	if err := q.Index(ctx, sub); err != nil {
 		log.Warn("index submission; will retry", "err", err)
 		return false
 	}
@@ -344,9 +310,9 @@ func (w *OutboxWorker) deliver(ctx context.Context, it OutboxItem, a DeliveryAtt
 	}
 	b.release(it)
 	if err != nil {
-		return w.failed(ctx, log, it, a, err)
+		return w.failed(ctx, q, log, it, a, err)
 	}
-	if err := w.store.Ack(ctx, it); err != nil {
+	if err := q.Ack(ctx, it); err != nil {
 		// Delivered but still in the outbox: it is delivered again after Idle, and the
 		// intake keeps one.
 		log.Warn("ack after delivery failed", "err", err)
@@ -371,7 +337,7 @@ func (w *OutboxWorker) tellReceived(ctx context.Context, s Submission, r Receipt
 
 // failed records a failed attempt: the failed list for a permanent failure, a later
 // attempt for any other.
-func (w *OutboxWorker) failed(ctx context.Context, log *slog.Logger, it OutboxItem, a DeliveryAttempts, err error) bool {
+func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, it OutboxItem, a DeliveryAttempts, err error) bool {
 	now := w.now()
 	a.Count++
 	a.At = now
@@ -389,7 +355,7 @@ func (w *OutboxWorker) failed(ctx context.Context, log *slog.Logger, it OutboxIt
 				Submission: it.Submission, Failure: se.Failure.String(), Code: se.Code,
 				Body: se.Detail, Attempts: a.Count, At: now,
 			}
-			if ferr := w.store.Fail(ctx, it, f); ferr != nil {
+			if ferr := q.Fail(ctx, it, f); ferr != nil {
 				log.Error("moving a refused submission to the failed list", "err", ferr)
 				return false
 			}
@@ -410,7 +376,7 @@ func (w *OutboxWorker) failed(ctx context.Context, log *slog.Logger, it OutboxIt
 		args = append(args, "err", err)
 	}
 	log.Warn("delivery failed; will retry", args...)
-	if perr := w.store.Postpone(ctx, w.consumer, it, a, w.Idle); perr != nil {
+	if perr := q.Retry(ctx, it, a); perr != nil {
 		// It stays claimed and comes back after Idle all the same.
 		log.Warn("postpone", "err", perr)
 		return false

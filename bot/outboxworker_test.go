@@ -137,16 +137,29 @@ type stealingStore struct {
 	lostOnce sync.Once
 }
 
-func (s *stealingStore) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.DeliveryAttempts, error) {
-	s.once.Do(s.steal)
-	return s.Store.Attempts(ctx, items)
+func (s *stealingStore) Outbox(worker string, idle, block time.Duration) bot.Outbox {
+	return stealingOutbox{Outbox: s.Store.Outbox(worker, idle, block), s: s}
 }
 
-func (s *stealingStore) Hold(ctx context.Context, consumer string, items []bot.OutboxItem) ([]bool, error) {
-	mine, err := s.Store.Hold(ctx, consumer, items)
+// stealingOutbox is the worker's view of a stealingStore.
+type stealingOutbox struct {
+	bot.Outbox
+	s *stealingStore
+}
+
+func (o stealingOutbox) Claim(ctx context.Context, n int) ([]bot.OutboxItem, error) {
+	items, err := o.Outbox.Claim(ctx, n)
+	if len(items) > 0 {
+		o.s.once.Do(o.s.steal)
+	}
+	return items, err
+}
+
+func (o stealingOutbox) Renew(ctx context.Context, items []bot.OutboxItem) ([]bool, error) {
+	mine, err := o.Outbox.Renew(ctx, items)
 	for _, m := range mine {
 		if !m {
-			s.lostOnce.Do(func() { close(s.lost) })
+			o.s.lostOnce.Do(func() { close(o.s.lost) })
 		}
 	}
 	return mine, err

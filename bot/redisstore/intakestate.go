@@ -19,8 +19,6 @@ import (
 // so that moving a submission between them and the outbox is one transaction even on a
 // cluster; the index callbacks use is global.
 
-var _ bot.OutboxLedger = (*Store)(nil)
-
 // ErrUnknownSubmission is returned for an id or reference the index does not hold.
 var ErrUnknownSubmission = bot.ErrUnknownSubmission
 

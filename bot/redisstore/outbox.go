@@ -82,6 +82,76 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 	}
 }
 
+// Outbox is a worker's view of the outbox (bot.Outbox): Claim, Renew (Hold) and Retry
+// (Postpone) for that worker, with idle and block.
+func (s *Store) Outbox(worker string, idle, block time.Duration) bot.Outbox {
+	return &outboxClaims{s: s, worker: worker, idle: idle, block: block}
+}
+
+// outboxClaims is one worker's view of the outbox. A claimed entry is the worker's
+// while it is in the worker's pending list of the consumer group: renewing resets its
+// idle time, and any worker takes it over once it has been idle for idle.
+type outboxClaims struct {
+	s           *Store
+	worker      string
+	idle, block time.Duration
+}
+
+// Claim claims up to n items, renews the claims at once (an item may have waited up to
+// idle/2 as the store's spare) and reads what is known of their earlier attempts. When
+// that fails, the items stay claimed and come back after idle.
+func (o *outboxClaims) Claim(ctx context.Context, n int) ([]bot.OutboxItem, error) {
+	items, err := o.s.Claim(ctx, o.worker, n, o.idle, o.block)
+	if err != nil || len(items) == 0 {
+		return items, err
+	}
+	mine, err := o.s.Hold(ctx, o.worker, items)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: claim: %w", err)
+	}
+	kept := items[:0]
+	for i, it := range items {
+		if mine[i] {
+			kept = append(kept, it)
+		}
+	}
+	if items = kept; len(items) == 0 {
+		return nil, nil
+	}
+	attempts, err := o.s.Attempts(ctx, items)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: claim: %w", err)
+	}
+	for i := range items {
+		items[i].Attempts = attempts[i]
+	}
+	return items, nil
+}
+
+func (o *outboxClaims) Renew(ctx context.Context, items []bot.OutboxItem) ([]bool, error) {
+	return o.s.Hold(ctx, o.worker, items)
+}
+
+func (o *outboxClaims) Index(ctx context.Context, sub bot.Submission) error {
+	return o.s.Index(ctx, sub)
+}
+
+func (o *outboxClaims) Retry(ctx context.Context, item bot.OutboxItem, a bot.DeliveryAttempts) error {
+	return o.s.Postpone(ctx, o.worker, item, a, o.idle)
+}
+
+func (o *outboxClaims) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionFailure) error {
+	return o.s.Fail(ctx, item, f)
+}
+
+// Ack removes a delivered item. It is not fenced by the claim: a worker whose claim
+// lapsed while the intake took the submission removes it all the same, and a worker
+// that took the claim over skips it (Renew finds it gone) rather than deliver it
+// again.
+func (o *outboxClaims) Ack(ctx context.Context, item bot.OutboxItem) error {
+	return o.s.Ack(ctx, item)
+}
+
 // Ack removes a delivered item from the outbox: XACK and XDEL, and the item's retry
 // schedule, in one transaction (the keys share the shard's hash tag).
 func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {

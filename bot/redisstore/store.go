@@ -51,8 +51,8 @@ type Store struct {
 }
 
 var (
-	_ bot.Store  = (*Store)(nil)
-	_ bot.Outbox = (*Store)(nil)
+	_ bot.Store    = (*Store)(nil)
+	_ bot.Outboxes = (*Store)(nil)
 )
 
 // New returns a Store on c.

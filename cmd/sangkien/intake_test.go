@@ -71,7 +71,7 @@ func newIntakeRig(t *testing.T) *intakeRig {
 }
 
 // worker runs a worker on store until the test ends or stop is called.
-func (r *intakeRig) worker(t *testing.T, store bot.OutboxStore, name string) (stop func()) {
+func (r *intakeRig) worker(t *testing.T, store bot.Outboxes, name string) (stop func()) {
 	t.Helper()
 	w := bot.NewOutboxWorker(store, r.client, nil, name)
 	w.Idle, w.Block = 400*time.Millisecond, 50*time.Millisecond
@@ -245,8 +245,18 @@ type crashAfterPost struct {
 	once    sync.Once
 }
 
-func (c *crashAfterPost) Ack(context.Context, bot.OutboxItem) error {
-	c.once.Do(func() { close(c.crashed) })
+func (c *crashAfterPost) Outbox(worker string, idle, block time.Duration) bot.Outbox {
+	return crashingOutbox{Outbox: c.Store.Outbox(worker, idle, block), c: c}
+}
+
+// crashingOutbox is the dying worker's view of the outbox.
+type crashingOutbox struct {
+	bot.Outbox
+	c *crashAfterPost
+}
+
+func (o crashingOutbox) Ack(context.Context, bot.OutboxItem) error {
+	o.c.once.Do(func() { close(o.c.crashed) })
 	return errors.New("killed")
 }
 
