@@ -25,7 +25,7 @@ type flow struct {
 	// table of a turn that goes back. Kept apart because it is the square of the
 	// steps, and building it into every turn's machine would cost every turn.
 	withBack fsm.Events
-	steps  map[string]*step
+	steps    map[string]*step
 	// finals are states that end the flow: reaching one runs its action.
 	finals map[string]func(t *turn) error
 }

@@ -1,6 +1,6 @@
 // Package redisstore keeps all of the engine's state in Redis: sessions, transcripts,
 // event dedupe, conversation locks, the per-channel delivery queues and the submission
-// outbox. It implements bot.Store and bot.Outbox on a redis.UniversalClient, so the same
+// outbox. It implements bot.Store and bot.Outboxes (a worker's bot.Outbox) on a redis.UniversalClient, so the same
 // code runs on a single server, behind Sentinel, or on Redis Cluster.
 //
 // # Shards

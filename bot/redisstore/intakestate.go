@@ -14,7 +14,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// This file is the outbox worker's ledger (bot.OutboxLedger) and what operators see of
+// This file is the outbox worker's ledger (behind bot.Outbox: attempts, the failed list, the index) and what operators see of
 // it: per-submission retry schedules and the failed list live in the outbox's shard,
 // so that moving a submission between them and the outbox is one transaction even on a
 // cluster; the index callbacks use is global.
@@ -26,7 +26,7 @@ var ErrUnknownSubmission = bot.ErrUnknownSubmission
 // citizen when the intake calls back.
 type IndexedSubmission = bot.IndexedSubmission
 
-// Index records id → conversation and reference, and reference → id. See bot.OutboxLedger.
+// Index records id → conversation and reference, and reference → id. Behind bot.Outbox (outboxClaims).
 func (s *Store) Index(ctx context.Context, sub bot.Submission) error {
 	if sub.ID == "" {
 		return errors.New("redisstore: index: submission without id")
@@ -77,7 +77,7 @@ func (s *Store) LookupReference(ctx context.Context, ref string) (IndexedSubmiss
 	return s.LookupSubmission(ctx, id)
 }
 
-// Attempts reads each item's retry schedule in one round trip. See bot.OutboxLedger.
+// Attempts reads each item's retry schedule in one round trip. Behind bot.Outbox (outboxClaims).
 func (s *Store) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.DeliveryAttempts, error) {
 	out := make([]bot.DeliveryAttempts, len(items))
 	if len(items) == 0 {
@@ -114,7 +114,7 @@ func (s *Store) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.Del
 
 // Postpone records the schedule and re-claims the entry for consumer with its idle time
 // set so that XAUTOCLAIM with min idle idle finds it again at a.Next: the wait survives a
-// restart without any timer in memory. See bot.OutboxLedger.
+// restart without any timer in memory. Behind bot.Outbox (outboxClaims).
 func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxItem, a bot.DeliveryAttempts, idle time.Duration) error {
 	shard, id, err := parseEntry(item.Entry)
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxIt
 }
 
 // Fail moves the item to the failed list and out of the outbox in one transaction.
-// See bot.OutboxLedger.
+// Behind bot.Outbox (outboxClaims).
 func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionFailure) error {
 	shard, id, err := parseEntry(item.Entry)
 	if err != nil {

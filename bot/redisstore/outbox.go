@@ -327,7 +327,7 @@ return out
 
 // Hold re-asserts consumer's claim on items and resets their idle time, so that no
 // other consumer reclaims them while consumer works on them. It reports, in order,
-// whether each is still consumer's. See bot.OutboxLedger.
+// whether each is still consumer's. Behind bot.Outbox.Renew.
 func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxItem) ([]bool, error) {
 	out := make([]bool, len(items))
 	byShard := map[int][]int{} // shard → indexes into items
