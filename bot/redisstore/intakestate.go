@@ -14,8 +14,8 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// This file is the outbox worker's ledger (behind bot.Outbox: attempts, the failed list, the index) and what operators see of
-// it: per-submission retry schedules and the failed list live in the outbox's shard,
+// This file is the outbox worker's ledger (behind bot.Outbox: attempts, the failed
+// list, the index) and what operators see of it: per-submission retry schedules and the failed list live in the outbox's shard,
 // so that moving a submission between them and the outbox is one transaction even on a
 // cluster; the index callbacks use is global.
 
