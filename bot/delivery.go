@@ -5,41 +5,46 @@ import (
 	"time"
 )
 
-// DeliveryQueue is the durable queue of one channel's replies (Store.Commit fills it).
-// It is split in shards; one consumer at a time owns a shard (a lease in the store),
-// which keeps each conversation's replies in order while different processes send for
-// different shards.
+// DeliveryQueue is the durable queue of one channel's replies (Store.Commit fills it), as
+// one sending process sees it: replies to claim, then to acknowledge or fail. Which
+// process sends which conversation's replies, and how soon another takes over from a
+// process that stopped or died, is the queue's own business: it gives each
+// conversation's replies to one process at a time, in order.
+//
+// A reply that fails and may be tried again stays with its claimer, which retries it
+// itself: the replies after it in its conversation must wait for it, so giving it back
+// to the queue would only lose their order.
 type DeliveryQueue interface {
-	// Shards is the number of shards, numbered from 0.
-	Shards() int
-	// Heartbeat records the consumer as alive and returns how many consumers are.
-	Heartbeat(ctx context.Context, ch Channel, consumer string, ttl time.Duration) (alive int, err error)
-	// Leave counts the consumer gone at once: it stopped cleanly.
-	Leave(ctx context.Context, ch Channel, consumer string) error
-	// Own takes the shard for the consumer, or renews its hold, for ttl. It reports false
-	// when another consumer holds it, or the consumer's hold ran out since it was renewed.
-	Own(ctx context.Context, ch Channel, shard int, consumer string, ttl time.Duration) (bool, error)
-	// Disown gives a held shard back at once.
-	Disown(ctx context.Context, ch Channel, shard int, consumer string) error
-	// Read returns up to n entries of a shard the consumer owns, in queue order: first
-	// those a former owner read but never finished, then new ones.
-	Read(ctx context.Context, ch Channel, shard int, consumer string, n int) ([]Delivery, error)
-	// Done removes a sent entry from the queue. It fails when the shard is no longer
-	// owned under the hold the entry was read with.
-	Done(ctx context.Context, d Delivery) error
-	// Fail removes an entry that cannot be sent and keeps a failure record of it; it
-	// fails as Done does.
+	// Claim returns up to n replies for this process, in order within each
+	// conversation: first those a former holder claimed but never finished, then new
+	// ones. With none, it waits a moment and returns none.
+	Claim(ctx context.Context, n int) ([]Delivery, error)
+	// Ack removes a sent reply from the queue. It fails when this process no longer
+	// holds the reply (see Delivery.Lost).
+	Ack(ctx context.Context, d Delivery) error
+	// Fail removes a reply that cannot be sent and keeps a failure record of it; it
+	// fails as Ack does.
 	Fail(ctx context.Context, d Delivery, f DeliveryFailure) error
+	// Close gives back at once what this process holds, and leaves the live senders:
+	// the others take its conversations over without waiting for its hold to run out.
+	// Replies claimed and not finished go to their next holder. Call it once the sends
+	// have ended.
+	Close(ctx context.Context) error
 }
 
-// Delivery is one queued reply, read by a consumer.
+// Delivery is one queued reply, claimed by a process.
 type Delivery struct {
-	Channel  Channel
-	Shard    int
-	Entry    string // the queue's own id
-	Fence    string // the hold on the shard it was read under (the queue's own token)
+	Channel Channel
+	// Entry and Fence identify the reply and the hold it was claimed under (the
+	// queue's own ids).
+	Entry    string
+	Fence    string
 	QueuedAt time.Time
 	Outbound Outbound
+	// Lost is closed when the process no longer holds the reply (its hold ran out, or
+	// could not be renewed in time, or another process took it over): the send must
+	// stop, and the reply is left to its new holder.
+	Lost <-chan struct{}
 }
 
 // DeliveryFailure is what is kept of a reply that could not be delivered, for operators:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -13,12 +12,11 @@ import (
 
 // DispatcherConfig configures a Dispatcher. Zero durations and counts take defaults.
 type DispatcherConfig struct {
-	Channel  Channel
-	Queue    DeliveryQueue
-	Limiter  RateLimiter
-	Sender   Sender
-	Consumer string // unique per process, e.g. "host-1234"
-	Logger   *slog.Logger
+	Channel Channel
+	Queue   DeliveryQueue
+	Limiter RateLimiter
+	Sender  Sender
+	Logger  *slog.Logger
 	// Limit sends per Window for the whole channel (a bot, an app), shared by every
 	// process: Telegram allows 30 a second, Zalo 4,000 a minute.
 	Limit  int
@@ -34,23 +32,20 @@ type DispatcherConfig struct {
 	// MaxRateLimited bounds how often one message may be answered "wait" (429, quiet
 	// hours, quota) before it fails.
 	MaxRateLimited int
-	// LeaseTTL is how long a killed process holds its shards (15s, at most
-	// redisstore.MaxLeasePeriod): replies of its conversations resume within it.
-	LeaseTTL time.Duration
-	// Pickup is how often free shards are looked for (500ms): a process that stopped
-	// cleanly gave its shards back, and another takes them within about this long.
-	Pickup time.Duration
-	Poll   time.Duration // how often an idle shard is read (100ms)
-	Batch  int           // entries read at once from a shard (50)
+	// Batch is how many replies one claim takes (50). Once 4·Batch replies wait in
+	// this process, it claims no more until some are sent, looking again every Poll
+	// (100ms).
+	Batch int
+	Poll  time.Duration
 	// Events, when set, is handed an EventUnfollow when the channel says a citizen
 	// blocked the bot or left, as if they had unfollowed: the flows mark them
 	// unreachable, and a later message from them makes them reachable again.
 	Events EventHandler
 }
 
-// Dispatcher sends one channel's queued replies: it takes a fair share of the queue's
-// shards, keeps each conversation's replies in order, lets a waiting conversation hold
-// up no other, and keeps to the channel's limits.
+// Dispatcher sends one channel's queued replies: it claims them from the queue, keeps
+// each conversation's replies in order, lets a waiting conversation hold up no other,
+// and keeps to the channel's limits.
 type Dispatcher struct {
 	cfg DispatcherConfig
 	log *slog.Logger
@@ -58,8 +53,8 @@ type Dispatcher struct {
 
 // NewDispatcher builds a Dispatcher.
 func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
-	if cfg.Queue == nil || cfg.Sender == nil || cfg.Limiter == nil || cfg.Channel == "" || cfg.Consumer == "" {
-		return nil, errors.New("dispatcher: channel, queue, limiter, sender and consumer are required")
+	if cfg.Queue == nil || cfg.Sender == nil || cfg.Limiter == nil || cfg.Channel == "" {
+		return nil, errors.New("dispatcher: channel, queue, limiter and sender are required")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -79,8 +74,6 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	def(&cfg.Backoff, time.Second)
 	def(&cfg.MaxBackoff, time.Minute)
 	defInt(&cfg.MaxRateLimited, 20)
-	def(&cfg.LeaseTTL, 15*time.Second)
-	def(&cfg.Pickup, 500*time.Millisecond)
 	def(&cfg.Poll, 100*time.Millisecond)
 	defInt(&cfg.Batch, 50)
 	log := cfg.Logger
@@ -90,209 +83,48 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	return &Dispatcher{cfg: cfg, log: log.With("component", "delivery", "channel", string(cfg.Channel))}, nil
 }
 
-// Run sends until ctx ends, then gives its shards back and leaves the live senders at
-// once, so that the others take its shards over within a Pickup rather than a LeaseTTL.
-// Replies being sent when ctx ends stay queued for the next owner of their shard.
+// Run sends until ctx ends, then closes the queue, which gives what this process holds
+// back at once. Replies being sent when ctx ends stay queued for their next holder.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	c := d.cfg
-	owned := map[int]*shardRun{}
-	defer d.leave(ctx, owned)
-	// Every Pickup this process beats and looks for free shards: a process that stopped
-	// cleanly left and gave its shards back, and they are taken within that time. A
-	// killed one stays counted, and its shards held, for one LeaseTTL.
-	tick := time.NewTicker(min(c.Pickup, c.LeaseTTL/3))
-	defer tick.Stop()
-	for {
-		for i, r := range owned {
-			select {
-			case <-r.done:
-				delete(owned, i)
-			default:
-			}
-		}
-		d.rebalance(ctx, owned, d.share(ctx))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
-}
-
-// leave waits for the shards to be given back, then takes this process out of the
-// live senders.
-func (d *Dispatcher) leave(ctx context.Context, owned map[int]*shardRun) {
-	for _, r := range owned {
-		<-r.done
-	}
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := d.cfg.Queue.Leave(lctx, d.cfg.Channel, d.cfg.Consumer); err != nil {
-		d.log.Warn("leaving the delivery senders failed; the others count this process gone after LeaseTTL", "err", err)
-	}
-}
-
-// shardRun is a shard this process sends for.
-type shardRun struct {
-	drain chan struct{} // closed to give the shard back once its sends are done
-	done  chan struct{} // closed when the shard is given back or lost
-}
-
-// share is how many shards this process should own: an even part for each live process.
-func (d *Dispatcher) share(ctx context.Context) int {
-	c := d.cfg
-	n := c.Queue.Shards()
-	alive, err := c.Queue.Heartbeat(ctx, c.Channel, c.Consumer, c.LeaseTTL)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Warn("delivery heartbeat failed", "err", err)
-		}
-		return n
-	}
-	if alive > 1 {
-		return (n + alive - 1) / alive
-	}
-	return n
-}
-
-// rebalance takes free shards up to share and gives back the ones above it.
-func (d *Dispatcher) rebalance(ctx context.Context, owned map[int]*shardRun, share int) {
-	c := d.cfg
-	n := c.Queue.Shards()
-	draining := 0
-	for _, r := range owned {
-		select {
-		case <-r.drain:
-			draining++
-		default:
-		}
-	}
-	for i, r := range owned {
-		if len(owned)-draining <= share {
-			break
-		}
-		select {
-		case <-r.drain:
-		default:
-			d.log.Debug("giving a shard back", "shard", i)
-			close(r.drain)
-			draining++
-		}
-	}
-	start := rand.N(n)
-	for k := 0; k < n && len(owned)-draining < share && ctx.Err() == nil; k++ {
-		i := (start + k) % n
-		if owned[i] != nil {
+	convs := newConvLines(d, ctx)
+	for failed := 0; ctx.Err() == nil; {
+		if convs.pending() >= 4*c.Batch {
+			_ = sleep(ctx, c.Poll)
 			continue
 		}
-		ok, err := c.Queue.Own(ctx, c.Channel, i, c.Consumer, c.LeaseTTL)
+		batch, err := c.Queue.Claim(ctx, c.Batch)
 		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Warn("taking a delivery shard failed", "shard", i, "err", err)
+			if ctx.Err() != nil {
+				break
 			}
-			return
-		}
-		if !ok {
+			failed++
+			if failed == 1 {
+				d.log.Warn("claiming replies failed; retrying", "err", err)
+			}
+			_ = sleep(ctx, min(d.backoff(failed), maxClaimPause))
 			continue
 		}
-		r := &shardRun{drain: make(chan struct{}), done: make(chan struct{})}
-		owned[i] = r
-		go func() {
-			defer close(r.done)
-			d.runShard(ctx, i, r.drain)
-		}()
-	}
-}
-
-// runShard reads one owned shard in order and hands each entry to its conversation's
-// sender goroutine, until told to drain, the lease is lost, or ctx ends. The lease is
-// renewed until the last send it covers is finished, so no other process can take the
-// shard over while a reply it read is still being sent.
-func (d *Dispatcher) runShard(ctx context.Context, shard int, drain <-chan struct{}) {
-	c := d.cfg
-	log := d.log.With("shard", shard)
-	sctx, lost := context.WithCancel(ctx)
-	defer lost()
-	renewing := make(chan struct{})
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		d.keepLease(sctx, shard, renewing, lost, log)
-	}()
-	convs := newConvLines(d, sctx)
-read:
-	for sctx.Err() == nil {
-		select {
-		case <-drain:
-			break read
-		default:
-		}
-		var batch []Delivery
-		if convs.pending() < 4*c.Batch {
-			var err error
-			batch, err = c.Queue.Read(sctx, c.Channel, shard, c.Consumer, c.Batch)
-			if err != nil && sctx.Err() == nil {
-				log.Warn("reading the delivery queue failed", "err", err)
-			}
+		if failed > 0 {
+			d.log.Info("claiming replies works again", "failed_claims", failed)
+			failed = 0
 		}
 		for _, del := range batch {
 			convs.add(del)
 		}
-		if len(batch) == 0 {
-			select {
-			case <-drain:
-				break read
-			case <-sctx.Done():
-			case <-time.After(c.Poll):
-			}
-		}
 	}
 	convs.wait()
-	close(renewing)
-	<-renewed
-	if sctx.Err() != nil && ctx.Err() == nil {
-		return // lost: the shard is someone else's now
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.Queue.Close(cctx); err != nil {
+		d.log.Warn("giving the delivery queue back failed; another process takes over when this one's hold runs out", "err", err)
 	}
-	if err := c.Queue.Disown(context.WithoutCancel(ctx), c.Channel, shard, c.Consumer); err != nil {
-		log.Warn("giving a delivery shard back failed; it frees itself when its lease ends", "err", err)
-	}
+	return nil
 }
 
-// keepLease renews the shard's lease every third of its life until done is closed. When
-// another process holds it (this one was too slow to renew), lost stops the shard's
-// sends: what they had read stays queued for the new owner.
-func (d *Dispatcher) keepLease(ctx context.Context, shard int, done <-chan struct{}, lost func(), log *slog.Logger) {
-	c := d.cfg
-	t := time.NewTicker(c.LeaseTTL / 3)
-	defer t.Stop()
-	renewed := time.Now()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := c.Queue.Own(ctx, c.Channel, shard, c.Consumer, c.LeaseTTL)
-		switch {
-		case err != nil && ctx.Err() == nil && time.Since(renewed) >= c.LeaseTTL*2/3:
-			// The lease may run out before Redis answers again, and another process
-			// would then send what this one is sending: stop first.
-			log.Warn("delivery shard lease could not be renewed in time; stopping its sends", "err", err)
-			lost()
-			return
-		case err != nil && ctx.Err() == nil:
-			log.Warn("renewing a delivery shard failed", "err", err)
-		case err == nil && ok:
-			renewed = time.Now()
-		case err == nil && !ok:
-			log.Warn("delivery shard taken over by another process; stopping its sends")
-			lost()
-			return
-		}
-	}
-}
+// maxClaimPause bounds the pause after the queue failed: Redis coming back should not
+// find the dispatcher asleep for MaxBackoff.
+const maxClaimPause = 5 * time.Second
 
 // convLines runs one sender goroutine per conversation with queued replies, so that a
 // conversation's replies go out in order and a waiting one holds up no other.
@@ -349,17 +181,24 @@ func (l *convLines) run(key string, pace *chatPace) {
 		goneSince, gone := l.gone[key]
 		l.mu.Unlock()
 
-		if gone && del.QueuedAt.Before(goneSince) {
+		ctx, cancel := holdContext(l.ctx, del.Lost)
+		switch {
+		case ctx.Err() != nil:
+			// Lost before its turn: the reply is its new holder's to send.
+		case gone && del.QueuedAt.Before(goneSince):
 			// Queued before the channel said the citizen is gone: do not knock again.
 			// Replies queued later answer a citizen who came back, and are sent.
-			l.d.fail(l.ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
-		} else if l.d.deliver(l.ctx, del, pace) == Gone {
-			l.mu.Lock()
-			l.gone[key] = time.Now()
-			l.mu.Unlock()
+			l.d.fail(ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
+		default:
+			if l.d.deliver(ctx, del, pace) == Gone {
+				l.mu.Lock()
+				l.gone[key] = time.Now()
+				l.mu.Unlock()
+			}
 		}
+		cancel()
 		if l.ctx.Err() != nil {
-			return // unfinished: the entry stays queued for the shard's next owner
+			return // unfinished: the reply stays queued for its next holder
 		}
 		l.mu.Lock()
 		l.queue[key] = l.queue[key][1:]
@@ -370,8 +209,24 @@ func (l *convLines) run(key string, pace *chatPace) {
 
 func (l *convLines) wait() { l.wg.Wait() }
 
+// holdContext is ctx, ended too when lost is closed: a send stops once the process no
+// longer holds its reply.
+func holdContext(ctx context.Context, lost <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if lost != nil {
+		go func() {
+			select {
+			case <-lost:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}
+
 // chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
-// one token per interval. Only the shard's owner sends to a conversation, so it lives
+// one token per interval. Only one process sends to a conversation at a time, so it lives
 // in this process; the channel-wide limit that every process shares stays in Redis
 // (RateLimiter), which x/time/rate cannot be.
 type chatPace struct {
@@ -413,7 +268,7 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 		attempts++
 		err := c.Sender.Send(ctx, del.Outbound)
 		if err == nil {
-			d.finish(ctx, del, func(ctx context.Context) error { return c.Queue.Done(ctx, del) })
+			d.finish(ctx, del, func(ctx context.Context) error { return c.Queue.Ack(ctx, del) })
 			return -1
 		}
 		if ctx.Err() != nil {
@@ -513,8 +368,8 @@ func (d *Dispatcher) fail(ctx context.Context, del Delivery, se *SendError, atte
 	d.finish(ctx, del, func(ctx context.Context) error { return d.cfg.Queue.Fail(ctx, del, f) })
 }
 
-// finish retries a queue update through a Redis outage; if ctx ends first the entry
-// stays queued and the shard's next owner sends it again.
+// finish retries a queue update through a Redis outage; if ctx ends first (or the reply
+// is lost: ctx is its hold's) the reply stays queued and its next holder sends it again.
 func (d *Dispatcher) finish(ctx context.Context, del Delivery, update func(context.Context) error) {
 	for n := 1; ; n++ {
 		err := update(ctx)

@@ -24,8 +24,10 @@ type fakeSender struct {
 	script map[string][]error // reply id → errors to answer before success
 	block  chan struct{}      // when set, every send waits on it (or ctx)
 	calls  map[string][]time.Time
-	// aborted counts sends given up because the dispatcher stopped them.
+	// aborted counts sends given up because the dispatcher stopped them; started
+	// counts the calls of Send.
 	aborted int
+	started atomic.Int32
 }
 
 type sentReply struct {
@@ -38,6 +40,7 @@ func newFakeSender() *fakeSender {
 }
 
 func (f *fakeSender) Send(ctx context.Context, o bot.Outbound) error {
+	f.started.Add(1)
 	if f.block != nil {
 		select {
 		case <-f.block:
@@ -120,14 +123,21 @@ func newRig(t *testing.T) *dispatchRig {
 	return &dispatchRig{st: st, prefix: prefix, sender: newFakeSender(), gone: make(goneEvents, 16)}
 }
 
-// start runs a dispatcher with test-sized waits until the test ends; stop ends it early.
+// start runs a dispatcher with test-sized waits (shards held for a second) until the
+// test ends; stop ends it early.
 func (r *dispatchRig) start(t *testing.T, consumer string, st *redisstore.Store, edit func(*bot.DispatcherConfig)) (stop func()) {
 	t.Helper()
+	return r.startHolding(t, consumer, st, time.Second, edit)
+}
+
+// startHolding is start with shards held for hold.
+func (r *dispatchRig) startHolding(t *testing.T, consumer string, st *redisstore.Store, hold time.Duration, edit func(*bot.DispatcherConfig)) (stop func()) {
+	t.Helper()
 	cfg := bot.DispatcherConfig{
-		Channel: bot.Telegram, Queue: st.Delivery(), Limiter: st.Delivery(), Sender: r.sender,
-		Consumer: consumer, Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
+		Channel: bot.Telegram, Queue: senderOf(st, consumer, hold), Limiter: st.Delivery(), Sender: r.sender,
+		Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-		LeaseTTL: time.Second, Poll: 10 * time.Millisecond,
+		Poll:   10 * time.Millisecond,
 		Events: r.gone,
 	}
 	if edit != nil {
@@ -144,6 +154,11 @@ func (r *dispatchRig) start(t *testing.T, consumer string, st *redisstore.Store,
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop
+}
+
+// senderOf is the process consumer's view of st's Telegram queue.
+func senderOf(st *redisstore.Store, consumer string, hold time.Duration) bot.DeliveryQueue {
+	return st.Delivery().Sender(bot.Telegram, consumer, redisstore.SenderOptions{Hold: hold, Poll: 10 * time.Millisecond})
 }
 
 // waitFor polls until cond holds; a deadline only guards against a hang.
@@ -424,7 +439,7 @@ func TestTypingShownBeforeAReplyThatMustWait(t *testing.T) {
 	}
 }
 
-// flakyQueue stands for a Redis that fails now and then: the first calls of Done and
+// flakyQueue stands for a Redis that fails now and then: the first calls of Ack and
 // of the limiter fail.
 type flakyQueue struct {
 	bot.DeliveryQueue
@@ -433,7 +448,7 @@ type flakyQueue struct {
 	limiter              bot.RateLimiter
 }
 
-func (q *flakyQueue) Done(ctx context.Context, d bot.Delivery) error {
+func (q *flakyQueue) Ack(ctx context.Context, d bot.Delivery) error {
 	q.mu.Lock()
 	fail := q.doneFails > 0
 	q.doneFails--
@@ -441,7 +456,7 @@ func (q *flakyQueue) Done(ctx context.Context, d bot.Delivery) error {
 	if fail {
 		return errors.New("connection refused")
 	}
-	return q.DeliveryQueue.Done(ctx, d)
+	return q.DeliveryQueue.Ack(ctx, d)
 }
 
 func (q *flakyQueue) Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
@@ -457,7 +472,7 @@ func (q *flakyQueue) Reserve(ctx context.Context, key string, limit int, window 
 
 func TestDispatcherRidesOutARedisOutage(t *testing.T) {
 	r := newRig(t)
-	q := &flakyQueue{DeliveryQueue: r.st.Delivery(), doneFails: 2, rateFails: 2, limiter: r.st.Delivery()}
+	q := &flakyQueue{DeliveryQueue: senderOf(r.st, "p1", time.Second), doneFails: 2, rateFails: 2, limiter: r.st.Delivery()}
 	queueReplies(t, r.st, chat(1), "o-0", "o-1")
 	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.Queue = q; c.Limiter = q })
 	waitFor(t, "an empty queue", func() bool { return r.queueLen(t) == 0 })
@@ -472,33 +487,20 @@ func TestNewDispatcherNeedsItsParts(t *testing.T) {
 	}
 }
 
-// leaseTrouble is a queue whose lease renewals fail once told to, as when Redis is out
-// of reach for this process only.
-type leaseTrouble struct {
-	bot.DeliveryQueue
-	failing atomic.Bool
-}
-
-func (q *leaseTrouble) Own(ctx context.Context, ch bot.Channel, shard int, consumer string, ttl time.Duration) (bool, error) {
-	if q.failing.Load() {
-		return false, errors.New("i/o timeout")
-	}
-	return q.DeliveryQueue.Own(ctx, ch, shard, consumer, ttl)
-}
-
-// A process that cannot renew its lease stops sending before the lease runs out, so
-// that the process taking the shard over never sends a reply this one is sending.
+// A process that cannot renew its lease (Redis is out of its reach, not of the
+// others') stops sending before the lease runs out, so that the process taking the
+// shard over never sends a reply this one is sending.
 func TestDispatcherStopsWhenItsLeaseCannotBeRenewed(t *testing.T) {
 	r := newRig(t)
 	r.sender.block = make(chan struct{})
-	q := &leaseTrouble{DeliveryQueue: r.st.Delivery()}
+	client := redistest.Client(t)
+	outage := &redistest.Outage{}
+	client.AddHook(outage)
+	st := redisstore.New(client, redisstore.Options{Prefix: r.prefix})
 	queueReplies(t, r.st, chat(1), "stuck")
-	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.Queue = q; c.LeaseTTL = 600 * time.Millisecond })
-	waitFor(t, "the send to start", func() bool {
-		p, err := redistest.Client(t).XPending(context.Background(), r.st.OutboundStream(redisstore.ShardOf(chat(1)), bot.Telegram), redisstore.DeliveryGroup).Result()
-		return err == nil && p.Count == 1
-	})
-	q.failing.Store(true)
+	r.startHolding(t, "p1", st, 600*time.Millisecond, nil)
+	waitFor(t, "the send to start", func() bool { return r.sender.started.Load() == 1 })
+	outage.Begin()
 	waitFor(t, "the send to be stopped", func() bool {
 		r.sender.mu.Lock()
 		defer r.sender.mu.Unlock()
@@ -538,10 +540,10 @@ func (r *dispatchRig) shardHolder(t *testing.T, conv bot.ConversationRef) string
 // conversation the stopped one served well within the lease period (15 s), within 2 s.
 func TestCleanStopHandsShardsOverAtOnce(t *testing.T) {
 	r := newRig(t)
-	long := func(c *bot.DispatcherConfig) { c.LeaseTTL = 15 * time.Second }
+	const long = 15 * time.Second
 	stops := map[string]func(){
-		"p1": r.start(t, "p1", r.st, long),
-		"p2": r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), long),
+		"p1": r.startHolding(t, "p1", r.st, long, nil),
+		"p2": r.startHolding(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), long, nil),
 	}
 	waitFor(t, "the shards shared out", func() bool {
 		h := r.shardHolders(t)

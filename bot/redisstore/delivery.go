@@ -22,13 +22,15 @@ const DeliveryGroup = "delivery"
 // the record is for operators to look into, the citizen's text is in the transcript.
 const FailedMax = 10000
 
-// Delivery is the Redis delivery queue (bot.DeliveryQueue) and shared rate limiter
-// (bot.RateLimiter) over the streams Store.Commit fills.
+// Delivery is the Redis delivery queue over the streams Store.Commit fills, and the
+// shared rate limiter (bot.RateLimiter). Sender opens one process's view of a channel's
+// queue (bot.DeliveryQueue).
 //
-// Who sends a shard's replies is a Lease (<p>:{sNN}:lease:out:<channel>); Delivery
-// remembers the leases its consumers hold, and each entry read carries the lease it was
-// read under, so that Done and Fail refuse it (ErrLeaseLost) once the shard is someone
-// else's.
+// Each channel's queue has Shards shards (a conversation's replies are all in its
+// shard), and who sends a shard's replies is a Lease (<p>:{sNN}:lease:out:<channel>).
+// Delivery remembers the leases its consumers hold, and each entry read carries the
+// lease it was read under, so that done and fail refuse it (ErrLeaseLost) once the
+// shard is someone else's.
 type Delivery struct {
 	s      *Store
 	mu     sync.Mutex
@@ -52,10 +54,7 @@ type shardHold struct {
 	reclaiming bool
 }
 
-var (
-	_ bot.DeliveryQueue = (*Delivery)(nil)
-	_ bot.RateLimiter   = (*Delivery)(nil)
-)
+var _ bot.RateLimiter = (*Delivery)(nil)
 
 // Delivery returns the store's delivery queue.
 func (s *Store) Delivery() *Delivery {
@@ -74,9 +73,6 @@ func (q *Delivery) membersKey(ch bot.Channel) string {
 	return q.s.prefix + ":members:out:" + string(ch)
 }
 
-// Shards is the number of shards of every queue.
-func (q *Delivery) Shards() int { return Shards }
-
 var heartbeatScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -87,9 +83,9 @@ redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return redis.call('ZCARD', KEYS[1])
 `)
 
-// Heartbeat records the consumer in <p>:members:out:<channel> (a sorted set of last
+// heartbeat records the consumer in <p>:members:out:<channel> (a sorted set of last
 // beats, kept for twice ttl) and counts those heard from within ttl.
-func (q *Delivery) Heartbeat(ctx context.Context, ch bot.Channel, consumer string, ttl time.Duration) (int, error) {
+func (q *Delivery) heartbeat(ctx context.Context, ch bot.Channel, consumer string, ttl time.Duration) (int, error) {
 	n, err := heartbeatScript.Run(ctx, q.s.c, []string{q.membersKey(ch)}, consumer, millis(ttl)).Int()
 	if err != nil {
 		return 0, fmt.Errorf("delivery heartbeat: %w", err)
@@ -97,20 +93,20 @@ func (q *Delivery) Heartbeat(ctx context.Context, ch bot.Channel, consumer strin
 	return n, nil
 }
 
-// Leave takes the consumer out of the live senders at once (a clean stop), so that the
+// leave takes the consumer out of the live senders at once (a clean stop), so that the
 // others count it gone without waiting for its last beat to age.
-func (q *Delivery) Leave(ctx context.Context, ch bot.Channel, consumer string) error {
+func (q *Delivery) leave(ctx context.Context, ch bot.Channel, consumer string) error {
 	if err := q.s.c.ZRem(ctx, q.membersKey(ch), consumer).Err(); err != nil {
 		return fmt.Errorf("leave delivery members: %w", err)
 	}
 	return nil
 }
 
-// Own claims the shard's lease for the consumer, or renews the one it holds, for ttl
+// own claims the shard's lease for the consumer, or renews the one it holds, for ttl
 // (at most MaxLeasePeriod), and makes sure the shard's consumer group exists. It
 // reports false when another consumer holds the shard, or when the consumer's own
 // lease ran out since its last renewal: the shard must then be claimed afresh.
-func (q *Delivery) Own(ctx context.Context, ch bot.Channel, shard int, consumer string, ttl time.Duration) (bool, error) {
+func (q *Delivery) own(ctx context.Context, ch bot.Channel, shard int, consumer string, ttl time.Duration) (bool, error) {
 	k := shardOf{ch, shard, consumer}
 	q.mu.Lock()
 	h := q.held[k]
@@ -142,8 +138,8 @@ func (q *Delivery) Own(ctx context.Context, ch bot.Channel, shard int, consumer 
 	return true, nil
 }
 
-// Disown gives the shard's lease back at once if the consumer holds it.
-func (q *Delivery) Disown(ctx context.Context, ch bot.Channel, shard int, consumer string) error {
+// disown gives the shard's lease back at once if the consumer holds it.
+func (q *Delivery) disown(ctx context.Context, ch bot.Channel, shard int, consumer string) error {
 	k := shardOf{ch, shard, consumer}
 	q.mu.Lock()
 	h := q.held[k]
@@ -156,6 +152,17 @@ func (q *Delivery) Disown(ctx context.Context, ch bot.Channel, shard int, consum
 	}
 	q.forget(k, h)
 	return nil
+}
+
+// fence is the token of the lease the consumer holds on the shard, if it holds one.
+func (q *Delivery) fence(ch bot.Channel, shard int, consumer string) (string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	h := q.held[shardOf{ch, shard, consumer}]
+	if h == nil {
+		return "", false
+	}
+	return h.lease.Token, true
 }
 
 // forget drops a lease the consumer no longer holds, unless it claimed anew meanwhile.
@@ -185,10 +192,10 @@ func (q *Delivery) ensureGroup(ctx context.Context, ch bot.Channel, shard int) e
 	return nil
 }
 
-// Read returns up to n entries of a shard the consumer holds, in queue order: first,
+// read returns up to n entries of a shard the consumer holds, in queue order: first,
 // after each new claim of the shard, those read but never finished under earlier
 // leases (by a consumer that died or gave the shard up), then new ones.
-func (q *Delivery) Read(ctx context.Context, ch bot.Channel, shard int, consumer string, n int) ([]bot.Delivery, error) {
+func (q *Delivery) read(ctx context.Context, ch bot.Channel, shard int, consumer string, n int) ([]bot.Delivery, error) {
 	k := shardOf{ch, shard, consumer}
 	q.mu.Lock()
 	h := q.held[k]
@@ -259,12 +266,12 @@ func (q *Delivery) forgetGroup(ch bot.Channel, shard int, err error) {
 func (q *Delivery) decode(ctx context.Context, ch bot.Channel, shard int, msgs []redis.XMessage, lease Lease) []bot.Delivery {
 	out := make([]bot.Delivery, 0, len(msgs))
 	for _, m := range msgs {
-		d := bot.Delivery{Channel: ch, Shard: shard, Entry: m.ID, Fence: lease.Token, QueuedAt: streamTime(m.ID)}
+		d := bot.Delivery{Channel: ch, Entry: deliveryEntry(shard, m.ID), Fence: lease.Token, QueuedAt: streamTime(m.ID)}
 		raw, _ := m.Values["m"].(string)
 		if err := json.Unmarshal([]byte(raw), &d.Outbound); err != nil {
 			q.s.log.Error("unreadable delivery entry moved to the failure record", "shard", shard, "entry", m.ID, "err", err)
 			f := bot.DeliveryFailure{Failure: "unreadable", Detail: err.Error(), At: time.Now()}
-			if err := q.Fail(ctx, d, f); err != nil {
+			if err := q.fail(ctx, d, f); err != nil {
 				q.s.log.Error("recording an unreadable delivery entry failed", "entry", m.ID, "err", err)
 			}
 			continue
@@ -300,37 +307,58 @@ end
 return 1
 `)
 
-// Done acknowledges and deletes a sent entry; ErrLeaseLost when the shard's lease it
+// done acknowledges and deletes a sent entry; ErrLeaseLost when the shard's lease it
 // was read under is lost.
-func (q *Delivery) Done(ctx context.Context, d bot.Delivery) error {
-	keys := []string{q.leaseKey(d.Channel, d.Shard), q.s.OutboundStream(d.Shard, d.Channel)}
-	ok, err := doneScript.Run(ctx, q.s.c, keys, d.Fence, DeliveryGroup, d.Entry).Int()
-	if err != nil {
-		return fmt.Errorf("finish delivery %s: %w", d.Entry, err)
-	}
-	if ok == 0 {
-		return fmt.Errorf("finish delivery %s: %w", d.Entry, ErrLeaseLost)
-	}
-	return nil
+func (q *Delivery) done(ctx context.Context, d bot.Delivery) error {
+	return q.finish(ctx, d, nil)
 }
 
-// Fail moves an entry to <p>:{sNN}:failed:<channel> (a stream of JSON DeliveryFailure,
+// fail moves an entry to <p>:{sNN}:failed:<channel> (a stream of JSON DeliveryFailure,
 // about FailedMax long) in the same step that removes it from the queue, fenced as
-// Done is.
-func (q *Delivery) Fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure) error {
+// done is.
+func (q *Delivery) fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure) error {
 	raw, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode delivery failure: %w", err)
 	}
-	keys := []string{q.leaseKey(d.Channel, d.Shard), q.s.OutboundStream(d.Shard, d.Channel), q.failedKey(d.Channel, d.Shard)}
-	ok, err := doneScript.Run(ctx, q.s.c, keys, d.Fence, DeliveryGroup, d.Entry, raw, FailedMax).Int()
+	return q.finish(ctx, d, raw)
+}
+
+// finish removes an entry from the queue, and records failure when it is not nil.
+func (q *Delivery) finish(ctx context.Context, d bot.Delivery, failure []byte) error {
+	shard, id, err := parseDeliveryEntry(d.Entry)
 	if err != nil {
-		return fmt.Errorf("record failed delivery %s: %w", d.Entry, err)
+		return err
+	}
+	keys := []string{q.leaseKey(d.Channel, shard), q.s.OutboundStream(shard, d.Channel)}
+	args := []any{d.Fence, DeliveryGroup, id}
+	what := "finish delivery"
+	if failure != nil {
+		keys = append(keys, q.failedKey(d.Channel, shard))
+		args = append(args, failure, FailedMax)
+		what = "record failed delivery"
+	}
+	ok, err := doneScript.Run(ctx, q.s.c, keys, args...).Int()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, d.Entry, err)
 	}
 	if ok == 0 {
-		return fmt.Errorf("record failed delivery %s: %w", d.Entry, ErrLeaseLost)
+		return fmt.Errorf("%s %s: %w", what, d.Entry, ErrLeaseLost)
 	}
 	return nil
+}
+
+// deliveryEntry names a queued reply: its shard and its stream id, "7/1718000000000-0".
+func deliveryEntry(shard int, id string) string { return strconv.Itoa(shard) + "/" + id }
+
+// parseDeliveryEntry reads what deliveryEntry wrote.
+func parseDeliveryEntry(entry string) (int, string, error) {
+	sh, id, ok := strings.Cut(entry, "/")
+	n, err := strconv.Atoi(sh)
+	if !ok || err != nil || n < 0 || n >= Shards || id == "" {
+		return 0, "", fmt.Errorf("bad delivery entry %q", entry)
+	}
+	return n, id, nil
 }
 
 // Failures returns up to n of the newest failure records of a channel, from every shard.

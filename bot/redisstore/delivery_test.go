@@ -13,28 +13,25 @@ import (
 func TestShardLease(t *testing.T) {
 	s, _ := newStore(t)
 	q, ctx := s.Delivery(), context.Background()
-	if q.Shards() != Shards {
-		t.Fatalf("Shards() = %d", q.Shards())
-	}
 	for _, step := range []struct {
 		consumer string
 		want     bool
 	}{{"a", true}, {"a", true}, {"b", false}} {
-		ok, err := q.Own(ctx, bot.Telegram, 3, step.consumer, time.Minute)
+		ok, err := q.own(ctx, bot.Telegram, 3, step.consumer, time.Minute)
 		if err != nil || ok != step.want {
-			t.Fatalf("Own(%s) = %v, %v; want %v", step.consumer, ok, err, step.want)
+			t.Fatalf("own(%s) = %v, %v; want %v", step.consumer, ok, err, step.want)
 		}
 	}
-	if err := q.Disown(ctx, bot.Telegram, 3, "b"); err != nil {
+	if err := q.disown(ctx, bot.Telegram, 3, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := q.Own(ctx, bot.Telegram, 3, "b", time.Minute); ok {
+	if ok, _ := q.own(ctx, bot.Telegram, 3, "b", time.Minute); ok {
 		t.Fatal("b took a shard a still holds after b's own Disown")
 	}
-	if err := q.Disown(ctx, bot.Telegram, 3, "a"); err != nil {
+	if err := q.disown(ctx, bot.Telegram, 3, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := q.Own(ctx, bot.Telegram, 3, "b", time.Minute); err != nil || !ok {
+	if ok, err := q.own(ctx, bot.Telegram, 3, "b", time.Minute); err != nil || !ok {
 		t.Fatalf("b could not take the shard a gave back: %v, %v", ok, err)
 	}
 }
@@ -43,7 +40,7 @@ func TestHeartbeatCountsLiveConsumers(t *testing.T) {
 	s, _ := newStore(t)
 	q, ctx := s.Delivery(), context.Background()
 	for i, c := range []string{"a", "b", "a"} {
-		n, err := q.Heartbeat(ctx, bot.Zalo, c, time.Minute)
+		n, err := q.heartbeat(ctx, bot.Zalo, c, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +48,7 @@ func TestHeartbeatCountsLiveConsumers(t *testing.T) {
 			t.Fatalf("beat %d: %d alive, want %d", i, n, want)
 		}
 	}
-	if n, _ := q.Heartbeat(ctx, bot.Telegram, "z", time.Minute); n != 1 {
+	if n, _ := q.heartbeat(ctx, bot.Telegram, "z", time.Minute); n != 1 {
 		t.Fatalf("channels share their members: %d alive", n)
 	}
 }
@@ -84,14 +81,14 @@ func TestReadFailAndUnreadableEntries(t *testing.T) {
 	if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.OutboundStream(sh, bot.Telegram), Values: []string{"m", "{not json"}}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+	if ok, err := q.own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
 		t.Fatalf("Own = %v, %v", ok, err)
 	}
-	got, err := q.Read(ctx, bot.Telegram, sh, "p", 10)
+	got, err := q.read(ctx, bot.Telegram, sh, "p", 10)
 	if err != nil || len(got) != 1 || got[0].Outbound.ID != "e/0" {
 		t.Fatalf("Read = %+v, %v", got, err)
 	}
-	if err := q.Fail(ctx, got[0], bot.DeliveryFailure{Outbound: got[0].Outbound, Failure: "permanent", Code: 400, At: time.Now()}); err != nil {
+	if err := q.fail(ctx, got[0], bot.DeliveryFailure{Outbound: got[0].Outbound, Failure: "permanent", Code: 400, At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	fails, err := q.Failures(ctx, bot.Telegram, 10)
@@ -101,29 +98,29 @@ func TestReadFailAndUnreadableEntries(t *testing.T) {
 	if n, _ := c.XLen(ctx, s.OutboundStream(sh, bot.Telegram)).Result(); n != 0 {
 		t.Fatalf("%d entries left in the queue", n)
 	}
-	if more, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err != nil || len(more) != 0 {
+	if more, err := q.read(ctx, bot.Telegram, sh, "p", 10); err != nil || len(more) != 0 {
 		t.Fatalf("Read of an empty queue = %+v, %v", more, err)
 	}
 	// The stream vanishes (flushed by hand): reading says so, and Own makes it again.
 	c.Del(ctx, s.OutboundStream(sh, bot.Telegram))
-	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err == nil {
+	if _, err := q.read(ctx, bot.Telegram, sh, "p", 10); err == nil {
 		t.Fatal("read from a missing group succeeded")
 	}
 	// A fresh claim reads what former owners left unfinished first; that fails too.
-	if err := q.Disown(ctx, bot.Telegram, sh, "p"); err != nil {
+	if err := q.disown(ctx, bot.Telegram, sh, "p"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+	if ok, err := q.own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
 		t.Fatalf("Own = %v, %v", ok, err)
 	}
 	c.Del(ctx, s.OutboundStream(sh, bot.Telegram))
-	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err == nil {
+	if _, err := q.read(ctx, bot.Telegram, sh, "p", 10); err == nil {
 		t.Fatal("reclaim from a missing group succeeded")
 	}
-	if _, err := q.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil {
+	if _, err := q.own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Read(ctx, bot.Telegram, sh, "p", 10); err != nil {
+	if _, err := q.read(ctx, bot.Telegram, sh, "p", 10); err != nil {
 		t.Fatalf("read after the group was made again: %v", err)
 	}
 }

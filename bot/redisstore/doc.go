@@ -33,14 +33,14 @@
 //	                                         Submission, id)           received (XACK + XDEL)
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
-//	<p>:{sNN}:lease:out:<channel>    string  Delivery.Own/Disown      a Lease (15s), renewed by its owner every
-//	                                         (lease token: consumer    third of it, deleted on a clean stop: which
-//	                                         name/random)              process sends the shard's replies; Done and
+//	<p>:{sNN}:lease:out:<channel>    string  a Sender (lease token:   a Lease (15s), renewed by its holder every
+//	                                         process name/random)      third of it, deleted on a clean stop: which
+//	                                                                   process sends the shard's replies; Ack and
 //	                                                                   Fail check it (fencing)
-//	<p>:{sNN}:failed:<channel>       stream  Delivery.Fail (field f:  none: capped at about FailedMax (10,000)
-//	                                         JSON DeliveryFailure)     records, the oldest dropped first
-//	<p>:members:out:<channel>        zset    Delivery.Heartbeat/Leave twice the heartbeat ttl: the live senders;
-//	                                                                   Leave removes a sender that stops cleanly
+//	<p>:{sNN}:failed:<channel>       stream  a Sender's Fail (field   none: capped at about FailedMax (10,000)
+//	                                         f: JSON DeliveryFailure)  records, the oldest dropped first
+//	<p>:members:out:<channel>        zset    a Sender's heartbeats    twice the heartbeat ttl: the live senders;
+//	                                         (member: process name)    Close removes a sender that stops cleanly
 //	<p>:rl:<key>                     zset    Delivery.Reserve         the window plus a second: sends of the
 //	                                                                   last window, for a limit all processes share
 //	<p>:{sNN}:intake:retry           hash    Postpone (field: sub id, none: Ack, Fail and RetryFailed delete

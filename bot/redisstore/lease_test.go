@@ -62,10 +62,10 @@ func TestDeliveryAcksAreFenced(t *testing.T) {
 	sh := ShardOf(conv)
 	commit(t, s, conv, "e", bot.Change{Session: sampleSession(conv), Replies: []bot.Outbound{{ID: "e/0", Conversation: conv, Reply: bot.Reply{Text: "a"}}}})
 	p, q := s.Delivery(), s.Delivery()
-	if ok, err := p.Own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+	if ok, err := p.own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
 		t.Fatalf("Own = %v, %v", ok, err)
 	}
-	got, err := p.Read(ctx, bot.Telegram, sh, "p", 10)
+	got, err := p.read(ctx, bot.Telegram, sh, "p", 10)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Read = %+v, %v", got, err)
 	}
@@ -74,23 +74,23 @@ func TestDeliveryAcksAreFenced(t *testing.T) {
 	}
 	// p's lease ends (a long pause), q takes the shard over.
 	c.Del(ctx, p.leaseKey(bot.Telegram, sh))
-	if ok, err := q.Own(ctx, bot.Telegram, sh, "q", time.Minute); err != nil || !ok {
+	if ok, err := q.own(ctx, bot.Telegram, sh, "q", time.Minute); err != nil || !ok {
 		t.Fatalf("takeover = %v, %v", ok, err)
 	}
-	if err := p.Done(ctx, got[0]); !errors.Is(err, ErrLeaseLost) {
+	if err := p.done(ctx, got[0]); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("Done by the old owner: %v, want ErrLeaseLost", err)
 	}
-	if err := p.Fail(ctx, got[0], bot.DeliveryFailure{Failure: "permanent"}); !errors.Is(err, ErrLeaseLost) {
+	if err := p.fail(ctx, got[0], bot.DeliveryFailure{Failure: "permanent"}); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("Fail by the old owner: %v, want ErrLeaseLost", err)
 	}
-	if ok, _ := p.Own(ctx, bot.Telegram, sh, "p", time.Minute); ok {
+	if ok, _ := p.own(ctx, bot.Telegram, sh, "p", time.Minute); ok {
 		t.Fatal("the old owner renewed a shard taken over")
 	}
-	mine, err := q.Read(ctx, bot.Telegram, sh, "q", 10)
+	mine, err := q.read(ctx, bot.Telegram, sh, "q", 10)
 	if err != nil || len(mine) != 1 || mine[0].Outbound.ID != "e/0" {
 		t.Fatalf("the new owner read %+v, %v; want the unfinished entry", mine, err)
 	}
-	if err := q.Done(ctx, mine[0]); err != nil {
+	if err := q.done(ctx, mine[0]); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,14 +99,14 @@ func TestLeaveCountsAConsumerGoneAtOnce(t *testing.T) {
 	s, _ := newStore(t)
 	q, ctx := s.Delivery(), context.Background()
 	for _, c := range []string{"a", "b"} {
-		if _, err := q.Heartbeat(ctx, bot.Telegram, c, time.Minute); err != nil {
+		if _, err := q.heartbeat(ctx, bot.Telegram, c, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := q.Leave(ctx, bot.Telegram, "b"); err != nil {
+	if err := q.leave(ctx, bot.Telegram, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := q.Heartbeat(ctx, bot.Telegram, "a", time.Minute); n != 1 {
+	if n, _ := q.heartbeat(ctx, bot.Telegram, "a", time.Minute); n != 1 {
 		t.Fatalf("%d alive after b left, want 1", n)
 	}
 }

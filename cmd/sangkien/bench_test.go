@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
@@ -134,8 +135,8 @@ func BenchmarkTelegramFanOut(b *testing.B) {
 		}
 	}
 	d, err := bot.NewDispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Queue: g.store.Delivery(), Limiter: g.store.Delivery(), Sender: client,
-		Consumer: "bench", Limit: 1 << 30, ChatInterval: time.Nanosecond, ChatBurst: 1 << 20, Batch: 200,
+		Channel: bot.Telegram, Queue: g.store.Delivery().Sender(bot.Telegram, "bench", redisstore.SenderOptions{}),
+		Limiter: g.store.Delivery(), Sender: client, Limit: 1 << 30, ChatInterval: time.Nanosecond, ChatBurst: 1 << 20, Batch: 200,
 	})
 	if err != nil {
 		b.Fatal(err)

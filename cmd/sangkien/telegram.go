@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/telegram"
 )
 
@@ -51,10 +52,11 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 }
 
 // dispatcher builds a channel's dispatcher from its channel, sender and limits: the
-// queue, the shared limiter, this process's name and the engine (told of citizens who
-// are gone) are the same for every channel.
+// queue (as this process sees it), the shared limiter and the engine (told of citizens
+// who are gone) are the same for every channel.
 func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
-	c.Queue, c.Limiter = g.store.Delivery(), g.store.Delivery()
-	c.Consumer, c.Logger, c.Events = consumerID(), g.log, g.engine
+	q := g.store.Delivery()
+	c.Queue = q.Sender(c.Channel, consumerID(), redisstore.SenderOptions{Logger: g.log})
+	c.Limiter, c.Logger, c.Events = q, g.log, g.engine
 	return bot.NewDispatcher(c)
 }

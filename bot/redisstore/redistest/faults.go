@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
 )
 
-// ErrFault is what a FaultyStore's refused calls return.
+// ErrFault is what a FaultyStore's refused calls, and commands during an Outage, return.
 var ErrFault = errors.New("redistest: store fault")
 
 // FaultyStore is a bot.Store that fails on command, as a real one does when Redis drops
@@ -68,4 +71,41 @@ func (s *FaultyStore) Release(ctx context.Context, l *bot.Lease) error {
 		return ErrFault
 	}
 	return s.Store.Release(ctx, l)
+}
+
+// Outage is a go-redis hook that fails every command while it is on, as when the Redis
+// server is out of reach for one process while the others still reach it. Add it to a
+// client of the test's server (Client(t).AddHook(o)); Begin and End switch it.
+type Outage struct {
+	on atomic.Bool
+}
+
+// Begin makes every command from now on fail with ErrFault, sending nothing.
+func (o *Outage) Begin() { o.on.Store(true) }
+
+// End lets commands through again.
+func (o *Outage) End() { o.on.Store(false) }
+
+func (o *Outage) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (o *Outage) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if o.on.Load() {
+			cmd.SetErr(ErrFault)
+			return ErrFault
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (o *Outage) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if o.on.Load() {
+			for _, c := range cmds {
+				c.SetErr(ErrFault)
+			}
+			return ErrFault
+		}
+		return next(ctx, cmds)
+	}
 }
