@@ -13,14 +13,28 @@ import (
 // DispatcherConfig configures a Dispatcher. Zero durations and counts take defaults.
 type DispatcherConfig struct {
 	Channel Channel
-	Queue   DeliveryQueue
+	// Queue holds the replies: answers to a citizen who just wrote, notices about
+	// their own submission, a staff member's reply. They are paced per chat and by the
+	// provider's own answers (429 and its retry_after), not by a channel-wide limit
+	// unless ReplyLimit sets one, and never wait behind bulk messages.
+	Queue DeliveryQueue
+	// Bulk, when set, holds bulk messages (broadcasts, reminders): they go out after
+	// the replies of the same chat and within the channel-wide Limit.
+	Bulk    DeliveryQueue
 	Limiter RateLimiter
 	Sender  Sender
 	Logger  *slog.Logger
-	// Limit sends per Window for the whole channel (a bot, an app), shared by every
-	// process: Telegram allows 30 a second, Zalo 4,000 a minute.
+	// Limit bulk sends per Window for the whole channel (a bot, an app), shared by
+	// every process: Telegram allows about 30 a second to many users.
 	Limit  int
 	Window time.Duration
+	// ReplyLimit, when above 0, bounds the replies too, per ReplyWindow, for the whole
+	// channel: a ceiling some bot owners want. None by default.
+	ReplyLimit  int
+	ReplyWindow time.Duration
+	// OneLimit counts replies and bulk against one limit, Limit per Window, for a
+	// provider whose quota covers every request (Zalo: 4,000 a minute per app).
+	OneLimit bool
 	// About one message per ChatInterval to one chat, in bursts of up to ChatBurst.
 	ChatInterval time.Duration
 	ChatBurst    int
@@ -32,9 +46,9 @@ type DispatcherConfig struct {
 	// MaxRateLimited bounds how often one message may be answered "wait" (429, quiet
 	// hours, quota) before it fails.
 	MaxRateLimited int
-	// Batch is how many replies one claim takes (50). Once 4·Batch replies wait in
-	// this process, it claims no more until some are sent, looking again every Poll
-	// (100ms).
+	// Batch is how many messages one claim takes (50). Once 4·Batch messages of a lane
+	// wait in this process, it claims no more until some are sent, looking again every
+	// Poll (100ms).
 	Batch int
 	Poll  time.Duration
 	// Events, when set, is handed an EventUnfollow when the channel says a citizen
@@ -43,12 +57,13 @@ type DispatcherConfig struct {
 	Events EventHandler
 }
 
-// Dispatcher sends one channel's queued replies: it claims them from the queue, keeps
-// each conversation's replies in order, lets a waiting conversation hold up no other,
-// and keeps to the channel's limits.
+// Dispatcher sends one channel's queued messages in two lanes, replies and bulk: it
+// claims them from their queues, keeps each conversation's messages of a lane in order,
+// lets a waiting conversation hold up no other, and keeps to the channel's limits.
 type Dispatcher struct {
-	cfg DispatcherConfig
-	log *slog.Logger
+	cfg   DispatcherConfig
+	log   *slog.Logger
+	chats *chats
 }
 
 // NewDispatcher builds a Dispatcher.
@@ -68,6 +83,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	}
 	defInt(&cfg.Limit, 30)
 	def(&cfg.Window, time.Second)
+	def(&cfg.ReplyWindow, time.Second)
 	def(&cfg.ChatInterval, time.Second)
 	defInt(&cfg.ChatBurst, 3)
 	defInt(&cfg.MaxAttempts, 6)
@@ -80,33 +96,83 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{cfg: cfg, log: log.With("component", "delivery", "channel", string(cfg.Channel))}, nil
+	return &Dispatcher{
+		cfg:   cfg,
+		log:   log.With("component", "delivery", "channel", string(cfg.Channel)),
+		chats: &chats{pace: map[string]*chatPace{}, gone: map[string]time.Time{}, interval: cfg.ChatInterval, burst: cfg.ChatBurst},
+	}, nil
 }
 
-// Run sends until ctx ends, then closes the queue, which gives what this process holds
-// back at once. Replies being sent when ctx ends stay queued for their next holder.
+// Run sends until ctx ends, then closes the queues, which gives what this process
+// holds back at once. Messages being sent when ctx ends stay queued for their next
+// holder.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, l := range d.lanes() {
+		wg.Go(func() { l.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// sendLimit is a channel-wide limit: n sends per window, counted under key.
+type sendLimit struct {
+	key    string
+	n      int
+	window time.Duration
+}
+
+// lanes are the replies' lane and, when there is a bulk queue, the bulk lane.
+func (d *Dispatcher) lanes() []*lane {
 	c := d.cfg
-	convs := newConvLines(d, ctx)
+	bulk := &sendLimit{key: string(c.Channel), n: c.Limit, window: c.Window}
+	var replies *sendLimit
+	switch {
+	case c.OneLimit:
+		replies = bulk
+	case c.ReplyLimit > 0:
+		replies = &sendLimit{key: string(c.Channel) + ":replies", n: c.ReplyLimit, window: c.ReplyWindow}
+	}
+	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true}}
+	if c.Bulk != nil {
+		out = append(out, &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk})
+	}
+	return out
+}
+
+// lane sends one queue's messages.
+type lane struct {
+	d      *Dispatcher
+	name   string
+	q      DeliveryQueue
+	limit  *sendLimit // nil: none
+	typing bool       // show "typing…" before a message that must wait
+}
+
+// run claims and sends until ctx ends, then closes the queue.
+func (l *lane) run(ctx context.Context) {
+	d, c := l.d, l.d.cfg
+	log := d.log.With("lane", l.name)
+	convs := newConvLines(l, ctx)
 	for failed := 0; ctx.Err() == nil; {
 		if convs.pending() >= 4*c.Batch {
 			_ = sleep(ctx, c.Poll)
 			continue
 		}
-		batch, err := c.Queue.Claim(ctx, c.Batch)
+		batch, err := l.q.Claim(ctx, c.Batch)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
 			failed++
 			if failed == 1 {
-				d.log.Warn("claiming replies failed; retrying", "err", err)
+				log.Warn("claiming messages failed; retrying", "err", err)
 			}
 			_ = sleep(ctx, min(d.backoff(failed), maxClaimPause))
 			continue
 		}
 		if failed > 0 {
-			d.log.Info("claiming replies works again", "failed_claims", failed)
+			log.Info("claiming messages works again", "failed_claims", failed)
 			failed = 0
 		}
 		for _, del := range batch {
@@ -116,101 +182,138 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	convs.wait()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := c.Queue.Close(cctx); err != nil {
-		d.log.Warn("giving the delivery queue back failed; another process takes over when this one's hold runs out", "err", err)
+	if err := l.q.Close(cctx); err != nil {
+		log.Warn("giving the delivery queue back failed; another process takes over when this one's hold runs out", "err", err)
 	}
-	return nil
 }
 
 // maxClaimPause bounds the pause after the queue failed: Redis coming back should not
 // find the dispatcher asleep for MaxBackoff.
 const maxClaimPause = 5 * time.Second
 
-// convLines runs one sender goroutine per conversation with queued replies, so that a
-// conversation's replies go out in order and a waiting one holds up no other.
+// chats is what the lanes share about each chat: its pace, and since when the channel
+// says the citizen is gone.
+type chats struct {
+	mu       sync.Mutex
+	pace     map[string]*chatPace
+	gone     map[string]time.Time
+	interval time.Duration
+	burst    int
+	added    int
+}
+
+// paceOf is the chat's pace, made on first use. Now and then the paces of chats that
+// have waited long enough to be full again are dropped: a new one is the same.
+func (cs *chats) paceOf(key string) *chatPace {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if p := cs.pace[key]; p != nil {
+		return p
+	}
+	if cs.added++; cs.added%1024 == 0 {
+		for k, p := range cs.pace {
+			if p.full() {
+				delete(cs.pace, k)
+			}
+		}
+	}
+	p := newChatPace(cs.interval, cs.burst)
+	cs.pace[key] = p
+	return p
+}
+
+func (cs *chats) goneSince(key string) (time.Time, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	t, ok := cs.gone[key]
+	return t, ok
+}
+
+func (cs *chats) markGone(key string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.gone[key] = time.Now()
+}
+
+// convLines runs one sender goroutine per conversation with queued messages in a lane,
+// so that a conversation's messages go out in order and a waiting one holds up no other.
 type convLines struct {
-	d     *Dispatcher
+	l     *lane
 	ctx   context.Context
 	mu    sync.Mutex
 	queue map[string][]Delivery
-	pace  map[string]*chatPace
-	gone  map[string]time.Time
 	n     int
 	wg    sync.WaitGroup
 }
 
-func newConvLines(d *Dispatcher, ctx context.Context) *convLines {
-	return &convLines{d: d, ctx: ctx, queue: map[string][]Delivery{}, pace: map[string]*chatPace{}, gone: map[string]time.Time{}}
+func newConvLines(l *lane, ctx context.Context) *convLines {
+	return &convLines{l: l, ctx: ctx, queue: map[string][]Delivery{}}
 }
 
-func (l *convLines) pending() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n
+func (cl *convLines) pending() int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.n
 }
 
-func (l *convLines) add(del Delivery) {
+func (cl *convLines) add(del Delivery) {
 	key := del.Outbound.Conversation.Key()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.n++
-	q, busy := l.queue[key]
-	l.queue[key] = append(q, del)
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.n++
+	q, busy := cl.queue[key]
+	cl.queue[key] = append(q, del)
 	if busy {
 		return
 	}
-	if l.pace[key] == nil {
-		l.pace[key] = newChatPace(l.d.cfg.ChatInterval, l.d.cfg.ChatBurst)
-	}
-	l.wg.Add(1)
-	go l.run(key, l.pace[key])
+	cl.wg.Add(1)
+	go cl.run(key)
 }
 
-// run sends the conversation's queued replies one after another.
-func (l *convLines) run(key string, pace *chatPace) {
-	defer l.wg.Done()
+// run sends the conversation's queued messages one after another.
+func (cl *convLines) run(key string) {
+	defer cl.wg.Done()
+	l := cl.l
 	for {
-		l.mu.Lock()
-		q := l.queue[key]
-		if len(q) == 0 || l.ctx.Err() != nil {
-			delete(l.queue, key)
-			l.mu.Unlock()
+		cl.mu.Lock()
+		q := cl.queue[key]
+		if len(q) == 0 || cl.ctx.Err() != nil {
+			delete(cl.queue, key)
+			cl.mu.Unlock()
 			return
 		}
 		del := q[0]
-		goneSince, gone := l.gone[key]
-		l.mu.Unlock()
+		cl.mu.Unlock()
+		goneSince, gone := l.d.chats.goneSince(key)
 
-		ctx, cancel := holdContext(l.ctx, del.Lost)
+		ctx, cancel := holdContext(cl.ctx, del.Lost)
 		switch {
 		case ctx.Err() != nil:
-			// Lost before its turn: the reply is its new holder's to send.
+			// Lost before its turn: the message is its new holder's to send.
 		case gone && del.QueuedAt.Before(goneSince):
 			// Queued before the channel said the citizen is gone: do not knock again.
-			// Replies queued later answer a citizen who came back, and are sent.
-			l.d.fail(ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
+			// Messages queued later answer a citizen who came back, and are sent.
+			l.fail(ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
 		default:
-			if l.d.deliver(ctx, del, pace) == Gone {
-				l.mu.Lock()
-				l.gone[key] = time.Now()
-				l.mu.Unlock()
+			if l.deliver(ctx, del, l.d.chats.paceOf(key)) == Gone {
+				l.d.chats.markGone(key)
 			}
 		}
 		cancel()
-		if l.ctx.Err() != nil {
-			return // unfinished: the reply stays queued for its next holder
+		if cl.ctx.Err() != nil {
+			return // unfinished: the message stays queued for its next holder
 		}
-		l.mu.Lock()
-		l.queue[key] = l.queue[key][1:]
-		l.n--
-		l.mu.Unlock()
+		cl.mu.Lock()
+		cl.queue[key] = cl.queue[key][1:]
+		cl.n--
+		cl.mu.Unlock()
 	}
 }
 
-func (l *convLines) wait() { l.wg.Wait() }
+func (cl *convLines) wait() { cl.wg.Wait() }
 
 // holdContext is ctx, ended too when lost is closed: a send stops once the process no
-// longer holds its reply.
+// longer holds its message.
 func holdContext(ctx context.Context, lost <-chan struct{}) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	if lost != nil {
@@ -226,9 +329,9 @@ func holdContext(ctx context.Context, lost <-chan struct{}) (context.Context, co
 }
 
 // chatPace spaces one conversation's sends: a token bucket of burst tokens that refills
-// one token per interval. Only one process sends to a conversation at a time, so it lives
-// in this process; the channel-wide limit that every process shares stays in Redis
-// (RateLimiter), which x/time/rate cannot be.
+// one token per interval. Only one process sends to a conversation at a time, so it
+// lives in this process; the channel-wide limits that every process shares stay in
+// Redis (RateLimiter), which x/time/rate cannot be.
 type chatPace struct {
 	lim *rate.Limiter
 }
@@ -246,29 +349,32 @@ func (p *chatPace) delay() time.Duration {
 	return time.Duration((1 - tokens) * float64(time.Second) / float64(p.lim.Limit()))
 }
 
+// full reports whether the bucket has refilled: a new pace would be the same.
+func (p *chatPace) full() bool { return p.lim.Tokens() >= float64(p.lim.Burst()) }
+
 // wait blocks until a send to the chat is allowed and takes a token.
 func (p *chatPace) wait(ctx context.Context) error {
 	return p.lim.Wait(ctx)
 }
 
-// deliver sends one reply until it is sent or fails for good, and finishes its entry.
+// deliver sends one message until it is sent or fails for good, and finishes it.
 // It returns how it failed (Gone matters to the caller), or -1 when sent.
-func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFailure {
-	c := d.cfg
+func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFailure {
+	d, c := l.d, l.d.cfg
 	attempts, waits := 0, 0
-	if typer, ok := c.Sender.(Typer); ok && pace.delay() >= time.Second/2 {
+	if typer, ok := c.Sender.(Typer); ok && l.typing && pace.delay() >= time.Second/2 {
 		if err := typer.ShowTyping(ctx, del.Outbound.Conversation); err != nil {
 			d.log.Debug("typing action failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
 		}
 	}
 	for {
-		if pace.wait(ctx) != nil || d.waitLimit(ctx) != nil {
+		if pace.wait(ctx) != nil || l.waitLimit(ctx) != nil {
 			return Retryable
 		}
 		attempts++
 		err := c.Sender.Send(ctx, del.Outbound)
 		if err == nil {
-			d.finish(ctx, del, func(ctx context.Context) error { return c.Queue.Ack(ctx, del) })
+			l.finish(ctx, del, func(ctx context.Context) error { return l.q.Ack(ctx, del) })
 			return -1
 		}
 		if ctx.Err() != nil {
@@ -284,7 +390,7 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			waits++
 			attempts--
 			if waits > c.MaxRateLimited {
-				d.fail(ctx, del, se, attempts+waits)
+				l.fail(ctx, del, se, attempts+waits)
 				return se.Failure
 			}
 			// Exactly as long as the provider said: never earlier.
@@ -295,13 +401,13 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			d.log.Info("send must wait", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID, "failure", se.Failure.String(), "wait", wait)
 		case Retryable:
 			if attempts >= c.MaxAttempts {
-				d.fail(ctx, del, se, attempts)
+				l.fail(ctx, del, se, attempts)
 				return Retryable
 			}
 			wait = d.backoff(attempts)
 			d.log.Info("send failed, retrying", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID, "attempt", attempts, "wait", wait, "err", se.Error())
 		case Gone:
-			d.fail(ctx, del, se, attempts)
+			l.fail(ctx, del, se, attempts)
 			if c.Events != nil {
 				if err := d.markGone(ctx, del.Outbound); err != nil {
 					d.log.Warn("marking a citizen unreachable failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
@@ -309,7 +415,7 @@ func (d *Dispatcher) deliver(ctx context.Context, del Delivery, pace *chatPace) 
 			}
 			return Gone
 		default:
-			d.fail(ctx, del, se, attempts)
+			l.fail(ctx, del, se, attempts)
 			return se.Failure
 		}
 		if sleep(ctx, wait) != nil {
@@ -332,16 +438,22 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 	return Backoff{Base: d.cfg.Backoff, Max: d.cfg.MaxBackoff}.Wait(n)
 }
 
-// waitLimit waits until the channel-wide limit lets one more send through.
-func (d *Dispatcher) waitLimit(ctx context.Context) error {
-	c := d.cfg
+// waitLimit waits until the lane's channel-wide limit, if any, lets one more send
+// through.
+func (l *lane) waitLimit(ctx context.Context) error {
+	if l.limit == nil {
+		return nil
+	}
+	d, lim := l.d, l.limit
 	for n := 1; ; {
-		wait, err := c.Limiter.Reserve(ctx, string(c.Channel), c.Limit, c.Window)
+		wait, err := d.cfg.Limiter.Reserve(ctx, lim.key, lim.n, lim.window)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			d.log.Warn("rate limiter unavailable; waiting", "err", err)
+			if n == 1 {
+				d.log.Warn("rate limiter unavailable; waiting", "lane", l.name, "err", err)
+			}
 			wait = d.backoff(n)
 			n++
 		} else if wait <= 0 {
@@ -353,8 +465,9 @@ func (d *Dispatcher) waitLimit(ctx context.Context) error {
 	}
 }
 
-// fail records the reply as undeliverable and removes it from the queue.
-func (d *Dispatcher) fail(ctx context.Context, del Delivery, se *SendError, attempts int) {
+// fail records the message as undeliverable and removes it from the queue.
+func (l *lane) fail(ctx context.Context, del Delivery, se *SendError, attempts int) {
+	d := l.d
 	d.log.Warn("reply not delivered", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID,
 		"failure", se.Failure.String(), "code", se.Code, "detail", se.Detail, "attempts", attempts)
 	// The record names the reply, not what it said: the text may hold the citizen's
@@ -365,12 +478,13 @@ func (d *Dispatcher) fail(ctx context.Context, del Delivery, se *SendError, atte
 	if se.Err != nil && f.Detail == "" {
 		f.Detail = se.Err.Error()
 	}
-	d.finish(ctx, del, func(ctx context.Context) error { return d.cfg.Queue.Fail(ctx, del, f) })
+	l.finish(ctx, del, func(ctx context.Context) error { return l.q.Fail(ctx, del, f) })
 }
 
 // finish retries a queue update through a Redis outage; if ctx ends first (or the reply
 // is lost: ctx is its hold's) the reply stays queued and its next holder sends it again.
-func (d *Dispatcher) finish(ctx context.Context, del Delivery, update func(context.Context) error) {
+func (l *lane) finish(ctx context.Context, del Delivery, update func(context.Context) error) {
+	d := l.d
 	for n := 1; ; n++ {
 		err := update(ctx)
 		if err == nil || ctx.Err() != nil {

@@ -135,6 +135,7 @@ func (r *dispatchRig) startHolding(t *testing.T, consumer string, st *redisstore
 	t.Helper()
 	cfg := bot.DispatcherConfig{
 		Channel: bot.Telegram, Queue: senderOf(st, consumer, hold), Limiter: st.Delivery(), Sender: r.sender,
+		Bulk: st.Bulk().Sender(bot.Telegram, consumer, redisstore.SenderOptions{Hold: hold, Poll: 10 * time.Millisecond}),
 		Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		Poll:   10 * time.Millisecond,
@@ -360,35 +361,106 @@ func TestTwoDispatchersShareTheQueue(t *testing.T) {
 	}
 }
 
-func TestLimitIsSharedByTwoSenders(t *testing.T) {
+// queueBulk queues one bulk message to each of n chats from first, as a broadcast does.
+func queueBulk(t *testing.T, st *redisstore.Store, first, n int) {
+	t.Helper()
+	var msgs []bot.Outbound
+	for c := first; c < first+n; c++ {
+		msgs = append(msgs, bot.Outbound{ID: fmt.Sprintf("bulk-%d", c), Conversation: chat(c), Lang: "vi", Reply: bot.Reply{Text: "nhắc hạn"}})
+	}
+	if err := st.QueueBulk(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendTimes are the times of the sends whose id keep accepts, in order.
+func (f *fakeSender) sendTimes(keep func(id string) bool) []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Time
+	for _, s := range f.sent {
+		if keep(s.o.ID) {
+			out = append(out, s.at)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
+}
+
+// mostWithin is the largest number of times within any one window.
+func mostWithin(times []time.Time, window time.Duration) int {
+	most := 0
+	for i := range times {
+		j := i
+		for j < len(times) && times[j].Sub(times[i]) < window {
+			j++
+		}
+		most = max(most, j-i)
+	}
+	return most
+}
+
+func isBulk(id string) bool { return strings.HasPrefix(id, "bulk-") }
+
+func TestBulkLimitIsSharedByTwoSenders(t *testing.T) {
 	r := newRig(t)
 	const n = 75
-	for c := range n {
-		queueReplies(t, r.st, chat(c), fmt.Sprintf("r%d", c))
-	}
+	queueBulk(t, r.st, 0, n)
 	limit := func(c *bot.DispatcherConfig) { c.Limit = 30; c.Window = time.Second + 100*time.Millisecond }
 	r.start(t, "p1", r.st, limit)
 	r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), limit)
-	waitFor(t, "every reply", func() bool { return len(r.sender.sentIDs()) >= n })
+	waitFor(t, "every message", func() bool { return len(r.sender.sentIDs()) >= n })
 	time.Sleep(100 * time.Millisecond) // let any double send show itself
 	if got := len(r.sender.sentIDs()); got != n {
-		t.Fatalf("%d sends for %d replies", got, n)
+		t.Fatalf("%d sends for %d messages", got, n)
 	}
-	r.sender.mu.Lock()
-	times := make([]time.Time, len(r.sender.sent))
-	for i, s := range r.sender.sent {
-		times[i] = s.at
+	if most := mostWithin(r.sender.sendTimes(isBulk), time.Second); most > 30 {
+		t.Fatalf("%d bulk sends within one second", most)
 	}
-	r.sender.mu.Unlock()
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	for i := range times {
-		j := i
-		for j < len(times) && times[j].Sub(times[i]) < time.Second {
-			j++
-		}
-		if j-i > 30 {
-			t.Fatalf("%d sends within one second from send %d", j-i, i)
-		}
+}
+
+// Replies are not held behind bulk traffic, nor by the bulk limit: 20 citizens who
+// just wrote are answered while a broadcast to 200 others trickles out at 5 a second.
+func TestRepliesPassBulk(t *testing.T) {
+	r := newRig(t)
+	queueBulk(t, r.st, 1000, 200)
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.Limit = 5; c.Window = time.Second })
+	waitFor(t, "the broadcast to start", func() bool { return len(r.sender.sentIDs()) > 0 })
+	for c := range 20 {
+		queueReplies(t, r.st, chat(c), fmt.Sprintf("reply-%d", c))
+	}
+	waitFor(t, "every reply", func() bool { return len(r.sender.sendTimes(func(id string) bool { return !isBulk(id) })) == 20 })
+	if bulk := len(r.sender.sendTimes(isBulk)); bulk > 15 {
+		t.Fatalf("the replies went out after %d bulk messages: they waited behind the broadcast", bulk)
+	}
+}
+
+// ReplyLimit, when set, is a ceiling on replies of the whole channel; OneLimit counts
+// replies and bulk against the one limit (Zalo's quota).
+func TestReplyCeilings(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		edit  func(*bot.DispatcherConfig)
+		bulk  int
+		limit int
+	}{
+		// Windows of 1.1 s, counted over 1 s: a send is recorded a moment after its
+		// reservation, and that moment varies.
+		{"reply limit", func(c *bot.DispatcherConfig) { c.ReplyLimit, c.ReplyWindow = 10, 1100 * time.Millisecond }, 0, 10},
+		{"one limit", func(c *bot.DispatcherConfig) { c.OneLimit, c.Limit, c.Window = true, 10, 1100 * time.Millisecond }, 15, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			for c := range 25 {
+				queueReplies(t, r.st, chat(c), fmt.Sprintf("reply-%d", c))
+			}
+			queueBulk(t, r.st, 100, tt.bulk)
+			r.start(t, "p1", r.st, tt.edit)
+			waitFor(t, "every message", func() bool { return len(r.sender.sentIDs()) == 25+tt.bulk })
+			if most := mostWithin(r.sender.sendTimes(func(string) bool { return true }), time.Second); most > tt.limit {
+				t.Fatalf("%d sends within one second, want at most %d", most, tt.limit)
+			}
+		})
 	}
 }
 

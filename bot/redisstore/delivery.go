@@ -33,6 +33,7 @@ const FailedMax = 10000
 // shard is someone else's.
 type Delivery struct {
 	s      *Store
+	lane   string // "out" (replies) or "bulk": the middle of the lane's key names
 	mu     sync.Mutex
 	groups map[string]bool
 	held   map[shardOf]*shardHold
@@ -56,13 +57,25 @@ type shardHold struct {
 
 var _ bot.RateLimiter = (*Delivery)(nil)
 
-// Delivery returns the store's delivery queue.
-func (s *Store) Delivery() *Delivery {
-	return &Delivery{s: s, groups: map[string]bool{}, held: map[shardOf]*shardHold{}}
+// Delivery returns the store's delivery queue of replies, the lane Commit fills.
+func (s *Store) Delivery() *Delivery { return s.lane("out") }
+
+// Bulk returns the store's delivery queue of bulk messages (broadcasts, reminders),
+// the lane QueueBulk fills. Its shards have leases and senders of their own, so a
+// process may send a chat's bulk while another sends its replies.
+func (s *Store) Bulk() *Delivery { return s.lane("bulk") }
+
+func (s *Store) lane(name string) *Delivery {
+	return &Delivery{s: s, lane: name, groups: map[string]bool{}, held: map[shardOf]*shardHold{}}
+}
+
+// stream is the lane's queue in a shard: OutboundStream for replies, BulkStream for bulk.
+func (q *Delivery) stream(shard int, ch bot.Channel) string {
+	return q.s.prefix + ":" + tag(shard) + ":" + q.lane + ":" + string(ch)
 }
 
 func (q *Delivery) leaseKey(ch bot.Channel, shard int) string {
-	return q.s.prefix + ":" + tag(shard) + ":lease:out:" + string(ch)
+	return q.s.prefix + ":" + tag(shard) + ":lease:" + q.lane + ":" + string(ch)
 }
 
 func (q *Delivery) failedKey(ch bot.Channel, shard int) string {
@@ -70,7 +83,7 @@ func (q *Delivery) failedKey(ch bot.Channel, shard int) string {
 }
 
 func (q *Delivery) membersKey(ch bot.Channel) string {
-	return q.s.prefix + ":members:out:" + string(ch)
+	return q.s.prefix + ":members:" + q.lane + ":" + string(ch)
 }
 
 var heartbeatScript = redis.NewScript(`
@@ -175,7 +188,7 @@ func (q *Delivery) forget(k shardOf, h *shardHold) {
 }
 
 func (q *Delivery) ensureGroup(ctx context.Context, ch bot.Channel, shard int) error {
-	stream := q.s.OutboundStream(shard, ch)
+	stream := q.stream(shard, ch)
 	q.mu.Lock()
 	done := q.groups[stream]
 	q.mu.Unlock()
@@ -223,7 +236,7 @@ func (q *Delivery) read(ctx context.Context, ch bot.Channel, shard int, consumer
 	}
 	res, err := q.s.c.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: DeliveryGroup, Consumer: consumer,
-		Streams: []string{q.s.OutboundStream(shard, ch), ">"}, Count: int64(n), Block: -1,
+		Streams: []string{q.stream(shard, ch), ">"}, Count: int64(n), Block: -1,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -239,10 +252,61 @@ func (q *Delivery) read(ctx context.Context, ch bot.Channel, shard int, consumer
 	return out, nil
 }
 
+// readMany reads up to n entries from each of shards, as read does, with the new
+// entries of every shard not reclaiming read in one pipeline. It returns what each
+// shard gave and how each failed, in the order of shards.
+func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string, shards []int, n int) ([][]bot.Delivery, []error) {
+	out, errs := make([][]bot.Delivery, len(shards)), make([]error, len(shards))
+	pipe := q.s.c.Pipeline()
+	cmds := make([]*redis.XStreamSliceCmd, len(shards))
+	leases := make([]Lease, len(shards))
+	for i, sh := range shards {
+		q.mu.Lock()
+		h := q.held[shardOf{ch, sh, consumer}]
+		var reclaiming bool
+		if h != nil {
+			reclaiming, leases[i] = h.reclaiming, h.lease
+		}
+		q.mu.Unlock()
+		switch {
+		case h == nil:
+			errs[i] = fmt.Errorf("read delivery shard %d: %w", sh, ErrLeaseLost)
+		case reclaiming:
+			out[i], errs[i] = q.read(ctx, ch, sh, consumer, n)
+		default:
+			cmds[i] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
+				Group: DeliveryGroup, Consumer: consumer,
+				Streams: []string{q.stream(sh, ch), ">"}, Count: int64(n), Block: -1,
+			})
+		}
+	}
+	if pipe.Len() == 0 {
+		return out, errs
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is looked at below
+	for i, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		res, err := cmd.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			q.forgetGroup(ch, shards[i], err)
+			errs[i] = fmt.Errorf("read delivery shard %d: %w", shards[i], err)
+		default:
+			for _, st := range res {
+				out[i] = append(out[i], q.decode(ctx, ch, shards[i], st.Messages, leases[i])...)
+			}
+		}
+	}
+	return out, errs
+}
+
 // reclaim takes over the entries read but never finished, oldest first, from cursor.
 func (q *Delivery) reclaim(ctx context.Context, ch bot.Channel, shard int, consumer, cursor string, n int, lease Lease) ([]bot.Delivery, string, error) {
 	msgs, next, err := q.s.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: q.s.OutboundStream(shard, ch), Group: DeliveryGroup, Consumer: consumer,
+		Stream: q.stream(shard, ch), Group: DeliveryGroup, Consumer: consumer,
 		Start: cursor, Count: int64(n),
 	}).Result()
 	if err != nil {
@@ -256,7 +320,7 @@ func (q *Delivery) reclaim(ctx context.Context, ch bot.Channel, shard int, consu
 func (q *Delivery) forgetGroup(ch bot.Channel, shard int, err error) {
 	if isNoGroup(err) {
 		q.mu.Lock()
-		delete(q.groups, q.s.OutboundStream(shard, ch))
+		delete(q.groups, q.stream(shard, ch))
 		q.mu.Unlock()
 	}
 }
@@ -330,7 +394,7 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, failure []byte) e
 	if err != nil {
 		return err
 	}
-	keys := []string{q.leaseKey(d.Channel, shard), q.s.OutboundStream(shard, d.Channel)}
+	keys := []string{q.leaseKey(d.Channel, shard), q.stream(shard, d.Channel)}
 	args := []any{d.Fence, DeliveryGroup, id}
 	what := "finish delivery"
 	if failure != nil {
@@ -359,6 +423,53 @@ func parseDeliveryEntry(entry string) (int, string, error) {
 		return 0, "", fmt.Errorf("bad delivery entry %q", entry)
 	}
 	return n, id, nil
+}
+
+// QueueBulk puts bulk messages in their conversations' shards of the bulk lane, in
+// order, in one pipeline. Each message is queued as given: a caller that may run twice
+// (a broadcast resumed after a crash) keeps its own record of what it queued.
+func (s *Store) QueueBulk(ctx context.Context, msgs []bot.Outbound) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	pipe := s.c.Pipeline()
+	for _, o := range msgs {
+		raw, err := json.Marshal(o)
+		if err != nil {
+			return fmt.Errorf("encode bulk message %s: %w", o.ID, err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.BulkStream(ShardOf(o.Conversation), o.Conversation.Channel), Values: []any{"m", raw}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue bulk messages: %w", err)
+	}
+	s.wakes["bulk"].signal()
+	return nil
+}
+
+// wakeup lets waiting senders know that messages were queued.
+type wakeup struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next signal.
+func (w *wakeup) wait() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+	}
+	return w.ch
+}
+
+func (w *wakeup) signal() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
 }
 
 // Failures returns up to n of the newest failure records of a channel, from every shard.

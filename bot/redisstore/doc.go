@@ -29,6 +29,9 @@
 //	<p>:{sNN}:tr:<conv>              list    Commit (JSON entries)    TranscriptTTL (90 days), last 1000 entries
 //	<p>:{sNN}:out:<channel>          stream  Commit (field m: JSON    none: a queue; the channel's sender deletes
 //	                                         Outbound)                 what it delivered (XACK + XDEL)
+//	<p>:{sNN}:bulk:<channel>         stream  QueueBulk (field m: JSON none: a queue, as out:<channel>; its own
+//	                                         Outbound)                 senders, leases (lease:bulk:<channel>) and
+//	                                                                   members (members:bulk:<channel>)
 //	<p>:{sNN}:outbox                 stream  Commit (fields s: JSON   none: a queue; Ack deletes what the intake
 //	                                         Submission, id)           received (XACK + XDEL)
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,

@@ -49,6 +49,12 @@ func (s *Store) OutboundStream(shard int, ch bot.Channel) string {
 	return s.prefix + ":" + tag(shard) + ":out:" + string(ch)
 }
 
+// BulkStream names the bulk lane of one channel in one shard (QueueBulk fills it), in
+// the same shape as OutboundStream.
+func (s *Store) BulkStream(shard int, ch bot.Channel) string {
+	return s.prefix + ":" + tag(shard) + ":bulk:" + string(ch)
+}
+
 // outboxStream names the outbox of one shard.
 func (s *Store) outboxStream(shard int) string {
 	return s.prefix + ":" + tag(shard) + ":outbox"

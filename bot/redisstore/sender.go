@@ -22,7 +22,9 @@ type SenderOptions struct {
 	// shards (500ms): a process that stopped cleanly gave its shards back, and another
 	// takes them within about this long.
 	Pickup time.Duration
-	// Poll is how long a Claim that finds nothing waits before it returns (100ms).
+	// Poll is how long a Claim that finds nothing waits before it returns (50ms),
+	// unless this process queues a message meanwhile: a message another process
+	// queued waits up to about this long. Each poll is one round trip (a pipeline).
 	Poll time.Duration
 	// Logger receives what goes wrong with the leases.
 	Logger *slog.Logger
@@ -42,7 +44,7 @@ func (q *Delivery) Sender(ch bot.Channel, name string, o SenderOptions) bot.Deli
 	def(&o.Hold, 15*time.Second)
 	o.Hold = min(o.Hold, MaxLeasePeriod)
 	def(&o.Pickup, 500*time.Millisecond)
-	def(&o.Poll, 100*time.Millisecond)
+	def(&o.Poll, 50*time.Millisecond)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -93,21 +95,22 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 			s.keep(kctx)
 		}()
 	})
+	woken := s.q.s.wakes[s.q.lane].wait() // before reading: a message queued meanwhile wakes it
 	shards := s.readable()
 	var out []bot.Delivery
 	var errs []error
 	if len(shards) > 0 {
 		per := max(1, (n+len(shards)-1)/len(shards))
-		for _, sh := range shards {
-			got, err := s.q.read(ctx, s.ch, sh, s.name, per)
-			if errors.Is(err, ErrLeaseLost) {
-				continue // given up since readable: the next holder reads it
-			}
-			if err != nil {
+		got, failed := s.q.readMany(ctx, s.ch, s.name, shards, per)
+		for i, sh := range shards {
+			switch err := failed[i]; {
+			case errors.Is(err, ErrLeaseLost):
+				// Given up since readable: the next holder reads it.
+			case err != nil:
 				errs = append(errs, err)
-				continue
+			default:
+				out = append(out, s.claimed(sh, got[i])...)
 			}
-			out = append(out, s.claimed(sh, got)...)
 		}
 	}
 	// What was read is the caller's to send even when other shards failed: those are
@@ -116,9 +119,18 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 		return out, nil
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, fmt.Errorf("%d of %d shards: %w", len(errs), len(shards), errs[0])
 	}
-	return nil, sleep(ctx, s.opt.Poll)
+	// Nothing: wait for the next poll, or less when this process queues a message.
+	t := time.NewTimer(s.opt.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("redisstore: claim: %w", ctx.Err())
+	case <-woken:
+	case <-t.C:
+	}
+	return nil, nil
 }
 
 // readable lists the shards whose new replies may be claimed, in random order, so that
@@ -404,17 +416,5 @@ func isClosed(c <-chan struct{}) bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("redisstore: claim: %w", ctx.Err())
-	case <-t.C:
-		return nil
 	}
 }

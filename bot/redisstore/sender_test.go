@@ -220,3 +220,42 @@ func TestSenderLosesItsHoldBeforeTheLeaseRunsOut(t *testing.T) {
 		t.Fatalf("Ack under a given-up hold = %v, want ErrLeaseLost", err)
 	}
 }
+
+// Bulk messages go to their own lane: a bulk sender claims them, a reply sender does
+// not, and they keep their order within a conversation.
+func TestQueueBulkFillsTheBulkLane(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "9003"}
+	var msgs []bot.Outbound
+	for i := range 3 {
+		msgs = append(msgs, bot.Outbound{ID: fmt.Sprintf("b%d", i), Conversation: conv, Reply: bot.Reply{Text: "nhắc"}})
+	}
+	if err := s.QueueBulk(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.XLen(ctx, s.BulkStream(ShardOf(conv), bot.Telegram)).Result(); err != nil || n != 3 {
+		t.Fatalf("bulk stream holds %d (%v), want 3", n, err)
+	}
+	opt := SenderOptions{Pickup: 20 * time.Millisecond, Poll: 5 * time.Millisecond}
+	replies := s.Delivery().Sender(bot.Telegram, "a", opt)
+	bulk := s.Bulk().Sender(bot.Telegram, "a", opt)
+	t.Cleanup(func() { _ = replies.Close(ctx); _ = bulk.Close(ctx) })
+	got := claimUntil(t, bulk, 3)
+	for i, d := range got {
+		if d.Outbound.ID != msgs[i].ID {
+			t.Fatalf("bulk claim %d = %s, want %s", i, d.Outbound.ID, msgs[i].ID)
+		}
+		if err := bulk.Ack(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		if more, err := replies.Claim(ctx, 10); err != nil || len(more) != 0 {
+			t.Fatalf("the reply lane claimed %+v, %v", more, err)
+		}
+	}
+	if n, _ := c.XLen(ctx, s.BulkStream(ShardOf(conv), bot.Telegram)).Result(); n != 0 {
+		t.Fatalf("%d bulk messages left after their acks", n)
+	}
+}

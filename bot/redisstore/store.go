@@ -48,6 +48,9 @@ type Store struct {
 	o      Options
 	log    *slog.Logger
 	claims claimState
+	// wakes, by lane ("out", "bulk"), wake this process's senders when it queued
+	// messages itself, so that they need not wait for their next poll.
+	wakes map[string]*wakeup
 }
 
 var (
@@ -81,6 +84,7 @@ func New(c redis.UniversalClient, o Options) *Store {
 		o:      o,
 		log:    o.Logger.With("component", "redisstore"),
 		claims: claimState{spare: map[string][]spareItem{}},
+		wakes:  map[string]*wakeup{"out": {}, "bulk": {}},
 	}
 }
 
@@ -230,6 +234,9 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	}
 	if res == "lost" {
 		return bot.ErrLeaseLost
+	}
+	if len(c.Replies) > 0 {
+		s.wakes["out"].signal()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,7 +26,10 @@ type config struct {
 	LogLevel      slog.Level
 	PublicBaseURL string
 	Telegram      telegram.Settings
-	Intake        intake.Settings // INTAKE_*, OPEN311_*
+	// TelegramBulk bounds the bot's bulk messages (TELEGRAM_BULK_RATE); TelegramReplies,
+	// when set, its replies too (TELEGRAM_REPLY_RATE).
+	TelegramBulk, TelegramReplies envvar.Rate
+	Intake                        intake.Settings // INTAKE_*, OPEN311_*
 	// MediaSecret signs media links (MEDIA_SECRET); empty: a random key kept in Redis.
 	MediaSecret string
 	MediaTTL    time.Duration // MEDIA_LINK_TTL
@@ -67,6 +71,10 @@ var envVars = []envvar.Var{
 	{Name: "TELEGRAM_MODE", Default: "webhook", Help: "webhook (POST /webhooks/telegram; registered with setWebhook when " +
 		"PUBLIC_BASE_URL is set) or polling (getUpdates, for local trials)"},
 	{Name: "TELEGRAM_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Telegram chat (bursts of 3 allowed)"},
+	{Name: "TELEGRAM_BULK_RATE", Default: envvar.Rate{N: telegram.BotLimit, Per: telegram.BotWindow}.String(), Help: "limit of the bot's " +
+		"bulk messages (broadcasts, reminders), shared by every gateway process: count/period, about Telegram's 30 a second"},
+	{Name: "TELEGRAM_REPLY_RATE", Help: "optional limit of the bot's replies to citizens who wrote, shared by every process " +
+		"(count/period, e.g. 100/1s); empty: replies are paced per chat and by Telegram's 429 answers only"},
 	{Name: "ZALO_APP_ID", Help: "Zalo app id (developer console); with ZALO_OA_SECRET it turns the Zalo channel on " +
 		"(POST /webhooks/zalo); empty: no Zalo channel"},
 	{Name: "ZALO_APP_SECRET", Secret: true, Help: "the Zalo app's secret key: sent as secret_key to refresh access tokens"},
@@ -118,6 +126,19 @@ func loadConfig(env func(string) string) (config, error) {
 		r.Fail(fmt.Errorf("TELEGRAM_CHAT_INTERVAL=%q: want a duration such as 1s", chatInterval))
 	} else {
 		c.Telegram.ChatInterval = d
+	}
+	for _, v := range []struct {
+		name string
+		rate *envvar.Rate
+	}{{"TELEGRAM_BULK_RATE", &c.TelegramBulk}, {"TELEGRAM_REPLY_RATE", &c.TelegramReplies}} {
+		rate, err := envvar.ParseRate(r.Get(v.name))
+		if err != nil {
+			r.Fail(fmt.Errorf("%s=%w", v.name, err))
+		}
+		*v.rate = rate
+	}
+	if c.TelegramBulk.N == 0 {
+		r.Fail(errors.New("TELEGRAM_BULK_RATE: want a limit, e.g. 30/1s: bulk messages must keep to Telegram's"))
 	}
 	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
 	for _, v := range envVars {

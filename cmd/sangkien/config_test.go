@@ -40,6 +40,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"telegram webhook without secret", base.set("TELEGRAM_BOT_TOKEN", "123:abc"), "TELEGRAM_WEBHOOK_SECRET"},
 		{"telegram endpoint", base.set("TELEGRAM_BOT_TOKEN", "123:abc", "TELEGRAM_MODE", "polling", "TELEGRAM_API_ENDPOINT", "http://127.0.0.1:1/bot"), "TELEGRAM_API_ENDPOINT"},
 		{"telegram chat interval", base.set("TELEGRAM_CHAT_INTERVAL", "often"), "TELEGRAM_CHAT_INTERVAL"},
+		{"telegram bulk rate", base.set("TELEGRAM_BULK_RATE", "fast"), "TELEGRAM_BULK_RATE"},
+		{"telegram bulk rate none", base.set("TELEGRAM_BULK_RATE", "none"), "TELEGRAM_BULK_RATE"},
+		{"telegram reply rate", base.set("TELEGRAM_REPLY_RATE", "100"), "TELEGRAM_REPLY_RATE"},
 		{"redis prefix", base.set("REDIS_PREFIX", "{sk}"), "REDIS_PREFIX"},
 		{"programs file", base.set("PROGRAMS_FILE", "/nonexistent/programs.yaml"), "PROGRAMS_FILE"},
 	}
@@ -82,6 +85,8 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 		{"TELEGRAM_BOT_TOKEN", cfg.Telegram.Token, "123:abc"},
 		{"TELEGRAM_API_ENDPOINT", cfg.Telegram.Endpoint, "https://api.telegram.org/bot%s/%s"},
 		{"TELEGRAM_CHAT_INTERVAL", cfg.Telegram.ChatInterval.String(), "1s"},
+		{"TELEGRAM_BULK_RATE", cfg.TelegramBulk.String(), "30/1.1s"},
+		{"TELEGRAM_REPLY_RATE", cfg.TelegramReplies.String(), "none"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -26,7 +26,8 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	}
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Telegram, Sender: ch.Client,
-		Limit: telegram.BotLimit, Window: telegram.BotWindow, ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst,
+		Limit: cfg.TelegramBulk.N, Window: cfg.TelegramBulk.Per, ReplyLimit: cfg.TelegramReplies.N, ReplyWindow: cfg.TelegramReplies.Per,
+		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst,
 	})
 	if err != nil {
 		return nil, err
@@ -52,11 +53,12 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 }
 
 // dispatcher builds a channel's dispatcher from its channel, sender and limits: the
-// queue (as this process sees it), the shared limiter and the engine (told of citizens
-// who are gone) are the same for every channel.
+// two lanes (replies and bulk, as this process sees them), the shared limiter and the
+// engine (told of citizens who are gone) are the same for every channel.
 func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
-	q := g.store.Delivery()
-	c.Queue = q.Sender(c.Channel, consumerID(), redisstore.SenderOptions{Logger: g.log})
-	c.Limiter, c.Logger, c.Events = q, g.log, g.engine
+	name, opt := consumerID(), redisstore.SenderOptions{Logger: g.log}
+	c.Queue = g.store.Delivery().Sender(c.Channel, name, opt)
+	c.Bulk = g.store.Bulk().Sender(c.Channel, name, opt)
+	c.Limiter, c.Logger, c.Events = g.store.Delivery(), g.log, g.engine
 	return bot.NewDispatcher(c)
 }

@@ -33,7 +33,8 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux,
 	mux.Handle("POST "+zalo.WebhookPath, ch.Webhook)
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Zalo, Sender: ch.Client,
-		Limit: zalo.AppLimit, Window: zalo.AppWindow, ChatInterval: zc.ChatInterval, ChatBurst: zalo.ChatBurst,
+		// Zalo's quota counts every request of the app: replies and bulk share it.
+		Limit: zalo.AppLimit, Window: zalo.AppWindow, OneLimit: true, ChatInterval: zc.ChatInterval, ChatBurst: zalo.ChatBurst,
 	})
 	if err != nil {
 		return false, err
