@@ -65,7 +65,7 @@ var listenLog = regexp.MustCompile(`msg="http server listening".* addr=(\S+)`)
 
 // startServe runs `sangkien serve` and returns the address it bound (learned from its
 // log, as an operator would) and the channel its result arrives on.
-func startServe(t *testing.T, ctx context.Context, env testEnv) (string, <-chan error) {
+func startServe(t testing.TB, ctx context.Context, env testEnv) (string, <-chan error) {
 	t.Helper()
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)

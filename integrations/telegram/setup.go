@@ -116,6 +116,15 @@ type SetupConfig struct {
 	Logger        *slog.Logger
 }
 
+// apiClient is the HTTP client of the Bot API: its connections are kept for reuse, as
+// many as the sends in flight need (the default keeps two, and every other send would
+// open and close a TLS connection).
+func apiClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return &http.Client{Timeout: 60 * time.Second, Transport: t}
+}
+
 // Setup builds the client and the webhook, sets the command menu and, in webhook mode
 // with a public URL, registers the webhook with Telegram. Serve the webhook at
 // WebhookPath (webhook mode), or run Poll (Polling).
@@ -123,7 +132,7 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	s := c.Settings
 	// The adapter's parts name their own component; log here is for the setup's lines.
 	log := c.Logger.With("component", "telegram")
-	client, err := NewClient(s.Token, s.Endpoint, &http.Client{Timeout: 60 * time.Second}, c.Catalog, c.Logger)
+	client, err := NewClient(s.Token, s.Endpoint, apiClient(), c.Catalog, c.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
 	}

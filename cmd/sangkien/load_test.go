@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+var (
+	loadCitizens = flag.Int("citizens", 200, "BenchmarkCitizensWaitForReplies: citizens writing at once")
+	loadDuration = flag.Duration("duration", 20*time.Second, "BenchmarkCitizensWaitForReplies: how long they write")
+	loadThink    = flag.Duration("think", 2*time.Second, "BenchmarkCitizensWaitForReplies: a citizen's mean pause after each reply")
+)
+
+// lostAfter is how long a citizen waits for a reply before the turn counts as lost.
+const lostAfter = 10 * time.Second
+
+// BenchmarkCitizensWaitForReplies is the reply latency a citizen feels when many write
+// at once. It runs `sangkien serve` (webhook mode, on the test's Redis) against a fake
+// Bot API; each citizen posts a step of a proposal to the webhook, waits for the bot's
+// first reply at the fake API, thinks about -think (±25%), and posts the next step,
+// proposal after proposal, for -duration. It reports turns per second, the latency from
+// posting an update to the first sendMessage for that chat (p50, p99, max), and turns
+// with no reply within 10 s (lost). Run it once (-benchtime 1x):
+//
+//	go test -run '^$' -bench CitizensWaitForReplies -benchtime 1x ./cmd/sangkien/ -citizens 2000 -duration 60s
+func BenchmarkCitizensWaitForReplies(b *testing.B) {
+	api := telegramtest.NewServer(b)
+	replies := newReplyWatch()
+	// The fake sees every call first through the watch, which notes when a chat's
+	// message arrived, then answers as the Bot API does.
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil {
+				replies.arrived(form.Get("chat_id"))
+			}
+		}
+		api.Config.Handler.ServeHTTP(w, r)
+	}))
+	b.Cleanup(front.Close)
+	env := newTestEnv(b).set(
+		"TELEGRAM_BOT_TOKEN", telegramtest.Token,
+		"TELEGRAM_WEBHOOK_SECRET", tgSecret,
+		"TELEGRAM_API_ENDPOINT", front.URL+"/bot%s/%s",
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done := startServe(b, ctx, env)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: lostAfter}
+
+	var turns, lost atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	stop := time.Now().Add(*loadDuration)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for c := range *loadCitizens {
+		wg.Go(func() {
+			id := c * 1_000_000
+			citizen := tgCitizen{chat: int64(30_000_000 + c), lang: []string{"vi", "en"}[c%2], nextID: &id}
+			chat := strconv.FormatInt(citizen.chat, 10)
+			// Citizens do not all start at the same instant.
+			time.Sleep(rand.N(*loadThink))
+			for time.Now().Before(stop) {
+				for _, update := range citizen.proposal("Thêm cây xanh trên phố Huế", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ.",
+					"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh") {
+					if !time.Now().Before(stop) {
+						return
+					}
+					wait := replies.expect(chat)
+					start := time.Now()
+					if err := postLoad(hc, addr, update); err != nil {
+						b.Error(err)
+						return
+					}
+					select {
+					case <-wait:
+						d := time.Since(start)
+						mu.Lock()
+						lat = append(lat, d)
+						mu.Unlock()
+						turns.Add(1)
+					case <-time.After(lostAfter):
+						lost.Add(1)
+					}
+					think := *loadThink * 3 / 4
+					time.Sleep(think + rand.N(*loadThink/2+1))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := b.Elapsed()
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Errorf("serve: %v", err)
+	}
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		b.Fatal("no turn was answered")
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(turns.Load())/elapsed.Seconds(), "turns/s")
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+	b.ReportMetric(float64(lost.Load()), "lost")
+	b.ReportMetric(0, "ns/op")
+	fmt.Fprintf(b.Output(), "%d citizens, %v: %d turns answered, %d lost\n", *loadCitizens, *loadDuration, turns.Load(), lost.Load())
+}
+
+// replyWatch tells a waiting citizen when the bot's next message to their chat arrives.
+type replyWatch struct {
+	mu      sync.Mutex
+	waiting map[string]chan struct{}
+}
+
+func newReplyWatch() *replyWatch { return &replyWatch{waiting: map[string]chan struct{}{}} }
+
+// expect returns a channel closed when the next message to chat arrives. Messages
+// that arrive while nobody waits (the rest of an earlier turn's replies) are ignored.
+func (w *replyWatch) expect(chat string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := make(chan struct{})
+	w.waiting[chat] = ch
+	return ch
+}
+
+func (w *replyWatch) arrived(chat string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch := w.waiting[chat]; ch != nil {
+		close(ch)
+		delete(w.waiting, chat)
+	}
+}
+
+func postLoad(hc *http.Client, addr string, body []byte) error {
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/telegram", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("webhook answered %d", resp.StatusCode)
+	}
+	return nil
+}
