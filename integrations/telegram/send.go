@@ -41,7 +41,7 @@ const (
 //     went out makes a retry send those parts again: the price of one queue entry per reply.
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	chatID, err := strconv.ParseInt(o.Conversation.ID, 10, 64)
-	if err != nil || o.Conversation.Channel != bot.Telegram {
+	if err != nil || chatID == 0 || o.Conversation.Channel != bot.Telegram {
 		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", bot.MaskID(o.Conversation.Key()))}
 	}
 	markup, err := c.replyMarkup(o.Reply, o.Lang)
