@@ -13,9 +13,10 @@ import (
 // Parse turns one update, as Telegram sent it, into the events the engine runs. It is
 // pure: the side effects an update also asks for (answering a button press, a
 // group-chat notice, gathering an album) are the webhook's. An update the gateway does
-// not use gives no events and no error; one it cannot use (no update_id, a message
-// without a chat, a chat id of 0, a wrong type in a field it reads) is an error
-// wrapping errUnusable. body must be valid JSON.
+// not use gives no events and no error; one it cannot use (no readable update_id, a
+// message without a chat, a chat id of 0 or unreadable) is an error wrapping
+// errUnusable. A field it reads but finds of another type is left empty (see
+// update.go). body must be valid JSON.
 func Parse(body []byte) ([]bot.Event, error) {
 	p, err := parse(body)
 	return p.events, err
@@ -33,6 +34,8 @@ type parsed struct {
 	callback *callbackQuery
 	// album is the media_group_id of a photo or document that is part of an album.
 	album string
+	// note names a field of an unexpected type, left empty.
+	note string
 }
 
 func parse(body []byte) (parsed, error) {
@@ -58,6 +61,9 @@ func parse(body []byte) (parsed, error) {
 		p.skip = "unknown update"
 	}
 	p.id = *u.ID
+	if err != nil && p.note != "" {
+		err = fmt.Errorf("%w (%s)", err, p.note)
+	}
 	return p, err
 }
 
@@ -83,10 +89,17 @@ func chatIsPrivate(c *chat, from *user) (bool, error) {
 }
 
 func parseMessage(id string, raw json.RawMessage) (parsed, error) {
-	m, err := decodeMessage(raw)
+	m, note, err := decodeMessage(raw)
 	if err != nil {
 		return parsed{}, err
 	}
+	p, err := messageMeaning(id, m)
+	p.note = note
+	return p, err
+}
+
+// messageMeaning is what a decoded message means.
+func messageMeaning(id string, m *message) (parsed, error) {
 	private, err := chatIsPrivate(m.Chat, m.From)
 	if err != nil {
 		return parsed{}, err
@@ -197,7 +210,8 @@ func isService(m *message) bool {
 
 func parseCallback(id string, raw json.RawMessage) (parsed, error) {
 	var q callbackQuery
-	if err := decodePart(raw, "callback_query", &q); err != nil {
+	note, err := decodePart(raw, "callback_query", &q)
+	if err != nil {
 		return parsed{}, err
 	}
 	var chat int64
@@ -205,7 +219,7 @@ func parseCallback(id string, raw json.RawMessage) (parsed, error) {
 	case q.Message != nil && q.Message.Chat != nil:
 		private, err := chatIsPrivate(q.Message.Chat, q.From)
 		if err != nil {
-			return parsed{}, err
+			return parsed{note: note}, err
 		}
 		if !private {
 			return parsed{skip: "group button"}, nil
@@ -214,23 +228,24 @@ func parseCallback(id string, raw json.RawMessage) (parsed, error) {
 	case q.From != nil && q.From.ID > 0:
 		chat = q.From.ID // a button on an inline message: the chat is the presser's
 	default:
-		return parsed{}, unusable("callback_query without message or sender")
+		return parsed{note: note}, unusable("callback_query without message or sender")
 	}
 	ev := bot.Event{ID: id, Conversation: conversation(chat), Kind: bot.EventButton, Payload: q.Data}
 	if q.From != nil {
 		ev.Lang = q.From.LanguageCode
 	}
-	return parsed{events: []bot.Event{ev}, callback: &q}, nil
+	return parsed{events: []bot.Event{ev}, callback: &q, note: note}, nil
 }
 
 func parseMembership(id string, raw json.RawMessage) (parsed, error) {
 	var m chatMemberUpdated
-	if err := decodePart(raw, "my_chat_member", &m); err != nil {
+	note, err := decodePart(raw, "my_chat_member", &m)
+	if err != nil {
 		return parsed{}, err
 	}
 	private, err := chatIsPrivate(m.Chat, m.From)
 	if err != nil {
-		return parsed{}, err
+		return parsed{note: note}, err
 	}
 	if !private {
 		return parsed{skip: "group membership"}, nil
@@ -247,7 +262,7 @@ func parseMembership(id string, raw json.RawMessage) (parsed, error) {
 	default:
 		return parsed{skip: "membership " + m.NewChatMember.Status}, nil
 	}
-	return parsed{events: []bot.Event{ev}}, nil
+	return parsed{events: []bot.Event{ev}, note: note}, nil
 }
 
 // command splits "/start payload" or "/help@BotName" into a lowercased command and the

@@ -136,6 +136,9 @@ func TestParseShapes(t *testing.T) {
 		{name: "group membership", u: `{"update_id":9,"my_chat_member":{"chat":{"id":-5,"type":"group"},"from":{"id":42},"new_chat_member":{"status":"member"}}}`, skip: "group membership"},
 		{name: "membership left", u: `{"update_id":9,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42},"new_chat_member":{"status":"left"}}}`, skip: "membership left"},
 		{name: "inline query with a numeric id", u: `{"update_id":9,"inline_query":{"id":134567890097,"from":{"id":42},"query":"q","offset":""}}`, skip: "unknown update"},
+		{name: "a text of a wrong type is content without a name", u: msg(`"text":5`), kind: bot.EventUnsupported, detail: "other"},
+		{name: "a language of a wrong type is left out", u: `{"update_id":9,"message":{"message_id":3,"from":{"id":42,"language_code":84},"chat":{"id":42,"type":"private"},"text":"hi"}}`, kind: bot.EventText, detail: "hi"},
+		{name: "a button's data of a wrong type", u: `{"update_id":9,"callback_query":{"id":"q","data":7,"from":{"id":42},"message":{"message_id":1,"chat":{"id":42,"type":"private"}}}}`, kind: bot.EventButton},
 		{name: "unknown kind of a wrong type", u: `{"update_id":9,"business_message":"text"}`, skip: "unknown update"},
 	}
 	for _, tt := range tests {
@@ -185,7 +188,6 @@ func TestParseRejectsUnusableUpdates(t *testing.T) {
 		"no update_id":                   `{"message":{"message_id":1,"from":{"id":42},"chat":{"id":42,"type":"private"},"text":"hi"}}`,
 		"update_id a string":             `{"update_id":"one"}`,
 		"not an object":                  `[1,2,3]`,
-		"a used field of a wrong type":   `{"update_id":4,"message":{"message_id":1,"from":{"id":42},"chat":{"id":42,"type":"private"},"text":5}}`,
 		"chat id of a wrong type":        `{"update_id":4,"message":{"message_id":1,"from":{"id":42},"chat":{"id":"42","type":"private"},"text":"hi"}}`,
 	} {
 		if evs, err := Parse([]byte(u)); !errors.Is(err, errUnusable) || len(evs) != 0 {

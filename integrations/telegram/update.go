@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The wire types: the parts of Telegram's objects the gateway reads, and nothing else.
@@ -13,8 +14,9 @@ import (
 // never read is never decoded, so a field Telegram adds, a kind the gateway does not
 // know, or a value whose type differs from what a library expected (the docs' own
 // inline_query example has a numeric id) cannot make an update unreadable. A wrong type
-// in a field the gateway does read makes that update unusable: acknowledged and logged,
-// never run half-read.
+// in a field the gateway does read leaves that field empty, and is logged; when what is
+// left cannot be used (no chat, chat id 0), the update is acknowledged, logged and never
+// run. Only update_id must be read as it is: it is what redeliveries are known by.
 
 // update is the first stage.
 type update struct {
@@ -131,34 +133,44 @@ func decodeUpdate(body []byte) (update, error) {
 	return u, nil
 }
 
-// decodeMessage is the second stage for a message.
-func decodeMessage(raw json.RawMessage) (*message, error) {
-	var m message
-	if err := decodePart(raw, "message", &m); err != nil {
-		return nil, err
+// decodeMessage is the second stage for a message; note names a field of an
+// unexpected type that was left empty.
+func decodeMessage(raw json.RawMessage) (m *message, note string, err error) {
+	m = &message{}
+	if note, err = decodePart(raw, "message", m); err != nil {
+		return nil, "", err
 	}
 	if err := json.Unmarshal(raw, &m.keys); err != nil {
-		return nil, unusable("message: %s", typeProblem(err))
+		m.keys = nil // not an object: decodePart found no chat in it either
 	}
-	return &m, nil
+	return m, note, nil
 }
 
-// decodePart decodes one kind of update into v; kind names it in the error.
-func decodePart(raw json.RawMessage, kind string, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return unusable("%s: %s", kind, typeProblem(err))
+// decodePart decodes one kind of update into v, leniently: a field of an unexpected
+// type is left empty and named in note, and the rest is read; what is then missing
+// (a chat, its id) makes the update unusable where it is checked.
+func decodePart(raw json.RawMessage, kind string, v any) (note string, err error) {
+	err = json.Unmarshal(raw, v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		return kind + ": " + typeProblem(err), nil
+	case err != nil:
+		return "", unusable("%s: %s", kind, typeProblem(err))
 	}
-	return nil
+	return "", nil
 }
 
 // typeProblem names a decoding failure without quoting the citizen's data.
 func typeProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		// Value is "number 84912345678" for a number: keep its kind, never the value.
+		kind, _, _ := strings.Cut(te.Value, " ")
 		if te.Field == "" {
-			return fmt.Sprintf("a JSON %s where an object was expected", te.Value)
+			return fmt.Sprintf("a JSON %s where an object was expected", kind)
 		}
-		return fmt.Sprintf("field %s is a JSON %s, not %s", te.Field, te.Value, te.Type)
+		return fmt.Sprintf("field %s is a JSON %s, not %s", te.Field, kind, te.Type)
 	}
 	return "not readable JSON"
 }

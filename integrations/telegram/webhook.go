@@ -159,6 +159,9 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 		w.log.Warn("unusable update acknowledged", "update", p.id, "err", err)
 		return nil
 	}
+	if p.note != "" {
+		w.log.Info("update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
+	}
 	switch {
 	case p.skip != "":
 		w.log.Debug("update acknowledged, not run", "update", p.id, "why", p.skip)

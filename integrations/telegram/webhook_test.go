@@ -438,6 +438,40 @@ func TestWebhookUnusableUpdateLogsOneLine(t *testing.T) {
 	}
 }
 
+// A field the gateway reads, of an unexpected type, is left empty and named in one log
+// line, without its value; the rest of the update runs.
+func TestWebhookUpdateReadInPart(t *testing.T) {
+	rig := newRig(t)
+	body := `{"update_id":700000050,"message":{"message_id":7,"date":1764317400,"from":{"id":987654321,"language_code":84912345678},` +
+		`"chat":{"id":987654321,"type":"private"},"text":"Xin chào"}}`
+	if got := rig.post(t, testSecret, []byte(body)); got != 200 {
+		t.Errorf("status %d, want 200", got)
+	}
+	unusable := `{"update_id":700000051,"message":{"message_id":8,"from":{"id":987654321},"chat":{"id":"987654321","type":"private"},"text":84912345678}}`
+	if got := rig.post(t, testSecret, []byte(unusable)); got != 200 {
+		t.Errorf("status %d, want 200", got)
+	}
+	rig.close(t)
+	var events []string
+	for _, ev := range rig.rec.got() {
+		events = append(events, summary(ev)+" lang="+ev.Lang)
+	}
+	if !reflect.DeepEqual(events, []string{"700000050 text lang="}) {
+		t.Errorf("events %q", events)
+	}
+	logs := rig.log.String()
+	if !strings.Contains(logs, "update read in part") || !strings.Contains(logs, "from.language_code") ||
+		!strings.Contains(logs, "unusable update acknowledged") || !strings.Contains(logs, "chat.id") {
+		t.Errorf("the fields are not named:\n%s", logs)
+	}
+	if strings.Contains(logs, "84912345678") || strings.Contains(logs, "987654321") {
+		t.Errorf("logs hold the citizen's data:\n%s", logs)
+	}
+	if calls := rig.sideCalls(); len(calls) != 0 {
+		t.Errorf("Bot API calls %q", calls)
+	}
+}
+
 // Close returns when its context ends, even while a side call hangs on a slow API.
 func TestCloseBoundedByContext(t *testing.T) {
 	rig := newRig(t)
