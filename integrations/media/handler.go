@@ -139,7 +139,12 @@ func (h *Handler) servedType(f File, upstream string, head []byte) string {
 	if h.types == nil || looksLikeMarkup(head) {
 		return opaque
 	}
-	t, ok := h.types(f.Kind, f.Name, contentType(f, upstream, head))
+	declared := f.MIME
+	if declared == "" && f.Name == "" {
+		// Nothing the citizen's channel said: what the download says, or its first bytes.
+		declared = contentType(f, upstream, head)
+	}
+	t, ok := h.types(f.Kind, f.Name, declared)
 	if !ok {
 		return opaque
 	}

@@ -98,6 +98,8 @@ func TestMediaProxy(t *testing.T) {
 	r.api.AddFile("doc-exe", "documents/file_4.exe", exe)
 	page := []byte("<!DOCTYPE html><html><body><script>fetch('/console/api/conversations')</script></body></html>")
 	r.api.AddFile("doc-html", "documents/file_5.html", page)
+	docx := append([]byte("PK\x03\x04"), bytes.Repeat([]byte{1}, 64)...)
+	r.api.AddFile("doc-docx", "documents/file_6", docx)
 
 	expired := newSigner(t, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })
 	good := r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-1", MIME: "application/pdf", Name: "Kế hoạch \"mới\".pdf"})
@@ -129,6 +131,9 @@ func TestMediaProxy(t *testing.T) {
 			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="file"; filename*=UTF-8''file`, body: page},
 		{name: "a page declared and named as a PDF", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-html", MIME: "application/pdf", Name: "ke-hoach.pdf"}),
 			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="ke-hoach.pdf"; filename*=UTF-8''ke-hoach.pdf`, body: page},
+		{name: "Word file known by its name, the download saying zip", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-docx", Name: "de-xuat.docx"}),
+			status: 200, ctype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			disposition: `attachment; filename="de-xuat.docx"; filename*=UTF-8''de-xuat.docx`, body: docx},
 		{name: "Word file known by its name only", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-1", MIME: "application/octet-stream", Name: "bien-ban.doc"}),
 			status: 200, ctype: "application/msword", disposition: `attachment; filename="bien-ban.doc"; filename*=UTF-8''bien-ban.doc`, body: []byte("%PDF-1.7 plan")},
 		{name: "tampered signature", link: tampered, status: 403},
