@@ -150,9 +150,9 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // Process runs one update, the JSON body Telegram sent: the path shared by the webhook
 // and polling. It returns an error only when the update must be delivered again (the
 // engine failed, or an album part was not stored); everything else, including updates
-// the gateway does not use or cannot use, is done with. An unusable update (no chat,
-// chat id 0, a wrong type in a field the gateway reads) is logged once and never
-// produces a send.
+// the gateway does not use or cannot use, is done with. An unusable update (no readable
+// update_id, no chat, a chat id of 0 or unreadable) is logged once and never produces
+// a send.
 func (w *Webhook) Process(ctx context.Context, body []byte) error {
 	p, err := parse(body)
 	if err != nil {
