@@ -66,6 +66,12 @@ func TestParse(t *testing.T) {
 		{"document_negative_size.json", []bot.Event{{ID: "700000038", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
 			At: at(1764317305), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBr_neg",
 				MIME: "application/pdf", Size: -1, Name: "ke-hoach.pdf"}}}}},
+		{"document_exe_as_pdf.json", []bot.Event{{ID: "700000039", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
+			At: at(1764317339), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBs_39",
+				MIME: "application/pdf", Size: 536392, Name: "evil.exe"}}}}},
+		{"document_pdf_as_html.json", []bot.Event{{ID: "700000040", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
+			At: at(1764317340), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBs_40",
+				MIME: "text/html", Size: 536392, Name: "x.pdf"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
