@@ -608,6 +608,21 @@ func transcripts(lang string) []transcript {
 			say(pick("minh@hanoi.gov.vn", "anna@example.com")),
 			press("submit"),
 		)},
+		// Initiative: files as Telegram may really send them. A negative size (against
+		// the Bot API's schema), an .exe declared as a PDF and a PDF declared as HTML are
+		// refused at the step, each with its reason; a true PDF is then taken.
+		{name: "attachments_as_sent", acts: then(toTitle,
+			say(title),
+			say(description),
+			press("done"),
+			say(benefit),
+			press("skip"),
+			send("", doc(pick("ke-hoach.pdf", "plan.pdf"), "application/pdf", -1)),
+			send("", doc("evil.exe", "application/pdf", 536_392)),
+			send("", doc("x.pdf", "text/html", 536_392)),
+			send("", doc(pick("ke-hoach.pdf", "plan.pdf"), "application/pdf", 536_392)),
+			press("done"),
+		)},
 	}
 }
 

@@ -114,34 +114,97 @@ func validName(s string) bool {
 }
 
 // attachmentProblem says why a file cannot be taken: "" when it can, else the id of a
-// message ("initiative.attachments.bad_type", "initiative.attachments.too_big").
+// message ("initiative.attachments.bad_type", "initiative.attachments.too_big",
+// "initiative.attachments.bad_size"). Every channel's files come through here.
 func attachmentProblem(a bot.Attachment) string {
-	if a.Size > maxAttachmentSize {
+	switch {
+	case a.Size < 0:
+		// The sender's word, against the Bot API's schema: never pass it on.
+		return "initiative.attachments.bad_size"
+	case a.Size > maxAttachmentSize:
 		return "initiative.attachments.too_big"
 	}
-	mime := strings.ToLower(strings.TrimSpace(strings.SplitN(a.MIME, ";", 2)[0]))
-	ext := strings.ToLower(path.Ext(a.Name))
-	switch {
-	case a.Kind == bot.Photo && (mime == "" || strings.HasPrefix(mime, "image/")):
-		// Channels send photos re-encoded as images, often without a MIME type.
-		return ""
-	case acceptedMIME[mime], acceptedExt[ext]:
-		return ""
+	if _, ok := FileType(a.Kind, a.Name, a.MIME); !ok {
+		return "initiative.attachments.bad_type"
 	}
-	return "initiative.attachments.bad_type"
+	return ""
 }
 
-// Images, PDF, Word and Excel: what the city's intake accepts.
-var acceptedMIME = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/webp": true, "image/heic": true, "image/heif": true,
-	"application/pdf":    true,
-	"application/msword": true,
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": true,
-	"application/vnd.ms-excel": true,
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": true,
+// FileType is the media type a citizen's file is taken, and served, as; ok is false
+// for a file the gateway does not take. The name's extension and the declared type are
+// both the sender's word, so both must be on the allow-list and name the same kind of
+// file: "evil.exe" declared application/pdf and "x.pdf" declared text/html are refused.
+// A type that declares nothing ("" or application/octet-stream) leaves the extension to
+// decide, a name without an extension leaves the declared type to decide; a file with
+// neither is refused, except a photo, which channels re-encode as JPEG. The media proxy
+// serves files by the same rule.
+func FileType(kind bot.AttachmentKind, name, declared string) (mediaType string, ok bool) {
+	mt := baseType(declared)
+	if mt == "application/octet-stream" || mt == "binary/octet-stream" {
+		mt = ""
+	}
+	ext := strings.ToLower(path.Ext(strings.TrimSpace(name)))
+	if name != "" && ext == "" && strings.HasSuffix(strings.TrimSpace(name), ".") {
+		return "", false // "evil.exe." names nothing we can check
+	}
+	byType, typeKnown := acceptedMIME[mt]
+	byExt, extKnown := acceptedExt[ext]
+	switch {
+	case mt != "" && !typeKnown, ext != "" && !extKnown:
+		return "", false
+	case mt != "" && ext != "":
+		if byType != byExt.kind {
+			return "", false
+		}
+		return mt, true
+	case mt != "":
+		if kind == bot.Photo && !byType.image() {
+			return "", false
+		}
+		return mt, true
+	case ext != "":
+		if kind == bot.Photo && !byExt.kind.image() {
+			return "", false
+		}
+		return byExt.mediaType, true
+	case kind == bot.Photo:
+		return "image/jpeg", true
+	}
+	return "", false
 }
 
-var acceptedExt = map[string]bool{
-	".jpg": true, ".jpeg": true, ".png": true, ".webp": true, ".heic": true, ".heif": true,
-	".pdf": true, ".doc": true, ".docx": true, ".xls": true, ".xlsx": true,
+// baseType is a media type without parameters, lowered: "Application/PDF; x=y" → "application/pdf".
+func baseType(t string) string {
+	return strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0]))
+}
+
+// fileKind is one kind of file the city's intake accepts: a declared type and an
+// extension agree when they name the same kind.
+type fileKind string
+
+func (k fileKind) image() bool { return k == "jpeg" || k == "png" || k == "webp" || k == "heic" }
+
+// extType is what an extension says: its kind, and the type a file known only by its
+// name is served as.
+type extType struct {
+	kind      fileKind
+	mediaType string
+}
+
+// The allow-list: images, PDF, Word and Excel, what the city's intake accepts.
+var acceptedMIME = map[string]fileKind{
+	"image/jpeg": "jpeg", "image/png": "png", "image/webp": "webp", "image/heic": "heic", "image/heif": "heic",
+	"application/pdf":    "pdf",
+	"application/msword": "word",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word",
+	"application/vnd.ms-excel": "excel",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "excel",
+}
+
+var acceptedExt = map[string]extType{
+	".jpg": {"jpeg", "image/jpeg"}, ".jpeg": {"jpeg", "image/jpeg"}, ".png": {"png", "image/png"},
+	".webp": {"webp", "image/webp"}, ".heic": {"heic", "image/heic"}, ".heif": {"heic", "image/heif"},
+	".pdf": {"pdf", "application/pdf"},
+	".doc": {"word", "application/msword"}, ".docx": {"word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+	".xls": {"excel", "application/vnd.ms-excel"}, ".xlsx": {"excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 }

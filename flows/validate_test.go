@@ -210,10 +210,62 @@ func TestAttachmentProblem(t *testing.T) {
 		{"exe", bot.Attachment{Kind: bot.Document, Name: "setup.exe", MIME: "application/x-msdownload"}, "initiative.attachments.bad_type"},
 		{"zip", bot.Attachment{Kind: bot.Document, Name: "a.zip"}, "initiative.attachments.bad_type"},
 		{"video as photo", bot.Attachment{Kind: bot.Photo, MIME: "video/mp4"}, "initiative.attachments.bad_type"},
+		{"negative size", bot.Attachment{Kind: bot.Document, Name: "ke-hoach.pdf", MIME: "application/pdf", Size: -1}, "initiative.attachments.bad_size"},
+		{"zero size: unknown", bot.Attachment{Kind: bot.Document, Name: "ke-hoach.pdf", MIME: "application/pdf", Size: 0}, ""},
+		{"exe declared as pdf", bot.Attachment{Kind: bot.Document, Name: "evil.exe", MIME: "application/pdf"}, "initiative.attachments.bad_type"},
+		{"pdf declared as html", bot.Attachment{Kind: bot.Document, Name: "x.pdf", MIME: "text/html"}, "initiative.attachments.bad_type"},
+		{"pdf declared as a word file", bot.Attachment{Kind: bot.Document, Name: "x.pdf", MIME: "application/msword"}, "initiative.attachments.bad_type"},
+		{"html without a name", bot.Attachment{Kind: bot.Document, MIME: "text/html"}, "initiative.attachments.bad_type"},
+		{"neither name nor type", bot.Attachment{Kind: bot.Document}, "initiative.attachments.bad_type"},
+		{"name ending in a dot", bot.Attachment{Kind: bot.Document, Name: "evil.exe.", MIME: "application/pdf"}, "initiative.attachments.bad_type"},
+		{"photo named as a document", bot.Attachment{Kind: bot.Photo, Name: "a.pdf"}, "initiative.attachments.bad_type"},
 	}
 	for _, tt := range tests {
 		if got := attachmentProblem(tt.a); got != tt.want {
 			t.Errorf("%s: attachmentProblem = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// FileType is the one check of a file's type, for every channel and the media proxy:
+// extension and declared type both on the allow-list, and naming the same kind.
+func TestFileType(t *testing.T) {
+	const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	tests := []struct {
+		kind           bot.AttachmentKind
+		name, declared string
+		want           string // "" when refused
+	}{
+		{bot.Document, "ke-hoach.pdf", "application/pdf", "application/pdf"},
+		{bot.Document, "KE-HOACH.PDF", "Application/PDF; charset=binary", "application/pdf"},
+		{bot.Document, "ke-hoach.pdf", "", "application/pdf"},
+		{bot.Document, "ke-hoach.pdf", "application/octet-stream", "application/pdf"},
+		{bot.Document, "bien-ban.doc", "", "application/msword"},
+		{bot.Document, "bien-ban.doc", docx, docx}, // one kind, Word: clients mix the two
+		{bot.Document, "bang.xls", "application/vnd.ms-excel", "application/vnd.ms-excel"},
+		{bot.Document, "", "application/pdf", "application/pdf"},
+		{bot.Document, "ke-hoach", "application/pdf", "application/pdf"},
+		{bot.Document, "anh.HEIC", "image/heif", "image/heif"},
+		{bot.Photo, "", "", "image/jpeg"},
+		{bot.Photo, "pic.png", "image/png", "image/png"},
+		{bot.Photo, "pic.png", "", "image/png"},
+		{bot.Document, "evil.exe", "application/pdf", ""},
+		{bot.Document, "x.pdf", "text/html", ""},
+		{bot.Document, "x.pdf", "image/jpeg", ""},
+		{bot.Document, "anh.jpg", "application/pdf", ""},
+		{bot.Document, "page.html", "", ""},
+		{bot.Document, "", "text/html; charset=utf-8", ""},
+		{bot.Document, "notes.txt", "text/plain", ""},
+		{bot.Document, "", "", ""},
+		{bot.Document, "", "application/octet-stream", ""},
+		{bot.Document, "ke-hoach.pdf.exe", "application/pdf", ""},
+		{bot.Photo, "", "image/svg+xml", ""},
+		{bot.Photo, "", "application/pdf", ""},
+	}
+	for _, tt := range tests {
+		got, ok := FileType(tt.kind, tt.name, tt.declared)
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("FileType(%s, %q, %q) = %q, %t; want %q", tt.kind, tt.name, tt.declared, got, ok, tt.want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
@@ -55,7 +56,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 			return p, err
 		}
 		p.signer = s
-		mux.Handle("GET /media/{id}", media.NewHandler(s, fetchers, g.log))
+		mux.Handle("GET /media/{id}", media.NewHandler(s, fetchers, flows.FileType, g.log))
 	}
 	if cfg.Intake.Secret == "" {
 		notice(log, cfg, "INTAKE_SECRET is empty: POST /callbacks/intake is off, status changes from the city cannot reach citizens")

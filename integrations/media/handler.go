@@ -44,16 +44,23 @@ const fetchTimeout = 30 * time.Second
 type Handler struct {
 	signer   *Signer
 	fetchers map[bot.Channel]Fetcher
+	types    TypeCheck
 	log      *slog.Logger
 }
 
+// TypeCheck is the gateway's allow-list of citizens' files (flows.FileType): the media
+// type a file of this kind, name and type may be served as, ok false for any other.
+type TypeCheck func(kind bot.AttachmentKind, name, mediaType string) (string, bool)
+
 // NewHandler builds the handler; fetchers holds one Fetcher per channel whose files it
-// serves (a link to any other channel answers 404).
-func NewHandler(s *Signer, fetchers map[bot.Channel]Fetcher, log *slog.Logger) *Handler {
+// serves (a link to any other channel answers 404). types says which files are served
+// under their own type; every other file, and every file when types is nil, is served
+// as application/octet-stream, as a download.
+func NewHandler(s *Signer, fetchers map[bot.Channel]Fetcher, types TypeCheck, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{signer: s, fetchers: fetchers, log: log.With("component", "media")}
+	return &Handler{signer: s, fetchers: fetchers, types: types, log: log.With("component", "media")}
 }
 
 // ServeHTTP answers 403 for a bad signature, 410 for an expired link, 404 for an
@@ -94,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := bufio.NewReaderSize(up.Body, 512)
 	head, _ := body.Peek(512) // for sniffing: a short or failing body shows up in the copy
 	hd := w.Header()
-	hd.Set("Content-Type", contentType(f, up.ContentType, head))
+	hd.Set("Content-Type", h.servedType(f, up.ContentType, head))
 	hd.Set("Content-Disposition", disposition(f, hd.Get("Content-Type")))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	// The file is the citizen's, not the gateway's: nothing in it may run as our page.
@@ -120,6 +127,37 @@ func (h *Handler) fetchFailed(w http.ResponseWriter, f File, err error) {
 	}
 	h.log.Warn("fetching a file failed", "channel", f.Channel, "err", err)
 	http.Error(w, "the channel did not answer", http.StatusBadGateway)
+}
+
+// servedType is the type a file goes out as. A citizen's file is never served under a
+// type off the allow-list (text/html above all: it would run as a page of the
+// gateway's origin), nor under any type when its first bytes look like a web page,
+// whatever was declared: such files go out as application/octet-stream, which
+// disposition then makes a download.
+func (h *Handler) servedType(f File, upstream string, head []byte) string {
+	const opaque = "application/octet-stream"
+	if h.types == nil || looksLikeMarkup(head) {
+		return opaque
+	}
+	declared := f.MIME
+	if declared == "" && f.Name == "" {
+		// Nothing the citizen's channel said: what the download says, or its first bytes.
+		declared = contentType(f, upstream, head)
+	}
+	t, ok := h.types(f.Kind, f.Name, declared)
+	if !ok {
+		return opaque
+	}
+	return t
+}
+
+// looksLikeMarkup reports first bytes a browser might render as a page or script.
+func looksLikeMarkup(head []byte) bool {
+	if len(head) == 0 {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	return mt == "text/html" || mt == "text/xml"
 }
 
 // contentType is the attachment's own type, else Telegram's photo format, else what the
@@ -181,6 +219,8 @@ func defaultName(f File, ctype string) string {
 		return base + ".pdf"
 	case "text/plain":
 		return base + ".txt"
+	case "application/octet-stream":
+		return base // the system's table would guess an extension: none is known
 	}
 	if exts, _ := mime.ExtensionsByType(mt); len(exts) > 0 {
 		return base + exts[0]

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/bottest"
+	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
@@ -45,7 +46,7 @@ func newRig(t *testing.T) *rig {
 	mux := http.NewServeMux()
 	mux.Handle("GET /media/{id}", media.NewHandler(r.signer, map[bot.Channel]media.Fetcher{
 		bot.Telegram: media.URLFetcher{Resolve: client.FileURL},
-	}, log))
+	}, flows.FileType, log))
 	r.handler = mux
 	return r
 }
@@ -93,6 +94,12 @@ func TestMediaProxy(t *testing.T) {
 	r.api.AddFile("photo-1", "photos/file_1.jpg", jpeg)
 	r.api.AddFile("doc-1", "documents/file_2.pdf", []byte("%PDF-1.7 plan"))
 	r.api.AddFile("doc-2", "documents/file_3", []byte("plain notes about the street light\n"))
+	exe := append([]byte("MZ\x90\x00\x03"), bytes.Repeat([]byte{0}, 64)...)
+	r.api.AddFile("doc-exe", "documents/file_4.exe", exe)
+	page := []byte("<!DOCTYPE html><html><body><script>fetch('/console/api/conversations')</script></body></html>")
+	r.api.AddFile("doc-html", "documents/file_5.html", page)
+	docx := append([]byte("PK\x03\x04"), bytes.Repeat([]byte{1}, 64)...)
+	r.api.AddFile("doc-docx", "documents/file_6", docx)
 
 	expired := newSigner(t, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) })
 	good := r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-1", MIME: "application/pdf", Name: "Kế hoạch \"mới\".pdf"})
@@ -112,9 +119,23 @@ func TestMediaProxy(t *testing.T) {
 		{name: "named document", link: good, status: 200, ctype: "application/pdf",
 			disposition: `attachment; filename="K_ ho_ch _m_i_.pdf"; filename*=UTF-8''K%E1%BA%BF%20ho%E1%BA%A1ch%20%22m%E1%BB%9Bi%22.pdf`,
 			body:        []byte("%PDF-1.7 plan")},
-		{name: "type sniffed when nobody says", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-2"}),
-			status: 200, ctype: "text/plain; charset=utf-8", disposition: `attachment; filename="file.txt"; filename*=UTF-8''file.txt`,
+		// Plain text is not on the allow-list of citizens' files: a download, never shown.
+		{name: "type sniffed when nobody says, off the list", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-2"}),
+			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="file"; filename*=UTF-8''file`,
 			body: []byte("plain notes about the street light\n")},
+		{name: "exe declared as a PDF", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-exe", MIME: "application/pdf", Name: "evil.exe"}),
+			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="evil.exe"; filename*=UTF-8''evil.exe`, body: exe},
+		{name: "PDF declared as HTML", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-html", MIME: "text/html", Name: "x.pdf"}),
+			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="x.pdf"; filename*=UTF-8''x.pdf`, body: page},
+		{name: "a page with neither name nor type", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-html"}),
+			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="file"; filename*=UTF-8''file`, body: page},
+		{name: "a page declared and named as a PDF", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-html", MIME: "application/pdf", Name: "ke-hoach.pdf"}),
+			status: 200, ctype: "application/octet-stream", disposition: `attachment; filename="ke-hoach.pdf"; filename*=UTF-8''ke-hoach.pdf`, body: page},
+		{name: "Word file known by its name, the download saying zip", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-docx", Name: "de-xuat.docx"}),
+			status: 200, ctype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			disposition: `attachment; filename="de-xuat.docx"; filename*=UTF-8''de-xuat.docx`, body: docx},
+		{name: "Word file known by its name only", link: r.link(t, r.signer, bot.Telegram, bot.Attachment{Kind: bot.Document, Ref: "doc-1", MIME: "application/octet-stream", Name: "bien-ban.doc"}),
+			status: 200, ctype: "application/msword", disposition: `attachment; filename="bien-ban.doc"; filename*=UTF-8''bien-ban.doc`, body: []byte("%PDF-1.7 plan")},
 		{name: "tampered signature", link: tampered, status: 403},
 		{name: "signed with another key", link: r.link(t, other, bot.Telegram, bot.Attachment{Ref: "doc-1"}), status: 403},
 		{name: "no signature", link: strings.Split(good, "?")[0] + "?exp=9999999999", status: 403},
@@ -139,6 +160,9 @@ func TestMediaProxy(t *testing.T) {
 			}
 			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options %q", got)
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, "sandbox") {
+				t.Errorf("Content-Security-Policy %q", got)
 			}
 			if !bytes.Equal(rec.Body.Bytes(), tt.body) {
 				t.Errorf("body %q, want %q", rec.Body.Bytes(), tt.body)
@@ -271,5 +295,31 @@ func TestURLFetcherAllowsOnlyItsHosts(t *testing.T) {
 	if up, err := f.Fetch(ctx, files.URL+"/jump"); err == nil {
 		up.Body.Close()
 		t.Error("followed a redirect to a host that is not allowed")
+	}
+}
+
+// Without the allow-list, nothing is served under its own type: every file is a download.
+func TestMediaProxyWithoutTypesServesDownloads(t *testing.T) {
+	api := telegramtest.NewServer(t)
+	client, err := telegram.NewClient(telegramtest.Token, api.Endpoint(), nil, bottest.Catalog(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte("x"), 600)...)
+	api.AddFile("photo-1", "photos/file_1.jpg", jpeg)
+	s := newSigner(t, time.Now)
+	h := media.NewHandler(s, map[bot.Channel]media.Fetcher{bot.Telegram: media.URLFetcher{Resolve: client.FileURL}}, nil, nil)
+	link, err := s.Link(bot.Telegram, bot.Attachment{Kind: bot.Photo, Ref: "photo-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	mux := http.NewServeMux()
+	mux.Handle("GET /media/{id}", h)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.RequestURI(), nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/octet-stream" ||
+		!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment;") {
+		t.Errorf("status %d, Content-Type %q, Content-Disposition %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition"))
 	}
 }

@@ -45,13 +45,13 @@ const (
 
 // gather stores one part of an album. Returning nil means the part is stored: the
 // webhook may answer 200, and whichever process sweeps first hands the album over.
-func (w *Webhook) gather(ctx context.Context, update int, group string, ev bot.Event) error {
+func (w *Webhook) gather(ctx context.Context, update int64, group string, ev bot.Event) error {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("album part %d: %w", update, err)
 	}
 	ready := time.Now().Add(w.cfg.AlbumWindow)
-	if err := w.cfg.Albums.Add(ctx, ev.Conversation, group, int64(update), data, ready); err != nil {
+	if err := w.cfg.Albums.Add(ctx, ev.Conversation, group, update, data, ready); err != nil {
 		w.log.Error("album part not stored; telegram will deliver it again",
 			"update", update, "conversation", maskChat(ev.Conversation.ID), "err", err)
 		return fmt.Errorf("album part %d: %w", update, err)

@@ -127,16 +127,18 @@ func (c *Client) SetMyCommands(ctx context.Context, commands map[string][]Comman
 	return nil
 }
 
-// GetUpdates long-polls for updates from offset, waiting up to timeout seconds.
-func (c *Client) GetUpdates(ctx context.Context, offset, timeout int) ([]tgbotapi.Update, error) {
+// GetUpdates long-polls for updates from offset, waiting up to timeout seconds. Each
+// update comes back as Telegram wrote it, for Webhook.Process: one the gateway cannot
+// read must not make the whole batch unreadable.
+func (c *Client) GetUpdates(ctx context.Context, offset, timeout int64) ([]json.RawMessage, error) {
 	p := tgbotapi.Params{}
-	p.AddNonZero("offset", offset)
-	p.AddNonZero("timeout", timeout)
+	p.AddNonZero64("offset", offset)
+	p.AddNonZero64("timeout", timeout)
 	res, err := c.call(ctx, "getUpdates", p)
 	if err != nil {
 		return nil, err
 	}
-	var ups []tgbotapi.Update
+	var ups []json.RawMessage
 	if err := json.Unmarshal(res, &ups); err != nil {
 		return nil, fmt.Errorf("telegram getUpdates: decode: %w", err)
 	}
@@ -171,8 +173,8 @@ func (c *Client) Typing(ctx context.Context, chatID int64) error {
 // ShowTyping shows "typing…" in the conversation's chat (bot.Typer).
 func (c *Client) ShowTyping(ctx context.Context, conv bot.ConversationRef) error {
 	chatID, err := strconv.ParseInt(conv.ID, 10, 64)
-	if err != nil {
-		return fmt.Errorf("telegram: chat id %q: %w", conv.ID, err)
+	if err != nil || chatID == 0 {
+		return &bot.SendError{Failure: bot.Permanent, Detail: "not a telegram chat: " + bot.MaskID(conv.Key())}
 	}
 	return c.Typing(ctx, chatID)
 }

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
@@ -96,14 +94,14 @@ func newTestClient(t *testing.T, log *slog.Logger) (*Client, *telegramtest.Serve
 	return c, srv
 }
 
-// mustUpdate decodes testdata/name as an update.
-func mustUpdate(t *testing.T, name string) tgbotapi.Update {
+// mustUpdate returns testdata/name, checked to be JSON, as Process takes it.
+func mustUpdate(t *testing.T, name string) []byte {
 	t.Helper()
-	var u tgbotapi.Update
-	if err := json.Unmarshal(readTestdata(t, name), &u); err != nil {
-		t.Fatal(err)
+	b := readTestdata(t, name)
+	if !json.Valid(b) {
+		t.Fatalf("%s is not JSON", name)
 	}
-	return u
+	return b
 }
 
 // newAlbums returns an album store on the test's Redis, under a prefix of its own.

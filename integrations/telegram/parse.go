@@ -1,62 +1,110 @@
 package telegram
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/sangkien/sangkien/bot"
 )
 
-// Parse turns one update into the events the engine runs. It is pure: the side effects
-// an update also asks for (answering a button press, a group-chat notice, gathering an
-// album) are the webhook's. An update the gateway does not use gives no events and no
-// error; an update Telegram would never send (a message without a chat) is an error.
-func Parse(u tgbotapi.Update) ([]bot.Event, error) {
-	p, err := parse(u)
+// Parse turns one update, as Telegram sent it, into the events the engine runs. It is
+// pure: the side effects an update also asks for (answering a button press, a
+// group-chat notice, gathering an album) are the webhook's. An update the gateway does
+// not use gives no events and no error; one it cannot use (no readable update_id, a
+// message without a chat, a chat id of 0 or unreadable) is an error wrapping
+// errUnusable. A field it reads but finds of another type is left empty (see
+// update.go). body must be valid JSON.
+func Parse(body []byte) ([]bot.Event, error) {
+	p, err := parse(body)
 	return p.events, err
 }
 
 // parsed is what one update means to the webhook.
 type parsed struct {
+	id     int64
 	events []bot.Event
 	// skip says why an update gives no events ("edited_message", "unknown update").
 	skip string
 	// group is set for a message in a group chat, which gets one notice.
-	group *tgbotapi.Message
+	group *message
 	// callback is set for a button press, answered after the engine ran it.
-	callback *tgbotapi.CallbackQuery
+	callback *callbackQuery
 	// album is the media_group_id of a photo or document that is part of an album.
 	album string
+	// note names a field of an unexpected type, left empty.
+	note string
 }
 
-func parse(u tgbotapi.Update) (parsed, error) {
-	id := strconv.Itoa(u.UpdateID)
+func parse(body []byte) (parsed, error) {
+	u, err := decodeUpdate(body)
+	if err != nil {
+		return parsed{}, err
+	}
+	id := strconv.FormatInt(*u.ID, 10)
+	var p parsed
 	switch {
-	case u.Message != nil:
-		return parseMessage(id, u.Message)
-	case u.CallbackQuery != nil:
-		return parseCallback(id, u.CallbackQuery)
-	case u.MyChatMember != nil:
-		return parseMembership(id, u.MyChatMember)
-	case u.EditedMessage != nil:
-		return parsed{skip: "edited_message"}, nil
-	case u.ChannelPost != nil, u.EditedChannelPost != nil:
+	case present(u.Message):
+		p, err = parseMessage(id, u.Message)
+	case present(u.CallbackQuery):
+		p, err = parseCallback(id, u.CallbackQuery)
+	case present(u.MyChatMember):
+		p, err = parseMembership(id, u.MyChatMember)
+	case present(u.EditedMessage):
+		p.skip = "edited_message"
+	case present(u.ChannelPost), present(u.EditedChannelPost):
 		// A channel's subscribers are not one citizen; a notice would be posted to all.
-		return parsed{skip: "channel post"}, nil
+		p.skip = "channel post"
+	default:
+		p.skip = "unknown update"
 	}
-	return parsed{skip: "unknown update"}, nil
+	p.id = *u.ID
+	if err != nil && p.note != "" {
+		err = fmt.Errorf("%w (%s)", err, p.note)
+	}
+	return p, err
 }
 
-func parseMessage(id string, m *tgbotapi.Message) (parsed, error) {
-	if m.Chat == nil {
-		return parsed{}, errors.New("message without chat")
+// chatIsPrivate tells a private chat from a group by the fields present: the chat's
+// type when Telegram gives it (some of its own examples do not); else a negative id is
+// a group, supergroup or channel, and a positive one is a private chat only when it is
+// the sender's own id. A chat that is missing, has id 0, or fits neither is unusable:
+// nothing may be sent to it.
+func chatIsPrivate(c *chat, from *user) (bool, error) {
+	switch {
+	case c == nil:
+		return false, unusable("no chat")
+	case c.ID == 0:
+		return false, unusable("chat id 0")
+	case c.Type != "":
+		return c.Type == "private", nil
+	case c.ID < 0:
+		return false, nil
+	case from != nil && from.ID == c.ID:
+		return true, nil
 	}
-	if m.Chat.Type != "private" {
+	return false, unusable("chat without a type whose id is not its sender's")
+}
+
+func parseMessage(id string, raw json.RawMessage) (parsed, error) {
+	m, note, err := decodeMessage(raw)
+	if err != nil {
+		return parsed{}, err
+	}
+	p, err := messageMeaning(id, m)
+	p.note = note
+	return p, err
+}
+
+// messageMeaning is what a decoded message means.
+func messageMeaning(id string, m *message) (parsed, error) {
+	private, err := chatIsPrivate(m.Chat, m.From)
+	if err != nil {
+		return parsed{}, err
+	}
+	if !private {
 		if isService(m) {
 			return parsed{skip: "group service message"}, nil
 		}
@@ -97,13 +145,14 @@ func parseMessage(id string, m *tgbotapi.Message) (parsed, error) {
 		ev.Kind, ev.Text = bot.EventAttachments, m.Caption
 		ev.Attachments = []bot.Attachment{largestPhoto(m.Photo, m.Caption)}
 		p.album = m.MediaGroupID
-	case m.Animation != nil: // a GIF also carries a document: look at it first
+	case m.has("animation"): // a GIF also carries a document: look at it first
 		ev.Kind, ev.Unsupported = bot.EventUnsupported, "animation"
 	case m.Document != nil:
+		// Name, type and size are the sender's word: flows check them at the step.
 		ev.Kind, ev.Text = bot.EventAttachments, m.Caption
 		ev.Attachments = []bot.Attachment{{
 			Kind: bot.Document, Ref: m.Document.FileID, MIME: m.Document.MimeType,
-			Size: int64(m.Document.FileSize), Name: m.Document.FileName, Caption: m.Caption,
+			Size: m.Document.FileSize, Name: m.Document.FileName, Caption: m.Caption,
 		}}
 		p.album = m.MediaGroupID
 	default:
@@ -118,70 +167,93 @@ func parseMessage(id string, m *tgbotapi.Message) (parsed, error) {
 	return p, nil
 }
 
+// unsupportedContent is content the gateway does not accept, by its field name.
+var unsupportedContent = []string{"voice", "video", "video_note", "audio", "sticker", "dice", "poll", "game", "invoice"}
+
+// serviceFields are the fields of the messages Telegram writes itself (pins, joins,
+// timers, topics…).
+var serviceFields = []string{
+	"pinned_message", "new_chat_members", "left_chat_member", "new_chat_title", "new_chat_photo",
+	"delete_chat_photo", "group_chat_created", "supergroup_chat_created", "channel_chat_created",
+	"message_auto_delete_timer_changed", "migrate_to_chat_id", "migrate_from_chat_id",
+	"successful_payment", "refunded_payment", "connected_website", "write_access_allowed",
+	"proximity_alert_triggered", "boost_added", "chat_background_set",
+	"forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened",
+	"general_forum_topic_hidden", "general_forum_topic_unhidden", "giveaway_created", "giveaway_completed",
+	"video_chat_scheduled", "video_chat_started", "video_chat_ended", "video_chat_participants_invited",
+	"voice_chat_scheduled", "voice_chat_started", "voice_chat_ended", "voice_chat_participants_invited",
+}
+
 // unsupportedKind names content the gateway does not accept, "" for a service message.
-func unsupportedKind(m *tgbotapi.Message) string {
-	switch {
-	case m.Voice != nil:
-		return "voice"
-	case m.Video != nil:
-		return "video"
-	case m.VideoNote != nil:
-		return "video_note"
-	case m.Audio != nil:
-		return "audio"
-	case m.Sticker != nil:
-		return "sticker"
-	case m.Dice != nil:
-		return "dice"
-	case m.Poll != nil:
-		return "poll"
-	case m.Game != nil:
-		return "game"
-	case m.Invoice != nil:
-		return "invoice"
-	case isService(m):
+func unsupportedKind(m *message) string {
+	for _, k := range unsupportedContent {
+		if m.has(k) {
+			return k
+		}
+	}
+	if isService(m) {
 		return ""
 	}
-	// Content newer than the library's types (stories, giveaways…) lands here.
+	// Content the gateway has no name for (stories, giveaways…) lands here.
 	return "other"
 }
 
-// isService reports the messages Telegram writes itself (pins, joins, timers).
-func isService(m *tgbotapi.Message) bool {
-	return m.PinnedMessage != nil || len(m.NewChatMembers) > 0 || m.LeftChatMember != nil ||
-		m.NewChatTitle != "" || len(m.NewChatPhoto) > 0 || m.DeleteChatPhoto ||
-		m.GroupChatCreated || m.SuperGroupChatCreated || m.ChannelChatCreated ||
-		m.MessageAutoDeleteTimerChanged != nil || m.MigrateToChatID != 0 || m.MigrateFromChatID != 0 ||
-		m.SuccessfulPayment != nil || m.ConnectedWebsite != "" || m.ProximityAlertTriggered != nil ||
-		m.VoiceChatScheduled != nil || m.VoiceChatStarted != nil || m.VoiceChatEnded != nil ||
-		m.VoiceChatParticipantsInvited != nil
+// isService reports the messages Telegram writes itself.
+func isService(m *message) bool {
+	for _, k := range serviceFields {
+		if m.has(k) {
+			return true
+		}
+	}
+	return false
 }
 
-func parseCallback(id string, q *tgbotapi.CallbackQuery) (parsed, error) {
+func parseCallback(id string, raw json.RawMessage) (parsed, error) {
+	var q callbackQuery
+	note, err := decodePart(raw, "callback_query", &q)
+	if err != nil {
+		return parsed{}, err
+	}
 	var chat int64
 	switch {
 	case q.Message != nil && q.Message.Chat != nil:
-		if q.Message.Chat.Type != "private" {
+		private, err := chatIsPrivate(q.Message.Chat, q.From)
+		if err != nil {
+			return parsed{note: note}, err
+		}
+		if !private {
 			return parsed{skip: "group button"}, nil
 		}
 		chat = q.Message.Chat.ID
-	case q.From != nil:
+	case q.From != nil && q.From.ID > 0:
 		chat = q.From.ID // a button on an inline message: the chat is the presser's
 	default:
-		return parsed{}, errors.New("callback_query without message or sender")
+		return parsed{note: note}, unusable("callback_query without message or sender")
 	}
 	ev := bot.Event{ID: id, Conversation: conversation(chat), Kind: bot.EventButton, Payload: q.Data}
 	if q.From != nil {
 		ev.Lang = q.From.LanguageCode
 	}
-	return parsed{events: []bot.Event{ev}, callback: q}, nil
+	return parsed{events: []bot.Event{ev}, callback: &q, note: note}, nil
 }
 
-func parseMembership(id string, m *tgbotapi.ChatMemberUpdated) (parsed, error) {
-	if m.Chat.Type != "private" {
+func parseMembership(id string, raw json.RawMessage) (parsed, error) {
+	var m chatMemberUpdated
+	note, err := decodePart(raw, "my_chat_member", &m)
+	if err != nil {
+		return parsed{}, err
+	}
+	private, err := chatIsPrivate(m.Chat, m.From)
+	if err != nil {
+		return parsed{note: note}, err
+	}
+	if !private {
 		return parsed{skip: "group membership"}, nil
 	}
-	ev := bot.Event{ID: id, Conversation: conversation(m.Chat.ID), Lang: m.From.LanguageCode, At: unixTime(m.Date)}
+	ev := bot.Event{ID: id, Conversation: conversation(m.Chat.ID), At: unixTime(m.Date)}
+	if m.From != nil {
+		ev.Lang = m.From.LanguageCode
+	}
 	switch m.NewChatMember.Status {
 	case "kicked":
 		ev.Kind = bot.EventUnfollow
@@ -190,7 +262,7 @@ func parseMembership(id string, m *tgbotapi.ChatMemberUpdated) (parsed, error) {
 	default:
 		return parsed{skip: "membership " + m.NewChatMember.Status}, nil
 	}
-	return parsed{events: []bot.Event{ev}}, nil
+	return parsed{events: []bot.Event{ev}, note: note}, nil
 }
 
 // command splits "/start payload" or "/help@BotName" into a lowercased command and the
@@ -217,7 +289,7 @@ func command(text string) (cmd, payload string, ok bool) {
 
 // largestPhoto picks the biggest of the sizes Telegram offers: the last one, by Telegram's
 // habit, but compared by area and file size so the order does not matter.
-func largestPhoto(sizes []tgbotapi.PhotoSize, caption string) bot.Attachment {
+func largestPhoto(sizes []photoSize, caption string) bot.Attachment {
 	best := sizes[0]
 	for _, s := range sizes[1:] {
 		if s.Width*s.Height > best.Width*best.Height ||
@@ -225,18 +297,18 @@ func largestPhoto(sizes []tgbotapi.PhotoSize, caption string) bot.Attachment {
 			best = s
 		}
 	}
-	return bot.Attachment{Kind: bot.Photo, Ref: best.FileID, MIME: "image/jpeg", Size: int64(best.FileSize), Caption: caption}
+	return bot.Attachment{Kind: bot.Photo, Ref: best.FileID, MIME: "image/jpeg", Size: best.FileSize, Caption: caption}
 }
 
 func conversation(chat int64) bot.ConversationRef {
 	return bot.ConversationRef{Channel: bot.Telegram, ID: strconv.FormatInt(chat, 10)}
 }
 
-func unixTime(sec int) time.Time {
+func unixTime(sec int64) time.Time {
 	if sec == 0 {
 		return time.Time{}
 	}
-	return time.Unix(int64(sec), 0).UTC()
+	return time.Unix(sec, 0).UTC()
 }
 
 func joinNonEmpty(sep string, ss ...string) string {

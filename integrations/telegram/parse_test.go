@@ -2,11 +2,10 @@ package telegram
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -53,14 +52,30 @@ func TestParse(t *testing.T) {
 		{"group_message.json", nil},
 		{"unknown_chat_join_request.json", nil},
 		{"unknown_message_reaction.json", nil},
+		// Telegram's own first webhook example: a chat without "type", whose id is the sender's.
+		{"docs_chat_without_type.json", []bot.Event{{ID: "700000030", Conversation: lan, Kind: bot.EventCommand,
+			Command: "start", At: at(1764317300)}}},
+		{"group_without_type.json", nil},
+		{"docs_inline_query.json", nil},
+		{"docs_chosen_inline_result.json", nil},
+		{"docs_callback_inline_message.json", []bot.Event{{ID: "700000036", Conversation: lan, Kind: bot.EventButton,
+			Payload: "menu:feedback"}}},
+		{"text_unused_fields_odd.json", []bot.Event{{ID: "700000037", Conversation: lan, Lang: "vi", Kind: bot.EventText,
+			Text: "Đèn đường ở ngõ 12 bị hỏng", At: at(1764317304)}}},
+		// Name, type and size are passed on as sent: the flow's step refuses them.
+		{"document_negative_size.json", []bot.Event{{ID: "700000038", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
+			At: at(1764317305), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBr_neg",
+				MIME: "application/pdf", Size: -1, Name: "ke-hoach.pdf"}}}}},
+		{"document_exe_as_pdf.json", []bot.Event{{ID: "700000039", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
+			At: at(1764317339), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBs_39",
+				MIME: "application/pdf", Size: 536392, Name: "evil.exe"}}}}},
+		{"document_pdf_as_html.json", []bot.Event{{ID: "700000040", Conversation: lan, Lang: "vi", Kind: bot.EventAttachments,
+			At: at(1764317340), Attachments: []bot.Attachment{{Kind: bot.Document, Ref: "BQACAgUAAxkBAAIBs_40",
+				MIME: "text/html", Size: 536392, Name: "x.pdf"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			var u tgbotapi.Update
-			if err := json.Unmarshal(readTestdata(t, tt.file), &u); err != nil {
-				t.Fatal(err)
-			}
-			got, err := Parse(u)
+			got, err := Parse(mustUpdate(t, tt.file))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -85,53 +100,68 @@ func dump(v any) string {
 	return string(b)
 }
 
-// TestParseShapes covers update shapes built in code: kinds without a testdata file and
-// the odd corners of commands.
+// TestParseShapes covers update shapes written in the test: kinds without a testdata
+// file and the odd corners of commands and chats.
 func TestParseShapes(t *testing.T) {
-	private := &tgbotapi.Chat{ID: 42, Type: "private"}
-	msg := func(m tgbotapi.Message) tgbotapi.Update {
-		m.Chat = private
-		return tgbotapi.Update{UpdateID: 9, Message: &m}
+	msg := func(fields string) string {
+		return `{"update_id":9,"message":{"message_id":1,"date":1,"from":{"id":42},"chat":{"id":42,"type":"private"},` + fields + `}}`
 	}
 	tests := []struct {
 		name    string
-		u       tgbotapi.Update
+		u       string
 		kind    bot.EventKind
 		detail  string // Unsupported, Command or Text, whichever the kind uses
 		payload string
 		skip    string
+		group   bool // a group message, which gets the notice
 	}{
-		{"audio", msg(tgbotapi.Message{Audio: &tgbotapi.Audio{FileID: "a"}}), bot.EventUnsupported, "audio", "", ""},
-		{"video note", msg(tgbotapi.Message{VideoNote: &tgbotapi.VideoNote{FileID: "v"}}), bot.EventUnsupported, "video_note", "", ""},
-		{"animation with its document", msg(tgbotapi.Message{Animation: &tgbotapi.Animation{FileID: "g"}, Document: &tgbotapi.Document{FileID: "g"}}), bot.EventUnsupported, "animation", "", ""},
-		{"dice", msg(tgbotapi.Message{Dice: &tgbotapi.Dice{Emoji: "🎲", Value: 3}}), bot.EventUnsupported, "dice", "", ""},
-		{"poll", msg(tgbotapi.Message{Poll: &tgbotapi.Poll{ID: "p"}}), bot.EventUnsupported, "poll", "", ""},
-		{"game", msg(tgbotapi.Message{Game: &tgbotapi.Game{Title: "g"}}), bot.EventUnsupported, "game", "", ""},
-		{"invoice", msg(tgbotapi.Message{Invoice: &tgbotapi.Invoice{Title: "i"}}), bot.EventUnsupported, "invoice", "", ""},
-		{"content newer than the library", msg(tgbotapi.Message{}), bot.EventUnsupported, "other", "", ""},
-		{"service message", msg(tgbotapi.Message{MessageAutoDeleteTimerChanged: &tgbotapi.MessageAutoDeleteTimerChanged{}}), "", "", "", "service message"},
-		{"command with newline payload", msg(tgbotapi.Message{Text: "/start\nabc def"}), bot.EventCommand, "start", "abc def", ""},
-		{"slash alone is text", msg(tgbotapi.Message{Text: "/"}), bot.EventText, "/", "", ""},
-		{"path is text", msg(tgbotapi.Message{Text: "/đường/phố"}), bot.EventText, "/đường/phố", "", ""},
-		{"group service message", tgbotapi.Update{UpdateID: 9, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -5, Type: "group"}, NewChatTitle: "x"}}, "", "", "", "group service message"},
-		{"channel post", tgbotapi.Update{UpdateID: 9, ChannelPost: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -7, Type: "channel"}, Text: "hi"}}, "", "", "", "channel post"},
-		{"group button", tgbotapi.Update{UpdateID: 9, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q", Data: "x", Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -5, Type: "group"}}}}, "", "", "", "group button"},
-		{"inline message button", tgbotapi.Update{UpdateID: 9, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q", Data: "x", From: &tgbotapi.User{ID: 42}, InlineMessageID: "im"}}, bot.EventButton, "", "x", ""},
-		{"group membership", tgbotapi.Update{UpdateID: 9, MyChatMember: &tgbotapi.ChatMemberUpdated{Chat: tgbotapi.Chat{ID: -5, Type: "group"}}}, "", "", "", "group membership"},
-		{"membership left", tgbotapi.Update{UpdateID: 9, MyChatMember: &tgbotapi.ChatMemberUpdated{Chat: *private, NewChatMember: tgbotapi.ChatMember{Status: "left"}}}, "", "", "", "membership left"},
+		{name: "audio", u: msg(`"audio":{"file_id":"a","duration":3}`), kind: bot.EventUnsupported, detail: "audio"},
+		{name: "video note", u: msg(`"video_note":{"file_id":"v"}`), kind: bot.EventUnsupported, detail: "video_note"},
+		{name: "animation with its document", u: msg(`"animation":{"file_id":"g"},"document":{"file_id":"g"}`), kind: bot.EventUnsupported, detail: "animation"},
+		{name: "dice", u: msg(`"dice":{"emoji":"🎲","value":3}`), kind: bot.EventUnsupported, detail: "dice"},
+		{name: "poll", u: msg(`"poll":{"id":"p"}`), kind: bot.EventUnsupported, detail: "poll"},
+		{name: "game", u: msg(`"game":{"title":"g"}`), kind: bot.EventUnsupported, detail: "game"},
+		{name: "invoice", u: msg(`"invoice":{"title":"i"}`), kind: bot.EventUnsupported, detail: "invoice"},
+		{name: "content without a name here", u: msg(`"story":{"id":5}`), kind: bot.EventUnsupported, detail: "other"},
+		{name: "service message", u: msg(`"message_auto_delete_timer_changed":{"message_auto_delete_time":86400}`), skip: "service message"},
+		{name: "forum topic service message", u: msg(`"forum_topic_created":{"name":"x","icon_color":1}`), skip: "service message"},
+		{name: "command with newline payload", u: msg(`"text":"/start\nabc def"`), kind: bot.EventCommand, detail: "start", payload: "abc def"},
+		{name: "slash alone is text", u: msg(`"text":"/"`), kind: bot.EventText, detail: "/"},
+		{name: "path is text", u: msg(`"text":"/đường/phố"`), kind: bot.EventText, detail: "/đường/phố"},
+		{name: "null kinds are absent", u: `{"update_id":9,"message":null,"edited_message":{"message_id":1}}`, skip: "edited_message"},
+		{name: "group service message", u: `{"update_id":9,"message":{"chat":{"id":-5,"type":"group"},"new_chat_title":"x"}}`, skip: "group service message"},
+		{name: "group message", u: `{"update_id":9,"message":{"message_id":3,"from":{"id":42},"chat":{"id":-5,"type":"group"},"text":"hi"}}`, group: true},
+		{name: "group without type, by its negative id", u: `{"update_id":9,"message":{"message_id":3,"from":{"id":42},"chat":{"id":-5},"text":"hi"}}`, group: true},
+		{name: "private without type, by the sender's id", u: `{"update_id":9,"message":{"message_id":3,"from":{"id":42},"chat":{"id":42},"text":"hi"}}`, kind: bot.EventText, detail: "hi"},
+		{name: "channel post", u: `{"update_id":9,"channel_post":{"chat":{"id":-7,"type":"channel"},"text":"hi"}}`, skip: "channel post"},
+		{name: "group button", u: `{"update_id":9,"callback_query":{"id":"q","data":"x","from":{"id":42},"message":{"message_id":1,"chat":{"id":-5,"type":"group"}}}}`, skip: "group button"},
+		{name: "group button without type", u: `{"update_id":9,"callback_query":{"id":"q","data":"x","from":{"id":42},"message":{"message_id":1,"chat":{"id":-5}}}}`, skip: "group button"},
+		{name: "private button without type", u: `{"update_id":9,"callback_query":{"id":"q","data":"x","from":{"id":42},"message":{"message_id":1,"chat":{"id":42}}}}`, kind: bot.EventButton, payload: "x"},
+		{name: "button on a pressed message whose content is odd", u: `{"update_id":9,"callback_query":{"id":"q","data":"x","from":{"id":42},"message":{"message_id":1,"chat":{"id":42,"type":"private"},"photo":"none","text":7}}}`, kind: bot.EventButton, payload: "x"},
+		{name: "inline message button", u: `{"update_id":9,"callback_query":{"id":"q","data":"x","from":{"id":42},"inline_message_id":"im"}}`, kind: bot.EventButton, payload: "x"},
+		{name: "group membership", u: `{"update_id":9,"my_chat_member":{"chat":{"id":-5,"type":"group"},"from":{"id":42},"new_chat_member":{"status":"member"}}}`, skip: "group membership"},
+		{name: "membership left", u: `{"update_id":9,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42},"new_chat_member":{"status":"left"}}}`, skip: "membership left"},
+		{name: "inline query with a numeric id", u: `{"update_id":9,"inline_query":{"id":134567890097,"from":{"id":42},"query":"q","offset":""}}`, skip: "unknown update"},
+		{name: "a text of a wrong type is content without a name", u: msg(`"text":5`), kind: bot.EventUnsupported, detail: "other"},
+		{name: "a language of a wrong type is left out", u: `{"update_id":9,"message":{"message_id":3,"from":{"id":42,"language_code":84},"chat":{"id":42,"type":"private"},"text":"hi"}}`, kind: bot.EventText, detail: "hi"},
+		{name: "a button's data of a wrong type", u: `{"update_id":9,"callback_query":{"id":"q","data":7,"from":{"id":42},"message":{"message_id":1,"chat":{"id":42,"type":"private"}}}}`, kind: bot.EventButton},
+		{name: "unknown kind of a wrong type", u: `{"update_id":9,"business_message":"text"}`, skip: "unknown update"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parse(tt.u)
+			p, err := parse([]byte(tt.u))
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
 			if p.skip != tt.skip {
 				t.Fatalf("skip = %q, want %q", p.skip, tt.skip)
 			}
-			if tt.skip != "" {
+			if (p.group != nil) != tt.group {
+				t.Fatalf("group = %t, want %t", p.group != nil, tt.group)
+			}
+			if tt.skip != "" || tt.group {
 				if len(p.events) != 0 {
-					t.Fatalf("skipped update gave events %s", dump(p.events))
+					t.Fatalf("update gave events %s", dump(p.events))
 				}
 				return
 			}
@@ -143,17 +173,31 @@ func TestParseShapes(t *testing.T) {
 			if ev.Kind != tt.kind || detail != tt.detail || ev.Payload != tt.payload {
 				t.Errorf("got kind %q detail %q payload %q, want %q %q %q", ev.Kind, detail, ev.Payload, tt.kind, tt.detail, tt.payload)
 			}
+			if ev.Conversation != (bot.ConversationRef{Channel: bot.Telegram, ID: "42"}) {
+				t.Errorf("conversation %v, want the sender's chat 42", ev.Conversation)
+			}
 		})
 	}
 }
 
-func TestParseRejectsImpossibleUpdates(t *testing.T) {
-	for name, u := range map[string]tgbotapi.Update{
-		"message without chat":  {UpdateID: 1, Message: &tgbotapi.Message{Text: "hi"}},
-		"button without anyone": {UpdateID: 2, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q"}},
+// Updates that cannot be used are errors: nothing is run and nothing is sent for them.
+func TestParseRejectsUnusableUpdates(t *testing.T) {
+	for name, u := range map[string]string{
+		"message without chat":           `{"update_id":1,"message":{"message_id":1,"from":{"id":42},"text":"hi"}}`,
+		"chat id 0":                      `{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{"id":0,"type":"private"},"text":"hi"}}`,
+		"chat without type nor id":       `{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{},"text":"hi"}}`,
+		"typeless chat not the sender's": `{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{"id":43},"text":"hi"}}`,
+		"typeless chat without sender":   `{"update_id":1,"message":{"message_id":1,"chat":{"id":43},"text":"hi"}}`,
+		"button without anyone":          `{"update_id":2,"callback_query":{"id":"q"}}`,
+		"button in chat 0":               `{"update_id":2,"callback_query":{"id":"q","from":{"id":42},"message":{"message_id":1,"chat":{"id":0}}}}`,
+		"membership of chat 0":           `{"update_id":3,"my_chat_member":{"chat":{"id":0,"type":"private"},"from":{"id":42},"new_chat_member":{"status":"member"}}}`,
+		"no update_id":                   `{"message":{"message_id":1,"from":{"id":42},"chat":{"id":42,"type":"private"},"text":"hi"}}`,
+		"update_id a string":             `{"update_id":"one"}`,
+		"not an object":                  `[1,2,3]`,
+		"chat id of a wrong type":        `{"update_id":4,"message":{"message_id":1,"from":{"id":42},"chat":{"id":"42","type":"private"},"text":"hi"}}`,
 	} {
-		if _, err := Parse(u); err == nil {
-			t.Errorf("%s: Parse gave no error", name)
+		if evs, err := Parse([]byte(u)); !errors.Is(err, errUnusable) || len(evs) != 0 {
+			t.Errorf("%s: Parse = %s, %v; want no events and an unusable update", name, dump(evs), err)
 		}
 	}
 }

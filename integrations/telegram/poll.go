@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -22,7 +23,8 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 	if err := c.DeleteWebhook(ctx); err != nil {
 		return err
 	}
-	offset, failures := 0, 0
+	var offset int64
+	failures := 0
 	wait := time.Duration(0)
 	for {
 		if wait > 0 {
@@ -32,7 +34,7 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 			case <-time.After(wait):
 			}
 		}
-		ups, err := c.GetUpdates(ctx, offset, timeout)
+		ups, err := c.GetUpdates(ctx, offset, int64(timeout))
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -49,9 +51,22 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 				wait = pollWait(failures, err)
 				break
 			}
-			offset = u.UpdateID + 1
+			// An update without a readable update_id (Process logged it) cannot move the
+			// offset; the next readable one moves it past.
+			if id, ok := updateID(u); ok {
+				offset = id + 1
+			}
 		}
 	}
+}
+
+// updateID reads an update's update_id.
+func updateID(raw json.RawMessage) (int64, bool) {
+	u, err := decodeUpdate(raw)
+	if err != nil {
+		return 0, false
+	}
+	return *u.ID, true
 }
 
 // pollWait is the wait after the n-th failure in a row: pollBackoff, or exactly as long

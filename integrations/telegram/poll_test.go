@@ -57,6 +57,46 @@ func TestPoll(t *testing.T) {
 	}
 }
 
+// A batch holding updates the gateway cannot read as a library would (the docs' inline
+// query with a numeric id, a chat id of 0) is still read: each update is acknowledged
+// on its own, the others run, and the offset moves past them all.
+func TestPollReadsEveryUpdateOfABatch(t *testing.T) {
+	client, api := newTestClient(t, nil)
+	rec := newRecorder(t)
+	wh, err := NewWebhook(Config{Secret: testSecret, Client: client, Handler: rec, Albums: newAlbums(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.QueueUpdate(string(readTestdata(t, "text.json")), string(readTestdata(t, "docs_inline_query.json")),
+		string(readTestdata(t, "chat_id_zero.json")), string(readTestdata(t, "docs_chat_without_type.json")))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Poll(ctx, client, wh, 1) }()
+	api.Wait("getUpdates", 2) // asked for again once the batch was done with, or failed
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	if err := wh.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, ev := range rec.got() {
+		events = append(events, summary(ev))
+	}
+	if len(events) != 2 || events[0] != "700000001 text" || events[1] != "700000030 command start" {
+		t.Errorf("events %q", events)
+	}
+	calls := api.Calls("getUpdates")
+	if got := calls[1].Params["offset"]; got != "700000031" {
+		t.Errorf("second getUpdates from offset %q, want past the whole batch", got)
+	}
+	if n := len(api.Calls("sendMessage")); n != 0 {
+		t.Errorf("%d messages sent while polling", n)
+	}
+}
+
 func TestPollStopsOnDeleteWebhookFailure(t *testing.T) {
 	client, api := newTestClient(t, nil)
 	wh, err := NewWebhook(Config{Secret: testSecret, Handler: newRecorder(t), Albums: newAlbums(t)})

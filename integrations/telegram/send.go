@@ -14,7 +14,8 @@ import (
 
 // Limits of the Bot API that shape rendering.
 const (
-	// maxText is sendMessage's limit, counted in UTF-16 code units as Telegram does.
+	// maxText is sendMessage's limit of 4,096 characters. Telegram counts code points;
+	// counting UTF-16 code units, as the split does, stays within it.
 	maxText = 4096
 	// maxCallbackData is the limit of an inline button's callback_data, in bytes.
 	maxCallbackData = 64
@@ -41,7 +42,7 @@ const (
 //     went out makes a retry send those parts again: the price of one queue entry per reply.
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	chatID, err := strconv.ParseInt(o.Conversation.ID, 10, 64)
-	if err != nil || o.Conversation.Channel != bot.Telegram {
+	if err != nil || chatID == 0 || o.Conversation.Channel != bot.Telegram {
 		return &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf("not a telegram chat: %s", bot.MaskID(o.Conversation.Key()))}
 	}
 	markup, err := c.replyMarkup(o.Reply, o.Lang)
@@ -51,7 +52,7 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if strings.TrimSpace(o.Reply.Text) == "" {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
 	}
-	parts := bot.SplitText(o.Reply.Text, maxText)
+	parts := textParts(o.Reply.Text)
 	for i, part := range parts {
 		m := tgbotapi.NewMessage(chatID, part)
 		m.DisableWebPagePreview = true
@@ -64,6 +65,19 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 		}
 	}
 	return nil
+}
+
+// textParts cuts a text into messages Telegram takes: at most maxText UTF-16 code units
+// (Telegram counts code points, never more than those), none of them blank, since
+// Telegram refuses a text that is only white space ("message text is empty").
+func textParts(text string) []string {
+	var parts []string
+	for _, p := range bot.SplitText(text, maxText) {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+	}
+	return parts
 }
 
 // replyMarkup draws the reply's choices and request.

@@ -107,6 +107,46 @@ func TestSendSplitsLongText(t *testing.T) {
 	}
 }
 
+// Whatever the text, every part the sender makes is one the Bot API takes: the fake
+// refuses what Telegram refuses (empty, over 4,096 characters), and Send fails on any
+// refusal. The parts hold the whole text.
+func TestSendLongTextsTelegramTakes(t *testing.T) {
+	sentence := "Người dân đề xuất trồng thêm cây xanh trên phố Trần Hưng Đạo. "
+	tests := map[string]string{
+		"exactly the limit":              strings.Repeat("a", maxText),
+		"one over the limit":             strings.Repeat("a", maxText+1),
+		"one word three times too long":  strings.Repeat("x", 3*maxText),
+		"emoji, two UTF-16 units each":   strings.Repeat("🌳", 5000),
+		"Vietnamese sentences":           strings.Repeat(sentence, 300),
+		"paragraphs and blank lines":     strings.Repeat(sentence+"\n\n\n", 200),
+		"spaces at a cut":                strings.Repeat("a", maxText-1) + strings.Repeat(" ", 10) + "b",
+		"combining marks":                strings.Repeat("a\u0301", 3000),
+		"emoji straddling the limit":     strings.Repeat("a", maxText-1) + "🌳🌳",
+		"a short text with a newline":    "Cảm ơn bạn!\n",
+		"one character after the spaces": strings.Repeat(" ", maxText+5) + "a",
+	}
+	for name, text := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, api := newTestClient(t, nil)
+			if err := c.Send(context.Background(), outbound(bot.Reply{Text: text})); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			var joined strings.Builder
+			for _, req := range api.Calls("sendMessage") {
+				joined.WriteString(req.Params["text"])
+			}
+			if strip(joined.String()) != strip(text) {
+				t.Error("the parts do not hold the whole text")
+			}
+		})
+	}
+}
+
+// strip drops white space, which splitting may move or drop at a cut.
+func strip(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
+
 func TestSendRefusesBadReplies(t *testing.T) {
 	tests := []struct {
 		name string
@@ -118,6 +158,8 @@ func TestSendRefusesBadReplies(t *testing.T) {
 		{"unknown request", outbound(bot.Reply{Text: "x", Request: "email"})},
 		{"not a telegram chat", bot.Outbound{ID: "1/0", Conversation: bot.ConversationRef{Channel: bot.Zalo, ID: "123"}, Reply: bot.Reply{Text: "x"}}},
 		{"not a chat id", bot.Outbound{ID: "1/0", Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: "abc"}, Reply: bot.Reply{Text: "x"}}},
+		{"chat id 0", bot.Outbound{ID: "1/0", Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: "0"}, Reply: bot.Reply{Text: "x"}}},
+		{"no chat id", bot.Outbound{ID: "1/0", Conversation: bot.ConversationRef{Channel: bot.Telegram}, Reply: bot.Reply{Text: "x"}}},
 	}
 	c, api := newTestClient(t, nil)
 	for _, tt := range tests {

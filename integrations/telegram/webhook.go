@@ -7,16 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sangkien/sangkien/integrations/webhook"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/integrations/webhook"
 )
 
 // SecretHeader carries the secret given to setWebhook on every delivery.
@@ -135,48 +133,54 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var u tgbotapi.Update
-	if err := json.Unmarshal(body, &u); err != nil {
-		w.log.Debug("malformed update", "err", err)
+	if !json.Valid(body) {
+		// Only a body that is not JSON at all is refused: valid JSON the gateway cannot
+		// use is acknowledged by Process, or Telegram would deliver it again and again.
+		w.log.Debug("malformed update")
 		http.Error(rw, "malformed update", http.StatusBadRequest)
 		return
 	}
-	if err := w.Process(r.Context(), u); err != nil {
+	if err := w.Process(r.Context(), body); err != nil {
 		http.Error(rw, "try again later", http.StatusInternalServerError)
 		return
 	}
 	rw.WriteHeader(http.StatusOK)
 }
 
-// Process runs one update: the path shared by the webhook and polling. It returns an
-// error only when the update must be delivered again (the engine failed, or an album
-// part was not stored); everything else, including updates the gateway does not use,
-// is done with.
-func (w *Webhook) Process(ctx context.Context, u tgbotapi.Update) error {
-	p, err := parse(u)
+// Process runs one update, the JSON body Telegram sent: the path shared by the webhook
+// and polling. It returns an error only when the update must be delivered again (the
+// engine failed, or an album part was not stored); everything else, including updates
+// the gateway does not use or cannot use, is done with. An unusable update (no readable
+// update_id, no chat, a chat id of 0 or unreadable) is logged once and never produces
+// a send.
+func (w *Webhook) Process(ctx context.Context, body []byte) error {
+	p, err := parse(body)
 	if err != nil {
-		w.log.Warn("unusable update acknowledged", "update", u.UpdateID, "err", err)
+		w.log.Warn("unusable update acknowledged", "update", p.id, "err", err)
 		return nil
+	}
+	if p.note != "" {
+		w.log.Info("update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
 	}
 	switch {
 	case p.skip != "":
-		w.log.Debug("update acknowledged, not run", "update", u.UpdateID, "why", p.skip)
+		w.log.Debug("update acknowledged, not run", "update", p.id, "why", p.skip)
 		return nil
 	case p.group != nil:
 		w.answerGroup(p.group)
 		return nil
 	case p.album != "" && len(p.events) == 1:
-		return w.gather(ctx, u.UpdateID, p.album, p.events[0])
+		return w.gather(ctx, p.id, p.album, p.events[0])
 	}
 	for _, ev := range p.events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
 			w.log.Error("event not handled; telegram will deliver it again",
-				"update", u.UpdateID, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
-			return fmt.Errorf("handle update %d: %w", u.UpdateID, err)
+				"update", p.id, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
+			return fmt.Errorf("handle update %d: %w", p.id, err)
 		}
 		if out.Duplicate {
-			w.log.Debug("repeated update acknowledged", "update", u.UpdateID)
+			w.log.Debug("repeated update acknowledged", "update", p.id)
 			continue
 		}
 		if p.callback != nil {
@@ -217,7 +221,7 @@ func validSecret(s string) bool {
 
 // answerButton stops the button's spinner, then takes the keyboard off the message so
 // old buttons cannot be pressed twice.
-func (w *Webhook) answerButton(q *tgbotapi.CallbackQuery) {
+func (w *Webhook) answerButton(q *callbackQuery) {
 	w.side(func(ctx context.Context, c *Client) {
 		if err := c.answerCallback(ctx, q.ID); err != nil {
 			w.log.Warn("answerCallbackQuery failed", "err", err)
@@ -225,7 +229,7 @@ func (w *Webhook) answerButton(q *tgbotapi.CallbackQuery) {
 		if q.Message == nil || q.Message.Chat == nil {
 			return
 		}
-		err := c.removeInlineKeyboard(ctx, q.Message.Chat.ID, q.Message.MessageID)
+		err := c.removeInlineKeyboard(ctx, q.Message.Chat.ID, int(q.Message.MessageID))
 		if err != nil && !strings.Contains(err.Error(), "message is not modified") {
 			w.log.Warn("removing pressed keyboard failed", "conversation", maskChat(fmt.Sprint(q.Message.Chat.ID)), "err", err)
 		}
@@ -235,14 +239,14 @@ func (w *Webhook) answerButton(q *tgbotapi.CallbackQuery) {
 // answerGroup tells a group the bot only talks in private chats, at most once an hour
 // per group and process: a busy group must not spend the bot's sending limit. Nothing
 // is stored.
-func (w *Webhook) answerGroup(m *tgbotapi.Message) {
+func (w *Webhook) answerGroup(m *message) {
 	if !w.groups.due(m.Chat.ID, time.Now()) {
 		w.log.Debug("group message ignored: notice given recently", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
 		return
 	}
 	w.log.Debug("group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
 	w.side(func(ctx context.Context, c *Client) {
-		if err := c.sendText(ctx, m.Chat.ID, c.texts.groupNotice(w.cfg.BotUsername), m.MessageID); err != nil {
+		if err := c.sendText(ctx, m.Chat.ID, c.texts.groupNotice(w.cfg.BotUsername), int(m.MessageID)); err != nil {
 			w.log.Warn("group notice failed", "err", err)
 		}
 	})

@@ -153,6 +153,19 @@ func TestWebhook(t *testing.T) {
 		{label: "group chat gets one notice, nothing stored", bodies: []string{"group_message.json"}, secret: testSecret, status: 200,
 			calls: []string{"sendMessage"}},
 		{label: "unknown update kind", bodies: []string{"unknown_chat_join_request.json", "unknown_message_reaction.json"}, secret: testSecret, status: 200},
+		{label: "docs: chat without type is the sender's private chat", bodies: []string{"docs_chat_without_type.json"}, secret: testSecret, status: 200,
+			events: []string{"700000030 command start"}},
+		{label: "group without type gets the group notice", bodies: []string{"group_without_type.json"}, secret: testSecret, status: 200,
+			calls: []string{"sendMessage"}},
+		{label: "chat id 0: acknowledged, nothing sent", bodies: []string{"chat_id_zero.json"}, secret: testSecret, status: 200},
+		{label: "message without chat: acknowledged, nothing sent", bodies: []string{"message_without_chat.json"}, secret: testSecret, status: 200},
+		{label: "docs: inline query with a numeric id", bodies: []string{"docs_inline_query.json", "docs_chosen_inline_result.json"}, secret: testSecret, status: 200},
+		{label: "docs: button on an inline message", bodies: []string{"docs_callback_inline_message.json"}, secret: testSecret, status: 200,
+			events: []string{"700000036 button menu:feedback"}, calls: []string{"answerCallbackQuery"}},
+		{label: "unused fields of unexpected types", bodies: []string{"text_unused_fields_odd.json"}, secret: testSecret, status: 200,
+			events: []string{"700000037 text"}},
+		{label: "document of negative size goes to the flow, which refuses it", bodies: []string{"document_negative_size.json"}, secret: testSecret, status: 200,
+			events: []string{"700000038 attachments BQACAgUAAxkBAAIBr_neg"}},
 		{label: "duplicate update_id runs once", bodies: []string{"text.json", "text.json"}, secret: testSecret, status: 200,
 			events: []string{"700000001 text"}},
 		{label: "duplicate button press makes no extra calls", bodies: []string{"callback_query.json", "callback_query.json"}, secret: testSecret, status: 200,
@@ -199,7 +212,11 @@ func TestWebhookBodies(t *testing.T) {
 		{"oversized, declared", big, int64(len(big)), 413},
 		{"oversized, chunked", big, -1, 413},
 		{"malformed JSON", []byte(`{"update_id": 1, "message": {`), -1, 400},
-		{"wrong type", []byte(`{"update_id": "one"}`), -1, 400},
+		{"not JSON at all", []byte("update_id=1&text=hi"), -1, 400},
+		// Valid JSON the gateway cannot use is acknowledged (and logged): refusing it
+		// would make Telegram deliver it again and again.
+		{"wrong type of update_id", []byte(`{"update_id": "one"}`), -1, 200},
+		{"JSON that is not an object", []byte(`[{"update_id": 1}]`), -1, 200},
 		{"empty object: unknown update", []byte(`{}`), -1, 200},
 	}
 	for _, tt := range tests {
@@ -394,6 +411,64 @@ func TestWebhookAcknowledgesUnusableUpdate(t *testing.T) {
 	rig.close(t)
 	if !strings.Contains(rig.log.String(), "unusable update acknowledged") {
 		t.Errorf("not logged:\n%s", rig.log.String())
+	}
+}
+
+// Each unusable update is one log line naming the update and why, with nothing of the
+// citizen's in it, and never a call to the Bot API.
+func TestWebhookUnusableUpdateLogsOneLine(t *testing.T) {
+	for _, f := range []string{"chat_id_zero.json", "message_without_chat.json"} {
+		t.Run(f, func(t *testing.T) {
+			rig := newRig(t)
+			if got := rig.post(t, testSecret, readTestdata(t, f)); got != 200 {
+				t.Errorf("status %d, want 200", got)
+			}
+			rig.close(t)
+			logs := rig.log.String()
+			if n := strings.Count(logs, "\n"); n != 1 || !strings.Contains(logs, "unusable update acknowledged") || !strings.Contains(logs, "update=7000000") {
+				t.Errorf("want one line about the update, got %d:\n%s", n, logs)
+			}
+			if strings.Contains(logs, "987654321") || strings.Contains(logs, "Xin chào") {
+				t.Errorf("logs hold the citizen's id or words:\n%s", logs)
+			}
+			if calls := rig.sideCalls(); len(calls) != 0 {
+				t.Errorf("Bot API calls %q for an unusable update", calls)
+			}
+		})
+	}
+}
+
+// A field the gateway reads, of an unexpected type, is left empty and named in one log
+// line, without its value; the rest of the update runs.
+func TestWebhookUpdateReadInPart(t *testing.T) {
+	rig := newRig(t)
+	body := `{"update_id":700000050,"message":{"message_id":7,"date":1764317400,"from":{"id":987654321,"language_code":84912345678},` +
+		`"chat":{"id":987654321,"type":"private"},"text":"Xin chào"}}`
+	if got := rig.post(t, testSecret, []byte(body)); got != 200 {
+		t.Errorf("status %d, want 200", got)
+	}
+	unusable := `{"update_id":700000051,"message":{"message_id":8,"from":{"id":987654321},"chat":{"id":"987654321","type":"private"},"text":84912345678}}`
+	if got := rig.post(t, testSecret, []byte(unusable)); got != 200 {
+		t.Errorf("status %d, want 200", got)
+	}
+	rig.close(t)
+	var events []string
+	for _, ev := range rig.rec.got() {
+		events = append(events, summary(ev)+" lang="+ev.Lang)
+	}
+	if !reflect.DeepEqual(events, []string{"700000050 text lang="}) {
+		t.Errorf("events %q", events)
+	}
+	logs := rig.log.String()
+	if !strings.Contains(logs, "update read in part") || !strings.Contains(logs, "from.language_code") ||
+		!strings.Contains(logs, "unusable update acknowledged") || !strings.Contains(logs, "chat.id") {
+		t.Errorf("the fields are not named:\n%s", logs)
+	}
+	if strings.Contains(logs, "84912345678") || strings.Contains(logs, "987654321") {
+		t.Errorf("logs hold the citizen's data:\n%s", logs)
+	}
+	if calls := rig.sideCalls(); len(calls) != 0 {
+		t.Errorf("Bot API calls %q", calls)
 	}
 }
 

@@ -2,6 +2,13 @@
 // package that talks to Telegram: it serves /bot<token>/<method> for the methods the
 // gateway uses, records every request in order, answers scripted failures, and serves
 // file downloads at /file/bot<token>/<path>.
+//
+// It refuses what Telegram refuses, with Telegram's descriptions: a sendMessage,
+// sendChatAction or editMessageReplyMarkup without chat_id ("Bad Request: chat_id is
+// empty") or with a chat_id naming no chat, such as 0 ("Bad Request: chat not found"),
+// and a text that is empty ("Bad Request: message text is empty") or longer than
+// MaxText characters ("Bad Request: message is too long"). Refused requests are
+// recorded like the others.
 package telegramtest
 
 import (
@@ -17,6 +24,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Token is the bot token the fake accepts unless Server.Token is changed before use.
@@ -215,6 +223,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 	case "getMe":
 		ok(w, fmt.Sprintf(`{"id":123456789,"is_bot":true,"first_name":"Sáng kiến","username":%q,"can_join_groups":false,"can_read_all_group_messages":false,"supports_inline_queries":false}`, Username))
 	case "sendMessage":
+		if refused := checkChat(p) + checkText(p["text"]); refused != "" {
+			badRequest(w, refused)
+			return
+		}
 		s.mu.Lock()
 		s.nextMsg++
 		id := s.nextMsg
@@ -224,10 +236,20 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 		ok(w, fmt.Sprintf(`{"message_id":%d,"from":{"id":123456789,"is_bot":true,"first_name":"Sáng kiến","username":%q},"chat":{"id":%d,"type":"private"},"date":%d,"text":%s}`,
 			id, Username, chat, time.Now().Unix(), text))
 	case "editMessageReplyMarkup":
+		if refused := checkChat(p); refused != "" && p["inline_message_id"] == "" {
+			badRequest(w, refused)
+			return
+		}
 		chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
 		msg, _ := strconv.Atoi(p["message_id"])
 		ok(w, fmt.Sprintf(`{"message_id":%d,"chat":{"id":%d,"type":"private"},"date":%d,"text":"…"}`, msg, chat, time.Now().Unix()))
-	case "answerCallbackQuery", "sendChatAction", "setWebhook", "deleteWebhook", "setMyCommands":
+	case "sendChatAction":
+		if refused := checkChat(p); refused != "" {
+			badRequest(w, refused)
+			return
+		}
+		ok(w, "true")
+	case "answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands":
 		ok(w, "true")
 	case "getFile":
 		s.mu.Lock()
@@ -243,6 +265,46 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 	default:
 		writeJSON(w, http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found: method not found"}`)
 	}
+}
+
+// MaxText is the most characters sendMessage takes. Telegram counts Unicode code points
+// (an emoji outside the BMP is one, though two UTF-16 code units), after entity parsing;
+// with no parse mode the text is what was sent, less the spaces around it, which
+// Telegram trims.
+const MaxText = 4096
+
+// checkChat refuses a chat the way Telegram does: no chat_id at all, or one that names
+// no chat (0, or neither a number nor an @username). "" when the chat is acceptable.
+func checkChat(p map[string]string) string {
+	id, given := p["chat_id"]
+	if !given || id == "" {
+		return "chat_id is empty"
+	}
+	if strings.HasPrefix(id, "@") && len(id) > 1 {
+		return ""
+	}
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n == 0 {
+		return "chat not found"
+	}
+	return ""
+}
+
+// checkText refuses a message text the way Telegram does.
+func checkText(text string) string {
+	text = strings.TrimSpace(text)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		return "message text is empty"
+	case n > MaxText:
+		return "message is too long"
+	}
+	return ""
+}
+
+// badRequest answers as the Bot API does when it refuses parameters.
+func badRequest(w http.ResponseWriter, description string) {
+	body, _ := json.Marshal(map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: " + description})
+	writeJSON(w, http.StatusBadRequest, string(body))
 }
 
 // getUpdates answers the queued updates from offset on, waiting up to the request's
