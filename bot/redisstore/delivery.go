@@ -253,13 +253,12 @@ func (q *Delivery) read(ctx context.Context, ch bot.Channel, shard int, consumer
 }
 
 // readMany reads up to n entries from each of shards, as read does, with the new
-// entries of every shard not reclaiming read in one pipeline. It returns what each
+// entries of every shard not reclaiming read in one round trip. It returns what each
 // shard gave and how each failed, in the order of shards.
 func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string, shards []int, n int) ([][]bot.Delivery, []error) {
 	out, errs := make([][]bot.Delivery, len(shards)), make([]error, len(shards))
-	pipe := q.s.c.Pipeline()
-	cmds := make([]*redis.XStreamSliceCmd, len(shards))
 	leases := make([]Lease, len(shards))
+	var plain []int // indexes of shards whose new entries are read together
 	for i, sh := range shards {
 		q.mu.Lock()
 		h := q.held[shardOf{ch, sh, consumer}]
@@ -274,21 +273,13 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 		case reclaiming:
 			out[i], errs[i] = q.read(ctx, ch, sh, consumer, n)
 		default:
-			cmds[i] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
-				Group: DeliveryGroup, Consumer: consumer,
-				Streams: []string{q.stream(sh, ch), ">"}, Count: int64(n), Block: -1,
-			})
+			plain = append(plain, i)
 		}
 	}
-	if pipe.Len() == 0 {
+	if len(plain) == 0 {
 		return out, errs
 	}
-	_, _ = pipe.Exec(ctx) // each command's own error is looked at below
-	for i, cmd := range cmds {
-		if cmd == nil {
-			continue
-		}
-		res, err := cmd.Result()
+	got := func(i int, res []redis.XStream, err error) {
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
@@ -296,9 +287,43 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 			errs[i] = fmt.Errorf("read delivery shard %d: %w", shards[i], err)
 		default:
 			for _, st := range res {
-				out[i] = append(out[i], q.decode(ctx, ch, shards[i], st.Messages, leases[i])...)
+				if st.Stream == q.stream(shards[i], ch) {
+					out[i] = append(out[i], q.decode(ctx, ch, shards[i], st.Messages, leases[i])...)
+				}
 			}
 		}
+	}
+	if _, cluster := q.s.c.(*redis.ClusterClient); !cluster {
+		// One server holds every shard: one XREADGROUP reads them all. Its error (a
+		// NOGROUP names no stream) is every shard's: the next own makes the groups again.
+		streams := make([]string, 0, 2*len(plain))
+		for _, i := range plain {
+			streams = append(streams, q.stream(shards[i], ch))
+		}
+		for range plain {
+			streams = append(streams, ">")
+		}
+		res, err := q.s.c.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: DeliveryGroup, Consumer: consumer, Streams: streams, Count: int64(n), Block: -1,
+		}).Result()
+		for _, i := range plain {
+			got(i, res, err)
+		}
+		return out, errs
+	}
+	// A cluster: one command per shard, in one pipeline (go-redis sends each to its node).
+	pipe := q.s.c.Pipeline()
+	cmds := make([]*redis.XStreamSliceCmd, len(plain))
+	for k, i := range plain {
+		cmds[k] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: DeliveryGroup, Consumer: consumer,
+			Streams: []string{q.stream(shards[i], ch), ">"}, Count: int64(n), Block: -1,
+		})
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is looked at below
+	for k, i := range plain {
+		res, err := cmds[k].Result()
+		got(i, res, err)
 	}
 	return out, errs
 }
