@@ -76,6 +76,11 @@ const (
 	EventStaffMessage EventKind = "staff"
 )
 
+// UnsupportedFileElsewhere is the Unsupported of an image or a file a channel will not
+// take because it is not on the provider's own file servers (the proxy could never
+// fetch it for the city): the citizen is asked to send it again.
+const UnsupportedFileElsewhere = "file_elsewhere"
+
 // Event is one thing a citizen did, parsed by a channel adapter.
 type Event struct {
 	// ID is the provider's id for the event, unique within the channel

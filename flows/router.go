@@ -160,7 +160,11 @@ func (t *turn) run() error {
 		return t.human(in)
 	}
 	if t.ev.Kind == bot.EventUnsupported {
-		t.say(t.tr("unsupported.text"))
+		if t.ev.Unsupported == bot.UnsupportedFileElsewhere {
+			t.say(t.tr("unsupported.file_elsewhere"))
+		} else {
+			t.say(t.tr("unsupported.text"))
+		}
 		t.current()
 		return nil
 	}

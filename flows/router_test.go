@@ -514,3 +514,26 @@ func TestStaffMessageTakesOver(t *testing.T) {
 		t.Errorf("the bot answered the citizen's reply to staff: %d replies", len(res.Replies))
 	}
 }
+
+// A file the channel could not take from its provider's servers is refused at the step
+// with its own message, and nothing enters the draft.
+func TestFileElsewhereIsRefusedAtTheStep(t *testing.T) {
+	ctx := context.Background()
+	for _, lang := range []string{"vi", "en"} {
+		h := newHarness(t, lang, testStart)
+		h.s.State = bot.State{Flow: bot.KindInitiative, Step: "attachments", Updated: h.now,
+			Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
+		res, err := h.r.Respond(ctx, h.s, bot.Event{ID: "f1", Conversation: h.s.Conversation, Lang: lang,
+			Kind: bot.EventUnsupported, Unsupported: bot.UnsupportedFileElsewhere})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := testCatalog(t).For(lang).T("unsupported.file_elsewhere")
+		if len(res.Replies) == 0 || res.Replies[0].Text != want {
+			t.Errorf("%s: replies %+v, want first %q", lang, res.Replies, want)
+		}
+		if h.s.State.Step != "attachments" || len(h.s.State.Draft.Attachments) != 0 {
+			t.Errorf("%s: step %q with %d files after a refused file", lang, h.s.State.Step, len(h.s.State.Draft.Attachments))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package zalo
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -29,7 +30,7 @@ func Parse(body []byte) ([]bot.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zalo event: %w", err)
 	}
-	p, err := parse(env, body, at)
+	p, err := parse(env, body, at, FileURLs{Hosts: DefaultFileHosts()})
 	return p.events, err
 }
 
@@ -156,7 +157,7 @@ var unsupportedEvents = map[string]string{
 	"user_send_business_card": "business_card",
 }
 
-func parse(env envelope, body []byte, at time.Time) (parsed, error) {
+func parse(env envelope, body []byte, at time.Time, hosts FileURLs) (parsed, error) {
 	name := env.EventName
 	switch {
 	case name == "":
@@ -186,6 +187,11 @@ func parse(env envelope, body []byte, at time.Time) (parsed, error) {
 			return parsed{}, fmt.Errorf("zalo %s: %w", name, err)
 		}
 		ev.Kind, ev.Text, ev.Attachments = bot.EventAttachments, env.Message.Text, atts
+		if !onHosts(atts, hosts) {
+			// The media proxy fetches only from Zalo's file servers: the city would get
+			// a link that cannot answer. The citizen is asked to send the file again.
+			ev.Kind, ev.Text, ev.Attachments, ev.Unsupported = bot.EventUnsupported, "", nil, bot.UnsupportedFileElsewhere
+		}
 	case "user_send_location":
 		loc, err := location(env.Message)
 		if err != nil {
@@ -299,6 +305,16 @@ func files(m message) ([]bot.Attachment, error) {
 		return nil, errors.New("no attachments")
 	}
 	return out, nil
+}
+
+// onHosts reports whether every attachment's URL is one the media proxy may fetch.
+func onHosts(atts []bot.Attachment, hosts FileURLs) bool {
+	for _, a := range atts {
+		if _, err := hosts.Resolve(context.Background(), a.Ref); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // fileName gives a name its extension when Zalo sent it apart ("type": "pdf"): the

@@ -152,7 +152,8 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	if err := CheckTokens(ctx, client, s, log); err != nil {
 		return nil, err
 	}
-	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Inbox: c.Inbox, Logger: c.Logger})
+	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Inbox: c.Inbox,
+		FileHosts: s.FileHosts, Logger: c.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,9 @@ type Config struct {
 	Deadline time.Duration
 	// TakeoverEvery is how often Run looks for events left in the inbox (default 5s).
 	TakeoverEvery time.Duration
+	// FileHosts are the hosts citizens' images and files may come from (default
+	// DefaultFileHosts, as the media proxy's): a file elsewhere is refused at the step.
+	FileHosts []string
 }
 
 // Defaults of Config (continued).
@@ -139,6 +142,9 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if len(cfg.FileHosts) == 0 {
+		cfg.FileHosts = DefaultFileHosts()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -253,7 +259,7 @@ func (w *Webhook) refuse(rw http.ResponseWriter, status int, msg string, args ..
 // process runs one verified event. It returns an error only when the event must be
 // run again (the engine failed).
 func (w *Webhook) process(ctx context.Context, env envelope, body []byte, at time.Time) error {
-	p, err := parse(env, body, at)
+	p, err := parse(env, body, at, FileURLs{Hosts: w.cfg.FileHosts})
 	if err != nil {
 		w.log.Warn("unusable event acknowledged", "event", env.EventName, "err", err)
 		return nil
