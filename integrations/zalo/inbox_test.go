@@ -163,3 +163,50 @@ func TestWebhookRefusalsAreNotAFlood(t *testing.T) {
 		t.Errorf("no line when requests are accepted again:\n%s", out)
 	}
 }
+
+// Run takes over, on its own, what the webhook could not run.
+func TestWebhookRunTakesOver(t *testing.T) {
+	rig := newRig(t, fixedNow)
+	rig.wh.cfg.TakeoverEvery = 20 * time.Millisecond
+	rig.rec.setFail(errRedisDown)
+	if code := rig.post(t, sigRight, readTestdata(t, "image.json")); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	rig.rec.setFail(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- rig.wh.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); len(rig.rec.got()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if n := len(rig.rec.got()); n != 1 {
+		t.Fatalf("%d events run by Run, want 1", n)
+	}
+	if n := rig.waiting(t); n != 0 {
+		t.Errorf("%d events left in the inbox", n)
+	}
+}
+
+// An event left in the inbox for longer than the engine remembers event ids is
+// dropped with an ERROR line instead of being run: it could repeat its effects.
+func TestWebhookDropsEventsPastTheDedupeWindow(t *testing.T) {
+	rig := newRig(t, fixedNow)
+	rig.rec.setFail(errRedisDown)
+	rig.post(t, sigRight, readTestdata(t, "text.json"))
+	rig.rec.setFail(nil)
+	rig.wh.cfg.Now = func() time.Time { return testNow.Add(25 * time.Hour) }
+	takeOver(t, rig.wh)
+	if n := len(rig.rec.got()); n != 0 {
+		t.Errorf("%d events run a day late", n)
+	}
+	if n := rig.waiting(t); n != 0 {
+		t.Errorf("%d events left in the inbox", n)
+	}
+	if out := rig.log.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "dropped from the inbox") {
+		t.Errorf("no ERROR line for the dropped event:\n%s", out)
+	}
+}

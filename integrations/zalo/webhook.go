@@ -83,6 +83,10 @@ const (
 	impossibleAge = 366 * 24 * time.Hour
 	// takeoverBatch bounds the events one takeover runs.
 	takeoverBatch = 100
+	// inboxMaxAge is how long a stored event is run again: the engine remembers event
+	// ids for a day (redisstore.DefaultDedupeTTL), and an event run after that could
+	// repeat effects it had already. Older ones are dropped, with an ERROR line.
+	inboxMaxAge = 24 * time.Hour
 )
 
 // Webhook is the http.Handler for POST /webhooks/zalo.
@@ -243,6 +247,11 @@ func (w *Webhook) Takeover(ctx context.Context) (int, error) {
 		at, err := eventTime(env.Timestamp)
 		if err != nil {
 			at = w.cfg.Now()
+		}
+		if at.Before(w.cfg.Now().Add(-inboxMaxAge)) {
+			w.log.Error("zalo event dropped from the inbox: it could not be run for a day",
+				"event", env.EventName, "inbox_id", id, "timestamp", string(env.Timestamp))
+			return nil
 		}
 		ctx, cancel := context.WithTimeout(ctx, w.cfg.Deadline)
 		defer cancel()
