@@ -210,3 +210,19 @@ func TestWebhookDropsEventsPastTheDedupeWindow(t *testing.T) {
 		t.Errorf("no ERROR line for the dropped event:\n%s", out)
 	}
 }
+
+// What the gateway does not use is acknowledged without being stored: receipts and
+// echoes are most of Zalo's deliveries.
+func TestWebhookStoresOnlyWhatItRuns(t *testing.T) {
+	rig := newRig(t, fixedNow)
+	for _, f := range []string{"user_received_message.json", "user_seen_message.json", "oa_send_text.json", "unknown_user_reacted_message.json"} {
+		if code := rig.post(t, sigRight, readTestdata(t, f)); code != http.StatusOK {
+			t.Errorf("%s: status %d", f, code)
+		}
+	}
+	rig.rec.setFail(errRedisDown)
+	rig.post(t, sigRight, readTestdata(t, "oa_send_text_staff.json"))
+	if n := rig.waiting(t); n != 1 {
+		t.Errorf("%d events stored, want only the staff message that failed", n)
+	}
+}

@@ -102,13 +102,15 @@ const (
 //     and its signature are genuine, but captured; no genuine retry is that old, so
 //     nothing is lost by refusing it, and a monitoring person sees it as an
 //     authentication failure rather than a silent 200).
+//   - 200: an event the gateway does not use (an echo of its own send, a receipt, an
+//     unknown kind: logged at debug level) or cannot use (logged as a warning); it is
+//     not stored.
 //   - 500: the inbox could not store the event (Redis is out); Zalo may deliver it
 //     again.
 //   - 200: the event is stored. It is run at once, inside the request, within
 //     Deadline; if that fails or takes too long it stays in the inbox and Run runs it
-//     again once its claim ran out. Events the gateway does not use (an echo of its
-//     own send, a receipt, an unknown kind), unusable ones and repeats are stored and
-//     acknowledged the same way.
+//     again once its claim ran out. A repeat is stored and run again: the engine
+//     drops it.
 //
 // Refusals are logged once when they start and once when a request is accepted again,
 // with their count, so a burst of forged or stale requests is two log lines.
@@ -201,6 +203,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.refused.clear("zalo webhook requests accepted again")
 
+	events := w.events(env, body, at)
+	if len(events) == 0 {
+		rw.WriteHeader(http.StatusOK) // nothing to run, so nothing to keep
+		return
+	}
 	done, err := w.cfg.Inbox.Put(r.Context(), inboxID(body), body)
 	if err != nil {
 		w.down.raise("zalo events cannot be stored; answering 500 until Redis is back", "err", err)
@@ -210,7 +217,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.down.clear("zalo events are stored again")
 	if done != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), w.cfg.Deadline)
-		if err := w.process(ctx, env, body, at); err == nil {
+		if err := w.run(ctx, events); err == nil {
 			if err := done(ctx); err != nil {
 				w.log.Debug("event run, not yet removed from the inbox", "event", env.EventName, "err", err)
 			}
@@ -255,7 +262,7 @@ func (w *Webhook) Takeover(ctx context.Context) (int, error) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, w.cfg.Deadline)
 		defer cancel()
-		return w.process(ctx, env, body, at)
+		return w.run(ctx, w.events(env, body, at))
 	})
 }
 
@@ -265,9 +272,10 @@ func (w *Webhook) refuse(rw http.ResponseWriter, status int, msg string, args ..
 	http.Error(rw, http.StatusText(status), status)
 }
 
-// process runs one verified event. It returns an error only when the event must be
-// run again (the engine failed).
-func (w *Webhook) process(ctx context.Context, env envelope, body []byte, at time.Time) error {
+// events parses a verified body into the events to run. An event the gateway does not
+// use (an echo of its own send, a receipt, an unknown kind) or cannot use gives none:
+// it is acknowledged without being stored.
+func (w *Webhook) events(env envelope, body []byte, at time.Time) []bot.Event {
 	p, err := parse(env, body, at, FileURLs{Hosts: w.cfg.FileHosts})
 	if err != nil {
 		w.log.Warn("unusable event acknowledged", "event", env.EventName, "err", err)
@@ -275,9 +283,14 @@ func (w *Webhook) process(ctx context.Context, env envelope, body []byte, at tim
 	}
 	if p.skip != "" {
 		w.log.Debug("event acknowledged, not run", "why", p.skip)
-		return nil
 	}
-	for _, ev := range p.events {
+	return p.events
+}
+
+// run hands events to the engine. It returns an error only when they must be run
+// again (the engine failed).
+func (w *Webhook) run(ctx context.Context, events []bot.Event) error {
+	for _, ev := range events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
 			w.failing.raise("zalo events not run; they stay in the inbox and are run again",
