@@ -65,7 +65,7 @@ type Config struct {
 	MaxAge time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Deadline bounds the engine's work on one event inside the request (default 1.5s):
+	// Deadline bounds storing and running one event inside the request (default 1.5s):
 	// Zalo waits 2 seconds for an answer. An event not run in time stays in the inbox.
 	Deadline time.Duration
 	// TakeoverEvery is how often Run looks for events left in the inbox (default 5s).
@@ -208,7 +208,10 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusOK) // nothing to run, so nothing to keep
 		return
 	}
-	done, err := w.cfg.Inbox.Put(r.Context(), inboxID(body), body)
+	// One deadline for storing and running: Zalo waits 2 seconds for the answer.
+	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.Deadline)
+	defer cancel()
+	done, err := w.cfg.Inbox.Put(ctx, inboxID(body), body)
 	if err != nil {
 		w.down.raise("zalo events cannot be stored; answering 500 until Redis is back", "err", err)
 		http.Error(rw, "try again later", http.StatusInternalServerError)
@@ -216,13 +219,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.down.clear("zalo events are stored again")
 	if done != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), w.cfg.Deadline)
 		if err := w.run(ctx, events); err == nil {
 			if err := done(ctx); err != nil {
 				w.log.Debug("event run, not yet removed from the inbox", "event", env.EventName, "err", err)
 			}
 		}
-		cancel()
 	}
 	rw.WriteHeader(http.StatusOK)
 }
