@@ -181,15 +181,20 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.Profile.Created = now
 	}
 	s.Profile.Updated = now
-	if ev.Kind != EventStatus {
-		// A notice from the city is not the citizen coming back: the draft's clock, and
+	if ev.Kind != EventStatus && ev.Kind != EventStaffMessage {
+		// A notice from the city (or staff writing from the provider's tool) is not the
+		// citizen coming back: the draft's clock, and
 		// with it the offer to continue an old draft, go by the citizen's own messages.
 		s.State.Updated = now
 	}
 
 	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission}
+	dir := Inbound
+	if ev.Kind == EventStaffMessage {
+		dir = Outgoing // staff wrote to the citizen, from the provider's own tool
+	}
 	change.Transcript = append(change.Transcript, TranscriptEntry{
-		Dir: Inbound, EventID: ev.ID, Kind: string(ev.Kind), Text: Summarize(ev), At: ev.At,
+		Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: Summarize(ev), At: ev.At,
 	})
 	out := Outcome{Submission: res.Submission}
 	for i, r := range res.Replies {

@@ -427,3 +427,32 @@ func TestStatusNoticeLeavesTheDraftClock(t *testing.T) {
 			s.State.Updated, want, s.Profile.Updated, now)
 	}
 }
+
+// silent answers nothing, as a flow does for staff's own message.
+type silent struct{}
+
+func (silent) Respond(context.Context, *bot.Session, bot.Event) (bot.Result, error) {
+	return bot.Result{Silent: true}, nil
+}
+
+// What staff wrote from the provider's own tool is a line staff sent, not one the
+// citizen wrote: operators read it as outgoing.
+func TestStaffMessageIsOutgoingInTheTranscript(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: silent{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := bot.Event{ID: "s1", Conversation: conv, Kind: bot.EventStaffMessage, Text: "Chào chị, tôi là cán bộ phường."}
+	if _, err := e.Handle(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := st.Transcript(ctx, conv, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr) != 1 || tr[0].Dir != bot.Outgoing || tr[0].Kind != "staff" || tr[0].Text != ev.Text {
+		t.Errorf("transcript = %+v, want one outgoing staff line with the text", tr)
+	}
+}

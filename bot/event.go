@@ -70,7 +70,16 @@ const (
 	// EventStatus is not from the citizen: the city's intake changed the status of one of
 	// their submissions (Status says how); the citizen is told in their language.
 	EventStatus EventKind = "status"
+	// EventStaffMessage is not from the citizen either: a member of staff answered them
+	// from the provider's own tool (Zalo's OA chat), outside the gateway. Text is what
+	// they wrote; the conversation goes to an operator (human mode).
+	EventStaffMessage EventKind = "staff"
 )
+
+// UnsupportedFileElsewhere is the Unsupported of an image or a file a channel will not
+// take because it is not on the provider's own file servers (the proxy could never
+// fetch it for the city): the citizen is asked to send it again.
+const UnsupportedFileElsewhere = "file_elsewhere"
 
 // Event is one thing a citizen did, parsed by a channel adapter.
 type Event struct {
@@ -134,6 +143,9 @@ func (ev Event) Validate() error {
 type Contact struct {
 	Name  string `json:"name,omitempty"`
 	Phone string `json:"phone"`
+	// Address is a postal address the provider sent with the card (Zalo's form), as
+	// one line; may be empty.
+	Address string `json:"address,omitempty"`
 	// Own is true when the card is the sender's own (Telegram's user_id matches the sender).
 	Own bool `json:"own"`
 }

@@ -19,7 +19,7 @@ func Summarize(ev Event) string {
 		if ev.Contact == nil {
 			return "[contact]"
 		}
-		return "[contact] " + ev.Contact.Name + " " + ev.Contact.Phone
+		return strings.TrimSpace("[contact] " + ev.Contact.Name + " " + ev.Contact.Phone + " " + ev.Contact.Address)
 	case EventLocation:
 		if ev.Location == nil {
 			return "[location]"
@@ -31,6 +31,8 @@ func Summarize(ev Event) string {
 			names = append(names, string(a.Kind)+":"+a.Name)
 		}
 		return strings.TrimSpace("[" + strings.Join(names, ", ") + "] " + ev.Text)
+	case EventStaffMessage:
+		return ev.Text
 	case EventUnsupported:
 		return "[" + ev.Unsupported + "]"
 	case EventStatus:

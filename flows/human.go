@@ -66,3 +66,14 @@ func (t *turn) backToBot() {
 func (t *turn) backToBotChoice() bot.Choice {
 	return t.button("human.back_button", "cmd:"+cmdCancel)
 }
+
+// staffMessage takes a message staff wrote to the citizen in the provider's own tool
+// (Zalo's OA chat) as taking the conversation over: human mode, so that the bot does
+// not talk over them, until the citizen or an operator hands it back. Nothing is sent:
+// the citizen has staff's message already, and the transcript keeps it. A question the
+// bot had pending lapses, so that the citizen's answer to staff is not read as one.
+func (t *turn) staffMessage() {
+	t.s.Profile.Mode = bot.ModeHuman
+	t.s.State.Pending, t.s.State.Misses = "", 0
+	t.res.Silent = true
+}

@@ -114,6 +114,12 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 			"replies", len(t.res.Replies))
 		return t.res, nil
 	}
+	if ev.Kind == bot.EventStaffMessage {
+		// Staff wrote to the citizen themselves: as with the city's notice, nothing the
+		// citizen did changes, but from now on a person has the conversation.
+		t.staffMessage()
+		return t.res, nil
+	}
 	if err := t.run(); err != nil {
 		return bot.Result{}, err
 	}
@@ -154,7 +160,11 @@ func (t *turn) run() error {
 		return t.human(in)
 	}
 	if t.ev.Kind == bot.EventUnsupported {
-		t.say(t.tr("unsupported.text"))
+		if t.ev.Unsupported == bot.UnsupportedFileElsewhere {
+			t.say(t.tr("unsupported.file_elsewhere"))
+		} else {
+			t.say(t.tr("unsupported.text"))
+		}
 		t.current()
 		return nil
 	}

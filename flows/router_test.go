@@ -474,3 +474,66 @@ func TestBackGoesThroughTheMachine(t *testing.T) {
 		})
 	}
 }
+
+// Staff who answer the citizen from the provider's own tool take the conversation
+// over: human mode, nothing sent, the draft and the offered choices kept, the pending
+// question lapsed; what the citizen writes next is for staff.
+func TestStaffMessageTakesOver(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "vi", testStart)
+	for _, a := range []act{command("initiative", ""), press("agree")} {
+		h.do(ctx, a)
+	}
+	flow, step := h.s.State.Flow, h.s.State.Step
+	h.s.State.Pending = pendingForget
+	offered := h.s.State.Offered
+	res, err := h.r.Respond(ctx, h.s, bot.Event{
+		ID: "staff1", Conversation: h.s.Conversation, Kind: bot.EventStaffMessage, Text: "Chào chị, tôi là cán bộ phường.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Silent || len(res.Replies) != 0 {
+		t.Errorf("staff message answered by the bot: silent=%v, %d replies", res.Silent, len(res.Replies))
+	}
+	if h.s.Profile.Mode != bot.ModeHuman {
+		t.Errorf("mode %q after a staff message, want human", h.s.Profile.Mode)
+	}
+	if h.s.State.Flow != flow || h.s.State.Step != step || h.s.State.Pending != "" {
+		t.Errorf("state flow=%q step=%q pending=%q, want %q %q and no pending question",
+			h.s.State.Flow, h.s.State.Step, h.s.State.Pending, flow, step)
+	}
+	if len(h.s.State.Offered) != len(offered) {
+		t.Errorf("offered choices changed from %v to %v", offered, h.s.State.Offered)
+	}
+	res, err = h.r.Respond(ctx, h.s, bot.Event{ID: "c1", Conversation: h.s.Conversation, Kind: bot.EventText, Text: "Dạ vâng, cảm ơn anh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Silent || len(res.Replies) != 0 {
+		t.Errorf("the bot answered the citizen's reply to staff: %d replies", len(res.Replies))
+	}
+}
+
+// A file the channel could not take from its provider's servers is refused at the step
+// with its own message, and nothing enters the draft.
+func TestFileElsewhereIsRefusedAtTheStep(t *testing.T) {
+	ctx := context.Background()
+	for _, lang := range []string{"vi", "en"} {
+		h := newHarness(t, lang, testStart)
+		h.s.State = bot.State{Flow: bot.KindInitiative, Step: "attachments", Updated: h.now,
+			Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
+		res, err := h.r.Respond(ctx, h.s, bot.Event{ID: "f1", Conversation: h.s.Conversation, Lang: lang,
+			Kind: bot.EventUnsupported, Unsupported: bot.UnsupportedFileElsewhere})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := testCatalog(t).For(lang).T("unsupported.file_elsewhere")
+		if len(res.Replies) == 0 || res.Replies[0].Text != want {
+			t.Errorf("%s: replies %+v, want first %q", lang, res.Replies, want)
+		}
+		if h.s.State.Step != "attachments" || len(h.s.State.Draft.Attachments) != 0 {
+			t.Errorf("%s: step %q with %d files after a refused file", lang, h.s.State.Step, len(h.s.State.Draft.Attachments))
+		}
+	}
+}

@@ -69,6 +69,10 @@
 //	                                         score: due or lease end)  removed by the sweeper that finds it gone
 //	<p>:{sNN}:lease:album:<conv>:<group>     Albums.Due/Done          a Lease (15s) of the album's claimer, taken
 //	                 string                  (lease token)             over by the next claimer; Done checks it
+//	<p>:{inbox:<name>}:bodies        hash    Inbox.Put (field: body   none: the runner's done, fenced by the
+//	                                         id, raw webhook body)     lease, deletes what it ran (inbox.go)
+//	<p>:{inbox:<name>}:lease:<id>    string  Inbox.Put/Takeover       a Lease (15s): who runs the body; taken
+//	                                         (lease token)             over by Takeover once it ran out
 //
 // The retry schedules and the failed list live in the outbox's shard, so that a
 // submission moves between them and the outbox in one transaction on a cluster too. The

@@ -13,8 +13,12 @@ import (
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
-// The Redis token keeper is the Zalo client's token store.
-var _ zalo.TokenStore = (*redisstore.ZaloTokens)(nil)
+// The Redis token keeper is the Zalo client's token store, and the Redis inbox keeps
+// its webhook's events until they are run.
+var (
+	_ zalo.TokenStore = (*redisstore.ZaloTokens)(nil)
+	_ zalo.Inbox      = (*redisstore.Inbox)(nil)
+)
 
 // startZalo sets the Zalo channel up, mounts its webhook on mux and starts its
 // dispatcher, adding it to parts. It reports whether the channel runs.
@@ -24,13 +28,14 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux,
 		return false, nil
 	}
 	ch, err := zalo.Setup(ctx, zalo.SetupConfig{
-		Settings: zc, Tokens: g.store.ZaloTokens(), Handler: g.engine, Catalog: g.catalog,
+		Settings: zc, Tokens: g.store.ZaloTokens(), Handler: g.engine, Inbox: g.store.Inbox("zalo", 0), Catalog: g.catalog,
 		PublicBaseURL: cfg.PublicBaseURL, Logger: g.log,
 	})
 	if err != nil {
 		return false, err
 	}
 	mux.Handle("POST "+zalo.WebhookPath, ch.Webhook)
+	parts.run("zalo inbox", func(ctx context.Context) { _ = ch.Webhook.Run(ctx) })
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Zalo, Sender: ch.Client,
 		// Zalo's quota counts every request of the app: replies and bulk share it.

@@ -64,7 +64,8 @@ func NewHandler(s *Signer, fetchers map[bot.Channel]Fetcher, types TypeCheck, lo
 }
 
 // ServeHTTP answers 403 for a bad signature, 410 for an expired link, 404 for an
-// unknown channel or file, 502 when the channel does not answer.
+// unknown channel or file (a reference the channel refuses, such as a Zalo file URL
+// on a host that is not Zalo's, included), 502 when the channel does not answer.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if id == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -321,5 +322,24 @@ func TestMediaProxyWithoutTypesServesDownloads(t *testing.T) {
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/octet-stream" ||
 		!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment;") {
 		t.Errorf("status %d, Content-Type %q, Content-Disposition %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition"))
+	}
+}
+
+// A Zalo file reference on a host that is not Zalo's is a file the channel does not
+// have: 404, not 502 (nothing upstream failed, and asking again cannot help). The
+// fetcher is wired as the gateway wires it.
+func TestZaloFileOnARefusedHostIsNotFound(t *testing.T) {
+	files := zalo.FileURLs{Hosts: zalo.DefaultFileHosts()}
+	signer := newSigner(t, time.Now)
+	mux := http.NewServeMux()
+	mux.Handle("GET /media/{id}", media.NewHandler(signer, map[bot.Channel]media.Fetcher{
+		bot.Zalo: media.URLFetcher{Resolve: files.Resolve, Allow: files.Allowed},
+	}, nil, slog.New(slog.DiscardHandler)))
+	r := &rig{handler: mux}
+	for _, ref := range []string{"https://cdn.example.net/pothole.jpg", "http://f1.zdn.vn/file/de-xuat.pdf", "https://127.0.0.1/admin", "not a url"} {
+		rec := r.get(t, r.link(t, signer, bot.Zalo, bot.Attachment{Kind: bot.Photo, Ref: ref}))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", ref, rec.Code)
+		}
 	}
 }

@@ -64,6 +64,9 @@ type Client struct {
 	lockTTL            time.Duration
 	refreshWait        time.Duration
 	texts              texts
+	// config says once that Zalo refuses the app's sends for its setup (configError),
+	// and once when sends work again.
+	config *alarm
 
 	refreshing chan struct{} // one refresh at a time within the process
 	mu         sync.Mutex
@@ -124,6 +127,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.config = newAlarm(c.log, slog.LevelError, c.now)
 	if c.refreshAhead <= 0 {
 		c.refreshAhead = DefaultRefreshAhead
 	}
@@ -233,8 +237,13 @@ func (c *Client) postCS(ctx context.Context, access, userID, text string) error 
 		return &bot.SendError{Failure: bot.Retryable, Code: resp.StatusCode, Detail: "unreadable answer"}
 	}
 	if *a.Error != 0 {
+		if configError(*a.Error) {
+			c.config.raise("zalo refuses the app's messages: the app or the OA needs fixing in Zalo's consoles; "+
+				"replies wait meanwhile, further refusals are counted", "code", *a.Error, "message", a.Message)
+		}
 		return apiFailure(*a.Error, a.Message, c.now())
 	}
+	c.config.clear("zalo accepts the app's messages again")
 	return nil
 }
 

@@ -7,28 +7,43 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// Zalo OA API error codes the sender acts on. Every other non-zero code fails the
-// reply as Permanent with the code kept in its failure record.
+// Zalo OA API error codes the sender acts on (Zalo's table of OA API errors). Every
+// other non-zero code fails the reply as Permanent with the code kept in its failure
+// record.
 const (
-	codeRateLimit      = -32  // too many requests for the app
+	codeRateLimit      = -32  // too many requests for the app (or the OA)
 	codeInvalidParams  = -201 // the request is wrong
-	codeQuota          = -211 // the OA's message quota is used up
+	codeNotSupported   = -209 // the app is not activated for this API
+	codeQuota          = -211 // the OA's quota of this feature is used up
+	codeNotRegistered  = -212 // the OA has not registered this API
 	codeNotFollower    = -213 // the user does not follow the OA
 	codeTokenInvalid   = -216 // access token invalid
 	codeBlocked        = -217 // the user blocked the OA's messages
 	codeQuotaReceive   = -218 // the user's quota of messages received is used up
+	codeAppRemoved     = -219 // the app is removed or disabled
 	codeTokenExpired   = -220 // access token expired
+	codeNotVerified    = -221 // the OA must be verified to use this feature
+	codeNotAuthorized  = -223 // the OA has not authorized the app for this API
+	codeTier           = -224 // the OA's tier package must be upgraded
 	codeInactive       = -227 // the user is inactive or blocked (over 45 days)
 	codeNoInteraction  = -230 // no interaction with the OA in the last 7 days
 	codeWindowExpired  = -232 // the user never interacted, or the window has closed
-	codeNight          = -234 // no consultation messages between 22:00 and 06:00
+	codeNight          = -234 // no messages of this type between 22:00 and 06:00
+	codeV2ShutDown     = -240 // the v2 message API is shut down; v3 is required
+	codeAppSecretProof = -242 // the appsecret_proof sent is wrong
 	codeRestrictedUser = -244 // the user restricts messages from OAs
+	codeViolation      = -248 // the content violates Zalo's platform standards
+	codeNoCloudAccount = -320 // the app must be connected to a Zalo Cloud Account
+	codeCloudUnpaid    = -321 // the Zalo Cloud Account is out of money
 )
 
 // Waits the API does not state itself.
 const (
 	rateLimitWait = 10 * time.Second
 	quotaWait     = time.Hour
+	// configWait is how long a reply waits while the app or the OA is misconfigured:
+	// someone has to fix it in Zalo's consoles, and the reply should go when they did.
+	configWait = 10 * time.Minute
 )
 
 // vietnam is Asia/Ho_Chi_Minh: UTC+7 all year, no daylight saving. A fixed zone needs
@@ -38,24 +53,42 @@ var vietnam = time.FixedZone("ICT", 7*3600)
 // tokenRefused reports the codes that call for a token refresh.
 func tokenRefused(code int) bool { return code == codeTokenInvalid || code == codeTokenExpired }
 
+// configCodes are the answers that say the app or the OA is set up wrong (permission
+// not granted or revoked, app disabled, OA not verified or on too small a package, no
+// paid Zalo Cloud Account): nothing about the message or the citizen, and nothing the
+// gateway can fix. The reply waits (Held) and an operator is told, once.
+var configCodes = map[int]bool{
+	codeNotSupported: true, codeNotRegistered: true, codeAppRemoved: true, codeNotVerified: true,
+	codeNotAuthorized: true, codeTier: true, codeV2ShutDown: true, codeAppSecretProof: true,
+	codeNoCloudAccount: true, codeCloudUnpaid: true,
+}
+
+// configError reports an answer that needs someone to fix the app or the OA.
+func configError(code int) bool { return configCodes[code] }
+
 // apiFailure classifies an error the OA API reported in its JSON answer. Token codes
 // are classified Held here; the sender refreshes and tries again before returning one.
 func apiFailure(code int, message string, now time.Time) *bot.SendError {
 	se := &bot.SendError{Code: code, Detail: message}
-	switch code {
-	case codeRateLimit:
+	switch {
+	case code == codeRateLimit:
 		se.Failure, se.RetryAfter = bot.RateLimited, rateLimitWait
-	case codeTokenInvalid, codeTokenExpired:
+	case tokenRefused(code):
 		se.Failure, se.RetryAfter = bot.Held, time.Minute
-	case codeNotFollower, codeBlocked, codeInactive, codeNoInteraction, codeWindowExpired, codeRestrictedUser:
+	case code == codeNotFollower, code == codeBlocked, code == codeInactive, code == codeNoInteraction,
+		code == codeWindowExpired, code == codeRestrictedUser:
 		// Nothing sent later reaches them until they write again: the dispatcher marks
 		// the conversation unreachable, and their next message makes it reachable.
 		se.Failure = bot.Gone
-	case codeNight:
+	case code == codeNight:
 		se.Failure, se.RetryAfter = bot.Held, untilMorning(now)
-	case codeQuota, codeQuotaReceive:
+	case code == codeQuota, code == codeQuotaReceive:
 		se.Failure, se.RetryAfter = bot.Held, quotaWait
-	default: // codeInvalidParams and codes not known here
+	case code == codeCloudUnpaid:
+		se.Failure, se.RetryAfter = bot.Held, quotaWait // a quota that money restores
+	case configError(code):
+		se.Failure, se.RetryAfter = bot.Held, configWait
+	default: // codeInvalidParams, codeViolation (this message's content) and codes not known here
 		se.Failure = bot.Permanent
 	}
 	return se

@@ -2,9 +2,10 @@ package zalo
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/sangkien/sangkien/bot"
 )
 
 // DefaultFileHosts returns the domains of Zalo's file servers: a citizen's file
@@ -22,11 +23,13 @@ type FileURLs struct {
 	Hosts []string
 }
 
-// Resolve returns ref when it is an allowed file URL.
+// Resolve returns ref when it is an allowed file URL. Any other reference is a file
+// the channel does not have: a permanent *bot.SendError, which the media proxy answers
+// 404 (asking again cannot help, and nothing upstream failed).
 func (f FileURLs) Resolve(_ context.Context, ref string) (string, error) {
 	u, err := url.Parse(ref)
 	if err != nil || !f.Allowed(u) {
-		return "", errors.New("zalo file reference is not an https URL on Zalo's file servers")
+		return "", &bot.SendError{Failure: bot.Permanent, Detail: "zalo file reference is not an https URL on Zalo's file servers"}
 	}
 	return ref, nil
 }

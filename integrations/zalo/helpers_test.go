@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/bottest"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
 )
 
@@ -62,6 +66,22 @@ func (r *recorder) got() []bot.Event { return r.ran.Events() }
 type logBuffer = bottest.LogBuffer
 
 var errRedisDown = errors.New("redis: connection refused")
+
+// testPeriod is the inbox lease period of webhook tests: short, so that a takeover
+// test waits little for a claim to run out.
+const testPeriod = 200 * time.Millisecond
+
+// inboxStore is a store for real inboxes on the test's Redis, under the test's own
+// prefix (other processes are other inboxes of the same store). client, when not nil,
+// is set to the store's own client, which the test may close.
+func inboxStore(t testing.TB, client *redis.UniversalClient) *redisstore.Store {
+	t.Helper()
+	c := redistest.Client(t)
+	if client != nil {
+		*client = c
+	}
+	return redisstore.New(c, redisstore.Options{Prefix: redistest.Prefix(t), Logger: slog.New(slog.DiscardHandler)})
+}
 
 // readTestdata returns the body of testdata/name.
 func readTestdata(t *testing.T, name string) []byte {

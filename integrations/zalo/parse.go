@@ -2,6 +2,7 @@ package zalo
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,7 +26,11 @@ func Parse(body []byte) ([]bot.Event, error) {
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("zalo event: %w", err)
 	}
-	p, err := parse(env, body)
+	at, err := eventTime(env.Timestamp)
+	if err != nil {
+		return nil, fmt.Errorf("zalo event: %w", err)
+	}
+	p, err := parse(env, body, at, FileURLs{Hosts: DefaultFileHosts()})
 	return p.events, err
 }
 
@@ -39,6 +44,7 @@ type envelope struct {
 	EventName string          `json:"event_name"`
 	Timestamp flexString      `json:"timestamp"`
 	Sender    party           `json:"sender"`
+	Recipient party           `json:"recipient"`
 	Follower  party           `json:"follower"`
 	Message   message         `json:"message"`
 	Info      json.RawMessage `json:"info"`
@@ -46,6 +52,9 @@ type envelope struct {
 
 type party struct {
 	ID flexString `json:"id"`
+	// AdminID is set on the sender of an oa_send_* event when a person wrote the
+	// message in Zalo's OA chat tool; the OA's API sends (the gateway's own) have none.
+	AdminID flexString `json:"admin_id"`
 }
 
 type message struct {
@@ -75,11 +84,37 @@ type locationPayload struct {
 	} `json:"coordinates"`
 }
 
-// submittedInfo is what a citizen filled in Zalo's "share your information" form.
+// submittedInfo is what a citizen filled in Zalo's "share your information" form
+// (the answer to a request_user_info message). Zalo sends user_dob and gender too; the
+// gateway does not ask for them and does not keep them. Older OAs' forms sent the
+// address flat (address, ward, district, city), newer ones in full_address.
 type submittedInfo struct {
-	Name    string `json:"name"`
-	Phone   string `json:"phone"`
-	Address string `json:"address"`
+	Name        string `json:"name"`
+	Phone       string `json:"phone"`
+	FullAddress struct {
+		Address string `json:"user_address"`
+		Ward    string `json:"user_ward"`
+		City    string `json:"user_city"`
+	} `json:"full_address"`
+	Address  string `json:"address"`
+	Ward     string `json:"ward"`
+	District string `json:"district"`
+	City     string `json:"city"`
+}
+
+// address is the submitted address as one line, street first.
+func (i submittedInfo) address() string {
+	parts := []string{i.FullAddress.Address, i.FullAddress.Ward, i.FullAddress.City}
+	if strings.TrimSpace(strings.Join(parts, "")) == "" {
+		parts = []string{i.Address, i.Ward, i.District, i.City}
+	}
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // flexString takes a JSON string or a bare number as its text, exactly as sent.
@@ -122,15 +157,19 @@ var unsupportedEvents = map[string]string{
 	"user_send_business_card": "business_card",
 }
 
-func parse(env envelope, body []byte) (parsed, error) {
+func parse(env envelope, body []byte, at time.Time, hosts FileURLs) (parsed, error) {
 	name := env.EventName
 	switch {
 	case name == "":
 		return parsed{}, errors.New("zalo event: no event_name")
 	case strings.HasPrefix(name, "oa_send_"):
-		// The OA's own sends (the gateway's, or a person's in the OA admin page) come
-		// back as events: never citizen input.
-		return parsed{skip: "echo " + name}, nil
+		// The OA's own sends come back as events. Those of the API (the gateway's own
+		// replies) are not news; a person's, written in Zalo's OA chat tool, carry their
+		// admin_id: staff answered the citizen outside the gateway.
+		if strings.TrimSpace(string(env.Sender.AdminID)) == "" {
+			return parsed{skip: "echo " + name}, nil
+		}
+		return staffMessage(env, body, at)
 	case name == "user_received_message", name == "user_seen_message":
 		return parsed{skip: "receipt " + name}, nil
 	}
@@ -138,7 +177,7 @@ func parse(env envelope, body []byte) (parsed, error) {
 	if name == "follow" || name == "unfollow" {
 		user = env.Follower.ID
 	}
-	ev := bot.Event{ID: eventID(env, body), At: millis(env.Timestamp)}
+	ev := bot.Event{ID: eventID(env, body), At: at}
 	switch name {
 	case "user_send_text":
 		ev.Kind, ev.Text = bot.EventText, env.Message.Text
@@ -148,6 +187,11 @@ func parse(env envelope, body []byte) (parsed, error) {
 			return parsed{}, fmt.Errorf("zalo %s: %w", name, err)
 		}
 		ev.Kind, ev.Text, ev.Attachments = bot.EventAttachments, env.Message.Text, atts
+		if !onHosts(atts, hosts) {
+			// The media proxy fetches only from Zalo's file servers: the city would get
+			// a link that cannot answer. The citizen is asked to send the file again.
+			ev.Kind, ev.Text, ev.Attachments, ev.Unsupported = bot.EventUnsupported, "", nil, bot.UnsupportedFileElsewhere
+		}
 	case "user_send_location":
 		loc, err := location(env.Message)
 		if err != nil {
@@ -167,7 +211,7 @@ func parse(env envelope, body []byte) (parsed, error) {
 		}
 		// The form is filled in the citizen's own Zalo app: the phone is theirs.
 		ev.Kind = bot.EventContact
-		ev.Contact = &bot.Contact{Name: strings.TrimSpace(info.Name), Phone: strings.TrimSpace(info.Phone), Own: true}
+		ev.Contact = &bot.Contact{Name: strings.TrimSpace(info.Name), Phone: strings.TrimSpace(info.Phone), Address: info.address(), Own: true}
 	default:
 		kind, ok := unsupportedEvents[name]
 		if !ok {
@@ -180,6 +224,24 @@ func parse(env envelope, body []byte) (parsed, error) {
 	}
 	ev.Conversation = bot.ConversationRef{Channel: bot.Zalo, ID: string(user)}
 	return parsed{events: []bot.Event{ev}}, nil
+}
+
+// staffMessage is an oa_send_* event a person wrote in Zalo's OA chat tool: the
+// citizen is the recipient. A message without text (an image, a sticker) is named by
+// its kind, for the transcript.
+func staffMessage(env envelope, body []byte, at time.Time) (parsed, error) {
+	user := string(env.Recipient.ID)
+	if !validUserID(user) {
+		return parsed{}, fmt.Errorf("zalo %s: no usable recipient id", env.EventName)
+	}
+	text := strings.TrimSpace(env.Message.Text)
+	if text == "" {
+		text = "[" + strings.TrimPrefix(env.EventName, "oa_send_") + "]"
+	}
+	return parsed{events: []bot.Event{{
+		ID: eventID(env, body), At: at, Kind: bot.EventStaffMessage, Text: text,
+		Conversation: bot.ConversationRef{Channel: bot.Zalo, ID: user},
+	}}}, nil
 }
 
 // eventID is the message's msg_id, which a redelivery repeats. Events without one
@@ -245,6 +307,16 @@ func files(m message) ([]bot.Attachment, error) {
 	return out, nil
 }
 
+// onHosts reports whether every attachment's URL is one the media proxy may fetch.
+func onHosts(atts []bot.Attachment, hosts FileURLs) bool {
+	for _, a := range atts {
+		if _, err := hosts.Resolve(context.Background(), a.Ref); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // fileName gives a name its extension when Zalo sent it apart ("type": "pdf"): the
 // flows accept documents by MIME type or extension, and Zalo sends no MIME type.
 func fileName(name, ext string) string {
@@ -280,16 +352,25 @@ func location(m message) (*bot.Location, error) {
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-// millis reads a timestamp in milliseconds; zero when absent or unreadable. A value of
-// ten digits or fewer is taken as seconds: Zalo documents milliseconds, but refusing
-// every event as a replay over a unit would silence the channel.
-func millis(s flexString) time.Time {
-	n, err := strconv.ParseInt(strings.TrimSpace(string(s)), 10, 64)
-	switch {
-	case err != nil || n <= 0:
-		return time.Time{}
-	case n < 1e11:
-		return time.Unix(n, 0).UTC()
+// eventTime reads an event's timestamp: milliseconds since 1970, as Zalo documents
+// and sends it. A value of eleven digits or fewer is taken as seconds, which a sender
+// that got the unit wrong would give; either way the webhook's window check decides.
+// Anything but a positive whole number of at most 16 digits (past the year 2286 in
+// milliseconds) is an error, so no later arithmetic can overflow.
+func eventTime(s flexString) (time.Time, error) {
+	v := strings.TrimSpace(string(s))
+	if v == "" {
+		return time.Time{}, errors.New("no timestamp")
 	}
-	return time.UnixMilli(n).UTC()
+	if len(v) > 16 || !digits(v) {
+		return time.Time{}, fmt.Errorf("timestamp %.20q is not milliseconds since 1970", v)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, fmt.Errorf("timestamp %.20q is not milliseconds since 1970", v)
+	}
+	if n < 1e11 {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.UnixMilli(n).UTC(), nil
 }

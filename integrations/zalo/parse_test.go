@@ -7,21 +7,58 @@ import (
 	"time"
 )
 
-func TestMillis(t *testing.T) {
+func TestEventTime(t *testing.T) {
 	tests := []struct {
 		in   flexString
-		want time.Time
+		want time.Time // zero: an error
 	}{
 		{"1764316800000", time.UnixMilli(1764316800000).UTC()},
 		{" 1764316800123 ", time.UnixMilli(1764316800123).UTC()},
-		{"1764316800", time.Unix(1764316800, 0).UTC()}, // seconds
+		{"1764316800", time.Unix(1764316800, 0).UTC()},   // seconds
+		{"15503500848", time.Unix(15503500848, 0).UTC()}, // the docs' sample, as seconds: year 2461
+		{"9999999999999999", time.UnixMilli(9999999999999999).UTC()},
+		{"99999999999999999", time.Time{}}, // 17 digits
+		{"99999999999999999999", time.Time{}},
 		{"", time.Time{}},
+		{"0", time.Time{}},
 		{"-5", time.Time{}},
+		{"+5", time.Time{}},
+		{"1.7e12", time.Time{}},
 		{"soon", time.Time{}},
 	}
 	for _, tt := range tests {
-		if got := millis(tt.in); !got.Equal(tt.want) {
-			t.Errorf("millis(%q) = %s, want %s", tt.in, got, tt.want)
+		got, err := eventTime(tt.in)
+		if tt.want.IsZero() {
+			if err == nil {
+				t.Errorf("eventTime(%q) = %s, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("eventTime(%q) = %s, %v, want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// The window is checked on times, not on their difference, which overflows for
+// timestamps centuries away.
+func TestWithin(t *testing.T) {
+	now := testNow
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{now, true},
+		{now.Add(-DefaultMaxAge), true},
+		{now.Add(DefaultMaxAge + time.Millisecond), false},
+		{now.Add(-DefaultMaxAge - time.Millisecond), false},
+		{time.Unix(15503500848, 0), false},
+		{time.UnixMilli(9999999999999999), false},
+		{time.Unix(1, 0), false},
+	}
+	for _, tt := range tests {
+		if got := within(tt.at, now, DefaultMaxAge); got != tt.want {
+			t.Errorf("within(%s) = %t, want %t", tt.at, got, tt.want)
 		}
 	}
 }

@@ -126,6 +126,22 @@ func TestSendErrors(t *testing.T) {
 		{"-211 quota: held", func(s *zalotest.Server) { s.FailSend(-211, "Out of quota") }, bot.Held, -211, quotaWait, 1, 0},
 		{"-218 receive quota: held", func(s *zalotest.Server) { s.FailSend(-218, "Out of quota receive") }, bot.Held, -218, quotaWait, 1, 0},
 		{"-201 invalid: permanent", func(s *zalotest.Server) { s.FailSend(-201, "Parameters are invalid") }, bot.Permanent, -201, 0, 1, 0},
+		// Zalo's error table: the app or the OA is set up wrong; the reply waits for a fix.
+		{"-209 API not activated for the app: config, held", func(s *zalotest.Server) { s.FailSend(-209, "Not supported this api") }, bot.Held, -209, configWait, 1, 0},
+		{"-212 API not registered: config, held", func(s *zalotest.Server) { s.FailSend(-212, "App has not registed this api") }, bot.Held, -212, configWait, 1, 0},
+		{"-219 app removed or disabled: config, held", func(s *zalotest.Server) { s.FailSend(-219, "App is removed or disabled") }, bot.Held, -219, configWait, 1, 0},
+		{"-221 OA not verified: config, held", func(s *zalotest.Server) { s.FailSend(-221, "The OA needs to be verified to use this feature") }, bot.Held, -221, configWait, 1, 0},
+		{"-223 permission not granted: config, held", func(s *zalotest.Server) { s.FailSend(-223, "Official Account has not authorized this API") }, bot.Held, -223, configWait, 1, 0},
+		{"-224 OA tier package: config, held", func(s *zalotest.Server) { s.FailSend(-224, "The OA needs to upgrade OA Tier Package") }, bot.Held, -224, configWait, 1, 0},
+		{"-240 v2 API shut down: config, held", func(s *zalotest.Server) {
+			s.FailSend(-240, "MessageV2 API has been shut down, please switch to MessageV3")
+		}, bot.Held, -240, configWait, 1, 0},
+		{"-242 appsecret_proof: config, held", func(s *zalotest.Server) { s.FailSend(-242, "Invalid appsecret_proof provided in the API argument") }, bot.Held, -242, configWait, 1, 0},
+		{"-320 no Zalo Cloud Account: config, held", func(s *zalotest.Server) { s.FailSend(-320, "Your app needs to connect with Zalo Cloud Account") }, bot.Held, -320, configWait, 1, 0},
+		{"-321 Zalo Cloud Account unpaid: quota, held", func(s *zalotest.Server) {
+			s.FailSend(-321, "Zalo Cloud Account out of money or unable to be charged")
+		}, bot.Held, -321, quotaWait, 1, 0},
+		{"-248 content violates standards: permanent for this message", func(s *zalotest.Server) { s.FailSend(-248, "Violates our platform standards") }, bot.Permanent, -248, 0, 1, 0},
 		{"unknown code: permanent, code kept", func(s *zalotest.Server) { s.FailSend(-999, "Something new") }, bot.Permanent, -999, 0, 1, 0},
 		{"HTTP 502: retryable", func(s *zalotest.Server) { s.FailSendHTTP(502, "<html>bad gateway</html>") }, bot.Retryable, 502, 0, 1, 0},
 		{"HTTP 429: rate limited", func(s *zalotest.Server) { s.FailSendHTTP(429, "") }, bot.RateLimited, 429, rateLimitWait, 1, 0},
@@ -237,5 +253,38 @@ func TestNewClientConfig(t *testing.T) {
 	}
 	if c.apiBase != "http://127.0.0.1:1" || c.oauthBase != DefaultOAuthBase || c.refreshAhead != DefaultRefreshAhead || c.hc == nil {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+// A configuration error is said once at ERROR, however many citizens' replies meet it,
+// and once more when Zalo accepts the app's messages again.
+func TestSendConfigErrorIsSaidOnce(t *testing.T) {
+	logs := &logBuffer{}
+	c, api, _ := newTestClient(t, freshToken(), logs.Logger())
+	users := []string{"7392845012349876543", "7392845012349876544", "7392845012349876545"}
+	for _, u := range users {
+		api.FailSend(-223, "Official Account has not authorized this API")
+		o := outbound(bot.Reply{Text: "Xin chào"})
+		o.Conversation.ID = u
+		var se *bot.SendError
+		if err := c.Send(context.Background(), o); !errors.As(err, &se) || se.Failure != bot.Held {
+			t.Fatalf("Send: %v, want held", err)
+		}
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=ERROR"); n != 1 || !strings.Contains(out, "code=-223") {
+		t.Errorf("%d ERROR lines for three refused replies, want 1 naming the code:\n%s", n, out)
+	}
+	if err := c.Send(context.Background(), outbound(bot.Reply{Text: "Xin chào"})); err != nil {
+		t.Fatal(err)
+	}
+	out = logs.String()
+	if !strings.Contains(out, "accepts the app's messages again") || !strings.Contains(out, "occurrences=3") {
+		t.Errorf("no recovery line with the count:\n%s", out)
+	}
+	for _, u := range users {
+		if strings.Contains(out, u) {
+			t.Errorf("log names citizen %s:\n%s", u, out)
+		}
 	}
 }

@@ -129,6 +129,7 @@ type SetupConfig struct {
 	Settings Settings
 	Tokens   TokenStore
 	Handler  Handler
+	Inbox    Inbox            // keeps verified events until run (redisstore's Inbox)
 	Catalog  *locales.Catalog // the adapter's own texts
 	// PublicBaseURL, when set, is logged as the webhook URL to register for the OA.
 	PublicBaseURL string
@@ -136,7 +137,7 @@ type SetupConfig struct {
 }
 
 // Setup builds the client and the webhook and checks the token pair (CheckTokens).
-// Serve the webhook at WebhookPath.
+// Serve the webhook at WebhookPath and run Webhook.Run until the gateway stops.
 func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	s := c.Settings
 	log := c.Logger.With("component", "zalo")
@@ -151,7 +152,8 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	if err := CheckTokens(ctx, client, s, log); err != nil {
 		return nil, err
 	}
-	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Logger: c.Logger})
+	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Inbox: c.Inbox,
+		FileHosts: s.FileHosts, Logger: c.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -13,26 +13,41 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
 )
 
 // webhookRig is a webhook wired to a recording handler, with a clock a minute after
 // the testdata's timestamps.
 type webhookRig struct {
-	wh  *Webhook
-	rec *recorder
-	log *logBuffer
+	wh    *Webhook
+	rec   *recorder
+	log   *logBuffer
+	store *redisstore.Store
+	inbox *redisstore.Inbox
 }
 
 func newRig(t *testing.T, now func() time.Time) *webhookRig {
 	t.Helper()
 	logs := &logBuffer{}
 	rec := newRecorder(t)
-	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: rec, Logger: logs.Logger(), Now: now})
+	store := inboxStore(t, nil)
+	inbox := store.Inbox("zalo", testPeriod)
+	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: rec, Inbox: inbox, Logger: logs.Logger(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &webhookRig{wh: wh, rec: rec, log: logs}
+	return &webhookRig{wh: wh, rec: rec, log: logs, store: store, inbox: inbox}
+}
+
+// waiting is the number of events in the rig's inbox.
+func (r *webhookRig) waiting(t *testing.T) int64 {
+	t.Helper()
+	n, err := r.inbox.Len(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // Signature variants a table row may ask for.
@@ -102,6 +117,11 @@ func summary(ev bot.Event) string {
 		}
 	case bot.EventContact:
 		s += fmt.Sprintf(" %s %s own=%t", ev.Contact.Name, ev.Contact.Phone, ev.Contact.Own)
+		if ev.Contact.Address != "" {
+			s += " address=" + ev.Contact.Address
+		}
+	case bot.EventStaffMessage:
+		s += " " + ev.Text
 	case bot.EventLocation:
 		s += fmt.Sprintf(" %.6f,%.6f %s", ev.Location.Lat, ev.Location.Lon, ev.Location.Label)
 	}
@@ -130,6 +150,10 @@ func TestWebhook(t *testing.T) {
 			events: []string{"c1b2c3d4e5f60718293a4b5c6d7e8f92 " + user + " attachments photo:https://photo-stal-1.zdn.vn/abc.jpg::0 caption=Đèn hỏng trước số 12"}},
 		{label: "file: name gets its extension, size read from a string", bodies: []string{"file.json"}, sig: sigRight, status: 200,
 			events: []string{"d1b2c3d4e5f60718293a4b5c6d7e8f93 " + user + " attachments document:https://f1.zdn.vn/file/de-xuat.pdf:de-xuat.pdf:248112"}},
+		{label: "image not on Zalo's file servers: refused at the step", bodies: []string{"image_elsewhere.json"}, sig: sigRight, status: 200,
+			events: []string{"c3b2c3d4e5f60718293a4b5c6d7e8f9b " + user + " unsupported file_elsewhere"}},
+		{label: "file on Zalo's host but plain http: refused at the step", bodies: []string{"file_plain_http.json"}, sig: sigRight, status: 200,
+			events: []string{"d3b2c3d4e5f60718293a4b5c6d7e8f9c " + user + " unsupported file_elsewhere"}},
 		{label: "location with string coordinates", bodies: []string{"location.json"}, sig: sigRight, status: 200,
 			events: []string{"e1b2c3d4e5f60718293a4b5c6d7e8f94 " + user + " location 21.028511,105.854167 Hồ Hoàn Kiếm"}},
 		{label: "sticker", bodies: []string{"sticker.json"}, sig: sigRight, status: 200,
@@ -150,9 +174,11 @@ func TestWebhook(t *testing.T) {
 			events: []string{bodyID(t, "unfollow.json") + " " + user + " unfollow"}},
 		{label: "follow, unfollow, follow again: three events", bodies: []string{"follow.json", "unfollow.json", "follow.json"}, sig: sigRight, status: 200,
 			events: []string{bodyID(t, "follow.json") + " " + user + " follow", bodyID(t, "unfollow.json") + " " + user + " unfollow"}},
-		{label: "submitted info is the citizen's own contact", bodies: []string{"submit_info.json"}, sig: sigRight, status: 200,
-			events: []string{bodyID(t, "submit_info.json") + " " + user + " contact Nguyễn Thị Lan 84912345678 own=true"}},
-		{label: "echo of the OA's own send is not citizen input", bodies: []string{"oa_send_text.json"}, sig: sigRight, status: 200},
+		{label: "submitted info is the citizen's own contact, with its full_address", bodies: []string{"submit_info.json"}, sig: sigRight, status: 200,
+			events: []string{bodyID(t, "submit_info.json") + " " + user + " contact Nguyễn Thị Lan 84912345678 own=true address=12 Hàng Bài, Phường Cửa Nam, Thành phố Hà Nội"}},
+		{label: "submitted info of an older form, address flat", bodies: []string{"submit_info_flat.json"}, sig: sigRight, status: 200,
+			events: []string{bodyID(t, "submit_info_flat.json") + " " + user + " contact Nguyễn Thị Lan 84912345678 own=true address=12 Hàng Bài, Hàng Bài, Hoàn Kiếm, Hà Nội"}},
+		{label: "echo of the gateway's own send (no admin_id) is not news", bodies: []string{"oa_send_text.json"}, sig: sigRight, status: 200},
 		{label: "receipts are not citizen input", bodies: []string{"user_received_message.json", "user_seen_message.json"}, sig: sigRight, status: 200},
 		{label: "unknown event kind", bodies: []string{"unknown_user_reacted_message.json"}, sig: sigRight, status: 200},
 		{label: "duplicate msg_id runs once", bodies: []string{"text.json", "text.json", "image.json", "text.json"}, sig: sigRight, status: 200,
@@ -169,7 +195,13 @@ func TestWebhook(t *testing.T) {
 		{label: "missing signature", bodies: []string{"text.json"}, sig: sigMissing, status: 401},
 		{label: "replayed: timestamp three hours old", bodies: []string{"text.json", "follow.json"}, sig: sigRight, now: late, status: 401},
 		{label: "timestamp three hours ahead", bodies: []string{"text.json"}, sig: sigRight, now: early, status: 401},
-		{label: "handler fails: Zalo must deliver again", bodies: []string{"text.json"}, sig: sigRight, fail: errRedisDown, status: 500},
+		{label: "handler fails: stored, acknowledged, run later", bodies: []string{"text.json"}, sig: sigRight, fail: errRedisDown, status: 200},
+		{label: "official sample's timestamp (read as seconds: year 2461)", bodies: []string{"timestamp_official_sample.json"}, sig: sigRight, status: 400},
+		{label: "timestamp past int64 milliseconds' sane range", bodies: []string{"timestamp_overflow.json"}, sig: sigRight, status: 400},
+		{label: "staff reply from the OA chat tool", bodies: []string{"oa_send_text_staff.json"}, sig: sigRight, status: 200,
+			events: []string{"5cb2c3d4e5f60718293a4b5c6d7e8f97 " + user + " staff Chào chị, phường đã nhận phản ánh về đèn đường."}},
+		{label: "staff image from the OA chat tool", bodies: []string{"oa_send_image_staff.json"}, sig: sigRight, status: 200,
+			events: []string{"5db2c3d4e5f60718293a4b5c6d7e8f98 " + user + " staff [image]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.label, func(t *testing.T) {
@@ -222,7 +254,10 @@ func TestWebhookBodies(t *testing.T) {
 		{"malformed JSON", []byte(`{"event_name": "user_send_text", "message": {`), -1, 400},
 		{"not an object", []byte(`["user_send_text"]`), -1, 400},
 		{"id of a wrong type", []byte(`{"event_name":"user_send_text","timestamp":"1764316800000","sender":{"id":true}}`), -1, 400},
-		{"no timestamp: refused as undated", []byte(`{"event_name":"user_send_text","sender":{"id":"1"}}`), -1, 401},
+		{"no timestamp: refused as undated", []byte(`{"event_name":"user_send_text","sender":{"id":"1"}}`), -1, 400},
+		{"timestamp not a number", []byte(`{"event_name":"user_send_text","timestamp":"soon","sender":{"id":"1"}}`), -1, 400},
+		{"timestamp negative", []byte(`{"event_name":"user_send_text","timestamp":-1764316800000,"sender":{"id":"1"}}`), -1, 400},
+		{"timestamp past int64", []byte(`{"event_name":"user_send_text","timestamp":"99999999999999999999","sender":{"id":"1"}}`), -1, 400},
 		{"no event name: acknowledged, unusable", []byte(`{"timestamp":"1764316800000"}`), -1, 200},
 		{"no user: acknowledged, unusable", []byte(`{"event_name":"user_send_text","timestamp":"1764316800000","message":{"msg_id":"x","text":"hi"}}`), -1, 200},
 		{"user id not digits: acknowledged, unusable", []byte(`{"event_name":"user_send_text","timestamp":"1764316800000","sender":{"id":"12:34"},"message":{"msg_id":"x","text":"hi"}}`), -1, 200},
@@ -274,7 +309,14 @@ func TestNewWebhookConfig(t *testing.T) {
 			t.Errorf("webhook built from %+v", cfg)
 		}
 	}
-	wh, err := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: newRecorder(t)})
+	inbox := inboxStore(t, nil).Inbox("zalo", 0)
+	bad = append(bad, Config{AppID: "1", OASecret: "s", Handler: newRecorder(t)}) // no inbox
+	for _, cfg := range bad[len(bad)-1:] {
+		if _, err := NewWebhook(cfg); err == nil {
+			t.Errorf("webhook built without an inbox")
+		}
+	}
+	wh, err := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: newRecorder(t), Inbox: inbox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,23 +358,27 @@ func (b busyEngine) Handle(ctx context.Context, _ bot.Event) (bot.Outcome, error
 	return bot.Outcome{}, ctx.Err()
 }
 
-// An event the engine cannot store within the deadline is answered 500 in time, so
-// Zalo delivers it again, instead of no answer at all.
+// An event the engine cannot run within the deadline is answered in time, and stays
+// in the inbox to be run later.
 func TestWebhookAnswersWithinItsDeadline(t *testing.T) {
 	busy := busyEngine{gaveUp: make(chan error, 1)}
-	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: busy,
+	inbox := inboxStore(t, nil).Inbox("zalo", testPeriod)
+	wh, err := NewWebhook(Config{AppID: zalotest.AppID, OASecret: zalotest.OASecret, Handler: busy, Inbox: inbox,
 		Now: fixedNow, Deadline: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig := &webhookRig{wh: wh}
-	if code := rig.post(t, sigRight, readTestdata(t, "text.json")); code != http.StatusInternalServerError {
-		t.Errorf("status %d, want 500", code)
+	rig := &webhookRig{wh: wh, inbox: inbox}
+	if code := rig.post(t, sigRight, readTestdata(t, "text.json")); code != http.StatusOK {
+		t.Errorf("status %d, want 200: the event is stored", code)
 	}
 	if err := <-busy.gaveUp; !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("the engine was stopped by %v, want the deadline", err)
 	}
-	if def, _ := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: busy}); def.cfg.Deadline != DefaultDeadline {
+	if n := rig.waiting(t); n != 1 {
+		t.Errorf("%d events in the inbox, want the one not run", n)
+	}
+	if def, _ := NewWebhook(Config{AppID: "1", OASecret: "s", Handler: busy, Inbox: inbox}); def.cfg.Deadline != DefaultDeadline {
 		t.Errorf("default deadline %v", def.cfg.Deadline)
 	}
 }

@@ -2,7 +2,8 @@
 // it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs) and the
 // OAuth endpoint that refreshes tokens (POST /v4/oa/access_token), on one server. It
 // records every request in order, answers scripted errors, and keeps tokens as Zalo
-// does: refresh tokens are single-use, and each refresh issues a new pair. It also signs
+// does: refresh tokens are single-use, and each refresh issues a new pair that voids
+// the old access token. It refuses user ids that are not numbers (-201). It also signs
 // webhook bodies as Zalo does, independently of the code under test.
 package zalotest
 
@@ -222,6 +223,12 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, `{"error":-201,"message":"Parameters are invalid"}`)
 		return
 	}
+	if !digits(req.Recipient.UserID) {
+		// Zalo's user ids are numbers; -201 names the field it refuses.
+		s.record(Message{UserID: req.Recipient.UserID, Text: req.Message.Text, Error: -201})
+		writeJSON(w, http.StatusOK, `{"error":-201,"message":"user_id is invalid!"}`)
+		return
+	}
 	m := Message{UserID: req.Recipient.UserID, Text: req.Message.Text, AccessToken: r.Header.Get("access_token")}
 	s.mu.Lock()
 	var scripted *answer
@@ -308,8 +315,10 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	s.refreshes = append(s.refreshes, call)
 	s.issued++
 	access, refresh := fmt.Sprintf("access-%d", s.issued), fmt.Sprintf("refresh-%d", s.issued)
-	s.access[access] = true
-	s.refresh = refresh // single-use: the old refresh token is void now
+	// A new pair voids the old one: the refresh token is single-use, and the access
+	// token issued with it stops working too (answered -216).
+	s.access = map[string]bool{access: true}
+	s.refresh = refresh
 	expires := fmt.Sprint(ExpiresIn)
 	if s.expiresAsString {
 		expires = `"` + expires + `"`
@@ -327,6 +336,15 @@ func Sign(appID string, body []byte, oaSecret string) string {
 	ts := strings.Trim(string(head.Timestamp), `"`)
 	sum := sha256.Sum256([]byte(appID + string(body) + ts + oaSecret))
 	return "mac=" + hex.EncodeToString(sum[:])
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

@@ -1,0 +1,86 @@
+package zalotest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// send posts one consultation message with access and returns Zalo's error code.
+func send(t *testing.T, s *Server, access, userID string) (int, string) {
+	t.Helper()
+	body := `{"recipient":{"user_id":"` + userID + `"},"message":{"text":"Xin chào"}}`
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/v3.0/oa/message/cs", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("access_token", access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a struct {
+		Error   int    `json:"error"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	return a.Error, a.Message
+}
+
+// refresh trades the refresh token for a new pair and returns the new access token.
+func refresh(t *testing.T, s *Server, token string) string {
+	t.Helper()
+	form := url.Values{"app_id": {AppID}, "refresh_token": {token}, "grant_type": {"refresh_token"}}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/v4/oa/access_token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("secret_key", AppSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || a.AccessToken == "" {
+		t.Fatalf("refresh: %v %+v", err, a)
+	}
+	return a.AccessToken
+}
+
+// Zalo voids the old access token when it issues a new pair.
+func TestOldAccessTokenStopsWorking(t *testing.T) {
+	s := NewServer(t)
+	if code, msg := send(t, s, AccessToken, "7392845012349876543"); code != 0 {
+		t.Fatalf("first token refused: %d %s", code, msg)
+	}
+	fresh := refresh(t, s, RefreshToken)
+	if code, _ := send(t, s, AccessToken, "7392845012349876543"); code != -216 {
+		t.Errorf("old access token after a refresh: error %d, want -216", code)
+	}
+	if code, msg := send(t, s, fresh, "7392845012349876543"); code != 0 {
+		t.Errorf("new access token refused: %d %s", code, msg)
+	}
+}
+
+// Zalo's user ids are numbers; anything else is refused as an invalid user_id.
+func TestUserIDMustBeNumeric(t *testing.T) {
+	s := NewServer(t)
+	for _, id := range []string{"abc", "12ab", "zl:7392845012349876543", "-1"} {
+		if code, msg := send(t, s, AccessToken, id); code != -201 || !strings.Contains(msg, "user_id") {
+			t.Errorf("user_id %q: error %d %q, want -201 naming user_id", id, code, msg)
+		}
+	}
+	if n := len(s.Sent("abc")); n != 0 {
+		t.Errorf("%d messages delivered to a non-numeric id", n)
+	}
+}
