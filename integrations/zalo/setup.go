@@ -144,7 +144,7 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	client, err := NewClient(ClientConfig{
 		AppID: s.AppID, AppSecret: s.AppSecret, APIBase: s.APIBase, OAuthBase: s.OAuthBase,
 		Tokens: c.Tokens, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken,
-		HTTP: &http.Client{Timeout: 30 * time.Second}, Catalog: c.Catalog, Logger: c.Logger,
+		HTTP: apiClient(), Catalog: c.Catalog, Logger: c.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -162,4 +162,12 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 			"url", WebhookURL(c.PublicBaseURL))
 	}
 	return &Channel{Client: client, Webhook: webhook}, nil
+}
+
+// apiClient is the HTTP client of the OA API: its connections are kept for reuse, as
+// many as the sends in flight need (net/http's default keeps two per host).
+func apiClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
