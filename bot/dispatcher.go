@@ -153,6 +153,7 @@ type lane struct {
 func (l *lane) run(ctx context.Context) {
 	d, c := l.d, l.d.cfg
 	log := d.log.With("lane", l.name)
+	claims := NewAlarm(log, slog.LevelWarn, nil)
 	convs := newConvLines(l, ctx)
 	for failed := 0; ctx.Err() == nil; {
 		if convs.pending() >= 4*c.Batch {
@@ -165,16 +166,12 @@ func (l *lane) run(ctx context.Context) {
 				break
 			}
 			failed++
-			if failed == 1 {
-				log.Warn("claiming messages failed; retrying", "err", err)
-			}
+			claims.Raise("claiming messages failed; retrying", "err", err)
 			_ = sleep(ctx, min(d.backoff(failed), maxClaimPause))
 			continue
 		}
-		if failed > 0 {
-			log.Info("claiming messages works again", "failed_claims", failed)
-			failed = 0
-		}
+		failed = 0
+		claims.Clear("claiming messages works again")
 		for _, del := range batch {
 			convs.add(del)
 		}

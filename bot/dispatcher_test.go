@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -637,4 +638,54 @@ func TestCleanStopHandsShardsOverAtOnce(t *testing.T) {
 		t.Errorf("the survivor sent the next reply %v after the other stopped, want within 2s", took)
 	}
 	waitFor(t, "the survivor to hold every shard", func() bool { return r.shardHolders(t)[survivor] == redisstore.Shards })
+}
+
+// syncBuffer is a log sink safe for the dispatcher's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// While Redis is out of reach the dispatcher says so once per kind of trouble, not once
+// per shard and poll; when Redis is back it says that too.
+func TestDispatcherDoesNotFloodTheLogWhileRedisIsDown(t *testing.T) {
+	r := newRig(t)
+	client := redistest.Client(t)
+	outage := &redistest.Outage{}
+	client.AddHook(outage)
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	st := redisstore.New(client, redisstore.Options{Prefix: r.prefix, Logger: log})
+	opt := redisstore.SenderOptions{Hold: 600 * time.Millisecond, Pickup: 20 * time.Millisecond, Poll: 10 * time.Millisecond, Logger: log}
+	r.startHolding(t, "p1", st, 600*time.Millisecond, func(c *bot.DispatcherConfig) {
+		c.Queue = st.Delivery().Sender(bot.Telegram, "p1", opt)
+		c.Bulk = st.Bulk().Sender(bot.Telegram, "p1", opt)
+		c.Logger = log
+	})
+	queueReplies(t, r.st, chat(1), "before")
+	waitFor(t, "the first reply", func() bool { return slices.Contains(r.sender.sentIDs(), "before") })
+	outage.Begin()
+	time.Sleep(1500 * time.Millisecond) // two and a half lease periods of trouble
+	outage.End()
+	queueReplies(t, r.st, chat(1), "after")
+	waitFor(t, "the reply after the outage", func() bool { return slices.Contains(r.sender.sentIDs(), "after") })
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n > 12 {
+		t.Errorf("%d warnings in 1.5 s of outage, want a few:\n%s", n, out)
+	}
+	if !strings.Contains(out, "works again") {
+		t.Errorf("no line saying Redis works again:\n%s", out)
+	}
 }

@@ -49,9 +49,10 @@ func (q *Delivery) Sender(ch bot.Channel, name string, o SenderOptions) bot.Deli
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("component", "delivery", "channel", string(ch), "lane", q.lane)
 	return &sender{
 		q: q, ch: ch, name: name, opt: o, shards: map[int]*heldShard{},
-		log: log.With("component", "delivery", "channel", string(ch)),
+		log: log, beats: bot.NewAlarm(log, slog.LevelWarn, nil), renewals: bot.NewAlarm(log, slog.LevelWarn, nil),
 	}
 }
 
@@ -69,8 +70,9 @@ type sender struct {
 	mu     sync.Mutex
 	closed bool
 	shards map[int]*heldShard
-	// beatFailed counts the heartbeats failed in a row (the keeper's own).
-	beatFailed int
+	// beats and renewals say when heartbeats and lease renewals fail, and when they
+	// work again (the keeper's own).
+	beats, renewals *bot.Alarm
 }
 
 // heldShard is a shard the process holds a lease on.
@@ -120,6 +122,10 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%d of %d shards: %w", len(errs), len(shards), errs[0])
+	}
+	if len(shards) == 0 && s.beats.On() {
+		// Not an empty queue: one this process cannot reach, and holds nothing of.
+		return nil, errors.Join(errUnreachable, sleepCtx(ctx, s.opt.Poll))
 	}
 	// Nothing: wait for the next poll, or less when this process queues a message.
 	t := time.NewTimer(s.opt.Poll)
@@ -264,16 +270,12 @@ func (s *sender) keep(ctx context.Context) {
 func (s *sender) share(ctx context.Context) int {
 	alive, err := s.q.heartbeat(ctx, s.ch, s.name, s.opt.Hold)
 	if err != nil {
-		if ctx.Err() == nil && s.beatFailed == 0 {
-			s.log.Warn("delivery heartbeat failed; retrying every pickup", "err", err)
+		if ctx.Err() == nil {
+			s.beats.Raise("delivery heartbeat failed; retrying every pickup", "err", err)
 		}
-		s.beatFailed++
 		return Shards
 	}
-	if s.beatFailed > 0 {
-		s.log.Info("delivery heartbeat works again", "failed_beats", s.beatFailed)
-		s.beatFailed = 0
-	}
+	s.beats.Clear("delivery heartbeat works again")
 	if alive > 1 {
 		return (Shards + alive - 1) / alive
 	}
@@ -297,11 +299,16 @@ func (s *sender) renew(ctx context.Context) {
 	var failed, stopped []int
 	var lastErr error
 	defer func() {
-		// One line a round, not one a shard.
+		// One line a round at most, not one a shard: a failed renewal is said once
+		// until one works again; stopping shards is said each time it happens.
 		if len(stopped) > 0 {
 			s.log.Warn("delivery shard leases could not be renewed in time; stopping their sends", "shards", stopped, "err", lastErr)
-		} else if len(failed) > 0 {
-			s.log.Warn("renewing delivery shard leases failed; retrying", "shards", failed, "err", lastErr)
+		}
+		switch {
+		case len(failed) > 0:
+			s.renewals.Raise("renewing delivery shard leases failed; retrying", "shards", len(failed), "err", lastErr)
+		case len(due) > len(stopped) && ctx.Err() == nil:
+			s.renewals.Clear("renewing delivery shard leases works again")
 		}
 	}()
 	for sh, h := range due {
@@ -376,7 +383,7 @@ func (s *sender) rebalance(ctx context.Context, share int) {
 		}
 		ok, err := s.q.own(ctx, s.ch, sh, s.name, s.opt.Hold)
 		if err != nil {
-			if ctx.Err() == nil && s.beatFailed == 0 { // else the heartbeat said it
+			if ctx.Err() == nil && !s.beats.On() { // else the heartbeat said it
 				s.log.Warn("taking a delivery shard failed", "shard", sh, "err", err)
 			}
 			return
@@ -416,5 +423,21 @@ func isClosed(c <-chan struct{}) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// errUnreachable is a Claim's answer while the process holds no shard because Redis is
+// out of its reach.
+var errUnreachable = errors.New("redisstore: claim: the delivery queue is out of reach (heartbeats fail)")
+
+// sleepCtx waits d, or less when ctx ends (and then says why).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -79,6 +79,8 @@ type Webhook struct {
 	stop      chan struct{}  // closed by Close: RunAlbums returns
 	stopOnce  sync.Once
 	groups    groupNotices
+	refused   *bot.Alarm // requests with a wrong secret
+	failing   *bot.Alarm // updates the engine could not run (Redis out)
 }
 
 // NewWebhook checks cfg and builds a Webhook. A webhook without a secret would run
@@ -112,9 +114,11 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	log := cfg.Logger.With("component", "telegram")
 	return &Webhook{
-		cfg: cfg, log: cfg.Logger.With("component", "telegram"),
+		cfg: cfg, log: log,
 		secretSum: sha256.Sum256([]byte(cfg.Secret)), stop: make(chan struct{}),
+		refused: bot.NewAlarm(log, slog.LevelWarn, nil), failing: bot.NewAlarm(log, slog.LevelError, nil),
 	}, nil
 }
 
@@ -125,10 +129,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	got := sha256.Sum256([]byte(r.Header.Get(SecretHeader)))
 	if subtle.ConstantTimeCompare(got[:], w.secretSum[:]) != 1 {
-		w.log.Warn("webhook secret mismatch", "remote", r.RemoteAddr)
+		w.refused.Raise("webhook secret mismatch (further refusals are counted until a request is accepted)", "remote", r.RemoteAddr)
 		http.Error(rw, "unauthorized", http.StatusUnauthorized)
 		return
 	}
+	w.refused.Clear("webhook requests carry the secret again")
 	body, ok := webhook.ReadBody(rw, r, w.cfg.MaxBody)
 	if !ok {
 		return
@@ -175,10 +180,11 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 	for _, ev := range p.events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
-			w.log.Error("event not handled; telegram will deliver it again",
+			w.failing.Raise("event not handled; telegram will deliver it again (further failures are counted until one is handled)",
 				"update", p.id, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
 			return fmt.Errorf("handle update %d: %w", p.id, err)
 		}
+		w.failing.Clear("events are handled again")
 		if out.Duplicate {
 			w.log.Debug("repeated update acknowledged", "update", p.id)
 			continue

@@ -486,3 +486,25 @@ func TestCloseBoundedByContext(t *testing.T) {
 	rig.api.SetDelay(0)
 	rig.api.CloseClientConnections()
 }
+
+// A stream of requests with a wrong secret (a misconfigured proxy, a scan) is one WARN
+// line, then counted; the first request with the secret says how many were refused.
+func TestWebhookRefusalsAreNotAFlood(t *testing.T) {
+	rig := newRig(t)
+	for range 50 {
+		if got := rig.post(t, "guess", readTestdata(t, "text.json")); got != 401 {
+			t.Fatalf("status %d, want 401", got)
+		}
+	}
+	if got := rig.post(t, testSecret, readTestdata(t, "text.json")); got != 200 {
+		t.Fatalf("status %d, want 200", got)
+	}
+	rig.close(t)
+	logs := rig.log.String()
+	if n := strings.Count(logs, "secret mismatch"); n != 1 {
+		t.Errorf("%d lines about the wrong secret, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "carry the secret again") || !strings.Contains(logs, "occurrences=50") {
+		t.Errorf("no line saying the refusals ended, with their count:\n%s", logs)
+	}
+}

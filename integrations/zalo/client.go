@@ -66,7 +66,7 @@ type Client struct {
 	texts              texts
 	// config says once that Zalo refuses the app's sends for its setup (configError),
 	// and once when sends work again.
-	config *alarm
+	config *bot.Alarm
 
 	refreshing chan struct{} // one refresh at a time within the process
 	mu         sync.Mutex
@@ -127,7 +127,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.config = newAlarm(c.log, slog.LevelError, c.now)
+	c.config = bot.NewAlarm(c.log, slog.LevelError, c.now)
 	if c.refreshAhead <= 0 {
 		c.refreshAhead = DefaultRefreshAhead
 	}
@@ -238,12 +238,12 @@ func (c *Client) postCS(ctx context.Context, access, userID, text string) error 
 	}
 	if *a.Error != 0 {
 		if configError(*a.Error) {
-			c.config.raise("zalo refuses the app's messages: the app or the OA needs fixing in Zalo's consoles; "+
+			c.config.Raise("zalo refuses the app's messages: the app or the OA needs fixing in Zalo's consoles; "+
 				"replies wait meanwhile, further refusals are counted", "code", *a.Error, "message", a.Message)
 		}
 		return apiFailure(*a.Error, a.Message, c.now())
 	}
-	c.config.clear("zalo accepts the app's messages again")
+	c.config.Clear("zalo accepts the app's messages again")
 	return nil
 }
 

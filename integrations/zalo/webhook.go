@@ -117,9 +117,9 @@ const (
 type Webhook struct {
 	cfg     Config
 	log     *slog.Logger
-	refused *alarm // requests refused
-	down    *alarm // the inbox does not store
-	failing *alarm // stored events the engine could not run
+	refused *bot.Alarm // requests refused
+	down    *bot.Alarm // the inbox does not store
+	failing *bot.Alarm // stored events the engine could not run
 }
 
 // NewWebhook checks cfg and builds a Webhook.
@@ -158,9 +158,9 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 	log := cfg.Logger.With("component", "zalo")
 	return &Webhook{
 		cfg: cfg, log: log,
-		refused: newAlarm(log, slog.LevelWarn, cfg.Now),
-		down:    newAlarm(log, slog.LevelError, cfg.Now),
-		failing: newAlarm(log, slog.LevelError, cfg.Now),
+		refused: bot.NewAlarm(log, slog.LevelWarn, cfg.Now),
+		down:    bot.NewAlarm(log, slog.LevelError, cfg.Now),
+		failing: bot.NewAlarm(log, slog.LevelError, cfg.Now),
 	}, nil
 }
 
@@ -201,7 +201,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.refuse(rw, http.StatusUnauthorized, "replayed event refused", "event", env.EventName, "timestamp", string(env.Timestamp))
 		return
 	}
-	w.refused.clear("zalo webhook requests accepted again")
+	w.refused.Clear("zalo webhook requests accepted again")
 
 	events := w.events(env, body, at)
 	if len(events) == 0 {
@@ -213,11 +213,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	done, err := w.cfg.Inbox.Put(ctx, inboxID(body), body)
 	if err != nil {
-		w.down.raise("zalo events cannot be stored; answering 500 until Redis is back", "err", err)
+		w.down.Raise("zalo events cannot be stored; answering 500 until Redis is back", "err", err)
 		http.Error(rw, "try again later", http.StatusInternalServerError)
 		return
 	}
-	w.down.clear("zalo events are stored again")
+	w.down.Clear("zalo events are stored again")
 	if done != nil {
 		if err := w.run(ctx, events); err == nil {
 			if err := done(ctx); err != nil {
@@ -240,7 +240,7 @@ func (w *Webhook) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		if _, err := w.Takeover(ctx); err != nil && ctx.Err() == nil {
-			w.down.raise("zalo inbox cannot be read", "err", err)
+			w.down.Raise("zalo inbox cannot be read", "err", err)
 		}
 	}
 }
@@ -269,7 +269,7 @@ func (w *Webhook) Takeover(ctx context.Context) (int, error) {
 
 // refuse answers a request the webhook does not take.
 func (w *Webhook) refuse(rw http.ResponseWriter, status int, msg string, args ...any) {
-	w.refused.raise(msg+" (further refusals are counted until a request is accepted)", args...)
+	w.refused.Raise(msg+" (further refusals are counted until a request is accepted)", args...)
 	http.Error(rw, http.StatusText(status), status)
 }
 
@@ -294,7 +294,7 @@ func (w *Webhook) run(ctx context.Context, events []bot.Event) error {
 	for _, ev := range events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
-			w.failing.raise("zalo events not run; they stay in the inbox and are run again",
+			w.failing.Raise("zalo events not run; they stay in the inbox and are run again",
 				"event", ev.ID, "conversation", bot.MaskID(ev.Conversation.Key()), "kind", ev.Kind, "err", err)
 			return fmt.Errorf("handle zalo event %s: %w", ev.ID, err)
 		}
@@ -302,7 +302,7 @@ func (w *Webhook) run(ctx context.Context, events []bot.Event) error {
 			w.log.Debug("repeated event acknowledged", "event", ev.ID)
 		}
 	}
-	w.failing.clear("zalo events run again")
+	w.failing.Clear("zalo events run again")
 	return nil
 }
 
