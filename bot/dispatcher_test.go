@@ -136,7 +136,7 @@ func (r *dispatchRig) startHolding(t *testing.T, consumer string, st *redisstore
 	t.Helper()
 	cfg := bot.DispatcherConfig{
 		Channel: bot.Telegram, Queue: senderOf(st, consumer, hold), Limiter: st.Delivery(), Sender: r.sender,
-		Bulk: st.Bulk().Sender(bot.Telegram, consumer, redisstore.SenderOptions{Hold: hold, Poll: 10 * time.Millisecond}),
+		Bulk:  st.Bulk().Sender(bot.Telegram, consumer, redisstore.SenderOptions{Hold: hold, Poll: 10 * time.Millisecond}),
 		Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		Poll:   10 * time.Millisecond,
@@ -447,8 +447,8 @@ func TestReplyCeilings(t *testing.T) {
 	}{
 		// Windows of 1.1 s, counted over 1 s: a send is recorded a moment after its
 		// reservation, and that moment varies.
-		{"reply limit", func(c *bot.DispatcherConfig) { c.ReplyLimit, c.ReplyWindow = 10, 1100 * time.Millisecond }, 0, 10},
-		{"one limit", func(c *bot.DispatcherConfig) { c.OneLimit, c.Limit, c.Window = true, 10, 1100 * time.Millisecond }, 15, 10},
+		{"reply limit", func(c *bot.DispatcherConfig) { c.ReplyLimit, c.ReplyWindow = 10, 1100*time.Millisecond }, 0, 10},
+		{"one limit", func(c *bot.DispatcherConfig) { c.OneLimit, c.Limit, c.Window = true, 10, 1100*time.Millisecond }, 15, 10},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
