@@ -41,8 +41,10 @@ type EngineConfig struct {
 	Now          func() time.Time
 	// LockTTL bounds how long a crashed process can hold a conversation (default 30s).
 	LockTTL time.Duration
-	// Direct lists channels that answer synchronously from Outcome (the terminal);
-	// their replies are not queued for delivery.
+	// Direct lists channels that answer synchronously from Outcome (the terminal):
+	// the replies to what the citizen sent there are not queued for delivery. Replies
+	// to news from elsewhere (a status change) are queued all the same, for the
+	// channel to show when the citizen is back.
 	Direct []Channel
 }
 
@@ -209,7 +211,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 			Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: r.Text, At: now,
 		})
 	}
-	if !e.direct[ev.Conversation.Channel] {
+	if !e.direct[ev.Conversation.Channel] || !ev.Kind.FromCitizen() {
 		change.Replies = out.Replies
 	}
 	return out, change, nil

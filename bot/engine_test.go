@@ -129,6 +129,35 @@ func TestDirectChannelRepliesAreNotQueued(t *testing.T) {
 	}
 }
 
+// News from elsewhere (a status change) for a terminal conversation is queued, since
+// nobody is at the terminal to be shown the outcome; the terminal takes it when the
+// citizen is back, once.
+func TestDirectChannelNewsIsQueued(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: tally{}, Direct: []bot.Channel{bot.Terminal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := bot.ConversationRef{Channel: bot.Terminal, ID: "local"}
+	other := bot.ConversationRef{Channel: bot.Terminal, ID: "someone-else"}
+	for _, c := range []bot.ConversationRef{term, other} {
+		if _, err := e.Handle(ctx, bot.Event{ID: "s-" + c.ID, Conversation: c, Kind: bot.EventStatus, Status: &bot.StatusChange{SubmissionID: "sub-1", Status: "accepted"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.TakeQueued(ctx, term)
+	if err != nil || len(got) != 2 || got[0].Conversation != term {
+		t.Fatalf("TakeQueued = %+v, %v; want the two replies to the status event", got, err)
+	}
+	if again, err := st.TakeQueued(ctx, term); err != nil || len(again) != 0 {
+		t.Fatalf("taken twice: %+v, %v", again, err)
+	}
+	if theirs, err := st.TakeQueued(ctx, other); err != nil || len(theirs) != 2 {
+		t.Fatalf("the other conversation's news = %+v, %v", theirs, err)
+	}
+}
+
 func TestDuplicateEventIsAcknowledgedNotRun(t *testing.T) {
 	ctx := context.Background()
 	st := freshStore(t)

@@ -76,6 +76,17 @@ const (
 	EventStaffMessage EventKind = "staff"
 )
 
+// FromCitizen reports whether events of kind k are something the citizen sent, as
+// opposed to news about them from elsewhere (a status change, a staff message, the
+// channel saying they left).
+func (k EventKind) FromCitizen() bool {
+	switch k {
+	case EventText, EventCommand, EventButton, EventContact, EventLocation, EventAttachments, EventUnsupported:
+		return true
+	}
+	return false
+}
+
 // UnsupportedFileElsewhere is the Unsupported of an image or a file a channel will not
 // take because it is not on the provider's own file servers (the proxy could never
 // fetch it for the city): the citizen is asked to send it again.

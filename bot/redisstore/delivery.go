@@ -545,3 +545,32 @@ func (q *Delivery) Reserve(ctx context.Context, key string, limit int, window ti
 	}
 	return time.Duration(micros) * time.Microsecond, nil
 }
+
+// TakeQueued removes and returns, in order, the replies queued for conv, for a channel
+// that has no sender of its own and shows them itself when the citizen is there (the
+// terminal shows the news that came while the citizen was away). Only conv's replies
+// are taken; the shard's other conversations keep theirs.
+func (s *Store) TakeQueued(ctx context.Context, conv bot.ConversationRef) ([]bot.Outbound, error) {
+	stream := s.OutboundStream(ShardOf(conv), conv.Channel)
+	msgs, err := s.c.XRange(ctx, stream, "-", "+").Result()
+	if err != nil {
+		return nil, fmt.Errorf("read queued replies: %w", err)
+	}
+	var out []bot.Outbound
+	var ids []string
+	for _, m := range msgs {
+		var o bot.Outbound
+		raw, _ := m.Values["m"].(string)
+		if json.Unmarshal([]byte(raw), &o) != nil || o.Conversation != conv {
+			continue
+		}
+		out, ids = append(out, o), append(ids, m.ID)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if err := s.c.XDel(ctx, stream, ids...).Err(); err != nil {
+		return nil, fmt.Errorf("remove queued replies: %w", err)
+	}
+	return out, nil
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -222,5 +224,47 @@ func checkSubmission(t *testing.T, got record, want bot.Submission, ref, convID 
 	wj, _ := json.Marshal(want)
 	if !bytes.Equal(gj, wj) {
 		t.Errorf("submission =\n  %s\nwant\n  %s", gj, wj)
+	}
+}
+
+// A status change that came while the citizen was away from the terminal is shown when
+// they come back with the same --id, once.
+func TestChatShowsNewsFromWhileAway(t *testing.T) {
+	env := newTestEnv(t).set("PROGRAMS_FILE", filepath.Join("testdata", "programs.yaml"))
+	args := []string{"chat", "--lang", "en", "--id", "news-while-away"}
+	runChat(t, env, args, []string{
+		"1", "1", "1", "2",
+		"Sorting bins at every bus stop",
+		"Put three-way sorting bins at bus stops along Nguyen Trai so that riders sort their waste on the way.",
+		"Done", "Less mixed waste and cleaner bus stops.", "Skip", "Skip",
+		"Jane Doe", "+84 912 345 678", "Skip", "Submit initiative",
+	})
+	subs := readSubmissions(t, env["INTAKE_FILE"])
+	if len(subs) != 1 {
+		t.Fatalf("intake file holds %d submissions, want 1", len(subs))
+	}
+	cfg, err := loadConfig(env.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGateway(cfg, slog.New(slog.DiscardHandler), bot.Terminal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	sub := subs[0].Submission
+	if _, err := g.engine.Handle(context.Background(), bot.Event{
+		ID: "status-1", Conversation: sub.Conversation, Kind: bot.EventStatus,
+		Status: &bot.StatusChange{SubmissionID: sub.ID, Reference: sub.Reference, Status: "accepted",
+			Message: bot.Text{VI: "Sẽ lắp thùng rác trong quý I.", EN: "Bins go up in Q1."}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	back := runChat(t, env, args, []string{":quit"})
+	if !strings.Contains(back, "Bins go up in Q1.") || !strings.Contains(back, sub.Reference) {
+		t.Errorf("coming back, the chat did not show the status change:\n%s", back)
+	}
+	if again := runChat(t, env, args, []string{":quit"}); strings.Contains(again, "Bins go up in Q1.") {
+		t.Errorf("the status change was shown twice:\n%s", again)
 	}
 }

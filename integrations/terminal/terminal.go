@@ -28,9 +28,22 @@ type Engine interface {
 	Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error)
 }
 
+// News hands over the replies queued for a conversation while nobody was at the
+// terminal (a status change of a submission), removing them: bot/redisstore.Store
+// implements it.
+type News interface {
+	TakeQueued(ctx context.Context, conv bot.ConversationRef) ([]bot.Outbound, error)
+}
+
+// newsEvery is how often a chat looks for news while it waits for a line.
+const newsEvery = time.Second
+
 // Config configures a Terminal.
 type Config struct {
 	Engine Engine
+	// News, when set, is where the chat finds what came for the conversation while the
+	// citizen was away: shown at the start, and while the chat waits for a line.
+	News News
 	// ID names the conversation: the same id continues the same conversation.
 	ID string
 	// Lang is the citizen's language hint: "vi", "en", or "" (Vietnamese).
@@ -41,6 +54,7 @@ type Config struct {
 // Terminal turns typed lines into events and draws replies as text.
 type Terminal struct {
 	engine    Engine
+	news      News
 	conv      bot.ConversationRef
 	lang      string
 	out       io.Writer
@@ -72,7 +86,7 @@ func New(cfg Config) (*Terminal, error) {
 	if cfg.Engine == nil || cfg.Out == nil {
 		return nil, errors.New("terminal: engine and output are required")
 	}
-	return &Terminal{engine: cfg.Engine, conv: cfg.conversation(), lang: cfg.Lang, out: cfg.Out}, nil
+	return &Terminal{engine: cfg.Engine, news: cfg.News, conv: cfg.conversation(), lang: cfg.Lang, out: cfg.Out}, nil
 }
 
 // Chat prints the banner, starts the conversation as /start would and reads lines from
@@ -82,7 +96,22 @@ func (t *Terminal) Chat(ctx context.Context, in io.Reader, intakeFile string) er
 	if err := t.send(ctx, bot.Event{Kind: bot.EventCommand, Command: "start"}); err != nil {
 		return err
 	}
+	t.showNews(ctx)
 	return t.loop(ctx, in)
+}
+
+// showNews draws what came for the conversation while the citizen was away.
+func (t *Terminal) showNews(ctx context.Context) {
+	if t.news == nil {
+		return
+	}
+	news, err := t.news.TakeQueued(ctx, t.conv)
+	if err != nil {
+		return // shown next time: the news stays queued
+	}
+	for _, o := range news {
+		Draw(t.out, o.Reply)
+	}
 }
 
 // Submitted returns the ids of the submissions confirmed in this chat.
@@ -113,16 +142,11 @@ func (t *Terminal) banner(intakeFile string) {
 // loop reads lines until :quit, the end of input or ctx's end.
 func (t *Terminal) loop(ctx context.Context, in io.Reader) error {
 	lines := readLines(ctx, in)
+	tick := time.NewTicker(newsEvery)
+	defer tick.Stop()
 	for {
 		fmt.Fprint(t.out, "> ")
-		var line string
-		var ok bool
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(t.out)
-			return nil
-		case line, ok = <-lines:
-		}
+		line, ok := t.next(ctx, lines, tick.C)
 		if !ok {
 			fmt.Fprintln(t.out)
 			return nil
@@ -141,6 +165,21 @@ func (t *Terminal) loop(ctx context.Context, in io.Reader) error {
 		}
 		if err := t.send(ctx, ev); err != nil {
 			return err
+		}
+	}
+}
+
+// next waits for the next line, showing news meanwhile. It reports false at the end
+// of input or ctx's end.
+func (t *Terminal) next(ctx context.Context, lines <-chan string, tick <-chan time.Time) (string, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-tick:
+			t.showNews(ctx)
+		case line, ok := <-lines:
+			return line, ok
 		}
 	}
 }
