@@ -21,7 +21,8 @@ var labels = map[string]struct{ benefit, rating string }{
 
 // Describe composes an Open311 description: for an initiative its title, description
 // and benefit ("Lợi ích: …"), for feedback its comment and rating ("Đánh giá: 4/5"),
-// parts separated by a blank line, labels in the submission's language. A text longer
+// parts separated by a blank line, labels in the submission's language, each part plain
+// text (PlainText: no HTML, no code marks; line breaks kept). A text longer
 // than MaxDescription characters is cut at a word boundary and ends with "…"; the
 // whole text stays in the gateway's records.
 func Describe(s bot.Submission) string {
@@ -31,7 +32,7 @@ func Describe(s bot.Submission) string {
 	}
 	var parts []string
 	add := func(label, text string) {
-		text = strings.TrimSpace(text)
+		text = PlainText(text)
 		if text == "" {
 			return
 		}
