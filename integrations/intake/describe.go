@@ -25,7 +25,10 @@ var labels = map[string]struct{ benefit, rating string }{
 // text (PlainText: no HTML, no code marks; line breaks kept). A text longer
 // than MaxDescription characters is cut at a word boundary and ends with "…"; the
 // whole text stays in the gateway's records.
-func Describe(s bot.Submission) string {
+func Describe(s bot.Submission) string { return describeWithin(s, MaxDescription) }
+
+// describeWithin is Describe cut to limit characters.
+func describeWithin(s bot.Submission, limit int) string {
 	l, ok := labels[s.Lang]
 	if !ok {
 		l = labels["vi"]
@@ -51,7 +54,7 @@ func Describe(s bot.Submission) string {
 	if len(parts) == 0 {
 		add("", s.Reference) // servers refuse an empty description
 	}
-	return clipWords(strings.Join(parts, "\n\n"), MaxDescription)
+	return clipWords(strings.Join(parts, "\n\n"), limit)
 }
 
 // clipWords cuts s to at most limit characters, "…" included, at the last space before
