@@ -53,7 +53,10 @@ var envVars = []envvar.Var{
 	{Name: "INTAKE_API_KEY", Secret: true, Help: "open311: the api_key sent with every request"},
 	{Name: "OPEN311_SERVICE_CODE", Help: "open311: the service_code of fields without one in the programs file"},
 	{Name: "OPEN311_FEEDBACK_CODE", Help: "open311: the service_code of feedback (empty: OPEN311_SERVICE_CODE)"},
-	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback), for servers that require one"},
+	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback, a skipped place); " +
+		"required with INTAKE_KIND=open311, since GeoReport servers refuse a request without a location"},
+	{Name: "OPEN311_RETRY_400_FOR", Default: "24h", Help: "open311: how long a 400 (GeoReport's \"General Service Error\", " +
+		"e.g. the CRM is down) is retried, from the first attempt, before the submission goes to the failed list; 0: at once"},
 	{Name: "OPEN311_JURISDICTION", Help: "open311: jurisdiction_id, for servers that serve several cities"},
 	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
 		"attachments; empty: a random key made once and kept in Redis (<prefix>:key:media), shared by every process"},
@@ -108,6 +111,7 @@ func loadConfig(env func(string) string) (config, error) {
 				FeedbackCode: r.Get("OPEN311_FEEDBACK_CODE"),
 				Address:      r.Get("OPEN311_ADDRESS"),
 				Jurisdiction: r.Get("OPEN311_JURISDICTION"),
+				Retry400For:  r.Get("OPEN311_RETRY_400_FOR"),
 			},
 		},
 		MediaSecret: r.Get("MEDIA_SECRET"),
