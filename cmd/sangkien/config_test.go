@@ -30,6 +30,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"json intake without url", base.set("INTAKE_KIND", "json"), "INTAKE_URL"},
 		{"open311 intake without url", base.set("INTAKE_KIND", "open311"), "INTAKE_URL"},
 		{"open311 intake without a location for feedback", base.set("INTAKE_KIND", "open311", "INTAKE_URL", "http://127.0.0.1:1/o311"), "OPEN311_ADDRESS"},
+		{"city box", base.set("CITY_BBOX", "21.4,106.1,20.5,105.2"), "CITY_BBOX"},
 		{"open311 retry bound", base.set("INTAKE_KIND", "open311", "INTAKE_URL", "http://127.0.0.1:1/o311",
 			"OPEN311_ADDRESS", "Hà Nội", "OPEN311_RETRY_400_FOR", "a day"), "OPEN311_RETRY_400_FOR"},
 		{"json intake without secret", base.set("INTAKE_URL", "http://127.0.0.1:1/in"), "INTAKE_SECRET"},
