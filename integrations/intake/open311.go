@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ type Open311Config struct {
 	// PollInterval is the pause between polls of a token (default 2s); PollTimeout bounds
 	// the polling of one submission (default 30s).
 	PollInterval, PollTimeout time.Duration
-	// Now reads Retry-After dates; nil means time.Now.
+	// Now reads Retry-After dates and times the service catalog; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -214,11 +215,17 @@ func (c *Open311Client) Form(ctx context.Context, s bot.Submission) (url.Values,
 			f.Set("attribute["+an.code+"]", an.value)
 		}
 	}
+	var missing []string
 	for ac, a := range def.Attributes {
 		if a.Variable && a.Required && !f.Has("attribute["+ac+"]") && !f.Has("attribute["+ac+"][]") {
-			return nil, &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf(
-				"service %q requires attribute[%s], which the gateway cannot answer: change the service's definition or its service_code", code, ac)}
+			missing = append(missing, "attribute["+ac+"]")
 		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf(
+			"service %q requires %s, which the gateway cannot answer: change the service's definition or its service_code",
+			code, strings.Join(missing, ", "))}
 	}
 	f.Set("description", describeWith(s, extra))
 	return f, nil
