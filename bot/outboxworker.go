@@ -18,6 +18,9 @@ type DeliveryAttempts struct {
 	LastError string    `json:"last_error,omitempty"`
 	Code      int       `json:"code,omitempty"`
 	At        time.Time `json:"at"`
+	// First is when the first attempt failed: a failure retried only for a bounded time
+	// (SendError.RetryFor) is measured from it.
+	First time.Time `json:"first,omitzero"`
 }
 
 // SubmissionFailure is a submission the intake refused for good (a 4xx other than 408
@@ -49,7 +52,9 @@ type SubmissionFailure struct {
 // A failed item waits its own backoff (exponential, with jitter, at least the intake's
 // Retry-After) without holding up the others, and the wait is kept in the ledger, so a
 // restarted worker keeps to it. Retryable failures are retried for ever: a submission is
-// never dropped. A permanent failure moves the submission to the failed list.
+// never dropped. A permanent failure moves the submission to the failed list, and so
+// does a retryable one with a bound (SendError.RetryFor) once the first attempt is that
+// old.
 type OutboxWorker struct {
 	store    Outboxes
 	intake   Intake
@@ -341,6 +346,9 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 	now := w.now()
 	a.Count++
 	a.At = now
+	if a.First.IsZero() {
+		a.First = now
+	}
 	a.Code = 0
 	a.LastError = "error"
 	var se *SendError
@@ -350,9 +358,13 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 		if se.Detail != "" && se.Code == 0 {
 			a.LastError += ": " + se.Detail // "timeout", "network error": the client's words
 		}
-		if se.Failure == Permanent || se.Failure == Gone {
+		failure := se.Failure
+		if se.RetryFor > 0 && now.Sub(a.First) >= se.RetryFor {
+			failure = Permanent // retried for as long as the intake's answer allows
+		}
+		if failure == Permanent || failure == Gone {
 			f := SubmissionFailure{
-				Submission: it.Submission, Failure: se.Failure.String(), Code: se.Code,
+				Submission: it.Submission, Failure: failure.String(), Code: se.Code,
 				Body: se.Detail, Attempts: a.Count, At: now,
 			}
 			if ferr := q.Fail(ctx, it, f); ferr != nil {
@@ -360,7 +372,8 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 				return false
 			}
 			log.Warn("intake refused the submission; moved to the failed list",
-				"failure", se.Failure, "code", se.Code, "attempts", a.Count)
+				"failure", failure, "code", se.Code, "attempts", a.Count,
+				"since_first", now.Sub(a.First).Round(time.Second))
 			return true
 		}
 	}

@@ -469,3 +469,65 @@ type handlerFunc func(context.Context, bot.Event) (bot.Outcome, error)
 func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
 	return f(ctx, ev)
 }
+
+// skewedIntake fails every attempt with err and moves a shared clock on by step after
+// each one, so hours of retries pass in a few rounds.
+type skewedIntake struct {
+	mu       sync.Mutex
+	err      error
+	step     time.Duration
+	offset   time.Duration
+	attempts int
+}
+
+func (s *skewedIntake) Deliver(context.Context, bot.Submission) (bot.Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	s.offset += s.step
+	return bot.Receipt{}, s.err
+}
+
+func (s *skewedIntake) now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Add(s.offset)
+}
+
+// A failure retryable for a bounded time (Open311's 400) is retried until the first
+// attempt is RetryFor old, then moved to the failed list; without a bound it would be
+// retried for ever.
+func TestOutboxWorkerRetryFor(t *testing.T) {
+	store := newStore(t)
+	enqueue(t, store, "s")
+	in := &skewedIntake{
+		err:  &bot.SendError{Failure: bot.Retryable, RetryFor: 24 * time.Hour, Code: 400, Detail: "400: CRM is down"},
+		step: 10 * time.Hour,
+	}
+	w := bot.NewOutboxWorker(store, in, nil, "w")
+	w.SetClock(in.now)
+	w.Idle, w.Block, w.Backoff, w.MaxBackoff = 150*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond, 40*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Run(ctx) })
+	var failed []bot.SubmissionFailure
+	for bound := time.Now().Add(15 * time.Second); time.Now().Before(bound); time.Sleep(10 * time.Millisecond) {
+		var err error
+		if failed, err = store.FailedSubmissions(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(failed) > 0 {
+			break
+		}
+	}
+	cancel()
+	wg.Wait()
+	// Attempts at +10h (the first), +20h, +30h and +40h: 30 h after the first, past 24 h.
+	if len(failed) != 1 || failed[0].Attempts != 4 || failed[0].Failure != "permanent" || failed[0].Code != 400 ||
+		failed[0].Body != "400: CRM is down" {
+		t.Fatalf("failed list = %+v, want the submission after 4 attempts, permanent, code 400", failed)
+	}
+	if in.attempts != 4 {
+		t.Errorf("intake asked %d times, want 4", in.attempts)
+	}
+}

@@ -50,9 +50,13 @@ func (f SendFailure) String() string {
 type SendError struct {
 	Failure    SendFailure
 	RetryAfter time.Duration
-	Code       int
-	Detail     string
-	Err        error
+	// RetryFor bounds a Retryable or RateLimited failure whose answer may mean "down for
+	// now" as well as "refused" (Open311's 400, "General Service Error"): once the first
+	// attempt is this old, it counts as Permanent. Zero means no bound.
+	RetryFor time.Duration
+	Code     int
+	Detail   string
+	Err      error
 }
 
 func (e *SendError) Error() string {

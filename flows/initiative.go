@@ -320,6 +320,9 @@ func answerLocation(t *turn, in input) outcome {
 			return outcome{miss: t.tr("initiative.location.invalid", map[string]any{"Min": locationMin, "Max": locationMax})}
 		}
 		d.Location, d.LocationText = &loc, ""
+		if !t.r.area.Contains(loc) {
+			return outcome{pending: pendingFarPoint}
+		}
 		return outcome{event: "next"}
 	}
 	text := singleLine(in.text)
@@ -328,6 +331,15 @@ func answerLocation(t *turn, in input) outcome {
 	}
 	d.Location, d.LocationText = nil, text
 	return outcome{event: "next"}
+}
+
+// farPointText asks whether the shared point, outside the city, is right.
+func (t *turn) farPointText() string {
+	data := map[string]any{"City": t.r.area.Name.In(t.s.Profile.Lang)}
+	if d := t.s.State.Draft; d != nil && d.Location != nil {
+		data["Lat"], data["Lon"] = fmt.Sprintf("%.5f", d.Location.Lat), fmt.Sprintf("%.5f", d.Location.Lon)
+	}
+	return t.tr("initiative.location.far.ask", data)
 }
 
 func askAttachments(t *turn) bot.Reply {

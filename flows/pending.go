@@ -10,6 +10,8 @@ const (
 	pendingDiscard = "discard"
 	pendingForget  = "forget"
 	pendingResume  = "resume"
+	// pendingFarPoint asks whether a shared point outside the city is right.
+	pendingFarPoint = "far_point"
 )
 
 // answerOf reads an answer to a yes/no question whose buttons send yesPayload and
@@ -34,6 +36,18 @@ func typedYesNo(in input) (yes, no bool) {
 	return false, false
 }
 
+// farPointWords reads the typed answers to "is this point right?" beyond a plain yes
+// or no ("đúng rồi", "sai"): any other text there is taken for a typed place.
+func farPointWords(in input) (yes, no bool) {
+	switch fold(in.text) {
+	case "dung", "dung roi", "dung vay", "dung a", "dung roi a", "chinh xac", "right", "correct", "thats right", "that's right":
+		return true, false
+	case "sai", "sai roi", "chua dung", "khong dung", "khong phai", "wrong", "not right":
+		return false, true
+	}
+	return false, false
+}
+
 // The "yes" of each question that throws work away has a payload of its own, so that no
 // other question's "yes" button left on an earlier message can confirm it.
 const (
@@ -49,10 +63,12 @@ type question struct {
 }
 
 // option is one of a question's buttons (label is a message id) and what choosing it
-// does. Pending is already cleared when do runs.
+// does. Pending is already cleared when do runs. move, when set, is then fired on the
+// current flow's machine, as the step's own answer would.
 type option struct {
 	label, payload string
 	do             func(t *turn)
+	move           string
 }
 
 // questions is the table of pending questions, by the id stored in State.Pending.
@@ -82,6 +98,16 @@ func questions() map[string]question {
 			ask: (*turn).resumeText,
 			yes: option{label: "resume.continue", payload: "continue", do: (*turn).current},
 			no:  option{label: "resume.restart", payload: "restart", do: endAt("resume.restarted")},
+		},
+		pendingFarPoint: {
+			ask: (*turn).farPointText,
+			yes: option{label: "initiative.location.far.yes", payload: "far:yes", move: "next"},
+			no: option{label: "initiative.location.far.no", payload: "far:no", do: func(t *turn) {
+				if d := t.s.State.Draft; d != nil {
+					d.Location = nil
+				}
+				t.current()
+			}},
 		},
 	}
 }
@@ -128,8 +154,17 @@ func (t *turn) pending(in input) (done bool, err error) {
 	st := &t.s.State
 	q := t.question()
 	yes, no := answerOf(in, q.yes.payload, q.no.payload)
+	if !yes && !no && st.Pending == pendingFarPoint && in.payload == "" {
+		yes, no = farPointWords(in)
+	}
 	if !yes && !no {
 		if in.cmd != "" {
+			return false, nil
+		}
+		if st.Pending == pendingFarPoint && (in.kind == bot.EventLocation || in.kind == bot.EventText) {
+			// Another point or a typed place instead of a yes or no: the location
+			// step takes it as its answer.
+			st.Pending, st.Misses = "", 0
 			return false, nil
 		}
 		st.Misses++
@@ -137,10 +172,15 @@ func (t *turn) pending(in input) (done bool, err error) {
 		return true, nil
 	}
 	st.Pending, st.Misses = "", 0
+	o := q.no
 	if yes {
-		q.yes.do(t)
-	} else {
-		q.no.do(t)
+		o = q.yes
+	}
+	if o.do != nil {
+		o.do(t)
+	}
+	if f := t.flow(); o.move != "" && f != nil {
+		return true, t.advance(f, outcome{event: o.move})
 	}
 	return true, nil
 }

@@ -32,6 +32,8 @@ type Config struct {
 	NewID func() string
 	// Logger is optional; nothing a citizen typed is ever logged.
 	Logger *slog.Logger
+	// Area is the city: a shared point outside it is questioned (default Hanoi).
+	Area *Area
 }
 
 // How long a draft waits: after resumeAfter the citizen is asked whether to continue;
@@ -50,6 +52,7 @@ type Router struct {
 	notice   string
 	newID    func() string
 	log      *slog.Logger
+	area     Area
 	flows    map[string]*flow
 	// questions are the pending yes/no questions (pending.go).
 	questions map[string]question
@@ -82,6 +85,10 @@ func NewRouter(cfg Config) (*Router, error) {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.area = Hanoi
+	if cfg.Area != nil {
+		r.area = *cfg.Area
 	}
 	r.log = r.log.With("component", "flows")
 	r.questions = questions()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -265,17 +266,18 @@ func TestLocationMustBeFinite(t *testing.T) {
 		name     string
 		lat, lon float64
 		taken    bool
+		far      bool // taken, and questioned: outside Hà Nội
 	}{
-		{"Hoan Kiem", 21.028511, 105.854167, true},
-		{"edges", -90, 180, true},
-		{"lat NaN", nan, 105.8, false},
-		{"lon NaN", 21.0, nan, false},
-		{"lat +Inf", inf, 105.8, false},
-		{"lat -Inf", -inf, 105.8, false},
-		{"lon +Inf", 21.0, inf, false},
-		{"lon -Inf", 21.0, -inf, false},
-		{"lat 91", 91, 105.8, false},
-		{"lon -181", 21.0, -181, false},
+		{"Hoan Kiem", 21.028511, 105.854167, true, false},
+		{"edges", -90, 180, true, true},
+		{"lat NaN", nan, 105.8, false, false},
+		{"lon NaN", 21.0, nan, false, false},
+		{"lat +Inf", inf, 105.8, false, false},
+		{"lat -Inf", -inf, 105.8, false, false},
+		{"lon +Inf", 21.0, inf, false, false},
+		{"lon -Inf", 21.0, -inf, false, false},
+		{"lat 91", 91, 105.8, false, false},
+		{"lon -181", 21.0, -181, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,8 +288,13 @@ func TestLocationMustBeFinite(t *testing.T) {
 			h.do(context.Background(), place(tt.lat, tt.lon, ""))
 			d := h.s.State.Draft
 			if tt.taken {
-				if h.s.State.Step != "attachments" || d.Location == nil {
-					t.Errorf("step %q, location %v: want it taken", h.s.State.Step, d.Location)
+				wantStep, wantPending := "attachments", ""
+				if tt.far {
+					wantStep, wantPending = "location", pendingFarPoint
+				}
+				if h.s.State.Step != wantStep || h.s.State.Pending != wantPending || d.Location == nil {
+					t.Errorf("step %q, pending %q, location %v: want it taken at %s, pending %q",
+						h.s.State.Step, h.s.State.Pending, d.Location, wantStep, wantPending)
 				}
 				return
 			}
@@ -534,6 +541,79 @@ func TestFileElsewhereIsRefusedAtTheStep(t *testing.T) {
 		}
 		if h.s.State.Step != "attachments" || len(h.s.State.Draft.Attachments) != 0 {
 			t.Errorf("%s: step %q with %d files after a refused file", lang, h.s.State.Step, len(h.s.State.Draft.Attachments))
+		}
+	}
+}
+
+// A shared point outside the city is questioned; yes keeps it, no asks again, and
+// another point or a typed place answers the location step itself.
+func TestLocationOutsideCity(t *testing.T) {
+	danang := place(16.0544, 108.2022, "Cầu Rồng")
+	tests := []struct {
+		name      string
+		area      *Area
+		acts      []act
+		step      string
+		pending   string
+		location  *bot.Location
+		placeText string
+	}{
+		{"inside Hà Nội: no question", nil, []act{place(21.0285, 105.8542, "")},
+			"attachments", "", &bot.Location{Lat: 21.0285, Lon: 105.8542}, ""},
+		{"outside: asked", nil, []act{danang},
+			"location", pendingFarPoint, &bot.Location{Lat: 16.0544, Lon: 108.2022, Label: "Cầu Rồng"}, ""},
+		{"outside, yes: kept", nil, []act{danang, press("far:yes")},
+			"attachments", "", &bot.Location{Lat: 16.0544, Lon: 108.2022, Label: "Cầu Rồng"}, ""},
+		{"outside, typed yes: kept", nil, []act{danang, say("Đúng rồi")},
+			"attachments", "", &bot.Location{Lat: 16.0544, Lon: 108.2022, Label: "Cầu Rồng"}, ""},
+		{"outside, typed no: asked again", nil, []act{danang, say("sai rồi")},
+			"location", "", nil, ""},
+		{"outside, có: kept", nil, []act{danang, say("có")},
+			"attachments", "", &bot.Location{Lat: 16.0544, Lon: 108.2022, Label: "Cầu Rồng"}, ""},
+		{"outside, no: asked again, point dropped", nil, []act{danang, press("far:no")},
+			"location", "", nil, ""},
+		{"outside, then a point inside", nil, []act{danang, place(21.0285, 105.8542, "")},
+			"attachments", "", &bot.Location{Lat: 21.0285, Lon: 105.8542}, ""},
+		{"outside, then a typed place", nil, []act{danang, say("Số 1 Tràng Tiền, phường Cửa Nam")},
+			"attachments", "", nil, "Số 1 Tràng Tiền, phường Cửa Nam"},
+		{"0,0 is questioned", nil, []act{place(0, 0, "")},
+			"location", pendingFarPoint, &bot.Location{}, ""},
+		{"another city's box", &Area{MinLat: 15.9, MinLon: 107.8, MaxLat: 16.3, MaxLon: 108.4, Name: bot.Text{VI: "Đà Nẵng", EN: "Da Nang"}},
+			[]act{danang}, "attachments", "", &bot.Location{Lat: 16.0544, Lon: 108.2022, Label: "Cầu Rồng"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "vi", testStart)
+			if tt.area != nil {
+				h.r.area = *tt.area
+			}
+			h.s.New = false
+			h.s.Profile.Lang = "vi"
+			h.s.State = bot.State{Flow: bot.KindInitiative, Step: "location", Updated: h.now,
+				Draft: &bot.Draft{ID: "d", Proposal: bot.Proposal{Kind: bot.KindInitiative, ProgramID: "do-thi-thong-minh", Field: "moi-truong"}}}
+			for _, a := range tt.acts {
+				h.do(context.Background(), a)
+			}
+			st := h.s.State
+			if st.Step != tt.step || st.Pending != tt.pending || !reflect.DeepEqual(st.Draft.Location, tt.location) || st.Draft.LocationText != tt.placeText {
+				t.Errorf("step %q pending %q location %v text %q; want %q %q %v %q\n%s",
+					st.Step, st.Pending, st.Draft.Location, st.Draft.LocationText, tt.step, tt.pending, tt.location, tt.placeText, h.out.String())
+			}
+			if tt.pending == pendingFarPoint && !strings.Contains(h.out.String(), "nằm ngoài địa bàn Hà Nội") {
+				t.Errorf("the question does not name Hà Nội:\n%s", h.out.String())
+			}
+		})
+	}
+}
+
+func TestParseBox(t *testing.T) {
+	a, err := Hanoi.ParseBox(" 20.5, 105.2 ,21.4,106.1")
+	if err != nil || a.MinLat != 20.5 || a.MinLon != 105.2 || a.MaxLat != 21.4 || a.MaxLon != 106.1 || a.Name != Hanoi.Name {
+		t.Errorf("ParseBox = %+v, %v", a, err)
+	}
+	for _, bad := range []string{"", "1,2,3", "a,b,c,d", "21.4,106.1,20.5,105.2", "20,105,95,106", "20,-190,21,106"} {
+		if _, err := Hanoi.ParseBox(bad); err == nil {
+			t.Errorf("ParseBox(%q) succeeded", bad)
 		}
 	}
 }

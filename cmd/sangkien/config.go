@@ -12,6 +12,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/envvar"
+	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
@@ -34,6 +35,8 @@ type config struct {
 	MediaSecret string
 	MediaTTL    time.Duration // MEDIA_LINK_TTL
 	Zalo        zalo.Settings // ZALO_* (zalo.go)
+	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
+	Area flows.Area
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string
@@ -57,7 +60,12 @@ var envVars = []envvar.Var{
 	{Name: "INTAKE_API_KEY", Secret: true, Help: "open311: the api_key sent with every request"},
 	{Name: "OPEN311_SERVICE_CODE", Help: "open311: the service_code of fields without one in the programs file"},
 	{Name: "OPEN311_FEEDBACK_CODE", Help: "open311: the service_code of feedback (empty: OPEN311_SERVICE_CODE)"},
-	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback), for servers that require one"},
+	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback, a skipped place); " +
+		"required with INTAKE_KIND=open311, since GeoReport servers refuse a request without a location"},
+	{Name: "CITY_BBOX", Default: flowsBox(flows.Hanoi), Help: "the city as minLat,minLon,maxLat,maxLon (WGS84; " +
+		"default Hà Nội): a shared point outside it is questioned at the location step"},
+	{Name: "OPEN311_RETRY_400_FOR", Default: "24h", Help: "open311: how long a 400 (GeoReport's \"General Service Error\", " +
+		"e.g. the CRM is down) is retried, from the first attempt, before the submission goes to the failed list; 0: at once"},
 	{Name: "OPEN311_JURISDICTION", Help: "open311: jurisdiction_id, for servers that serve several cities"},
 	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
 		"attachments; empty: a random key made once and kept in Redis (<prefix>:key:media), shared by every process"},
@@ -116,6 +124,7 @@ func loadConfig(env func(string) string) (config, error) {
 				FeedbackCode: r.Get("OPEN311_FEEDBACK_CODE"),
 				Address:      r.Get("OPEN311_ADDRESS"),
 				Jurisdiction: r.Get("OPEN311_JURISDICTION"),
+				Retry400For:  r.Get("OPEN311_RETRY_400_FOR"),
 			},
 		},
 		MediaSecret: r.Get("MEDIA_SECRET"),
@@ -139,6 +148,11 @@ func loadConfig(env func(string) string) (config, error) {
 	}
 	if c.TelegramBulk.N == 0 {
 		r.Fail(errors.New("TELEGRAM_BULK_RATE: want a limit, e.g. 30/1s: bulk messages must keep to Telegram's"))
+	}
+	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
+		r.Fail(fmt.Errorf("CITY_BBOX=%q: %w", r.Get("CITY_BBOX"), err))
+	} else {
+		c.Area = area
 	}
 	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
@@ -190,6 +204,11 @@ func (c *config) check(level, mediaTTL string) error {
 		return err
 	}
 	return nil
+}
+
+// flowsBox writes an area's box as CITY_BBOX reads it.
+func flowsBox(a flows.Area) string {
+	return fmt.Sprintf("%g,%g,%g,%g", a.MinLat, a.MinLon, a.MaxLat, a.MaxLon)
 }
 
 // writeEnvHelp prints the environment variables for --help.

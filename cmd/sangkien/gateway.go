@@ -61,6 +61,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 		Refs:     g.store,
 		Now:      time.Now,
 		Logger:   log,
+		Area:     &cfg.Area,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("flows: %w", err)

@@ -21,17 +21,21 @@ var labels = map[string]struct{ benefit, rating string }{
 
 // Describe composes an Open311 description: for an initiative its title, description
 // and benefit ("Lợi ích: …"), for feedback its comment and rating ("Đánh giá: 4/5"),
-// parts separated by a blank line, labels in the submission's language. A text longer
+// parts separated by a blank line, labels in the submission's language, each part plain
+// text (PlainText: no HTML, no code marks; line breaks kept). A text longer
 // than MaxDescription characters is cut at a word boundary and ends with "…"; the
 // whole text stays in the gateway's records.
-func Describe(s bot.Submission) string {
+func Describe(s bot.Submission) string { return describeWithin(s, MaxDescription) }
+
+// describeWithin is Describe cut to limit characters.
+func describeWithin(s bot.Submission, limit int) string {
 	l, ok := labels[s.Lang]
 	if !ok {
 		l = labels["vi"]
 	}
 	var parts []string
 	add := func(label, text string) {
-		text = strings.TrimSpace(text)
+		text = PlainText(text)
 		if text == "" {
 			return
 		}
@@ -50,7 +54,7 @@ func Describe(s bot.Submission) string {
 	if len(parts) == 0 {
 		add("", s.Reference) // servers refuse an empty description
 	}
-	return clipWords(strings.Join(parts, "\n\n"), MaxDescription)
+	return clipWords(strings.Join(parts, "\n\n"), limit)
 }
 
 // clipWords cuts s to at most limit characters, "…" included, at the last space before

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -36,6 +38,14 @@ type Open311Config struct {
 	// DefaultAddress is sent as address_string when the submission has no location
 	// (feedback, an initiative without a place): many servers require a location.
 	DefaultAddress string
+	// Retry400For is how long, from the first attempt, a 400 is retried before it counts
+	// as refused: GeoReport v2 answers 400 for a "General Service Error" (the CRM is
+	// down) as well as for a wrong request (OPEN311_RETRY_400_FOR). Zero means 24 h; a
+	// negative value means never (400 is refused at once).
+	Retry400For time.Duration
+	// ServicesTTL is how long the service list and definitions are kept before they are
+	// fetched again (default 1h).
+	ServicesTTL time.Duration
 	// MediaURL gives the public link of an attachment (the gateway's signed media link);
 	// nil means no media_url is sent.
 	MediaURL func(a bot.Attachment, s bot.Submission) (string, error)
@@ -45,7 +55,7 @@ type Open311Config struct {
 	// PollInterval is the pause between polls of a token (default 2s); PollTimeout bounds
 	// the polling of one submission (default 30s).
 	PollInterval, PollTimeout time.Duration
-	// Now reads Retry-After dates; nil means time.Now.
+	// Now reads Retry-After dates and times the service catalog; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -56,10 +66,11 @@ type Open311Config struct {
 // request and before the outbox acknowledged it posts the submission again, and the
 // server keeps two unless it deduplicates on attribute[submission_id].
 type Open311Client struct {
-	cfg  Open311Config
-	base string
-	http *http.Client
-	log  *slog.Logger
+	cfg      Open311Config
+	base     string
+	http     *http.Client
+	log      *slog.Logger
+	services *serviceCatalog
 }
 
 // NewOpen311Client checks cfg and builds the client.
@@ -77,16 +88,27 @@ func NewOpen311Client(cfg Open311Config) (*Open311Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Retry400For == 0 {
+		cfg.Retry400For = 24 * time.Hour
+	}
+	if cfg.ServicesTTL <= 0 {
+		cfg.ServicesTTL = time.Hour
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Open311Client{
+	c := &Open311Client{
 		cfg:  cfg,
 		base: strings.TrimRight(u.String(), "/"),
 		http: httpClient(cfg.HTTP),
 		log:  log.With("component", "intake.open311"),
-	}, nil
+	}
+	c.services = &serviceCatalog{
+		base: c.base, jurisdiction: cfg.JurisdictionID, http: c.http, log: c.log,
+		now: cfg.Now, ttl: cfg.ServicesTTL, classify: c.failure,
+	}
+	return c, nil
 }
 
 // Deliver posts the submission to requests.json. With a token in the answer, it polls
@@ -94,7 +116,7 @@ func NewOpen311Client(cfg Open311Config) (*Open311Client, error) {
 // delivery still succeeds (the server accepted the request) with the token in
 // Receipt.Token and no IntakeID, since posting again would file a second request.
 func (c *Open311Client) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
-	form, err := c.Form(s)
+	form, err := c.Form(ctx, s)
 	if err != nil {
 		return bot.Receipt{}, err
 	}
@@ -103,7 +125,7 @@ func (c *Open311Client) Deliver(ctx context.Context, s bot.Submission) (bot.Rece
 	if err != nil {
 		return bot.Receipt{}, fmt.Errorf("intake open311: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 
@@ -116,7 +138,7 @@ func (c *Open311Client) Deliver(ctx context.Context, s bot.Submission) (bot.Rece
 	}
 	items, perr := parseOpen311(a.body)
 	if !isSuccess(a.status) {
-		se := failure(a, open311Detail(items, perr, a.body), c.cfg.Now())
+		se := c.failure(a, open311Detail(items, perr, a.body))
 		log.Warn("open311 server refused request", "status", a.status, "failure", se.Failure,
 			"retry_after", se.RetryAfter, "took", time.Since(start))
 		return bot.Receipt{}, se
@@ -144,9 +166,19 @@ func (c *Open311Client) Deliver(ctx context.Context, s bot.Submission) (bot.Rece
 }
 
 // Form is the form Deliver posts for s. It fails permanently when no service code maps
-// the submission.
-func (c *Open311Client) Form(s bot.Submission) (url.Values, error) {
+// the submission, when it has no location at all, or when the service's definition
+// requires an attribute the gateway cannot answer; it fails as the fetch did when the
+// definition cannot be read and no earlier copy is at hand.
+//
+// attribute[code] is sent only for the codes the service's definition declares, and
+// only with a value its datatype takes; every other fact goes at the end of the
+// description, one "code: value" line each, as plain text.
+func (c *Open311Client) Form(ctx context.Context, s bot.Submission) (url.Values, error) {
 	code, err := c.serviceCode(s)
+	if err != nil {
+		return nil, err
+	}
+	def, err := c.services.definition(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -159,40 +191,132 @@ func (c *Open311Client) Form(s bot.Submission) (url.Values, error) {
 	set("api_key", c.cfg.APIKey)
 	set("jurisdiction_id", c.cfg.JurisdictionID)
 	set("service_code", code)
-	set("description", Describe(s))
-	if s.Location != nil {
-		set("lat", strconv.FormatFloat(s.Location.Lat, 'f', -1, 64))
-		set("long", strconv.FormatFloat(s.Location.Lon, 'f', -1, 64))
-		set("attribute[location_text]", s.LocationText)
-	} else if s.LocationText != "" {
-		set("address_string", s.LocationText)
-	} else {
-		set("address_string", c.cfg.DefaultAddress)
+	if err := c.location(f, s); err != nil {
+		return nil, err
 	}
 	first, last := SplitName(s.Contact.Name, s.Lang)
 	set("first_name", first)
 	set("last_name", last)
 	set("phone", s.Contact.Phone)
 	set("email", s.Contact.Email)
-	if err := c.media(f, s); err != nil {
+	answers, err := c.answers(f, s)
+	if err != nil {
 		return nil, err
 	}
-	set("attribute[submission_id]", s.ID)
-	set("attribute[reference]", s.Reference)
-	set("attribute[kind]", s.Kind)
-	set("attribute[program]", s.ProgramID)
-	set("attribute[field]", s.Field)
-	set("attribute[channel]", string(s.Conversation.Channel))
-	set("attribute[lang]", s.Lang)
-	set("attribute[topic]", s.Topic)
-	set("attribute[topic_ref]", s.TopicRef)
-	if s.Rating > 0 {
-		set("attribute[rating]", strconv.Itoa(s.Rating))
+	var extra []string
+	for _, an := range answers {
+		a, declared := def.Attributes[an.code]
+		switch {
+		case !declared || !a.takes(an.value):
+			extra = append(extra, an.code+": "+PlainText(an.value))
+		case a.Datatype == "multivaluelist":
+			f.Add("attribute["+an.code+"][]", an.value)
+		default:
+			f.Set("attribute["+an.code+"]", an.value)
+		}
 	}
-	set("attribute[notice_version]", s.NoticeVersion)
-	set("attribute[consent_at]", stamp(s.ConsentAt))
-	set("attribute[submitted_at]", stamp(s.SubmittedAt))
+	var missing []string
+	for ac, a := range def.Attributes {
+		if a.Variable && a.Required && !f.Has("attribute["+ac+"]") && !f.Has("attribute["+ac+"][]") {
+			missing = append(missing, "attribute["+ac+"]")
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, &bot.SendError{Failure: bot.Permanent, Detail: fmt.Sprintf(
+			"service %q requires %s, which the gateway cannot answer: change the service's definition or its service_code",
+			code, strings.Join(missing, ", "))}
+	}
+	f.Set("description", describeWith(s, extra))
 	return f, nil
+}
+
+// describeWith is the description with the extra lines after it, within MaxDescription:
+// the citizen's text is cut first, the extra lines only when they alone are too long.
+func describeWith(s bot.Submission, extra []string) string {
+	if len(extra) == 0 {
+		return Describe(s)
+	}
+	tail := strings.Join(extra, "\n")
+	room := MaxDescription - utf8.RuneCountInString(tail) - 2
+	if room < MaxDescription/2 {
+		room = MaxDescription / 2
+		tail = clipWords(tail, MaxDescription-room-2)
+	}
+	return describeWithin(s, room) + "\n\n" + tail
+}
+
+// location sets where it is: lat and long for a shared point (never 0,0, which is no
+// point but a missing one), and address_string for the venue's label, the typed place
+// or else the configured default. A submission with none of these fails permanently,
+// since every GeoReport server refuses it.
+func (c *Open311Client) location(f url.Values, s bot.Submission) error {
+	l := s.Location
+	point := l != nil && !(l.Lat == 0 && l.Lon == 0)
+	label := ""
+	if l != nil {
+		label = PlainText(l.Label)
+	}
+	address := label
+	if point {
+		f.Set("lat", strconv.FormatFloat(l.Lat, 'f', -1, 64))
+		f.Set("long", strconv.FormatFloat(l.Lon, 'f', -1, 64))
+	} else {
+		address = cmp.Or(PlainText(s.LocationText), label, c.cfg.DefaultAddress)
+	}
+	if address == "" && !point {
+		return &bot.SendError{Failure: bot.Permanent,
+			Detail: "no location: the submission has no point or place and no default address (OPEN311_ADDRESS) is set"}
+	}
+	if address != "" {
+		f.Set("address_string", address)
+	}
+	return nil
+}
+
+// answer311 is one fact of the submission that may travel as attribute[code].
+type answer311 struct{ code, value string }
+
+// answers lists the submission's facts in a fixed order, and sets media_url to the
+// first attachment's link (the others are facts media_url_2, …). A link that cannot be
+// made is retryable: nothing is posted without it.
+func (c *Open311Client) answers(f url.Values, s bot.Submission) ([]answer311, error) {
+	var out []answer311
+	add := func(code, v string) {
+		if v != "" {
+			out = append(out, answer311{code, v})
+		}
+	}
+	if s.Location != nil && !(s.Location.Lat == 0 && s.Location.Lon == 0) {
+		add("location_text", s.LocationText)
+	}
+	links, err := c.media(s)
+	if err != nil {
+		return nil, err
+	}
+	for i, link := range links {
+		if i == 0 {
+			f.Set("media_url", link)
+		} else {
+			add(fmt.Sprintf("media_url_%d", i+1), link)
+		}
+	}
+	add("submission_id", s.ID)
+	add("reference", s.Reference)
+	add("kind", s.Kind)
+	add("program", s.ProgramID)
+	add("field", s.Field)
+	add("channel", string(s.Conversation.Channel))
+	add("lang", s.Lang)
+	add("topic", s.Topic)
+	add("topic_ref", s.TopicRef)
+	if s.Rating > 0 {
+		add("rating", strconv.Itoa(s.Rating))
+	}
+	add("notice_version", s.NoticeVersion)
+	add("consent_at", stamp(s.ConsentAt))
+	add("submitted_at", stamp(s.SubmittedAt))
+	return out, nil
 }
 
 // serviceCode maps the submission to a service code: the field's, else the configured
@@ -217,27 +341,24 @@ func (c *Open311Client) serviceCode(s bot.Submission) (string, error) {
 		Detail: fmt.Sprintf("no service_code for field %q of program %q in the programs file", s.Field, s.ProgramID)}
 }
 
-// media sets media_url to the first attachment's link and attribute[media_url_N] to the
-// others'. A link that cannot be made is retryable: nothing is posted without it.
-func (c *Open311Client) media(f url.Values, s bot.Submission) error {
+// media makes the attachments' links, in order. A link that cannot be made is
+// retryable: nothing is posted without it.
+func (c *Open311Client) media(s bot.Submission) ([]string, error) {
 	if c.cfg.MediaURL == nil {
-		return nil
+		return nil, nil
 	}
+	links := make([]string, 0, len(s.Attachments))
 	for i, a := range s.Attachments {
 		link, err := c.cfg.MediaURL(a, s)
 		if err != nil {
 			if se, ok := errors.AsType[*bot.SendError](err); ok {
-				return se
+				return nil, se
 			}
-			return &bot.SendError{Failure: bot.Retryable, Detail: fmt.Sprintf("media link for attachment %d", i+1), Err: err}
+			return nil, &bot.SendError{Failure: bot.Retryable, Detail: fmt.Sprintf("media link for attachment %d", i+1), Err: err}
 		}
-		if i == 0 {
-			f.Set("media_url", link)
-		} else {
-			f.Set(fmt.Sprintf("attribute[media_url_%d]", i+1), link)
-		}
+		links = append(links, link)
 	}
-	return nil
+	return links, nil
 }
 
 // poll asks tokens/{token}.json for the service request id until it comes, PollTimeout
@@ -287,7 +408,7 @@ func (c *Open311Client) resolve(ctx context.Context, token string) (string, erro
 		return "", nil // some servers know the token only once it is processed
 	}
 	if !isSuccess(a.status) {
-		return "", failure(a, string(a.body), c.cfg.Now())
+		return "", c.failure(a, string(a.body))
 	}
 	items, err := parseOpen311(a.body)
 	if err != nil {
@@ -299,6 +420,17 @@ func (c *Open311Client) resolve(ctx context.Context, token string) (string, erro
 		}
 	}
 	return "", nil
+}
+
+// failure classifies a non-2xx answer as every intake does, but for 400: GeoReport v2
+// answers it for a "General Service Error (… eg CRM is down)" too, so it is retried,
+// for Retry400For from the first attempt, before it counts as refused.
+func (c *Open311Client) failure(a answer, detail string) *bot.SendError {
+	se := failure(a, detail, c.cfg.Now())
+	if a.status == http.StatusBadRequest && c.cfg.Retry400For > 0 {
+		se.Failure, se.RetryFor = bot.Retryable, c.cfg.Retry400For
+	}
+	return se
 }
 
 // open311Item is one element of a GeoReport v2 answer: a filed request, a token, or an

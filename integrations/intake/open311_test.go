@@ -186,11 +186,16 @@ func TestOpen311Location(t *testing.T) {
 		address  string
 		refused  bool
 	}{
-		{"shared location", &bot.Location{Lat: 21.0278, Lon: 105.8342, Label: "Hồ Gươm"}, "", "Hà Nội", "21.0278", "105.8342", "", false},
+		{"shared location: the venue's label is the address", &bot.Location{Lat: 21.0278, Lon: 105.8342, Label: "Hồ Gươm"}, "", "Hà Nội", "21.0278", "105.8342", "Hồ Gươm", false},
+		{"shared point without a label", &bot.Location{Lat: 21.0278, Lon: 105.8342}, "", "Hà Nội", "21.0278", "105.8342", "", false},
+		{"label in HTML", &bot.Location{Lat: 21.0278, Lon: 105.8342, Label: "<b>Văn Miếu</b>"}, "", "", "21.0278", "105.8342", "Văn Miếu", false},
 		{"negative and whole numbers", &bot.Location{Lat: -1, Lon: 105}, "", "", "-1", "105", "", false},
-		{"typed place", nil, "Ngõ 12 Kim Mã, Ba Đình", "Hà Nội", "", "", "Ngõ 12 Kim Mã, Ba Đình", false},
+		{"0,0 is no point: the label goes", &bot.Location{Lat: 0, Lon: 0, Label: "Nhà hát Lớn"}, "", "Hà Nội", "", "", "Nhà hát Lớn", false},
+		{"0,0 is no point: the default address goes", &bot.Location{}, "", "Hà Nội", "", "", "Hà Nội", false},
+		{"typed place", nil, "Ngõ 12 Kim Mã, phường Giảng Võ", "Hà Nội", "", "", "Ngõ 12 Kim Mã, phường Giảng Võ", false},
 		{"no place, default address", nil, "", "Hà Nội", "", "", "Hà Nội", false},
-		{"no place at all: the server refuses", nil, "", "", "", "", "", true},
+		{"no place at all: refused before posting", nil, "", "", "", "", "", true},
+		{"0,0 and nothing else: refused before posting", &bot.Location{}, "", "", "", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,8 +205,11 @@ func TestOpen311Location(t *testing.T) {
 			sub.Location, sub.LocationText = tt.loc, tt.text
 			_, err := c.Deliver(context.Background(), sub)
 			if tt.refused {
-				if se := sendError(t, err); se.Failure != bot.Permanent || se.Code != 400 || !strings.Contains(se.Detail, "location") {
-					t.Errorf("error = %+v, want permanent 400 about the location", se)
+				if se := sendError(t, err); se.Failure != bot.Permanent || !strings.Contains(se.Detail, "OPEN311_ADDRESS") {
+					t.Errorf("error = %+v, want permanent naming OPEN311_ADDRESS", se)
+				}
+				if srv.Posts() != 0 {
+					t.Errorf("posted %d requests without a location", srv.Posts())
 				}
 				return
 			}
@@ -280,14 +288,17 @@ func TestOpen311Failures(t *testing.T) {
 		retryAfter time.Duration
 		detail     string
 	}{
-		{"error array", intaketest.Open311Answer{Status: 400, Errors: []intaketest.Open311Error{{Code: 400, Description: "Invalid service_code"}}},
-			testAPIKey, bot.Permanent, 400, 0, "400: Invalid service_code"},
+		// 400 is also GeoReport's "General Service Error": retried for a day, then refused.
+		{"error array", intaketest.Open311Answer{Status: 400, Errors: []intaketest.Open311Error{{Code: 400, Description: "General Service Error: CRM is down"}}},
+			testAPIKey, bot.Retryable, 400, 0, "400: General Service Error: CRM is down"},
 		{"two errors", intaketest.Open311Answer{Status: 422, Errors: []intaketest.Open311Error{{Code: 422, Description: "lat out of bounds"}, {Code: 422, Description: "email invalid"}}},
 			testAPIKey, bot.Permanent, 422, 0, "422: lat out of bounds; 422: email invalid"},
 		{"string codes", intaketest.Open311Answer{Status: 400, Body: `[{"code":"E17","description":"duplicate"}]`},
-			testAPIKey, bot.Permanent, 400, 0, "E17: duplicate"},
+			testAPIKey, bot.Retryable, 400, 0, "E17: duplicate"},
 		{"text body", intaketest.Open311Answer{Status: 400, Body: "Bad Request\n"},
-			testAPIKey, bot.Permanent, 400, 0, "Bad Request"},
+			testAPIKey, bot.Retryable, 400, 0, "Bad Request"},
+		{"404: unknown service_code", intaketest.Open311Answer{Status: 404, Errors: []intaketest.Open311Error{{Code: 404, Description: "service_code not found"}}},
+			testAPIKey, bot.Permanent, 404, 0, "404: service_code not found"},
 		{"wrong api key", intaketest.Open311Answer{}, "wrong", bot.Permanent, 403, 0, "403: Invalid api_key"},
 		{"500", intaketest.Open311Answer{Status: 500}, testAPIKey, bot.Retryable, 500, 0, "500: Internal Server Error"},
 		{"503 with Retry-After", intaketest.Open311Answer{Status: 503, RetryAfter: "120"}, testAPIKey, bot.RateLimited, 503, 2 * time.Minute, ""},
@@ -308,7 +319,31 @@ func TestOpen311Failures(t *testing.T) {
 			if tt.detail != "" && se.Detail != tt.detail {
 				t.Errorf("detail = %q, want %q", se.Detail, tt.detail)
 			}
+			if want := map[bool]time.Duration{true: 24 * time.Hour}[tt.code == 400]; se.RetryFor != want {
+				t.Errorf("retry for %s, want %s", se.RetryFor, want)
+			}
 		})
+	}
+}
+
+// Retry400For sets how long a 400 is retried; a negative one refuses it at once.
+func TestOpen311Retry400For(t *testing.T) {
+	for _, tt := range []struct {
+		set     time.Duration
+		failure bot.SendFailure
+		bound   time.Duration
+	}{
+		{0, bot.Retryable, 24 * time.Hour},
+		{90 * time.Minute, bot.Retryable, 90 * time.Minute},
+		{-1, bot.Permanent, 0},
+	} {
+		srv := intaketest.NewOpen311Server(t, testAPIKey)
+		srv.Script(intaketest.Open311Answer{Status: 400})
+		c := newOpen311Client(t, srv.URL(), func(cfg *intake.Open311Config) { cfg.Retry400For = tt.set })
+		se := sendError(t, deliverErr(c, "s-1"))
+		if se.Failure != tt.failure || se.RetryFor != tt.bound {
+			t.Errorf("Retry400For %s: error = %+v, want %s for %s", tt.set, se, tt.failure, tt.bound)
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 package intake
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -28,6 +31,10 @@ type Settings struct {
 // Open311Defaults are the OPEN311_* settings.
 type Open311Defaults struct {
 	ServiceCode, FeedbackCode, Address, Jurisdiction string
+	// Retry400For is OPEN311_RETRY_400_FOR as given ("24h"; "0": a 400 is refused at
+	// once); Check reads it.
+	Retry400For string
+	retry400    time.Duration
 }
 
 // Check settles Kind (json when URL is set, file otherwise) and checks what that kind
@@ -52,8 +59,31 @@ func (s *Settings) Check() error {
 		if s.Kind == "json" && s.Secret == "" {
 			return errors.New("INTAKE_SECRET: required with INTAKE_KIND=json: every submission is signed with it")
 		}
+		if s.Kind == "open311" {
+			return s.Open311.check()
+		}
 	default:
 		return fmt.Errorf("INTAKE_KIND=%q: want json, open311 or file", s.Kind)
+	}
+	return nil
+}
+
+// check reads what an Open311 intake needs. A GeoReport server refuses a request
+// without a location, and feedback (or an initiative whose author skipped the place)
+// has none of its own: OPEN311_ADDRESS is its place.
+func (d *Open311Defaults) check() error {
+	if strings.TrimSpace(d.Address) == "" {
+		return errors.New("OPEN311_ADDRESS: required with INTAKE_KIND=open311: GeoReport servers refuse a request " +
+			"without a location, and feedback has none; set the city's address, e.g. \"Hà Nội\"")
+	}
+	v := cmp.Or(strings.TrimSpace(d.Retry400For), "24h")
+	dur, err := time.ParseDuration(v)
+	if err != nil || dur < 0 {
+		return fmt.Errorf("OPEN311_RETRY_400_FOR=%q: want a duration such as 24h (0: refuse a 400 at once)", d.Retry400For)
+	}
+	d.retry400 = dur
+	if dur == 0 {
+		d.retry400 = -1 // Open311Config: negative is never
 	}
 	return nil
 }
@@ -81,7 +111,7 @@ func NewRemote(s Settings, programs bot.Programs, mediaURL func(bot.Attachment, 
 		in, err = NewOpen311Client(Open311Config{
 			URL: s.URL, APIKey: s.APIKey, Programs: programs, Logger: log, MediaURL: mediaURL,
 			DefaultServiceCode: d.ServiceCode, FeedbackServiceCode: d.FeedbackCode,
-			DefaultAddress: d.Address, JurisdictionID: d.Jurisdiction,
+			DefaultAddress: d.Address, JurisdictionID: d.Jurisdiction, Retry400For: d.retry400,
 		})
 	default:
 		return nil, fmt.Errorf("INTAKE_KIND=%q: not a remote intake", s.Kind)

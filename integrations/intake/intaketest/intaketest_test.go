@@ -1,6 +1,8 @@
 package intaketest_test
 
 import (
+	_ "embed"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -55,7 +57,8 @@ func TestJSONServerChecks(t *testing.T) {
 }
 
 func TestOpen311ServerChecks(t *testing.T) {
-	valid := url.Values{"api_key": {"key"}, "service_code": {"HN-1"}, "description": {"d"}, "lat": {"21"}, "long": {"105"}}
+	valid := url.Values{"api_key": {"key"}, "service_code": {"HN-1"}, "description": {"d"}, "lat": {"21"}, "long": {"105"},
+		"attribute[submission_id]": {"s-1"}, "attribute[reference]": {"SK-2026-000001"}, "attribute[kind]": {"initiative"}}
 	with := func(edit func(url.Values)) url.Values {
 		f := url.Values{}
 		for k, v := range valid {
@@ -76,7 +79,19 @@ func TestOpen311ServerChecks(t *testing.T) {
 		{"JSON body", "application/json", valid, 400},
 		{"wrong key", form, with(func(f url.Values) { f.Set("api_key", "x") }), 403},
 		{"no service code", form, with(func(f url.Values) { f.Del("service_code") }), 400},
-		{"unknown service code", form, with(func(f url.Values) { f.Set("service_code", "HN-9") }), 400},
+		{"unknown service code: 404 as the specification says", form, with(func(f url.Values) { f.Set("service_code", "HN-9") }), 404},
+		{"charset utf-8", form + "; charset=utf-8", valid, 200},
+		{"another charset", form + "; charset=iso-8859-1", valid, 400},
+		{"html in the description", form, with(func(f url.Values) { f.Set("description", "<b>Budget</b>") }), 400},
+		{"comment in the description", form, with(func(f url.Values) { f.Set("description", "a<!-- x -->") }), 400},
+		{"comparison in the description is text", form, with(func(f url.Values) { f.Set("description", "a < b, tim <3\nhết") }), 200},
+		{"attribute not in the definition", form, with(func(f url.Values) { f.Set("attribute[colour]", "green") }), 400},
+		{"required attribute missing", form, with(func(f url.Values) { f.Del("attribute[reference]") }), 400},
+		{"value not in the list", form, with(func(f url.Values) { f.Set("attribute[kind]", "complaint") }), 400},
+		{"number that is not", form, with(func(f url.Values) { f.Set("attribute[rating]", "five") }), 400},
+		{"datetime that is not", form, with(func(f url.Values) { f.Set("attribute[submitted_at]", "yesterday") }), 400},
+		{"string with a line break", form, with(func(f url.Values) { f.Set("attribute[reference]", "SK\n1") }), 400},
+		{"list syntax on a single value", form, with(func(f url.Values) { f.Del("attribute[kind]"); f.Set("attribute[kind][]", "initiative") }), 400},
 		{"description too long", form, with(func(f url.Values) { f.Set("description", strings.Repeat("ư", 4001)) }), 400},
 		{"no location", form, with(func(f url.Values) { f.Del("lat"); f.Del("long") }), 400},
 		{"lat without long", form, with(func(f url.Values) { f.Del("long") }), 400},
@@ -95,6 +110,45 @@ func TestOpen311ServerChecks(t *testing.T) {
 			}
 		})
 	}
+	t.Run("service list and definitions", func(t *testing.T) {
+		srv := intaketest.NewOpen311Server(t, "key")
+		srv.Define("DMV66", dmv66)
+		srv.Define("PLAIN", nil)
+		var list []map[string]any
+		if got := getJSON(t, srv.URL()+"/services.json", &list); got != 200 {
+			t.Fatalf("services.json status = %d", got)
+		}
+		meta := map[string]any{}
+		for _, s := range list {
+			meta[s["service_code"].(string)] = s["metadata"]
+		}
+		if meta["HN-CAYXANH"] != true || meta["DMV66"] != true || meta["PLAIN"] != false {
+			t.Errorf("services.json = %v", list)
+		}
+		var def map[string]any
+		if got := getJSON(t, srv.URL()+"/services/DMV66.json", &def); got != 200 || def["service_code"] != "DMV66" {
+			t.Errorf("definition status %d: %v", got, def)
+		}
+		for _, code := range []string{"NOPE", "PLAIN"} {
+			if got := send(t, "GET", srv.URL()+"/services/"+code+".json", "", nil); got != 404 {
+				t.Errorf("definition of %s: status = %d, want 404", code, got)
+			}
+		}
+		// The specification's own example: a singlevaluelist whose keys are numbers.
+		f := url.Values{"api_key": {"key"}, "service_code": {"DMV66"}, "description": {"d"}, "address_string": {"Hà Nội"},
+			"attribute[WHISHETN]": {"124"}}
+		if got := send(t, "POST", srv.URL()+"/requests.json", f.Encode(), map[string]string{"Content-Type": form}); got != 200 {
+			t.Errorf("DMV66 request: status = %d, want 200", got)
+		}
+		f.Set("attribute[WHISHETN]", "125")
+		if got := send(t, "POST", srv.URL()+"/requests.json", f.Encode(), map[string]string{"Content-Type": form}); got != 400 {
+			t.Errorf("DMV66 request with an unknown key: status = %d, want 400", got)
+		}
+		f.Set("service_code", "PLAIN")
+		if got := send(t, "POST", srv.URL()+"/requests.json", f.Encode(), map[string]string{"Content-Type": form}); got != 400 {
+			t.Errorf("attribute for a service without metadata: status = %d, want 400", got)
+		}
+	})
 	t.Run("unknown token", func(t *testing.T) {
 		srv := intaketest.NewOpen311Server(t, "key")
 		if got := send(t, "GET", srv.URL()+"/tokens/nope.json", "", nil); got != 404 {
@@ -117,5 +171,21 @@ func send(t *testing.T, method, u, body string, headers map[string]string) int {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	return resp.StatusCode
+}
+
+//go:embed testdata/open311/definition-dmv66.json
+var dmv66 []byte
+
+func getJSON(t *testing.T, u string, v any) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
 	return resp.StatusCode
 }
