@@ -112,10 +112,12 @@ type Event struct {
 	At          time.Time     `json:"at"`
 }
 
-// Submission statuses, as the intake reports them ("submitted" is the gateway's own,
-// before the intake confirmed receipt).
+// Submission statuses, as the intake reports them ("submitted" and "undelivered" are
+// the gateway's own: before the intake confirmed receipt, and after it refused the
+// submission for good, which staff must now look into).
 const (
 	StatusSubmitted   = "submitted"
+	StatusUndelivered = "undelivered"
 	StatusReceived    = "received"
 	StatusUnderReview = "under_review"
 	StatusNeedsInfo   = "needs_info"

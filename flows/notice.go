@@ -55,6 +55,11 @@ func (t *turn) statusChange() {
 // statusNotice composes the notice: what changed, the city's own id, the city's message
 // in the citizen's language (or the other one when the city wrote only that).
 func (t *turn) statusNotice(c *bot.StatusChange, ref string) string {
+	if c.Status == bot.StatusUndelivered {
+		// Not news from the city: the city's system could not take it. Said plainly,
+		// without a "new status" line that would read as the city's decision.
+		return t.tr("notice.undelivered", map[string]any{"Reference": ref})
+	}
 	lines := []string{t.tr("notice.header", map[string]any{"Reference": ref})}
 	if id, ok := statusText[c.Status]; ok {
 		lines = append(lines, t.tr("notice.status", map[string]any{"Status": t.tr(id)}))

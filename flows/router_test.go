@@ -617,3 +617,32 @@ func TestParseBox(t *testing.T) {
 		}
 	}
 }
+
+// A submission the city's system refused for good is not left "Submitted": the citizen
+// is told plainly, in their language, that it was not taken yet and that staff know,
+// and "my submissions" shows it so.
+func TestUndeliveredSubmissionIsToldHonestly(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"vi": {"chưa tiếp nhận được hồ sơ SK-2026-000004", "Cán bộ đã được báo", "Hệ thống của Thành phố chưa tiếp nhận được"},
+		"en": {"could not take your submission SK-2026-000004", "Staff have been alerted", "Not yet taken by the city's system"},
+	} {
+		h := newHarness(t, lang, testStart)
+		h.s.Profile.Lang = lang
+		h.s.Profile.Submissions = []bot.SubmissionSummary{{ID: "s4", Reference: "SK-2026-000004", Title: "Ghế đá", Status: bot.StatusSubmitted, Changed: testStart}}
+		res, err := h.r.Respond(context.Background(), h.s, bot.Event{
+			ID: "intake-refused:s4", Conversation: h.s.Conversation, Kind: bot.EventStatus,
+			Status: &bot.StatusChange{SubmissionID: "s4", Status: bot.StatusUndelivered, At: testStart.Add(time.Minute)},
+		})
+		if err != nil || len(res.Replies) != 1 {
+			t.Fatalf("%s: %+v, %v", lang, res, err)
+		}
+		notice := res.Replies[0].Text
+		if strings.Contains(notice, "🎉") || !strings.Contains(notice, want[0]) || !strings.Contains(notice, want[1]) {
+			t.Errorf("%s: notice %q", lang, notice)
+		}
+		list, err := h.r.Respond(context.Background(), h.s, bot.Event{ID: "my", Conversation: h.s.Conversation, Kind: bot.EventCommand, Command: "status"})
+		if err != nil || len(list.Replies) == 0 || !strings.Contains(list.Replies[0].Text, want[2]) {
+			t.Errorf("%s: my submissions = %+v, %v; want it shown as not taken", lang, list.Replies, err)
+		}
+	}
+}

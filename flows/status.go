@@ -13,6 +13,7 @@ const statusSubmitted = bot.StatusSubmitted
 // statusText names the message of each status.
 var statusText = map[string]string{
 	bot.StatusSubmitted:   "status.submitted",
+	bot.StatusUndelivered: "status.undelivered",
 	bot.StatusReceived:    "status.received",
 	bot.StatusUnderReview: "status.under_review",
 	bot.StatusNeedsInfo:   "status.needs_info",
