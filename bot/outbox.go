@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -48,7 +49,16 @@ type OutboxItem struct {
 	Deliveries int64
 	// Attempts is what is known of earlier attempts; zero for an item never tried.
 	Attempts DeliveryAttempts
+	// Fence is the claim it was handed out under (the outbox's own token): Renew, Ack,
+	// Retry and Fail check it, so that a worker whose claim was taken over cannot
+	// acknowledge it.
+	Fence string
 }
+
+// ErrClaimLost is wrapped by the error of an Ack, Retry or Fail made under a claim
+// the worker no longer has (it ran out, and another worker may have taken the item
+// over): nothing was changed, and the item is someone else's now.
+var ErrClaimLost = errors.New("outbox claim lost")
 
 // Intake is the city's system of record: integrations/intake implements it.
 type Intake interface {

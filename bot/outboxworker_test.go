@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
@@ -167,13 +169,16 @@ func (o stealingOutbox) Renew(ctx context.Context, items []bot.OutboxItem) ([]bo
 
 // An item another worker took over before its turn is skipped, not delivered twice.
 func TestOutboxWorkerSkipsItemTakenOver(t *testing.T) {
-	base := newStore(t)
+	client, prefix := redistest.Client(t), redistest.Prefix(t)
+	base := redisstore.New(client, redisstore.Options{Prefix: prefix})
 	enqueue(t, base, "taken")
 	var stolen []bot.OutboxItem
 	store := &stealingStore{Store: base, lost: make(chan struct{})}
 	store.steal = func() {
 		var err error
-		// Idle 0: every pending item is claimable at once.
+		// The victim's claims run out (a pause longer than Idle), then the thief claims
+		// with idle 0: every pending item nobody holds is claimable at once.
+		expireOutboxLeases(t, client, prefix)
 		stolen, err = base.Claim(context.Background(), "thief", 10, 0, 2*time.Second)
 		if err != nil {
 			t.Errorf("thief's claim: %v", err)
@@ -199,7 +204,7 @@ func TestOutboxWorkerSkipsItemTakenOver(t *testing.T) {
 		t.Errorf("the worker delivered an item it no longer held %d times", n)
 	}
 	// The thief still has it, to deliver and acknowledge.
-	if mine, err := base.Hold(context.Background(), "thief", stolen); err != nil || !mine[0] {
+	if mine, err := base.Hold(context.Background(), "thief", stolen, time.Minute); err != nil || !mine[0] {
 		t.Errorf("thief's hold = %v, %v; want it still the thief's", mine, err)
 	}
 }
@@ -468,4 +473,23 @@ type handlerFunc func(context.Context, bot.Event) (bot.Outcome, error)
 
 func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error) {
 	return f(ctx, ev)
+}
+
+// expireOutboxLeases ends every outbox claim under prefix at once, as a lease period
+// passing without renewals does.
+func expireOutboxLeases(t *testing.T, c redis.UniversalClient, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := c.Keys(ctx, prefix+":*:lease:outbox:*").Result()
+	if err != nil {
+		t.Errorf("find outbox leases: %v", err)
+		return
+	}
+	if len(keys) > 0 {
+		for _, k := range keys {
+			if err := c.Del(ctx, k).Err(); err != nil {
+				t.Errorf("end lease %s: %v", k, err)
+			}
+		}
+	}
 }
