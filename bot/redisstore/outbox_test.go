@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
 
 // convsInShards returns n conversations that live in n different shards.
@@ -541,4 +542,63 @@ func TestOutboxRenewingKeepsItems(t *testing.T) {
 	if n := outboxLen(t, s); n != 0 {
 		t.Errorf("the outbox holds %d entries, want 0", n)
 	}
+}
+
+// BenchmarkOutboxBatch claims a batch of 10 submissions from 10 shards through a
+// worker's view, renews it once and acknowledges it. It reports Redis round trips per
+// claim (what the worker waits for before its first delivery) and per renewal.
+func BenchmarkOutboxBatch(b *testing.B) {
+	c := redistest.Client(b)
+	s := New(c, Options{Prefix: redistest.Prefix(b)})
+	rt := &RoundTrips{}
+	c.AddHook(rt)
+	ctx := context.Background()
+	var convs []bot.ConversationRef
+	seen := map[int]bool{}
+	for i := 0; len(convs) < 10; i++ {
+		conv := bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(1000 + i)}
+		if sh := ShardOf(conv); !seen[sh] {
+			seen[sh] = true
+			convs = append(convs, conv)
+		}
+	}
+	q := s.Outbox("bench", time.Minute, 0)
+	var claims, renewals int64
+	n := 0
+	batch := func() {
+		for _, conv := range convs {
+			n++
+			id := fmt.Sprint("sub-", n)
+			l, err := s.Begin(ctx, conv, "e"+id, 5*time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Commit(ctx, l, bot.Change{Submission: &bot.Submission{ID: id, Conversation: conv}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		before := rt.Count()
+		items, err := q.Claim(ctx, len(convs))
+		if err != nil || len(items) != len(convs) {
+			b.Fatalf("claimed %d, %v", len(items), err)
+		}
+		mid := rt.Count()
+		if _, err := q.Renew(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+		claims += mid - before
+		renewals += rt.Count() - mid
+		for _, it := range items {
+			if err := q.Ack(ctx, it); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	batch() // loads the scripts
+	claims, renewals = 0, 0
+	for b.Loop() {
+		batch()
+	}
+	b.ReportMetric(float64(claims)/float64(b.N), "roundtrips/claim")
+	b.ReportMetric(float64(renewals)/float64(b.N), "roundtrips/renew")
 }
