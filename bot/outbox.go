@@ -23,7 +23,9 @@ type Outbox interface {
 	// Index records the submission's conversation and reference, for the intake's
 	// callbacks, before it is delivered. Recording it again is harmless.
 	Index(ctx context.Context, s Submission) error
-	// Ack removes a delivered submission from the outbox.
+	// Ack removes a delivered submission from the outbox. Ack, Retry and Fail refuse,
+	// with an error wrapping ErrClaimLost and changing nothing, an item whose claim the
+	// worker no longer has.
 	Ack(ctx context.Context, item OutboxItem) error
 	// Retry gives the submission back, to be claimed again from a.Next (at the latest
 	// when a claim left alone would be), and remembers a.
@@ -34,8 +36,9 @@ type Outbox interface {
 }
 
 // Outboxes opens a worker's view of the outbox: bot/redisstore.Store implements it.
-// A claim the worker stops renewing is handed to another worker after idle; a Claim
-// with nothing to give waits up to block.
+// idle is the lease period of the worker's claims (the store may bound it): a claim
+// the worker stops renewing is handed to another worker after idle. A Claim with
+// nothing to give waits up to block.
 type Outboxes interface {
 	Outbox(worker string, idle, block time.Duration) Outbox
 }

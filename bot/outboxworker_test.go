@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -491,5 +493,101 @@ func expireOutboxLeases(t *testing.T, c redis.UniversalClient, prefix string) {
 				t.Errorf("end lease %s: %v", k, err)
 			}
 		}
+	}
+}
+
+// lateOutbox ends the worker's claims, and lets a thief claim the items, just before
+// the worker acknowledges one: a pause of the worker longer than Idle while the intake
+// took the submission.
+type lateOutbox struct {
+	bot.Outbox
+	before func()
+}
+
+func (o lateOutbox) Ack(ctx context.Context, it bot.OutboxItem) error {
+	o.before()
+	return o.Outbox.Ack(ctx, it)
+}
+
+type lateStore struct {
+	*redisstore.Store
+	before func()
+}
+
+func (s lateStore) Outbox(worker string, idle, block time.Duration) bot.Outbox {
+	return lateOutbox{Outbox: s.Store.Outbox(worker, idle, block), before: s.before}
+}
+
+// lockedBuffer is a log sink the worker's goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A worker whose claim ran out while the intake took a submission is refused its Ack:
+// it says so once, counts no failure, and leaves the item to the worker that holds it
+// now, which finds it still in the outbox.
+func TestOutboxWorkerLostClaimAtAck(t *testing.T) {
+	client, prefix := redistest.Client(t), redistest.Prefix(t)
+	base := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	enqueue(t, base, "late")
+	var once sync.Once
+	var stolen []bot.OutboxItem
+	acked := make(chan struct{})
+	store := lateStore{Store: base, before: func() {
+		once.Do(func() {
+			expireOutboxLeases(t, client, prefix)
+			var err error
+			if stolen, err = base.Claim(context.Background(), "thief", 10, 0, 2*time.Second); err != nil {
+				t.Errorf("thief's claim: %v", err)
+			}
+			close(acked)
+		})
+	}}
+	in := newFakeIntake()
+	logs := &lockedBuffer{}
+	w := bot.NewOutboxWorker(store, in, slog.New(slog.NewTextHandler(logs, nil)), "victim")
+	w.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Run(ctx) })
+	in.waitDelivered(t, []string{"late"})
+	<-acked
+	cancel()
+	wg.Wait()
+	if len(stolen) != 1 {
+		t.Fatalf("the thief took %d items, want 1", len(stolen))
+	}
+	if n := in.snapshot()["late"]; n != 1 {
+		t.Errorf("the intake got the submission %d times, want 1 (the thief has not delivered it yet)", n)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "claim was lost"); n != 1 {
+		t.Errorf("%d log lines about the lost claim, want 1:\n%s", n, out)
+	}
+	if strings.Contains(out, "level=ERROR") || strings.Contains(out, "ack after delivery failed") {
+		t.Errorf("a lost claim was logged as a failure:\n%s", out)
+	}
+	if strings.Contains(out, "submission delivered") {
+		t.Errorf("a refused Ack was logged as delivered:\n%s", out)
+	}
+	// The thief still has it, and acknowledges it.
+	if mine, err := base.Hold(context.Background(), "thief", stolen, time.Minute); err != nil || !mine[0] {
+		t.Errorf("thief's hold = %v, %v; want it still the thief's", mine, err)
+	}
+	if err := base.Ack(context.Background(), stolen[0]); err != nil {
+		t.Errorf("thief's Ack: %v", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // convsInShards returns n conversations that live in n different shards.
-func convsInShards(t *testing.T, n int) []bot.ConversationRef {
+func convsInShards(t testing.TB, n int) []bot.ConversationRef {
 	t.Helper()
 	seen := map[int]bool{}
 	var out []bot.ConversationRef
@@ -553,15 +553,7 @@ func BenchmarkOutboxBatch(b *testing.B) {
 	rt := &RoundTrips{}
 	c.AddHook(rt)
 	ctx := context.Background()
-	var convs []bot.ConversationRef
-	seen := map[int]bool{}
-	for i := 0; len(convs) < 10; i++ {
-		conv := bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(1000 + i)}
-		if sh := ShardOf(conv); !seen[sh] {
-			seen[sh] = true
-			convs = append(convs, conv)
-		}
-	}
+	convs := convsInShards(b, 10)
 	q := s.Outbox("bench", time.Minute, 0)
 	var claims, renewals int64
 	n := 0
