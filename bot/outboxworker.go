@@ -46,7 +46,9 @@ type SubmissionFailure struct {
 // another worker took over (after a pause longer than Idle, say). So Idle need not
 // exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait. A
 // worker whose claim was lost while it delivered is refused its Ack, Retry or Fail
-// (ErrClaimLost): the item is the new holder's, and this worker leaves it alone.
+// (ErrClaimLost): the item is the new holder's, and this worker leaves it alone. A
+// worker stopped cleanly finishes the delivery under way and gives back the items it
+// had not started, for another worker to claim at once.
 //
 // A failed item waits its own backoff (exponential, with jitter, at least the intake's
 // Retry-After) without holding up the others, and the wait is kept in the ledger, so a
@@ -154,14 +156,16 @@ func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
 	b := w.hold(q, items)
 	defer b.stop()
 	ok := true
-	for _, it := range items {
+	for i, it := range items {
 		if ctx.Err() != nil {
-			// Left claimed: another worker, or this one after a restart, takes it after Idle.
+			// Stopping: what was not started goes back at once, not after Idle.
+			w.giveBack(q, b, items[i:])
 			break
 		}
 		mine, err := b.take(ctx, it)
 		if err != nil {
 			if ctx.Err() != nil {
+				w.giveBack(q, b, items[i:])
 				break
 			}
 			// Not sure it is still ours: leave it, and the rest, to come back after Idle.
@@ -179,6 +183,33 @@ func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
 	}
 	return ok
 }
+
+// giveBack hands items this worker will not deliver back to the outbox (a Retry at
+// their own schedule, which frees their claims), so that another worker takes them at
+// once. What cannot be given back in a moment comes back after Idle all the same.
+func (w *OutboxWorker) giveBack(q Outbox, b *batch, items []OutboxItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+	defer cancel()
+	n := 0
+	for _, it := range items {
+		b.release(it)
+		if err := q.Retry(ctx, it, it.Attempts); err != nil {
+			if !errors.Is(err, ErrClaimLost) {
+				w.log.Warn("giving back unstarted submissions on stop; they come back after Idle",
+					"err", err, "left", len(items)-n)
+				return
+			}
+			continue
+		}
+		n++
+	}
+	if n > 0 {
+		w.log.Info("gave back unstarted submissions on stop", "count", n)
+	}
+}
+
+// giveBackTimeout bounds giving back a stopping worker's unstarted items.
+const giveBackTimeout = 2 * time.Second
 
 // batch is the claimed items a round works through. Until an item is released, a
 // goroutine renews the claim on it every Idle/3, so that a slow intake does not let

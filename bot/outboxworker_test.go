@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -589,5 +590,52 @@ func TestOutboxWorkerLostClaimAtAck(t *testing.T) {
 	}
 	if err := base.Ack(context.Background(), stolen[0]); err != nil {
 		t.Errorf("thief's Ack: %v", err)
+	}
+}
+
+// gateIntake holds each delivery until the test lets it through.
+type gateIntake struct {
+	started chan string
+	proceed chan struct{}
+}
+
+func (g *gateIntake) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
+	g.started <- s.ID
+	<-g.proceed
+	return bot.Receipt{IntakeID: "in-" + s.ID}, nil
+}
+
+// A worker stopped cleanly mid-batch gives back the items it had not started, so that
+// another worker claims them at once rather than one lease period later; the one it was
+// delivering is finished and acknowledged.
+func TestOutboxWorkerStopGivesBack(t *testing.T) {
+	store := newStore(t)
+	for _, id := range []string{"a", "b", "c"} {
+		enqueue(t, store, id)
+	}
+	in := &gateIntake{started: make(chan string, 3), proceed: make(chan struct{})}
+	w := bot.NewOutboxWorker(store, in, nil, "stopping")
+	w.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	first := <-in.started
+	cancel()
+	close(in.proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	// The other worker's claims are leases of 15s: it takes only entries left alone
+	// that long, or given back.
+	left, err := store.Outbox("other", 15*time.Second, 0).Claim(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range left {
+		got = append(got, it.Submission.ID)
+	}
+	if len(got) != 2 || slices.Contains(got, first) {
+		t.Errorf("another worker claimed %v at once, want the two besides %s", got, first)
 	}
 }

@@ -227,7 +227,8 @@ func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxIt
 		return fmt.Errorf("redisstore: postpone: %w", err)
 	}
 	period := outboxLeasePeriod(idle)
-	setIdle := min(max(period-time.Until(a.Next), 0), period)
+	wait := min(max(time.Until(a.Next), 0), period) // a zero Next: due now
+	setIdle := period - wait
 	return s.fenced(ctx, "postpone", item, consumer, b, setIdle)
 }
 
