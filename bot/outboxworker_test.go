@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
@@ -519,24 +519,6 @@ func (s lateStore) Outbox(worker string, idle, block time.Duration) bot.Outbox {
 	return lateOutbox{Outbox: s.Store.Outbox(worker, idle, block), before: s.before}
 }
 
-// lockedBuffer is a log sink the worker's goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A worker whose claim ran out while the intake took a submission is refused its Ack:
 // it says so once, counts no failure, and leaves the item to the worker that holds it
 // now, which finds it still in the outbox.
@@ -558,8 +540,8 @@ func TestOutboxWorkerLostClaimAtAck(t *testing.T) {
 		})
 	}}
 	in := newFakeIntake()
-	logs := &lockedBuffer{}
-	w := bot.NewOutboxWorker(store, in, slog.New(slog.NewTextHandler(logs, nil)), "victim")
+	logs := &bottest.LogBuffer{}
+	w := bot.NewOutboxWorker(store, in, logs.Logger(), "victim")
 	w.Block = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
