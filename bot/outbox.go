@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -22,7 +23,9 @@ type Outbox interface {
 	// Index records the submission's conversation and reference, for the intake's
 	// callbacks, before it is delivered. Recording it again is harmless.
 	Index(ctx context.Context, s Submission) error
-	// Ack removes a delivered submission from the outbox.
+	// Ack removes a delivered submission from the outbox. Ack, Retry and Fail refuse,
+	// with an error wrapping ErrClaimLost and changing nothing, an item whose claim the
+	// worker no longer has.
 	Ack(ctx context.Context, item OutboxItem) error
 	// Retry gives the submission back, to be claimed again from a.Next (at the latest
 	// when a claim left alone would be), and remembers a.
@@ -33,8 +36,9 @@ type Outbox interface {
 }
 
 // Outboxes opens a worker's view of the outbox: bot/redisstore.Store implements it.
-// A claim the worker stops renewing is handed to another worker after idle; a Claim
-// with nothing to give waits up to block.
+// idle is the lease period of the worker's claims (the store may bound it): a claim
+// the worker stops renewing is handed to another worker after idle. A Claim with
+// nothing to give waits up to block.
 type Outboxes interface {
 	Outbox(worker string, idle, block time.Duration) Outbox
 }
@@ -48,7 +52,16 @@ type OutboxItem struct {
 	Deliveries int64
 	// Attempts is what is known of earlier attempts; zero for an item never tried.
 	Attempts DeliveryAttempts
+	// Fence is the claim it was handed out under (the outbox's own token): Renew, Ack,
+	// Retry and Fail check it, so that a worker whose claim was taken over cannot
+	// acknowledge it.
+	Fence string
 }
+
+// ErrClaimLost is wrapped by the error of an Ack, Retry or Fail made under a claim
+// the worker no longer has (it ran out, and another worker may have taken the item
+// over): nothing was changed, and the item is someone else's now.
+var ErrClaimLost = errors.New("outbox claim lost")
 
 // Intake is the city's system of record: integrations/intake implements it.
 type Intake interface {

@@ -39,15 +39,19 @@ type SubmissionFailure struct {
 
 // OutboxWorker takes confirmed submissions out of the outbox and delivers them to the
 // intake. Several workers, in one process or many, share one outbox: each claims its own
-// items, and an item a dead worker claimed is claimed again after Idle. An item is
-// acknowledged only after the intake took it, so a crash between the two delivers it
-// again; the intake keeps one by submission ID.
+// items, and an item a dead worker claimed is claimed again after one lease period
+// (Idle). An item is acknowledged only after the intake took it, so a crash between the
+// two delivers it again; the intake keeps one by submission ID.
 //
 // A live worker keeps its claims: while it works through a batch it renews the claim on
 // every item it has not finished every Idle/3, however long the deliveries take, and
 // just before delivering an item it checks the item is still its own, skipping one
-// another worker took over (after a pause of Redis longer than Idle, say). So Idle need
-// not exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait.
+// another worker took over (after a pause longer than Idle, say). So Idle need not
+// exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait. A
+// worker whose claim was lost while it delivered is refused its Ack, Retry or Fail
+// (ErrClaimLost): the item is the new holder's, and this worker leaves it alone. A
+// worker stopped cleanly finishes the delivery under way and gives back the items it
+// had not started, for another worker to claim at once.
 //
 // A failed item waits its own backoff (exponential, with jitter, at least the intake's
 // Retry-After) without holding up the others, and the wait is kept in the ledger, so a
@@ -64,10 +68,12 @@ type OutboxWorker struct {
 
 	// Batch is how many items one claim takes (default 10).
 	Batch int
-	// Idle is how long an unacknowledged item stays with its claimer before any worker
-	// may claim it again (default 1m). A dead worker's items wait this long; a live
-	// worker renews its claims every Idle/3, so Idle must comfortably exceed a Redis
-	// round trip and a scheduling hiccup, but not the time a batch takes.
+	// Idle is the lease period of the worker's claims: how long an item stays with a
+	// claimer that stopped renewing before any worker may claim it again (default 15s,
+	// and the outbox bounds it by its own maximum lease period, 15s for
+	// bot/redisstore). A dead worker's items wait this long; a live worker renews its
+	// claims every Idle/3, so Idle must comfortably exceed a Redis round trip and a
+	// scheduling hiccup, but not the time a batch takes.
 	Idle time.Duration
 	// Block is how long a claim waits for new items (default 2s); a cancelled worker
 	// stops within about this long.
@@ -102,7 +108,7 @@ func NewOutboxWorker(o Outboxes, in Intake, log *slog.Logger, consumer string) *
 		consumer:       consumer,
 		now:            time.Now,
 		Batch:          10,
-		Idle:           time.Minute,
+		Idle:           15 * time.Second,
 		Block:          2 * time.Second,
 		Backoff:        2 * time.Second,
 		MaxBackoff:     5 * time.Minute,
@@ -155,14 +161,16 @@ func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
 	b := w.hold(q, items)
 	defer b.stop()
 	ok := true
-	for _, it := range items {
+	for i, it := range items {
 		if ctx.Err() != nil {
-			// Left claimed: another worker, or this one after a restart, takes it after Idle.
+			// Stopping: what was not started goes back at once, not after Idle.
+			w.giveBack(q, b, items[i:])
 			break
 		}
 		mine, err := b.take(ctx, it)
 		if err != nil {
 			if ctx.Err() != nil {
+				w.giveBack(q, b, items[i:])
 				break
 			}
 			// Not sure it is still ours: leave it, and the rest, to come back after Idle.
@@ -181,6 +189,33 @@ func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
 	return ok
 }
 
+// giveBack hands items this worker will not deliver back to the outbox (a Retry at
+// their own schedule, which frees their claims), so that another worker takes them at
+// once. What cannot be given back in a moment comes back after Idle all the same.
+func (w *OutboxWorker) giveBack(q Outbox, b *batch, items []OutboxItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+	defer cancel()
+	n := 0
+	for _, it := range items {
+		b.release(it)
+		if err := q.Retry(ctx, it, it.Attempts); err != nil {
+			if !errors.Is(err, ErrClaimLost) {
+				w.log.Warn("giving back unstarted submissions on stop; they come back after Idle",
+					"err", err, "left", len(items)-n)
+				return
+			}
+			continue
+		}
+		n++
+	}
+	if n > 0 {
+		w.log.Info("gave back unstarted submissions on stop", "count", n)
+	}
+}
+
+// giveBackTimeout bounds giving back a stopping worker's unstarted items.
+const giveBackTimeout = 2 * time.Second
+
 // batch is the claimed items a round works through. Until an item is released, a
 // goroutine renews the claim on it every Idle/3, so that a slow intake does not let
 // another worker take it over while it waits its turn or is being delivered.
@@ -190,14 +225,14 @@ type batch struct {
 	done chan struct{}
 	quit context.CancelFunc
 
-	// mu is held across each renewal, so an item released is renewed no more: its
-	// Postpone sets an idle time no renewal may undo.
+	// mu is held across each renewal, so an item released is renewed no more: its Retry
+	// frees its claim, which no renewal may take back.
 	mu   sync.Mutex
 	held map[string]OutboxItem // by Entry
 }
 
-// hold starts renewing the claims on items until stop. The first renewal is at once:
-// an item may have waited up to Idle/2 as the store's spare.
+// hold starts renewing the claims on items until stop, the first time Idle/3 from now:
+// Claim has just taken or renewed them (an item it kept back is at most Idle/3 old).
 func (w *OutboxWorker) hold(q Outbox, items []OutboxItem) *batch {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &batch{w: w, q: q, done: make(chan struct{}), quit: cancel, held: make(map[string]OutboxItem, len(items))}
@@ -207,7 +242,7 @@ func (w *OutboxWorker) hold(q Outbox, items []OutboxItem) *batch {
 	every := max(w.Idle/3, time.Millisecond)
 	go func() {
 		defer close(b.done)
-		t := time.NewTimer(0)
+		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
 			select {
@@ -267,8 +302,8 @@ func (b *batch) take(ctx context.Context, it OutboxItem) (bool, error) {
 	return true, nil
 }
 
-// release stops renewing the claim on it: the store's idle rules take over (Postpone's
-// schedule, or Idle).
+// release stops renewing the claim on it: the store's rules take over (Retry's
+// schedule, or the claim running out after Idle).
 func (b *batch) release(it OutboxItem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -297,8 +332,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, q Outbox, it OutboxItem, b *
 		b.release(it)
 		// Reclaimed before its time (its wait is longer than Idle): put it back to sleep.
 		if err := q.Retry(ctx, it, a); err != nil {
-			log.Warn("postpone", "err", err)
-			return false
+			return w.refused(log, "postpone", err)
 		}
 		return true
 	}
@@ -318,10 +352,9 @@ func (w *OutboxWorker) deliver(ctx context.Context, q Outbox, it OutboxItem, b *
 		return w.failed(ctx, q, log, it, a, err)
 	}
 	if err := q.Ack(ctx, it); err != nil {
-		// Delivered but still in the outbox: it is delivered again after Idle, and the
-		// intake keeps one.
-		log.Warn("ack after delivery failed", "err", err)
-		return false
+		// Delivered but still in the outbox: it is delivered again (by the worker that
+		// took it over, or after Idle), and the intake keeps one.
+		return w.refused(log, "ack after delivery", err)
 	}
 	log.Info("submission delivered", "intake_id", rec.IntakeID, "status", rec.Status,
 		"attempts", a.Count+1)
@@ -368,6 +401,9 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 				Body: se.Detail, Attempts: a.Count, At: now,
 			}
 			if ferr := q.Fail(ctx, it, f); ferr != nil {
+				if errors.Is(ferr, ErrClaimLost) {
+					return w.refused(log, "moving a refused submission to the failed list", ferr)
+				}
 				log.Error("moving a refused submission to the failed list", "err", ferr)
 				return false
 			}
@@ -391,10 +427,22 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 	log.Warn("delivery failed; will retry", args...)
 	if perr := q.Retry(ctx, it, a); perr != nil {
 		// It stays claimed and comes back after Idle all the same.
-		log.Warn("postpone", "err", perr)
-		return false
+		return w.refused(log, "postpone", perr)
 	}
 	return true
+}
+
+// refused logs a store step (Ack, Retry, Fail) that failed, one line, and reports
+// whether the round may go on as if it succeeded: a step refused because the claim
+// was lost (ErrClaimLost) is no failure of this worker's, only news that the item is
+// another worker's now, which delivers it; this worker does nothing more with it.
+func (w *OutboxWorker) refused(log *slog.Logger, step string, err error) bool {
+	if errors.Is(err, ErrClaimLost) {
+		log.Warn(step+": the claim was lost; the item is another worker's now", "err", err)
+		return true
+	}
+	log.Warn(step+" failed", "err", err)
+	return false
 }
 
 // backoff is the wait after the n-th failed attempt: Backoff·2^(n-1), at most MaxBackoff,

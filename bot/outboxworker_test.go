@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
@@ -167,13 +172,16 @@ func (o stealingOutbox) Renew(ctx context.Context, items []bot.OutboxItem) ([]bo
 
 // An item another worker took over before its turn is skipped, not delivered twice.
 func TestOutboxWorkerSkipsItemTakenOver(t *testing.T) {
-	base := newStore(t)
+	client, prefix := redistest.Client(t), redistest.Prefix(t)
+	base := redisstore.New(client, redisstore.Options{Prefix: prefix})
 	enqueue(t, base, "taken")
 	var stolen []bot.OutboxItem
 	store := &stealingStore{Store: base, lost: make(chan struct{})}
 	store.steal = func() {
 		var err error
-		// Idle 0: every pending item is claimable at once.
+		// The victim's claims run out (a pause longer than Idle), then the thief claims
+		// with idle 0: every pending item nobody holds is claimable at once.
+		expireOutboxLeases(t, client, prefix)
 		stolen, err = base.Claim(context.Background(), "thief", 10, 0, 2*time.Second)
 		if err != nil {
 			t.Errorf("thief's claim: %v", err)
@@ -199,7 +207,7 @@ func TestOutboxWorkerSkipsItemTakenOver(t *testing.T) {
 		t.Errorf("the worker delivered an item it no longer held %d times", n)
 	}
 	// The thief still has it, to deliver and acknowledge.
-	if mine, err := base.Hold(context.Background(), "thief", stolen); err != nil || !mine[0] {
+	if mine, err := base.Hold(context.Background(), "thief", stolen, time.Minute); err != nil || !mine[0] {
 		t.Errorf("thief's hold = %v, %v; want it still the thief's", mine, err)
 	}
 }
@@ -529,5 +537,149 @@ func TestOutboxWorkerRetryFor(t *testing.T) {
 	}
 	if in.attempts != 4 {
 		t.Errorf("intake asked %d times, want 4", in.attempts)
+	}
+}
+
+// expireOutboxLeases ends every outbox claim under prefix at once, as a lease period
+// passing without renewals does.
+func expireOutboxLeases(t *testing.T, c redis.UniversalClient, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := c.Keys(ctx, prefix+":*:lease:outbox:*").Result()
+	if err != nil {
+		t.Errorf("find outbox leases: %v", err)
+		return
+	}
+	if len(keys) > 0 {
+		for _, k := range keys {
+			if err := c.Del(ctx, k).Err(); err != nil {
+				t.Errorf("end lease %s: %v", k, err)
+			}
+		}
+	}
+}
+
+// lateOutbox ends the worker's claims, and lets a thief claim the items, just before
+// the worker acknowledges one: a pause of the worker longer than Idle while the intake
+// took the submission.
+type lateOutbox struct {
+	bot.Outbox
+	before func()
+}
+
+func (o lateOutbox) Ack(ctx context.Context, it bot.OutboxItem) error {
+	o.before()
+	return o.Outbox.Ack(ctx, it)
+}
+
+type lateStore struct {
+	*redisstore.Store
+	before func()
+}
+
+func (s lateStore) Outbox(worker string, idle, block time.Duration) bot.Outbox {
+	return lateOutbox{Outbox: s.Store.Outbox(worker, idle, block), before: s.before}
+}
+
+// A worker whose claim ran out while the intake took a submission is refused its Ack:
+// it says so once, counts no failure, and leaves the item to the worker that holds it
+// now, which finds it still in the outbox.
+func TestOutboxWorkerLostClaimAtAck(t *testing.T) {
+	client, prefix := redistest.Client(t), redistest.Prefix(t)
+	base := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	enqueue(t, base, "late")
+	var once sync.Once
+	var stolen []bot.OutboxItem
+	acked := make(chan struct{})
+	store := lateStore{Store: base, before: func() {
+		once.Do(func() {
+			expireOutboxLeases(t, client, prefix)
+			var err error
+			if stolen, err = base.Claim(context.Background(), "thief", 10, 0, 2*time.Second); err != nil {
+				t.Errorf("thief's claim: %v", err)
+			}
+			close(acked)
+		})
+	}}
+	in := newFakeIntake()
+	logs := &bottest.LogBuffer{}
+	w := bot.NewOutboxWorker(store, in, logs.Logger(), "victim")
+	w.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Run(ctx) })
+	in.waitDelivered(t, []string{"late"})
+	<-acked
+	cancel()
+	wg.Wait()
+	if len(stolen) != 1 {
+		t.Fatalf("the thief took %d items, want 1", len(stolen))
+	}
+	if n := in.snapshot()["late"]; n != 1 {
+		t.Errorf("the intake got the submission %d times, want 1 (the thief has not delivered it yet)", n)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "claim was lost"); n != 1 {
+		t.Errorf("%d log lines about the lost claim, want 1:\n%s", n, out)
+	}
+	if strings.Contains(out, "level=ERROR") || strings.Contains(out, "ack after delivery failed") {
+		t.Errorf("a lost claim was logged as a failure:\n%s", out)
+	}
+	if strings.Contains(out, "submission delivered") {
+		t.Errorf("a refused Ack was logged as delivered:\n%s", out)
+	}
+	// The thief still has it, and acknowledges it.
+	if mine, err := base.Hold(context.Background(), "thief", stolen, time.Minute); err != nil || !mine[0] {
+		t.Errorf("thief's hold = %v, %v; want it still the thief's", mine, err)
+	}
+	if err := base.Ack(context.Background(), stolen[0]); err != nil {
+		t.Errorf("thief's Ack: %v", err)
+	}
+}
+
+// gateIntake holds each delivery until the test lets it through.
+type gateIntake struct {
+	started chan string
+	proceed chan struct{}
+}
+
+func (g *gateIntake) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
+	g.started <- s.ID
+	<-g.proceed
+	return bot.Receipt{IntakeID: "in-" + s.ID}, nil
+}
+
+// A worker stopped cleanly mid-batch gives back the items it had not started, so that
+// another worker claims them at once rather than one lease period later; the one it was
+// delivering is finished and acknowledged.
+func TestOutboxWorkerStopGivesBack(t *testing.T) {
+	store := newStore(t)
+	for _, id := range []string{"a", "b", "c"} {
+		enqueue(t, store, id)
+	}
+	in := &gateIntake{started: make(chan string, 3), proceed: make(chan struct{})}
+	w := bot.NewOutboxWorker(store, in, nil, "stopping")
+	w.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	first := <-in.started
+	cancel()
+	close(in.proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	// The other worker's claims are leases of 15s: it takes only entries left alone
+	// that long, or given back.
+	left, err := store.Outbox("other", 15*time.Second, 0).Claim(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range left {
+		got = append(got, it.Submission.ID)
+	}
+	if len(got) != 2 || slices.Contains(got, first) {
+		t.Errorf("another worker claimed %v at once, want the two besides %s", got, first)
 	}
 }

@@ -34,6 +34,11 @@
 //	                                                                   members (members:bulk:<channel>)
 //	<p>:{sNN}:outbox                 stream  Commit (fields s: JSON   none: a queue; Ack deletes what the intake
 //	                                         Submission, id)           received (XACK + XDEL)
+//	<p>:{sNN}:lease:outbox:<id>      string  Claim/Hold (lease token: a Lease (the worker's Idle, at most 15s) on
+//	                                         consumer/random/<id>)     one outbox entry (<id>: its stream id),
+//	                                                                   renewed by its holder every third of it;
+//	                                                                   Ack, Postpone, Fail check it (fencing) and
+//	                                                                   delete it
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
 //	<p>:{sNN}:lease:out:<channel>    string  a Sender (lease token:   a Lease (15s), renewed by its holder every
@@ -81,7 +86,8 @@
 // The queues have no TTL and are not trimmed: an expiry or a MAXLEN would silently drop
 // replies or submissions nobody delivered yet. The outbox is read by consumer group
 // "intake"; groups are created lazily by the consumers (XGROUP CREATE … MKSTREAM from
-// id 0, so entries written before the group existed are delivered too).
+// id 0, so entries written before the group existed are delivered too). The group's
+// pending list only finds unfinished entries; who works on one is its lease's business.
 //
 // # Leases
 //
@@ -92,8 +98,15 @@
 // acknowledge work check it in the same step. A process killed with kill -9 holds its
 // work for one lease period at most; one stopped cleanly releases it at once.
 //
-// The outbox still keeps its claims in the consumer group (XAUTOCLAIM after the
-// worker's Idle, Hold resetting the idle time), not in a Lease.
+// An outbox entry is claimed under a Lease of its own (<p>:{sNN}:lease:outbox:<id>, in
+// the entry's shard, so that the fencing check and Ack, Postpone or Fail are one
+// script on a cluster too). A claim looks, per shard in one script, at the pending
+// entries left alone for the claimer's lease period (claims and renewals reset an
+// entry's idle time, Postpone sets it to the entry's schedule), takes an entry only if
+// SET NX takes its free lease, and only then moves it to the claimer (XCLAIM): a live
+// holder never loses an entry, and a dead one's entries are taken over once their
+// leases ran out, one lease period after its last renewal. New entries (XREADGROUP)
+// are leased as they are read.
 //
 // # Round trips
 //

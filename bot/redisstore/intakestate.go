@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -112,57 +111,7 @@ func (s *Store) Attempts(ctx context.Context, items []bot.OutboxItem) ([]bot.Del
 	return out, nil
 }
 
-// Postpone records the schedule and re-claims the entry for consumer with its idle time
-// set so that XAUTOCLAIM with min idle idle finds it again at a.Next: the wait survives a
-// restart without any timer in memory. Behind bot.Outbox (outboxClaims).
-func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxItem, a bot.DeliveryAttempts, idle time.Duration) error {
-	shard, id, err := parseEntry(item.Entry)
-	if err != nil {
-		return fmt.Errorf("redisstore: postpone: %w", err)
-	}
-	b, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("redisstore: postpone: %w", err)
-	}
-	wait := time.Until(a.Next)
-	setIdle := min(max(idle-wait, 0), idle)
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.retryKey(shard), item.Submission.ID, b)
-		// JUSTID: the stream's delivery counter is not bumped by this bookkeeping.
-		p.Do(ctx, "XCLAIM", s.outboxStream(shard), IntakeGroup, consumer, 0, id,
-			"IDLE", setIdle.Milliseconds(), "JUSTID")
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("redisstore: postpone: %w", err)
-	}
-	return nil
-}
-
-// Fail moves the item to the failed list and out of the outbox in one transaction.
-// Behind bot.Outbox (outboxClaims).
-func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionFailure) error {
-	shard, id, err := parseEntry(item.Entry)
-	if err != nil {
-		return fmt.Errorf("redisstore: fail: %w", err)
-	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("redisstore: fail: %w", err)
-	}
-	stream := s.outboxStream(shard)
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.failedKey(shard), item.Submission.ID, b)
-		p.HDel(ctx, s.retryKey(shard), item.Submission.ID)
-		p.XAck(ctx, stream, IntakeGroup, id)
-		p.XDel(ctx, stream, id)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("redisstore: fail: %w", err)
-	}
-	return nil
-}
+// Postpone and Fail, fenced by the outbox's leases, are in outbox.go.
 
 // PendingSubmission is a submission in the outbox, with what is known of its attempts.
 type PendingSubmission = bot.PendingSubmission

@@ -95,6 +95,12 @@ func TestFailedListAndRetry(t *testing.T) {
 	if err := s.Postpone(ctx, "w", items[0], bot.DeliveryAttempts{Count: 1, Next: time.Now()}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	// Postpone gave the claim back: claim it again (it is due) to fail it under a claim.
+	due := claim(t, s, "w", 1, time.Minute, 5*time.Second)
+	if len(due) != 1 || due[0].Entry != items[0].Entry {
+		t.Fatalf("claimed %+v again, want %s", due, items[0].Entry)
+	}
+	items[0] = due[0]
 	for i, it := range items[:2] {
 		f := bot.SubmissionFailure{Submission: it.Submission, Failure: "permanent", Code: 400 + i, Body: "no", Attempts: 2, At: time.Now()}
 		if err := s.Fail(ctx, it, f); err != nil {

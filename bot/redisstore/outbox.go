@@ -29,16 +29,10 @@ const pollInterval = 75 * time.Millisecond
 type claimState struct {
 	mu     sync.Mutex
 	groups bool // the intake group exists on every shard's outbox
-	// spare holds items a consumer read but Claim did not hand out yet (a read takes up
-	// to n from each of the 32 shards). They are in the consumer's pending list, so if
-	// the process dies another consumer reclaims them after idle.
+	// spare holds items a consumer claimed but Claim did not hand out yet (a claim takes
+	// up to n from each of the 32 shards). Their leases are held; if the process dies,
+	// another consumer takes them over once the leases ran out.
 	spare map[string][]spareItem
-	// cursor is where each shard's next XAUTOCLAIM starts ("" for the start). One call
-	// with COUNT n looks at no more than 10·n pending entries, so always starting at the
-	// head would leave the tail of a long pending list (items not yet due, ahead of a due
-	// one) unseen for ever; continuing from the returned cursor walks the whole list
-	// round and round.
-	cursor [Shards]string
 }
 
 type spareItem struct {
@@ -46,12 +40,15 @@ type spareItem struct {
 	read time.Time
 }
 
-// Claim returns up to n submissions for consumer: first those another consumer left
-// unacknowledged for longer than idle, then new ones. With none, it looks again every
-// pollInterval until block has passed, then returns no items and no error. See bot.Outbox.
+// Claim returns up to n submissions for consumer, each under a Lease of one lease
+// period (idle, at most MaxLeasePeriod; idle <= 0 takes MaxLeasePeriod): first entries
+// whose lease is free and that were left alone for at least idle (a dead consumer's,
+// or postponed ones now due), then new ones. With none, it looks again every
+// pollInterval until block has passed, then returns no items and no error. Behind
+// bot.Outbox (outboxClaims).
 //
 // Deliveries is 1 for an item read for the first time, and the stream's delivery count
-// for a reclaimed one (one extra round trip, only when something was reclaimed).
+// for a taken-over one. Fence is the item's lease token.
 func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block time.Duration) ([]bot.OutboxItem, error) {
 	if consumer == "" || n <= 0 {
 		return nil, errors.New("redisstore: claim: consumer and n > 0 are required")
@@ -82,41 +79,41 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 	}
 }
 
-// Outbox is a worker's view of the outbox (bot.Outbox): Claim, Renew (Hold) and Retry
-// (Postpone) for that worker, with idle and block.
+// outboxLeasePeriod is the lease period of a claim with the given idle.
+func outboxLeasePeriod(idle time.Duration) time.Duration {
+	if idle <= 0 {
+		return MaxLeasePeriod
+	}
+	return time.Duration(leaseMillis(idle)) * time.Millisecond
+}
+
+// Outbox is a worker's view of the outbox (bot.Outbox): Claim, Renew (Hold), Ack,
+// Retry (Postpone) and Fail for that worker, whose claims are leases of idle (at most
+// MaxLeasePeriod), with block.
 func (s *Store) Outbox(worker string, idle, block time.Duration) bot.Outbox {
 	return &outboxClaims{s: s, worker: worker, idle: idle, block: block}
 }
 
 // outboxClaims is one worker's view of the outbox. A claimed entry is the worker's
-// while it is in the worker's pending list of the consumer group: renewing resets its
-// idle time, and any worker takes it over once it has been idle for idle.
+// while the worker holds its Lease (<p>:{sNN}:lease:outbox:<stream id>): renewing
+// extends it, and once it ran out any worker takes the entry over. Ack, Retry and
+// Fail check the lease in the same script, and refuse (ErrLeaseLost, bot.ErrClaimLost)
+// when it is lost.
 type outboxClaims struct {
 	s           *Store
 	worker      string
 	idle, block time.Duration
 }
 
-// Claim claims up to n items, renews the claims at once (an item may have waited up to
-// idle/2 as the store's spare) and reads what is known of their earlier attempts. When
-// that fails, the items stay claimed and come back after idle.
+// Claim claims up to n items and reads what is known of their earlier attempts. The
+// claims are not renewed here: fresh ones were just taken, and a spare one is at most
+// a third of the lease period old (see takeSpare), so the worker's first renewal, a
+// third of the period later, comes well within the lease. When reading the attempts
+// fails, the items stay claimed and come back after one lease period.
 func (o *outboxClaims) Claim(ctx context.Context, n int) ([]bot.OutboxItem, error) {
 	items, err := o.s.Claim(ctx, o.worker, n, o.idle, o.block)
 	if err != nil || len(items) == 0 {
 		return items, err
-	}
-	mine, err := o.s.Hold(ctx, o.worker, items)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: claim: %w", err)
-	}
-	kept := items[:0]
-	for i, it := range items {
-		if mine[i] {
-			kept = append(kept, it)
-		}
-	}
-	if items = kept; len(items) == 0 {
-		return nil, nil
 	}
 	attempts, err := o.s.Attempts(ctx, items)
 	if err != nil {
@@ -129,7 +126,7 @@ func (o *outboxClaims) Claim(ctx context.Context, n int) ([]bot.OutboxItem, erro
 }
 
 func (o *outboxClaims) Renew(ctx context.Context, items []bot.OutboxItem) ([]bool, error) {
-	return o.s.Hold(ctx, o.worker, items)
+	return o.s.Hold(ctx, o.worker, items, o.idle)
 }
 
 func (o *outboxClaims) Index(ctx context.Context, sub bot.Submission) error {
@@ -144,37 +141,108 @@ func (o *outboxClaims) Fail(ctx context.Context, item bot.OutboxItem, f bot.Subm
 	return o.s.Fail(ctx, item, f)
 }
 
-// Ack removes a delivered item. It is not fenced by the claim: a worker whose claim
-// lapsed while the intake took the submission removes it all the same, and a worker
-// that took the claim over skips it (Renew finds it gone) rather than deliver it
-// again.
 func (o *outboxClaims) Ack(ctx context.Context, item bot.OutboxItem) error {
 	return o.s.Ack(ctx, item)
 }
 
-// Ack removes a delivered item from the outbox: XACK and XDEL, and the item's retry
-// schedule, in one transaction (the keys share the shard's hash tag).
-func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {
+// outboxLeaseKey is the lease of one outbox entry, in the entry's shard.
+func (s *Store) outboxLeaseKey(shard int, id string) string {
+	return s.outboxLeasePrefix(shard) + id
+}
+
+func (s *Store) outboxLeasePrefix(shard int) string {
+	return s.prefix + ":" + tag(shard) + ":lease:outbox:"
+}
+
+// lost is the error of an acknowledgement refused because item's lease is lost.
+func lost(op string, item bot.OutboxItem) error {
+	return fmt.Errorf("redisstore: %s %s: %w: %w", op, item.Entry, ErrLeaseLost, bot.ErrClaimLost)
+}
+
+// fencedOutboxScript runs one of the outbox's acknowledgements if the entry's lease
+// still holds the item's token, then frees the lease; it returns 0, and changes
+// nothing, when the lease is lost. ARGV[3] names the step:
+//
+//	ack:      XACK + XDEL, forget the retry schedule
+//	fail:     the failed record (ARGV[7]) in, the retry schedule out, XACK + XDEL
+//	postpone: the retry schedule (ARGV[7]) in, the entry's idle time set to ARGV[8]
+//	          ms (XCLAIM … JUSTID: the delivery counter is left alone)
+//
+// KEYS: lease, outbox, retry, failed. ARGV: token, stream id, step, group, consumer,
+// submission id, record, idle.
+var fencedOutboxScript = redis.NewScript(`
+if not (` + leaseHeld + `) then
+  return 0
+end
+local step, sub = ARGV[3], ARGV[6]
+if step == 'postpone' then
+  redis.call('HSET', KEYS[3], sub, ARGV[7])
+  redis.call('XCLAIM', KEYS[2], ARGV[4], ARGV[5], 0, ARGV[2], 'IDLE', ARGV[8], 'JUSTID')
+else
+  if step == 'fail' then
+    redis.call('HSET', KEYS[4], sub, ARGV[7])
+  end
+  if sub ~= '' then
+    redis.call('HDEL', KEYS[3], sub)
+  end
+  redis.call('XACK', KEYS[2], ARGV[4], ARGV[2])
+  redis.call('XDEL', KEYS[2], ARGV[2])
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+// fenced runs fencedOutboxScript for item.
+func (s *Store) fenced(ctx context.Context, op string, item bot.OutboxItem, consumer string, record []byte, idle time.Duration) error {
 	shard, id, err := parseEntry(item.Entry)
 	if err != nil {
-		return fmt.Errorf("redisstore: ack: %w", err)
+		return fmt.Errorf("redisstore: %s: %w", op, err)
 	}
-	stream := s.outboxStream(shard)
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, stream, IntakeGroup, id)
-		p.XDel(ctx, stream, id)
-		if item.Submission.ID != "" {
-			p.HDel(ctx, s.retryKey(shard), item.Submission.ID)
-		}
-		return nil
-	})
+	keys := []string{s.outboxLeaseKey(shard, id), s.outboxStream(shard), s.retryKey(shard), s.failedKey(shard)}
+	ok, err := fencedOutboxScript.Run(ctx, s.c, keys, item.Fence, id, op, IntakeGroup, consumer,
+		item.Submission.ID, string(record), idle.Milliseconds()).Int()
 	if err != nil {
-		return fmt.Errorf("redisstore: ack: %w", err)
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	if ok == 0 {
+		return lost(op, item)
 	}
 	return nil
 }
 
-// claimOnce reads every shard once: XAUTOCLAIM and XREADGROUP of each shard in one
+// Ack removes a delivered item from the outbox, with its retry schedule and its
+// lease, in one script that first checks the lease (the keys share the shard's hash
+// tag). A holder that lost the lease gets ErrLeaseLost and the entry stays for the new
+// holder, which delivers it again (the intake keeps one).
+func (s *Store) Ack(ctx context.Context, item bot.OutboxItem) error {
+	return s.fenced(ctx, "ack", item, "", nil, 0)
+}
+
+// Postpone records the schedule, frees the item's lease and sets the entry's idle time
+// so that a claim with idle idle finds it again at a.Next (after idle at the latest):
+// the wait survives a restart without any timer in memory. Fenced like Ack.
+func (s *Store) Postpone(ctx context.Context, consumer string, item bot.OutboxItem, a bot.DeliveryAttempts, idle time.Duration) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("redisstore: postpone: %w", err)
+	}
+	period := outboxLeasePeriod(idle)
+	wait := min(max(time.Until(a.Next), 0), period) // a zero Next: due now
+	setIdle := period - wait
+	return s.fenced(ctx, "postpone", item, consumer, b, setIdle)
+}
+
+// Fail moves the item to the failed list and out of the outbox, and frees its lease,
+// in one script. Fenced like Ack.
+func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionFailure) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("redisstore: fail: %w", err)
+	}
+	return s.fenced(ctx, "fail", item, "", b, 0)
+}
+
+// claimOnce claims from every shard once: one claim script per shard, all in one
 // pipeline (a cluster client splits it by node). Items beyond n are kept as spare.
 // It reports whether it moved unreadable entries to the dead letters.
 func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, bool, error) {
@@ -197,94 +265,127 @@ func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time
 	return items, buried, nil
 }
 
+// claimShardScript claims up to n entries of one shard's outbox for a consumer, each
+// under its own lease. First the pending entries left alone for at least min idle
+// (XPENDING … IDLE: renewals and claims reset an entry's idle time, Postpone sets it
+// to its schedule): an entry is taken only if SET NX takes its free lease, and only
+// then is it moved to the consumer (XCLAIM), so a live holder never loses an entry.
+// Then new entries (XREADGROUP), whose leases nobody can hold yet. It looks at no
+// more than 10·n pending entries.
+//
+// KEYS: outbox. ARGV: group, consumer, lease key prefix, token prefix, lease period
+// (ms), min idle (ms), n. Returns {stream id, deliveries, field, value, …} per entry.
+var claimShardScript = redis.NewScript(`
+local group, consumer, prefix, token, ttl, n = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[7])
+local out = {}
+local function add(m, deliveries)
+  local e = {m[1], deliveries}
+  for _, v in ipairs(m[2]) do e[#e + 1] = v end
+  out[#out + 1] = e
+end
+for _, p in ipairs(redis.call('XPENDING', KEYS[1], group, 'IDLE', ARGV[6], '-', '+', 10 * n)) do
+  if #out >= n then break end
+  local id = p[1]
+  if redis.call('SET', prefix .. id, token .. id, 'NX', 'PX', ttl) then
+    local m = redis.call('XCLAIM', KEYS[1], group, consumer, 0, id)
+    if m[1] then
+      add(m[1], p[4] + 1)
+    else
+      redis.call('DEL', prefix .. id) -- the entry is gone
+    end
+  end
+end
+if #out < n then
+  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', n - #out, 'STREAMS', KEYS[1], '>')
+  if r then
+    for _, m in ipairs(r[1][2]) do
+      redis.call('SET', prefix .. m[1], token .. m[1], 'PX', ttl)
+      add(m, 1)
+    end
+  end
+end
+return out
+`)
+
 func (s *Store) readShards(ctx context.Context, consumer string, n int, idle time.Duration) ([]bot.OutboxItem, bool, error) {
 	if err := s.ensureGroups(ctx); err != nil {
 		return nil, false, err
 	}
-	s.claims.mu.Lock()
-	cursor := s.claims.cursor
-	s.claims.mu.Unlock()
-	pipe := s.c.Pipeline()
-	auto := make([]*redis.XAutoClaimCmd, Shards)
-	fresh := make([]*redis.XStreamSliceCmd, Shards)
-	for sh := range Shards {
-		stream := s.outboxStream(sh)
-		auto[sh] = pipe.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: stream, Group: IntakeGroup, Consumer: consumer,
-			MinIdle: idle, Start: cmp.Or(cursor[sh], "0-0"), Count: int64(n),
-		})
-		fresh[sh] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: IntakeGroup, Consumer: consumer,
-			Streams: []string{stream, ">"}, Count: int64(n), Block: -1, // -1: do not block
-		})
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	token := consumer + "/" + newToken() + "/" // + stream id: one token per entry
+	period := outboxLeasePeriod(idle).Milliseconds()
+	minIdle := min(max(idle, 0), MaxLeasePeriod).Milliseconds() // Postpone's schedules count to this
+	res, err := pipelineScripts(ctx, s.c, claimShardScript, Shards, func(sh int) ([]string, []any) {
+		return []string{s.outboxStream(sh)},
+			[]any{IntakeGroup, consumer, s.outboxLeasePrefix(sh), token, period, minIdle, n}
+	})
+	if err != nil {
 		return nil, false, err
 	}
-	var reclaimed, items []bot.OutboxItem
+	var items []bot.OutboxItem
 	var dead []deadEntry
-	for sh := range Shards {
-		msgs, next, err := auto[sh].Result()
-		if err != nil {
-			return nil, false, err
-		}
-		cursor[sh] = next // "0-0" when the scan reached the end: the next one starts over
-		for _, m := range msgs {
-			it, err := s.item(sh, m, 0)
+	for sh, r := range res {
+		entries, _ := r.([]any)
+		for _, e := range entries {
+			m, deliveries := claimedMessage(e)
+			it, err := s.item(sh, m, deliveries)
+			it.Fence = token + m.ID
 			if err != nil {
 				dead = append(dead, deadEntry{shard: sh, msg: m, err: err})
 				continue
 			}
-			reclaimed = append(reclaimed, it)
-		}
-		streams, err := fresh[sh].Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, false, err
-		}
-		for _, st := range streams {
-			for _, m := range st.Messages {
-				it, err := s.item(sh, m, 1)
-				if err != nil {
-					dead = append(dead, deadEntry{shard: sh, msg: m, err: err})
-					continue
-				}
-				items = append(items, it)
-			}
+			items = append(items, it)
 		}
 	}
-	s.claims.mu.Lock()
-	s.claims.cursor = cursor
-	s.claims.mu.Unlock()
-	buried := s.bury(ctx, dead)
-	if err := s.countDeliveries(ctx, reclaimed); err != nil {
-		return nil, false, err
-	}
-	return append(reclaimed, items...), buried, nil
+	return items, s.bury(ctx, dead), nil
 }
 
-// countDeliveries fills Deliveries of reclaimed items from the pending lists.
-func (s *Store) countDeliveries(ctx context.Context, items []bot.OutboxItem) error {
-	if len(items) == 0 {
-		return nil
-	}
-	pipe := s.c.Pipeline()
-	cmds := make([]*redis.XPendingExtCmd, len(items))
-	for i, it := range items {
-		shard, id, _ := parseEntry(it.Entry) // built by s.item: always well formed
-		cmds[i] = pipe.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: s.outboxStream(shard), Group: IntakeGroup, Start: id, End: id, Count: 1,
-		})
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return err
-	}
-	for i, c := range cmds {
-		items[i].Deliveries = 1
-		if p := c.Val(); len(p) == 1 {
-			items[i].Deliveries = p[0].RetryCount
+// pipelineScripts runs script once per shard in one pipeline and returns each shard's
+// result. A server that does not know the script yet answers NOSCRIPT: the pipeline is
+// sent again with the script's body, once.
+func pipelineScripts(ctx context.Context, c redis.UniversalClient, script *redis.Script, shards int, args func(sh int) ([]string, []any)) ([]any, error) {
+	run := func(eval bool) ([]*redis.Cmd, error) {
+		pipe := c.Pipeline()
+		cmds := make([]*redis.Cmd, shards)
+		for sh := range shards {
+			keys, argv := args(sh)
+			if eval {
+				cmds[sh] = script.Eval(ctx, pipe, keys, argv...)
+			} else {
+				cmds[sh] = script.EvalSha(ctx, pipe, keys, argv...)
+			}
 		}
+		_, err := pipe.Exec(ctx)
+		return cmds, err
 	}
-	return nil
+	cmds, err := run(false)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		cmds, err = run(true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, shards)
+	for sh, c := range cmds {
+		out[sh] = c.Val()
+	}
+	return out, nil
+}
+
+// claimedMessage decodes one entry of claimShardScript's answer.
+func claimedMessage(e any) (redis.XMessage, int64) {
+	f, _ := e.([]any)
+	var m redis.XMessage
+	var deliveries int64
+	if len(f) >= 2 {
+		m.ID, _ = f[0].(string)
+		deliveries, _ = f[1].(int64)
+	}
+	m.Values = make(map[string]any, (len(f)-2)/2)
+	for i := 2; i+1 < len(f); i += 2 {
+		k, _ := f[i].(string)
+		m.Values[k] = f[i+1]
+	}
+	return m, deliveries
 }
 
 // item decodes one outbox entry.
@@ -304,31 +405,37 @@ func (s *Store) item(shard int, m redis.XMessage, deliveries int64) (bot.OutboxI
 
 func entryName(shard int, id string) string { return strconv.Itoa(shard) + "/" + id }
 
-// holdScript re-asserts a consumer's claim on outbox entries: each entry still in the
-// consumer's pending list gets its idle time reset (XCLAIM … JUSTID, which leaves the
-// delivery counter alone) and is reported 1; an entry another consumer reclaimed, or
-// that left the outbox, is left alone and reported 0. Check and claim are one step, so
-// no XAUTOCLAIM slips in between.
+// holdScript renews a consumer's leases on outbox entries: each entry whose lease
+// still holds the item's token, and that is in the consumer's pending list, gets its
+// lease extended and its idle time reset (XCLAIM … JUSTID, which leaves the delivery
+// counter alone), so that claims do not look at it; it is reported 1. An entry whose
+// lease is lost, or that left the outbox, is left alone and reported 0.
 //
-// KEYS: outbox. ARGV: group, consumer, entry ids.
+// KEYS: outbox. ARGV: group, consumer, lease key prefix, lease period (ms), then
+// stream id and token of each entry.
 var holdScript = redis.NewScript(`
+local group, consumer, prefix, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local out = {}
-for i = 3, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if p[1] and p[1][2] == ARGV[2] then
-    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+for i = 5, #ARGV, 2 do
+  local id, held = ARGV[i], 0
+  if redis.call('GET', prefix .. id) == ARGV[i + 1] then
+    local p = redis.call('XPENDING', KEYS[1], group, id, id, 1)
+    if p[1] and p[1][2] == consumer then
+      redis.call('PEXPIRE', prefix .. id, ttl)
+      redis.call('XCLAIM', KEYS[1], group, consumer, 0, id, 'JUSTID')
+      held = 1
+    end
   end
+  out[#out + 1] = held
 end
 return out
 `)
 
-// Hold re-asserts consumer's claim on items and resets their idle time, so that no
-// other consumer reclaims them while consumer works on them. It reports, in order,
-// whether each is still consumer's. Behind bot.Outbox.Renew.
-func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxItem) ([]bool, error) {
+// Hold renews consumer's leases on items for one lease period of idle (at most
+// MaxLeasePeriod), so that no other consumer takes them over while consumer works on
+// them. It reports, in order, whether each is still consumer's. Behind
+// bot.Outbox.Renew.
+func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxItem, idle time.Duration) ([]bool, error) {
 	out := make([]bool, len(items))
 	byShard := map[int][]int{} // shard → indexes into items
 	var shards []int
@@ -342,14 +449,15 @@ func (s *Store) Hold(ctx context.Context, consumer string, items []bot.OutboxIte
 		}
 		byShard[shard] = append(byShard[shard], i)
 	}
+	period := outboxLeasePeriod(idle).Milliseconds()
 	// One script per shard: on a cluster the shards live on different nodes. A batch
-	// spans a few shards, and this runs a few times a minute.
+	// spans a few shards, and this runs a few times a lease period.
 	for _, shard := range shards {
 		idx := byShard[shard]
-		args := []any{IntakeGroup, consumer}
+		args := []any{IntakeGroup, consumer, s.outboxLeasePrefix(shard), period}
 		for _, i := range idx {
 			_, id, _ := parseEntry(items[i].Entry) // checked above
-			args = append(args, id)
+			args = append(args, id, items[i].Fence)
 		}
 		res, err := holdScript.Run(ctx, s.c, []string{s.outboxStream(shard)}, args...).Int64Slice()
 		if err != nil {
@@ -374,8 +482,8 @@ type deadEntry struct {
 	err   error
 }
 
-// bury moves unreadable entries to the dead letters: XACK, XDEL and the record in one
-// transaction per shard. A failure is logged and the entries stay pending: a later
+// bury moves unreadable entries to the dead letters: XACK, XDEL, the record and the
+// end of the lease claimShardScript took in one transaction. A failure is logged and the entries stay pending: a later
 // Claim meets them again and retries. Logs name entries by id only; their content may
 // be personal data. It reports whether it moved any.
 func (s *Store) bury(ctx context.Context, dead []deadEntry) bool {
@@ -399,6 +507,7 @@ func (s *Store) bury(ctx context.Context, dead []deadEntry) bool {
 			p.HSet(ctx, s.deadKey(d.shard), d.msg.ID, b)
 			p.XAck(ctx, stream, IntakeGroup, d.msg.ID)
 			p.XDel(ctx, stream, d.msg.ID)
+			p.Del(ctx, s.outboxLeaseKey(d.shard, d.msg.ID))
 		}
 		return nil
 	})
@@ -455,9 +564,10 @@ func (s *Store) ensureGroups(ctx context.Context) error {
 	return nil
 }
 
-// takeSpare hands out up to n of the consumer's spare items. Items older than idle/2 are
-// dropped: the caller must have time to work on them before other consumers may reclaim
-// them, and XAUTOCLAIM finds them again for this one after idle.
+// takeSpare hands out up to n of the consumer's spare items. Items older than a third of
+// the lease period are dropped: the caller must have time to work on them, and renew
+// them a third of the period after it got them, before their leases run out; a claim
+// finds them again once the leases ran out.
 func (s *Store) takeSpare(consumer string, n int, idle time.Duration) []bot.OutboxItem {
 	s.claims.mu.Lock()
 	defer s.claims.mu.Unlock()
@@ -465,7 +575,7 @@ func (s *Store) takeSpare(consumer string, n int, idle time.Duration) []bot.Outb
 	var keep []spareItem
 	for _, sp := range s.claims.spare[consumer] {
 		switch {
-		case time.Since(sp.read) >= idle/2:
+		case time.Since(sp.read) >= outboxLeasePeriod(idle)/3:
 		case len(out) < n:
 			out = append(out, sp.item)
 		default:

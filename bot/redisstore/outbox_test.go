@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
@@ -10,10 +11,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
 
 // convsInShards returns n conversations that live in n different shards.
-func convsInShards(t *testing.T, n int) []bot.ConversationRef {
+func convsInShards(t testing.TB, n int) []bot.ConversationRef {
 	t.Helper()
 	seen := map[int]bool{}
 	var out []bot.ConversationRef
@@ -112,7 +114,8 @@ func TestClaimReclaimsAfterIdle(t *testing.T) {
 	ctx := context.Background()
 	submit(t, s, convsInShards(t, 1))
 
-	a := claim(t, s, "a", 1, time.Minute, 0)
+	// a's claim is a lease of 50ms (the claimer's own period), which a does not renew.
+	a := claim(t, s, "a", 1, 50*time.Millisecond, 0)
 	if len(a) != 1 {
 		t.Fatalf("consumer a claimed %d, want 1", len(a))
 	}
@@ -159,12 +162,13 @@ func TestClaimHandsOutSurplusLater(t *testing.T) {
 func TestSpareExpiresAfterIdle(t *testing.T) {
 	s, _ := newStore(t)
 	submit(t, s, convsInShards(t, 2))
-	if first := claim(t, s, "a", 1, time.Minute, 0); len(first) != 1 {
+	if first := claim(t, s, "a", 1, 50*time.Millisecond, 0); len(first) != 1 {
 		t.Fatalf("claimed %d, want 1", len(first))
 	}
 	time.Sleep(60 * time.Millisecond)
-	// The spare item is older than idle/2: it is dropped from memory, and reclaimed from
-	// Redis once idle has passed, counted as a second delivery.
+	// The spare item is older than a third of the lease period: it is dropped from
+	// memory, and claimed again from Redis once its lease ran out, counted as a second
+	// delivery.
 	items := claim(t, s, "a", 5, 50*time.Millisecond, 0)
 	if len(items) != 2 {
 		t.Fatalf("claimed %d, want both (the first one reclaimed too)", len(items))
@@ -312,8 +316,8 @@ func TestClaimReachesDueItemBehindBacklog(t *testing.T) {
 	}
 }
 
-// Hold keeps a consumer's items its own: it restarts their idle time, and reports the
-// ones another consumer took over or that left the outbox.
+// Hold keeps a consumer's items its own: it renews their leases (and restarts their idle
+// time), and reports the ones another consumer took over or that left the outbox.
 func TestHold(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
@@ -324,7 +328,7 @@ func TestHold(t *testing.T) {
 	}
 	hold := func(consumer string, items ...bot.OutboxItem) string {
 		t.Helper()
-		got, err := s.Hold(ctx, consumer, items)
+		got, err := s.Hold(ctx, consumer, items, time.Minute)
 		if err != nil {
 			t.Fatalf("Hold(%s): %v", consumer, err)
 		}
@@ -338,10 +342,12 @@ func TestHold(t *testing.T) {
 	}
 	const idle = 50 * time.Millisecond
 	time.Sleep(idle + 10*time.Millisecond)
-	// a renews two of them; b takes over the third.
+	// a renews two of them; the lease on the third runs out (as if a paused for a lease
+	// period), and b takes it over.
 	if got := hold("a", items[0], items[1]); got != "[true true]" {
 		t.Errorf("a renews %s, want both", got)
 	}
+	s.c.Del(ctx, leaseKeyOf(t, s, items[2]))
 	taken := claim(t, s, "b", 10, idle, 0)
 	if len(taken) != 1 || taken[0].Entry != items[2].Entry {
 		t.Fatalf("b took %+v, want only %s, whose claim a did not renew", taken, items[2].Entry)
@@ -352,7 +358,7 @@ func TestHold(t *testing.T) {
 	if got := hold("a", items...); got != "[true false false]" {
 		t.Errorf("a holds %s, want only the first (the second left, b took the third)", got)
 	}
-	if _, err := s.Hold(ctx, "a", []bot.OutboxItem{{Entry: "no-shard"}}); err == nil {
+	if _, err := s.Hold(ctx, "a", []bot.OutboxItem{{Entry: "no-shard"}}, time.Minute); err == nil {
 		t.Error("Hold of a malformed entry: want an error")
 	}
 }
@@ -382,4 +388,209 @@ func TestClaimHonoursContext(t *testing.T) {
 	if _, err := s2.Claim(ctx, "a", 1, time.Minute, time.Minute); err == nil {
 		t.Error("Claim past its context's deadline: want an error")
 	}
+}
+
+// leaseKeyOf is the key of the lease on a claimed item.
+func leaseKeyOf(t *testing.T, s *Store, it bot.OutboxItem) string {
+	t.Helper()
+	shard, id, err := parseEntry(it.Entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.outboxLeaseKey(shard, id)
+}
+
+// An Ack, Retry or Fail made under a lease that was lost (it ran out, or another
+// consumer took the entry over) is refused with ErrLeaseLost, changes nothing, and the
+// entry stays for whoever claims it next.
+func TestOutboxStepsAreFenced(t *testing.T) {
+	steps := []struct {
+		name string
+		run  func(ctx context.Context, q bot.Outbox, it bot.OutboxItem) error
+	}{
+		{"ack", func(ctx context.Context, q bot.Outbox, it bot.OutboxItem) error { return q.Ack(ctx, it) }},
+		{"retry", func(ctx context.Context, q bot.Outbox, it bot.OutboxItem) error {
+			return q.Retry(ctx, it, bot.DeliveryAttempts{Count: 1, Next: time.Now().Add(time.Hour)})
+		}},
+		{"fail", func(ctx context.Context, q bot.Outbox, it bot.OutboxItem) error {
+			return q.Fail(ctx, it, bot.SubmissionFailure{Submission: it.Submission, Failure: "permanent"})
+		}},
+	}
+	for _, takenOver := range []bool{false, true} {
+		for _, st := range steps {
+			t.Run(fmt.Sprintf("%s, taken over %v", st.name, takenOver), func(t *testing.T) {
+				s, c := newStore(t)
+				ctx := context.Background()
+				submit(t, s, convsInShards(t, 1))
+				a := s.Outbox("a", time.Minute, 0)
+				items, err := a.Claim(ctx, 1)
+				if err != nil || len(items) != 1 || items[0].Fence == "" {
+					t.Fatalf("a's claim = %+v, %v; want one item with its fence", items, err)
+				}
+				it := items[0]
+				c.Del(ctx, leaseKeyOf(t, s, it)) // a's lease runs out
+				b := s.Outbox("b", 0, 0)         // idle 0: takes what nobody holds at once
+				var taken []bot.OutboxItem
+				if takenOver {
+					if taken, err = b.Claim(ctx, 1); err != nil || len(taken) != 1 || taken[0].Entry != it.Entry {
+						t.Fatalf("b's claim = %+v, %v; want %s", taken, err, it.Entry)
+					}
+				}
+				err = st.run(ctx, a, it)
+				if !errors.Is(err, ErrLeaseLost) || !errors.Is(err, bot.ErrClaimLost) {
+					t.Fatalf("%s under a lost lease = %v, want ErrLeaseLost", st.name, err)
+				}
+				if n := outboxLen(t, s); n != 1 {
+					t.Errorf("the outbox holds %d entries, want the entry kept", n)
+				}
+				if f, err := s.FailedSubmissions(ctx); err != nil || len(f) != 0 {
+					t.Errorf("failed list = %+v, %v; want empty", f, err)
+				}
+				if got, err := s.Attempts(ctx, items); err != nil || got[0].Count != 0 {
+					t.Errorf("retry schedule = %+v, %v; want none written", got, err)
+				}
+				if !takenOver {
+					if taken, err = b.Claim(ctx, 1); err != nil || len(taken) != 1 || taken[0].Entry != it.Entry {
+						t.Fatalf("b's claim after the refusal = %+v, %v; want %s", taken, err, it.Entry)
+					}
+				}
+				if err := b.Ack(ctx, taken[0]); err != nil {
+					t.Fatalf("the new holder's Ack: %v", err)
+				}
+				if n := outboxLen(t, s); n != 0 {
+					t.Errorf("the outbox holds %d entries after the new holder's Ack, want 0", n)
+				}
+			})
+		}
+	}
+}
+
+// A consumer that stops renewing (killed) keeps its items for one lease period, not
+// longer: before the lease runs out nobody else gets them, even claiming with idle 0;
+// after it, another consumer takes them over.
+func TestOutboxTakeoverAfterLeasePeriod(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	submit(t, s, convsInShards(t, 2))
+	const period = time.Second
+	dead := s.Outbox("dead", period, 0)
+	items, err := dead.Claim(ctx, 10)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("claimed %d, %v; want 2", len(items), err)
+	}
+	for _, it := range items {
+		if ttl := c.PTTL(ctx, leaseKeyOf(t, s, it)).Val(); ttl <= 0 || ttl > period {
+			t.Fatalf("lease of %s has %v left, want at most one lease period %v", it.Entry, ttl, period)
+		}
+	}
+	other := s.Outbox("other", 0, 0)
+	if got, err := other.Claim(ctx, 10); err != nil || len(got) != 0 {
+		t.Fatalf("another consumer claimed %v, %v while the leases hold", submissionIDs(got), err)
+	}
+	// The leases run out (the dead consumer renews nothing).
+	for _, it := range items {
+		for c.Exists(ctx, leaseKeyOf(t, s, it)).Val() == 1 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	taker := s.Outbox("taker", period, 0)
+	got, err := taker.Claim(ctx, 10)
+	if err != nil || fmt.Sprint(submissionIDs(got)) != fmt.Sprint(submissionIDs(items)) {
+		t.Fatalf("after the lease period, claimed %v, %v; want %v", submissionIDs(got), err, submissionIDs(items))
+	}
+	for _, it := range got {
+		if it.Deliveries != 2 {
+			t.Errorf("%s: deliveries = %d, want 2", it.Entry, it.Deliveries)
+		}
+		if err := taker.Ack(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A consumer that renews keeps its items however long it works on them: many lease
+// periods pass, others claim all along (with idle 0, which takes whatever nobody
+// holds) and get nothing, and its Ack succeeds at the end.
+func TestOutboxRenewingKeepsItems(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	submit(t, s, convsInShards(t, 3))
+	const period = 300 * time.Millisecond
+	live := s.Outbox("live", period, 0)
+	items, err := live.Claim(ctx, 10)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("claimed %d, %v; want 3", len(items), err)
+	}
+	other := s.Outbox("other", 0, 0)
+	tick := time.NewTicker(period / 3)
+	defer tick.Stop()
+	for range 10 { // over three lease periods
+		<-tick.C
+		mine, err := live.Renew(ctx, items)
+		if err != nil || fmt.Sprint(mine) != "[true true true]" {
+			t.Fatalf("Renew = %v, %v; want all still held", mine, err)
+		}
+		if got, err := other.Claim(ctx, 10); err != nil || len(got) != 0 {
+			t.Fatalf("another consumer claimed %v, %v from a live holder", submissionIDs(got), err)
+		}
+	}
+	for _, it := range items {
+		if err := live.Ack(ctx, it); err != nil {
+			t.Fatalf("Ack after a long batch: %v", err)
+		}
+	}
+	if n := outboxLen(t, s); n != 0 {
+		t.Errorf("the outbox holds %d entries, want 0", n)
+	}
+}
+
+// BenchmarkOutboxBatch claims a batch of 10 submissions from 10 shards through a
+// worker's view, renews it once and acknowledges it. It reports Redis round trips per
+// claim (what the worker waits for before its first delivery) and per renewal.
+func BenchmarkOutboxBatch(b *testing.B) {
+	c := redistest.Client(b)
+	s := New(c, Options{Prefix: redistest.Prefix(b)})
+	rt := &RoundTrips{}
+	c.AddHook(rt)
+	ctx := context.Background()
+	convs := convsInShards(b, 10)
+	q := s.Outbox("bench", time.Minute, 0)
+	var claims, renewals int64
+	n := 0
+	batch := func() {
+		for _, conv := range convs {
+			n++
+			id := fmt.Sprint("sub-", n)
+			l, err := s.Begin(ctx, conv, "e"+id, 5*time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Commit(ctx, l, bot.Change{Submission: &bot.Submission{ID: id, Conversation: conv}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		before := rt.Count()
+		items, err := q.Claim(ctx, len(convs))
+		if err != nil || len(items) != len(convs) {
+			b.Fatalf("claimed %d, %v", len(items), err)
+		}
+		mid := rt.Count()
+		if _, err := q.Renew(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+		claims += mid - before
+		renewals += rt.Count() - mid
+		for _, it := range items {
+			if err := q.Ack(ctx, it); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	batch() // loads the scripts
+	claims, renewals = 0, 0
+	for b.Loop() {
+		batch()
+	}
+	b.ReportMetric(float64(claims)/float64(b.N), "roundtrips/claim")
+	b.ReportMetric(float64(renewals)/float64(b.N), "roundtrips/renew")
 }
