@@ -19,8 +19,8 @@ type DeliveryQueue interface {
 	// conversation: first those a former holder claimed but never finished, then new
 	// ones. With none, it waits a moment and returns none.
 	Claim(ctx context.Context, n int) ([]Delivery, error)
-	// Ack removes a sent reply from the queue. It fails when this process no longer
-	// holds the reply (see Delivery.Lost).
+	// Ack removes a sent reply from the queue. It fails, wrapping ErrClaimLost, when
+	// this process no longer holds the reply (see Delivery.Lost).
 	Ack(ctx context.Context, d Delivery) error
 	// Fail removes a reply that cannot be sent and keeps a failure record of it; it
 	// fails as Ack does.

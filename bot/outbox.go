@@ -60,8 +60,9 @@ type OutboxItem struct {
 
 // ErrClaimLost is wrapped by the error of an Ack, Retry or Fail made under a claim
 // the worker no longer has (it ran out, and another worker may have taken the item
-// over): nothing was changed, and the item is someone else's now.
-var ErrClaimLost = errors.New("outbox claim lost")
+// over): nothing was changed, and the item is someone else's now. The outbox and the
+// delivery queue both say it.
+var ErrClaimLost = errors.New("claim lost")
 
 // Intake is the city's system of record: integrations/intake implements it.
 type Intake interface {

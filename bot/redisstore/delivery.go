@@ -432,7 +432,7 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, failure []byte) e
 		return fmt.Errorf("%s %s: %w", what, d.Entry, err)
 	}
 	if ok == 0 {
-		return fmt.Errorf("%s %s: %w", what, d.Entry, ErrLeaseLost)
+		return fmt.Errorf("%s %s: %w: %w", what, d.Entry, ErrLeaseLost, bot.ErrClaimLost)
 	}
 	return nil
 }

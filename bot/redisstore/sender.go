@@ -176,14 +176,14 @@ func (s *sender) claimed(shard int, got []bot.Delivery) []bot.Delivery {
 // under the next claim.
 func (s *sender) Ack(ctx context.Context, d bot.Delivery) error {
 	if d.Lost != nil && isClosed(d.Lost) {
-		return fmt.Errorf("finish delivery %s: %w", d.Entry, ErrLeaseLost)
+		return fmt.Errorf("finish delivery %s: %w: %w", d.Entry, ErrLeaseLost, bot.ErrClaimLost)
 	}
 	return s.finished(d, s.q.done(ctx, d))
 }
 
 func (s *sender) Fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure) error {
 	if d.Lost != nil && isClosed(d.Lost) {
-		return fmt.Errorf("record failed delivery %s: %w", d.Entry, ErrLeaseLost)
+		return fmt.Errorf("record failed delivery %s: %w: %w", d.Entry, ErrLeaseLost, bot.ErrClaimLost)
 	}
 	return s.finished(d, s.q.fail(ctx, d, f))
 }

@@ -216,7 +216,7 @@ func TestSenderLosesItsHoldBeforeTheLeaseRunsOut(t *testing.T) {
 	outage.End()
 	// The lease is still in Redis, but the hold was given up: the shard is read again
 	// under a new claim, so what was claimed under the old one must not count.
-	if err := a.Ack(ctx, got[0]); !errors.Is(err, ErrLeaseLost) {
+	if err := a.Ack(ctx, got[0]); !errors.Is(err, ErrLeaseLost) || !errors.Is(err, bot.ErrClaimLost) {
 		t.Fatalf("Ack under a given-up hold = %v, want ErrLeaseLost", err)
 	}
 }
