@@ -361,6 +361,39 @@ func (w *OutboxWorker) deliver(ctx context.Context, q Outbox, it OutboxItem, b *
 	return true
 }
 
+// giveUp moves a submission the intake refused for good to the failed list.
+func (w *OutboxWorker) giveUp(ctx context.Context, q Outbox, log *slog.Logger, it OutboxItem, a DeliveryAttempts, se *SendError, failure SendFailure, now time.Time) bool {
+	f := SubmissionFailure{
+		Submission: it.Submission, Failure: failure.String(), Code: se.Code,
+		Body: se.Detail, Attempts: a.Count, At: now,
+	}
+	if ferr := q.Fail(ctx, it, f); ferr != nil {
+		if errors.Is(ferr, ErrClaimLost) {
+			return w.refused(log, "moving a refused submission to the failed list", ferr)
+		}
+		log.Error("moving a refused submission to the failed list", "err", ferr)
+		return false
+	}
+	log.Warn("intake refused the submission; moved to the failed list",
+		"failure", failure, "code", se.Code, "attempts", a.Count,
+		"since_first", now.Sub(a.First).Round(time.Second))
+	return true
+}
+
+// tellUndelivered tells the citizen the city's system refused the submission for good
+// (staff will look at the failed list), before it moves there. The event id is the
+// submission's, so telling twice (a crash before the move) is a duplicate.
+func (w *OutboxWorker) tellUndelivered(ctx context.Context, s Submission) error {
+	if w.Events == nil {
+		return nil
+	}
+	_, err := w.Events.Handle(ctx, Event{
+		ID: "intake-refused:" + s.ID, Conversation: s.Conversation, Kind: EventStatus,
+		Status: &StatusChange{SubmissionID: s.ID, Reference: s.Reference, Status: StatusUndelivered, At: w.now()},
+	})
+	return err
+}
+
 // tellReceived tells the citizen the city received the submission.
 func (w *OutboxWorker) tellReceived(ctx context.Context, s Submission, r Receipt) error {
 	_, err := w.Events.Handle(ctx, Event{
@@ -396,21 +429,14 @@ func (w *OutboxWorker) failed(ctx context.Context, q Outbox, log *slog.Logger, i
 			failure = Permanent // retried for as long as the intake's answer allows
 		}
 		if failure == Permanent || failure == Gone {
-			f := SubmissionFailure{
-				Submission: it.Submission, Failure: failure.String(), Code: se.Code,
-				Body: se.Detail, Attempts: a.Count, At: now,
+			terr := w.tellUndelivered(ctx, it.Submission)
+			if terr == nil {
+				return w.giveUp(ctx, q, log, it, a, se, failure, now)
 			}
-			if ferr := q.Fail(ctx, it, f); ferr != nil {
-				if errors.Is(ferr, ErrClaimLost) {
-					return w.refused(log, "moving a refused submission to the failed list", ferr)
-				}
-				log.Error("moving a refused submission to the failed list", "err", ferr)
-				return false
-			}
-			log.Warn("intake refused the submission; moved to the failed list",
-				"failure", failure, "code", se.Code, "attempts", a.Count,
-				"since_first", now.Sub(a.First).Round(time.Second))
-			return true
+			// The citizen must not be left reading "submitted": the submission stays in
+			// the outbox, is tried again later, and refused again, until they are told.
+			log.Warn("telling the citizen of the refusal failed; the submission will be tried again", "err", terr)
+			se = nil
 		}
 	}
 	wait := w.backoff(a.Count)

@@ -373,6 +373,8 @@ func TestOutboxWorkerFailures(t *testing.T) {
 			wantAttempts: 2, minGap: 600 * time.Millisecond},
 		{name: "permanent goes to the failed list", script: []error{permanent}, wantAttempts: 1, wantFailed: true},
 		{name: "telling the citizen failed: delivered again", failOnce: true, wantAttempts: 2},
+		{name: "telling the refusal failed: refused again, then told", script: []error{permanent, permanent}, failOnce: true,
+			wantAttempts: 2, wantFailed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,11 +428,18 @@ func TestOutboxWorkerFailures(t *testing.T) {
 			}
 			if tt.wantFailed {
 				f := failed[0]
-				if f.Code != 422 || f.Body != permanent.Detail || f.Failure != "permanent" || f.Submission.ID != "s" || f.Attempts != 1 {
+				if f.Code != 422 || f.Body != permanent.Detail || f.Failure != "permanent" || f.Submission.ID != "s" || f.Attempts != tt.wantAttempts {
 					t.Errorf("failure record = %+v", f)
 				}
-				if len(told) != 0 {
-					t.Errorf("the citizen was told of a refused submission: %v", told)
+				// Told honestly that the city's system did not take it, not left with
+				// "submitted"; a telling that failed is made again.
+				mu.Lock()
+				defer mu.Unlock()
+				if len(told) != tt.wantAttempts {
+					t.Fatalf("the citizen was told %d times, want %d", len(told), tt.wantAttempts)
+				}
+				if ev := told[len(told)-1]; ev.ID != "intake-refused:s" || ev.Kind != bot.EventStatus || ev.Status.Status != bot.StatusUndelivered || ev.Status.SubmissionID != "s" {
+					t.Errorf("refusal notice = %+v, want the submission's undelivered status", ev)
 				}
 				return
 			}
