@@ -33,7 +33,9 @@
 //	                                         Outbound)                 senders, leases (lease:bulk:<channel>) and
 //	                                                                   members (members:bulk:<channel>)
 //	<p>:{sNN}:outbox                 stream  Commit (fields s: JSON   none: a queue; Ack deletes what the intake
-//	                                         Submission, id)           received (XACK + XDEL)
+//	                                         Submission, id)           received (XACK + XDEL); a store with
+//	                                                                   Options.Outbox "chat" uses outbox:chat
+//	                                                                   (and lease:outbox:chat:<id>) instead
 //	<p>:{sNN}:lease:outbox:<id>      string  Claim/Hold (lease token: a Lease (the worker's Idle, at most 15s) on
 //	                                         consumer/random/<id>)     one outbox entry (<id>: its stream id),
 //	                                                                   renewed by its holder every third of it;

@@ -34,7 +34,7 @@ func (s *Store) keys(conv bot.ConversationRef) convKeys {
 		lock:   base + "lock:" + k,
 		tr:     base + "tr:" + k,
 		out:    base + "out:" + string(conv.Channel),
-		outbox: base + "outbox",
+		outbox: base + s.outboxName(),
 		base:   base,
 		conv:   k,
 	}
@@ -57,7 +57,15 @@ func (s *Store) BulkStream(shard int, ch bot.Channel) string {
 
 // outboxStream names the outbox of one shard.
 func (s *Store) outboxStream(shard int) string {
-	return s.prefix + ":" + tag(shard) + ":outbox"
+	return s.prefix + ":" + tag(shard) + ":" + s.outboxName()
+}
+
+// outboxName is "outbox", or "outbox:<name>" for a store with an outbox of its own.
+func (s *Store) outboxName() string {
+	if s.o.Outbox == "" {
+		return "outbox"
+	}
+	return "outbox:" + s.o.Outbox
 }
 
 func (s *Store) refseqKey(prefix string, year int) string {

@@ -151,7 +151,7 @@ func (s *Store) outboxLeaseKey(shard int, id string) string {
 }
 
 func (s *Store) outboxLeasePrefix(shard int) string {
-	return s.prefix + ":" + tag(shard) + ":lease:outbox:"
+	return s.prefix + ":" + tag(shard) + ":lease:" + s.outboxName() + ":"
 }
 
 // lost is the error of an acknowledgement refused because item's lease is lost.

@@ -594,3 +594,43 @@ func BenchmarkOutboxBatch(b *testing.B) {
 	b.ReportMetric(float64(claims)/float64(b.N), "roundtrips/claim")
 	b.ReportMetric(float64(renewals)/float64(b.N), "roundtrips/renew")
 }
+
+// A store with an outbox of its own (`sangkien chat` beside `serve` on one Redis and
+// prefix) claims only the submissions it committed, and the other store only its own.
+func TestOutboxesOfTheirOwn(t *testing.T) {
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	serve := New(c, Options{Prefix: prefix})
+	chat := New(c, Options{Prefix: prefix, Outbox: "chat"})
+	for _, x := range []struct {
+		st      *Store
+		conv    bot.ConversationRef
+		id, ref string
+	}{
+		{serve, bot.ConversationRef{Channel: bot.Telegram, ID: "501"}, "from-telegram", "SK-2026-000001"},
+		{chat, bot.ConversationRef{Channel: bot.Terminal, ID: "local"}, "from-chat", "SK-2026-000002"},
+	} {
+		sub := &bot.Submission{ID: x.id, Reference: x.ref, Conversation: x.conv}
+		commit(t, x.st, x.conv, "e-"+x.id, bot.Change{Session: sampleSession(x.conv), Submission: sub})
+	}
+	ctx := context.Background()
+	for st, want := range map[*Store]string{serve: "from-telegram", chat: "from-chat"} {
+		q := st.Outbox("w-"+want, time.Second, 50*time.Millisecond)
+		var got []string
+		for range 3 {
+			items, err := q.Claim(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				got = append(got, it.Submission.ID)
+				if err := q.Ack(ctx, it); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("the %s worker claimed %v, want only %s", want, got, want)
+		}
+	}
+}

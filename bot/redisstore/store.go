@@ -38,6 +38,11 @@ type Options struct {
 	// Logger receives the store's rare complaints (an outbox entry it cannot read);
 	// nil means slog.Default(). Entries are named by id, never by content.
 	Logger *slog.Logger
+	// Outbox names the outbox this store's commits fill and its workers claim from:
+	// "" is the gateway's, and `sangkien chat` uses "chat", so that a chat beside a
+	// gateway on one Redis delivers only what it made, and the gateway only what it
+	// made (<p>:{sNN}:outbox:chat and its leases).
+	Outbox string
 }
 
 // Store is the Redis implementation of bot.Store and bot.Outbox. It is safe for

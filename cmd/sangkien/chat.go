@@ -37,6 +37,9 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 		return err
 	}
 	cfg.Intake.Kind = "file" // the terminal is for trials: it never posts to the city
+	// An outbox of its own: a chat beside serve on one Redis delivers what it made to
+	// its file, and serve never sends the chat's trials to the city.
+	cfg.Outbox = "chat"
 	log := newLogger(stderr, cfg.LogLevel)
 	parts := &components{log: log}
 	defer func() { _ = parts.stop(shutdownTimeout) }()

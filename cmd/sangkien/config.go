@@ -37,6 +37,9 @@ type config struct {
 	Zalo        zalo.Settings // ZALO_* (zalo.go)
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area flows.Area
+	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
+	// for the terminal. Not read from the environment.
+	Outbox string
 	// Later holds the variables of channels and intakes not built yet: read (so that a
 	// NAME_FILE that cannot be read fails now) and kept, but unused.
 	Later map[string]string

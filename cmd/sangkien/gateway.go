@@ -52,7 +52,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if g.redis, err = redisstore.Open(cfg.RedisURL, log); err != nil {
 		return nil, err
 	}
-	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: log})
+	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Outbox: cfg.Outbox, Logger: log})
 	router, err := flows.NewRouter(flows.Config{
 		// The notice version and draft ids are the flows' own defaults: the notice's
 		// text lives in locales, next to the version flows records with each consent.
