@@ -46,11 +46,12 @@ type DispatcherConfig struct {
 	// MaxRateLimited bounds how often one message may be answered "wait" (429, quiet
 	// hours, quota) before it fails.
 	MaxRateLimited int
-	// Batch is how many messages one claim takes (50). Once 4·Batch messages of a lane
-	// wait in this process, it claims no more until some are sent, looking again every
-	// Poll (100ms).
-	Batch int
-	Poll  time.Duration
+	// Batch is how many messages one claim takes (50). Once MaxPending messages of a
+	// lane wait in this process (5,000: messages waiting for their chat's pace count),
+	// it claims no more until one is done: a bound on memory, high enough that a crowd
+	// of paced chats does not hold up the first reply to a new one.
+	Batch      int
+	MaxPending int
 	// Events, when set, is handed an EventUnfollow when the channel says a citizen
 	// blocked the bot or left, as if they had unfollowed: the flows mark them
 	// unreachable, and a later message from them makes them reachable again.
@@ -90,8 +91,8 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	def(&cfg.Backoff, time.Second)
 	def(&cfg.MaxBackoff, time.Minute)
 	defInt(&cfg.MaxRateLimited, 20)
-	def(&cfg.Poll, 100*time.Millisecond)
 	defInt(&cfg.Batch, 50)
+	defInt(&cfg.MaxPending, 5000)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -156,8 +157,11 @@ func (l *lane) run(ctx context.Context) {
 	claims := NewAlarm(log, slog.LevelWarn, nil)
 	convs := newConvLines(l, ctx)
 	for failed := 0; ctx.Err() == nil; {
-		if convs.pending() >= 4*c.Batch {
-			_ = sleep(ctx, c.Poll)
+		if convs.pending() >= c.MaxPending {
+			select {
+			case <-ctx.Done():
+			case <-convs.room:
+			}
 			continue
 		}
 		batch, err := l.q.Claim(ctx, c.Batch)
@@ -240,11 +244,12 @@ type convLines struct {
 	mu    sync.Mutex
 	queue map[string][]Delivery
 	n     int
+	room  chan struct{} // a message was done with: there may be room for more
 	wg    sync.WaitGroup
 }
 
 func newConvLines(l *lane, ctx context.Context) *convLines {
-	return &convLines{l: l, ctx: ctx, queue: map[string][]Delivery{}}
+	return &convLines{l: l, ctx: ctx, queue: map[string][]Delivery{}, room: make(chan struct{}, 1)}
 }
 
 func (cl *convLines) pending() int {
@@ -304,6 +309,10 @@ func (cl *convLines) run(key string) {
 		cl.queue[key] = cl.queue[key][1:]
 		cl.n--
 		cl.mu.Unlock()
+		select {
+		case cl.room <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -139,7 +139,6 @@ func (r *dispatchRig) startHolding(t *testing.T, consumer string, st *redisstore
 		Bulk:  st.Bulk().Sender(bot.Telegram, consumer, redisstore.SenderOptions{Hold: hold, Poll: 10 * time.Millisecond}),
 		Limit: 1000, ChatInterval: time.Millisecond, ChatBurst: 100,
 		Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-		Poll:   10 * time.Millisecond,
 		Events: r.gone,
 	}
 	if edit != nil {
@@ -688,4 +687,29 @@ func TestDispatcherDoesNotFloodTheLogWhileRedisIsDown(t *testing.T) {
 	if !strings.Contains(out, "works again") {
 		t.Errorf("no line saying Redis works again:\n%s", out)
 	}
+}
+
+// A lane holds at most MaxPending messages in the process; the rest stay queued (and
+// free for another process) until one is done.
+func TestDispatcherBoundsWhatItHolds(t *testing.T) {
+	r := newRig(t)
+	r.sender.block = make(chan struct{})
+	for c := range 10 {
+		queueReplies(t, r.st, chat(c), fmt.Sprintf("m%d", c))
+	}
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) { c.MaxPending, c.Batch = 2, 1 })
+	waitFor(t, "two sends under way", func() bool { return r.sender.started.Load() == 2 })
+	time.Sleep(200 * time.Millisecond) // room for a claim too many to show itself
+	claimed := int64(0)
+	c := redistest.Client(t)
+	for sh := range redisstore.Shards {
+		if p, err := c.XPending(context.Background(), r.st.OutboundStream(sh, bot.Telegram), redisstore.DeliveryGroup).Result(); err == nil {
+			claimed += p.Count
+		}
+	}
+	if claimed != 2 {
+		t.Errorf("%d messages claimed with MaxPending 2", claimed)
+	}
+	close(r.sender.block)
+	waitFor(t, "every message", func() bool { return len(r.sender.sentIDs()) == 10 })
 }

@@ -102,7 +102,12 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	var out []bot.Delivery
 	var errs []error
 	if len(shards) > 0 {
-		per := max(1, (n+len(shards)-1)/len(shards))
+		// No more than n in all: an even part of n from each shard, or one from each
+		// of n shards (in random order) when there are more shards than n.
+		if n < len(shards) {
+			shards = shards[:max(n, 1)]
+		}
+		per := max(1, n/len(shards))
 		got, failed := s.q.readMany(ctx, s.ch, s.name, shards, per)
 		for i, sh := range shards {
 			switch err := failed[i]; {
