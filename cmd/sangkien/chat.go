@@ -62,7 +62,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	w.Block = 250 * time.Millisecond // a short poll keeps the exit prompt
 	parts.run("outbox worker", func(ctx context.Context) { _ = w.Run(ctx) })
 
-	tc.Engine = g.engine
+	tc.Engine, tc.Catalog = g.engine, g.catalog
 	t, err := terminal.New(tc)
 	if err != nil {
 		return err
