@@ -76,7 +76,7 @@ var keywords = []keyword{
 	{cmd: cmdLanguage, arg: locales.EN, words: []string{"english", "tiếng anh"}},
 	{cmd: cmdLanguage, arg: locales.VI, words: []string{"tiếng việt", "vietnamese"}},
 	{cmd: cmdStatus, words: []string{"status", "my submissions", "trạng thái", "hồ sơ của tôi", "tra cứu"}},
-	{cmd: cmdHuman, words: []string{"human", "operator", "talk to a person", "gặp nhân viên", "nhân viên", "gặp người thật"}},
+	{cmd: cmdHuman, words: []string{"human", "operator", "talk to a person", "gặp cán bộ", "cán bộ", "gặp nhân viên", "nhân viên", "gặp người thật"}},
 	{cmd: cmdStop, words: []string{"stop", "unsubscribe", "dừng", "dừng nhận tin", "ngừng nhận tin", "hủy đăng ký", "huỷ đăng ký"}},
 	{cmd: cmdSubscribe, words: []string{"subscribe", "đăng ký nhận tin", "đăng ký"}},
 	{cmd: cmdForget, words: []string{"forget me", "delete my data", "xóa dữ liệu", "xoá dữ liệu", "xóa dữ liệu của tôi", "xoá dữ liệu của tôi"}},

@@ -606,6 +606,27 @@ func TestLocationOutsideCity(t *testing.T) {
 	}
 }
 
+// Every way of asking for a person, typed in the middle of a proposal, hands the
+// conversation to staff ("cán bộ" is the word the bot itself uses for them).
+func TestStaffKeywordsHandOver(t *testing.T) {
+	ctx := context.Background()
+	for _, text := range []string{"gặp cán bộ", "gap can bo", "cán bộ", "can bo", "Gặp cán bộ", "gặp nhân viên", "talk to a person"} {
+		t.Run(text, func(t *testing.T) {
+			h := newHarness(t, "vi", testStart)
+			for _, a := range []act{command("initiative", ""), press("agree"), press("program:do-thi-thong-minh")} {
+				h.do(ctx, a)
+			}
+			h.do(ctx, say(text))
+			if h.s.Profile.Mode != bot.ModeHuman {
+				t.Fatalf("after %q the mode is %q, want human", text, h.s.Profile.Mode)
+			}
+			if d := h.s.State.Draft; d == nil || d.ProgramID != "do-thi-thong-minh" {
+				t.Errorf("after %q the draft is %+v: handing over lost it", text, d)
+			}
+		})
+	}
+}
+
 func TestParseBox(t *testing.T) {
 	a, err := Hanoi.ParseBox(" 20.5, 105.2 ,21.4,106.1")
 	if err != nil || a.MinLat != 20.5 || a.MinLon != 105.2 || a.MaxLat != 21.4 || a.MaxLon != 106.1 || a.Name != Hanoi.Name {

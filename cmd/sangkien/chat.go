@@ -65,7 +65,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	w.Block = 250 * time.Millisecond // a short poll keeps the exit prompt
 	parts.run("outbox worker", func(ctx context.Context) { _ = w.Run(ctx) })
 
-	tc.Engine, tc.News = g.engine, g.store
+	tc.Engine, tc.News, tc.Catalog = g.engine, g.store, g.catalog
 	t, err := terminal.New(tc)
 	if err != nil {
 		return err

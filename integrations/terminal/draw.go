@@ -6,19 +6,21 @@ import (
 	"strings"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
 )
 
-// Draw draws a reply: its text, then its choices as numbered lines.
-func Draw(w io.Writer, r bot.Reply) {
+// Draw draws a reply: its text, then its choices as numbered lines, then, for a request
+// of a contact or a location, the line to type instead, in l's language.
+func Draw(w io.Writer, r bot.Reply, l *locales.Localizer) {
 	fmt.Fprintln(w)
-	for i, l := range strings.Split(strings.TrimRight(r.Text, "\n"), "\n") {
+	for i, line := range strings.Split(strings.TrimRight(r.Text, "\n"), "\n") {
 		switch {
 		case i == 0:
-			fmt.Fprintln(w, "🤖 "+l)
-		case l == "":
+			fmt.Fprintln(w, "🤖 "+line)
+		case line == "":
 			fmt.Fprintln(w)
 		default:
-			fmt.Fprintln(w, "   "+l)
+			fmt.Fprintln(w, "   "+line)
 		}
 	}
 	for i, c := range r.Choices {
@@ -26,8 +28,8 @@ func Draw(w io.Writer, r bot.Reply) {
 	}
 	switch r.Request {
 	case bot.RequestContact:
-		fmt.Fprintln(w, "  [:contact <tên/name> <số/phone>]")
+		fmt.Fprintln(w, "  "+l.T("terminal.contact_hint"))
 	case bot.RequestLocation:
-		fmt.Fprintln(w, "  [:location <lat> <lon>]")
+		fmt.Fprintln(w, "  "+l.T("terminal.location_hint"))
 	}
 }

@@ -1,7 +1,9 @@
 package terminal
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"os"
 	"path/filepath"
@@ -12,7 +14,30 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// ParseLine turns one typed line into an event (without id and conversation).
+// InputError is a typed line the terminal cannot turn into an event. ID names the
+// message, in locales, that tells the citizen why, in their language.
+type InputError struct {
+	ID   string
+	Data map[string]any
+}
+
+func (e *InputError) Error() string {
+	if len(e.Data) == 0 {
+		return e.ID
+	}
+	return fmt.Sprintf("%s %v", e.ID, e.Data)
+}
+
+func inputError(id string, kv ...string) *InputError {
+	e := &InputError{ID: id, Data: map[string]any{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Data[kv[i]] = kv[i+1]
+	}
+	return e
+}
+
+// ParseLine turns one typed line into an event (without id and conversation). Its
+// errors are *InputError.
 func ParseLine(line string) (bot.Event, error) {
 	if cmd, ok := strings.CutPrefix(line, "/"); ok {
 		name, payload, _ := strings.Cut(cmd, " ")
@@ -33,19 +58,19 @@ func ParseLine(line string) (bot.Event, error) {
 	case ":file":
 		return attachment(bot.Document, rest)
 	default:
-		return bot.Event{}, fmt.Errorf("unknown input %s: use :location, :contact, :photo, :file or :quit", word)
+		return bot.Event{}, inputError("terminal.unknown_input", "Word", word)
 	}
 }
 
 func parseLocation(rest string) (bot.Event, error) {
 	f := strings.Fields(rest)
 	if len(f) < 2 {
-		return bot.Event{}, fmt.Errorf("usage: :location <lat> <lon> [label]")
+		return bot.Event{}, inputError("terminal.usage_location")
 	}
 	lat, err1 := strconv.ParseFloat(f[0], 64)
 	lon, err2 := strconv.ParseFloat(f[1], 64)
 	if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-		return bot.Event{}, fmt.Errorf("usage: :location <lat> <lon>, e.g. :location 21.0285 105.8542")
+		return bot.Event{}, inputError("terminal.bad_location")
 	}
 	return bot.Event{Kind: bot.EventLocation, Location: &bot.Location{
 		Lat: lat, Lon: lon, Label: strings.Join(f[2:], " "),
@@ -58,7 +83,7 @@ func parseContact(rest string) (bot.Event, error) {
 	f := strings.Fields(rest)
 	i := slices.IndexFunc(f, func(w string) bool { return w[0] == '+' || (w[0] >= '0' && w[0] <= '9') })
 	if i < 0 {
-		return bot.Event{}, fmt.Errorf("usage: :contact <name> <phone>, e.g. :contact Nguyễn Văn An 0912345678")
+		return bot.Event{}, inputError("terminal.usage_contact")
 	}
 	return bot.Event{Kind: bot.EventContact, Contact: &bot.Contact{
 		Name: strings.Join(f[:i], " "), Phone: strings.Join(f[i:], " "), Own: true,
@@ -69,18 +94,23 @@ func parseContact(rest string) (bot.Event, error) {
 // file itself stays where it is and Ref points at it.
 func attachment(kind bot.AttachmentKind, path string) (bot.Event, error) {
 	if path == "" {
-		return bot.Event{}, fmt.Errorf("usage: :%s <path>", map[bot.AttachmentKind]string{bot.Photo: "photo", bot.Document: "file"}[kind])
+		if kind == bot.Photo {
+			return bot.Event{}, inputError("terminal.usage_photo")
+		}
+		return bot.Event{}, inputError("terminal.usage_file")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return bot.Event{}, err
+		return bot.Event{}, inputError("terminal.cannot_read", "Path", path)
 	}
 	info, err := os.Stat(abs)
-	if err != nil {
-		return bot.Event{}, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	if info.IsDir() {
-		return bot.Event{}, fmt.Errorf("%s is a folder", path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return bot.Event{}, inputError("terminal.no_file", "Path", path)
+	case err != nil:
+		return bot.Event{}, inputError("terminal.cannot_read", "Path", path)
+	case info.IsDir():
+		return bot.Event{}, inputError("terminal.folder", "Path", path)
 	}
 	return bot.Event{Kind: bot.EventAttachments, Attachments: []bot.Attachment{{
 		Kind: kind,

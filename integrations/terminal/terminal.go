@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // Help says how a citizen talks in the terminal, for a command line's --help.
@@ -49,14 +50,21 @@ type Config struct {
 	// Lang is the citizen's language hint: "vi", "en", or "" (Vietnamese).
 	Lang string
 	Out  io.Writer
+	// Catalog holds the terminal's own texts (banner, hints, errors), shown in the
+	// citizen's language.
+	Catalog *locales.Catalog
 }
 
 // Terminal turns typed lines into events and draws replies as text.
 type Terminal struct {
-	engine    Engine
-	news      News
-	conv      bot.ConversationRef
-	lang      string
+	engine Engine
+	news   News
+	conv   bot.ConversationRef
+	lang   string // the hint sent with every event
+	cat    *locales.Catalog
+	// shown is the citizen's language as the bot last answered in it (the hint until
+	// then): the terminal's own lines follow it, so /language switches them too.
+	shown     string
 	out       io.Writer
 	n         int
 	submitted []string // submission ids confirmed in this chat
@@ -83,10 +91,13 @@ func New(cfg Config) (*Terminal, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	if cfg.Engine == nil || cfg.Out == nil {
-		return nil, errors.New("terminal: engine and output are required")
+	if cfg.Engine == nil || cfg.Out == nil || cfg.Catalog == nil {
+		return nil, errors.New("terminal: engine, output and catalog are required")
 	}
-	return &Terminal{engine: cfg.Engine, news: cfg.News, conv: cfg.conversation(), lang: cfg.Lang, out: cfg.Out}, nil
+	return &Terminal{
+		engine: cfg.Engine, news: cfg.News, conv: cfg.conversation(), lang: cfg.Lang, cat: cfg.Catalog,
+		shown: locales.Normalize(cfg.Lang), out: cfg.Out,
+	}, nil
 }
 
 // Chat prints the banner, starts the conversation as /start would and reads lines from
@@ -110,7 +121,7 @@ func (t *Terminal) showNews(ctx context.Context) {
 		return // shown next time: the news stays queued
 	}
 	for _, o := range news {
-		Draw(t.out, o.Reply)
+		Draw(t.out, o.Reply, t.cat.For(o.Lang))
 	}
 }
 
@@ -121,22 +132,17 @@ func (t *Terminal) Submitted() []string { return t.submitted }
 // says where they are.
 func (t *Terminal) Finish(ctx context.Context, w *WatchedIntake, intakeFile string, timeout time.Duration) {
 	if n := w.Wait(ctx, t.submitted, timeout); n > 0 {
-		fmt.Fprintf(t.out, "\n[%d bài gửi đã ghi vào / submission(s) written to %s]\n", n, intakeFile)
+		fmt.Fprintf(t.out, "\n%s\n", t.l().T("terminal.written", map[string]any{"Count": n, "File": intakeFile}))
 	} else if len(t.submitted) > 0 {
-		fmt.Fprintf(t.out, "\n[submissions not yet written; they stay in the outbox: %s]\n",
-			strings.Join(t.submitted, ", "))
+		fmt.Fprintf(t.out, "\n%s\n", t.l().T("terminal.not_written", map[string]any{"IDs": strings.Join(t.submitted, ", ")}))
 	}
 }
 
-func (t *Terminal) banner(intakeFile string) {
-	fmt.Fprintf(t.out, `Sáng kiến — trò chuyện thử trong terminal / terminal chat
-  Trả lời bằng số hoặc nội dung lựa chọn / answer with a choice's number or label
-  /lệnh: /start /help /cancel /language …      /commands
-  :location <vĩ độ/lat> <kinh độ/lon>   :contact <tên/name> <số điện thoại/phone>
-  :photo <tệp/path>   :file <tệp/path>   :quit
-  Bài gửi được ghi vào / submissions go to: %s
+// l renders the terminal's own texts in the citizen's language.
+func (t *Terminal) l() *locales.Localizer { return t.cat.For(t.shown) }
 
-`, intakeFile)
+func (t *Terminal) banner(intakeFile string) {
+	fmt.Fprintf(t.out, "%s\n\n", t.l().T("terminal.banner", map[string]any{"File": intakeFile}))
 }
 
 // loop reads lines until :quit, the end of input or ctx's end.
@@ -160,7 +166,7 @@ func (t *Terminal) loop(ctx context.Context, in io.Reader) error {
 		}
 		ev, err := ParseLine(line)
 		if err != nil {
-			fmt.Fprintf(t.out, "  (%v)\n", err)
+			fmt.Fprintf(t.out, "  (%s)\n", t.explain(err))
 			continue
 		}
 		if err := t.send(ctx, ev); err != nil {
@@ -214,10 +220,22 @@ func (t *Terminal) send(ctx context.Context, ev bot.Event) error {
 		return fmt.Errorf("chat: %w", err)
 	}
 	for _, o := range out.Replies {
-		Draw(t.out, o.Reply)
+		if o.Lang != "" {
+			t.shown = locales.Normalize(o.Lang)
+		}
+		Draw(t.out, o.Reply, t.l())
 	}
 	if out.Submission != nil {
 		t.submitted = append(t.submitted, out.Submission.ID)
 	}
 	return nil
+}
+
+// explain renders a line ParseLine refused, in the citizen's language.
+func (t *Terminal) explain(err error) string {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return t.l().T(ie.ID, ie.Data)
+	}
+	return err.Error()
 }
