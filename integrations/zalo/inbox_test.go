@@ -176,7 +176,9 @@ func TestWebhookRunTakesOver(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() { stopped <- rig.wh.Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); len(rig.rec.got()) == 0 && time.Now().Before(deadline); {
+	// Run removes the event from the inbox after the engine ran it: wait for both, or
+	// the cancel below may cut the removal short.
+	for deadline := time.Now().Add(10 * time.Second); (len(rig.rec.got()) == 0 || rig.waiting(t) != 0) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
