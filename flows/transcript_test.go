@@ -111,6 +111,17 @@ func transcripts(lang string) []transcript {
 			say(pick("nam.le@gmail.com", "nam.le@gmail.com")),
 			press("submit"),
 		)},
+		// An expatriate gives a British number: first typed with a minus in front, then
+		// their own contact card, whose number comes without the plus.
+		{name: "initiative_foreign_phone", acts: then(toTitle,
+			say(title), say(description), say(pick("xong", "done")), say(benefit),
+			say(pick("Phường Láng Hạ", "Lang Ha ward")), press("skip"),
+			say("Oliver Smith"),
+			say("-0912345678"),
+			say("+44\u00a07911\t123456"),
+			press("skip"),
+			press("submit"),
+		)},
 		{name: "validation", acts: then(nil,
 			command("initiative", ""),
 			say(pick("gì vậy?", "what?")),

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
 	"github.com/sangkien/sangkien/bot"
 )
 
@@ -25,42 +26,83 @@ const (
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
-// normalizePhone reads a Vietnamese mobile number in any common form ("0912 345 678",
-// "091.234.5678", "+84 912 345 678", "(+84)912-345-678", "84912345678") and returns it
-// as E.164 ("+84912345678"). Mobile numbers start with 03, 05, 07, 08 or 09.
+// normalizePhone reads a phone number in any common form and returns it as E.164.
+// A number without a country code is Vietnamese ("0912 345 678", "091.234.5678",
+// "(+84)912-345-678", "0084 912 345 678", "84912345678", "+84 0912 345 678") and must be
+// a mobile one (03, 05, 07, 08, 09): staff call or text it back. A number with one
+// ("+44 7911 123456", "+7 916 123-45-67") is any valid number of its country, so an
+// expatriate can give their own. Spaces of any kind (a pasted non-breaking space, a tab),
+// dots, hyphens between digits, brackets and a slash are separators; digits without a
+// plus that are no Vietnamese number are read as international, as contact cards send
+// them ("447911123456"); anything else
+// (letters, a leading minus, two plus signs) makes it not a number.
 func normalizePhone(s string) (string, bool) {
 	var d strings.Builder
 	plus := false
-	for _, r := range strings.TrimSpace(s) {
+	for _, r := range strings.TrimSpace(strings.Map(spaceToBlank, s)) {
 		switch {
 		case r >= '0' && r <= '9':
 			d.WriteRune(r)
 		case r == '+' && d.Len() == 0 && !plus:
 			plus = true
-		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
+		case r == '-' && d.Len() == 0:
+			return "", false // "-0912345678" is a negative number, not a phone
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '/':
 		default:
 			return "", false
 		}
 	}
 	digits := d.String()
-	var national string
+	if len(digits) < 7 || len(digits) > 17 {
+		return "", false
+	}
 	switch {
-	case !plus && strings.HasPrefix(digits, "0084") && len(digits) == 13:
-		national = digits[4:]
-	case !plus && strings.HasPrefix(digits, "0") && len(digits) == 10:
-		national = digits[1:]
-	case strings.HasPrefix(digits, "840") && len(digits) == 12:
+	case strings.HasPrefix(digits, "840") && len(digits) == 12 && !strings.HasPrefix(digits, "8400"):
 		// "+84 0912 345 678": the trunk zero kept after the country code.
-		national = digits[3:]
-	case strings.HasPrefix(digits, "84") && len(digits) == 11:
-		national = digits[2:]
-	default:
+		digits = "84" + digits[3:]
+		plus = true
+	case !plus && strings.HasPrefix(digits, "84") && len(digits) == 11:
+		plus = true
+	case !plus && strings.HasPrefix(digits, "00"):
+		digits, plus = digits[2:], true
+	}
+	if !plus {
+		if phone, ok := vietnameseMobile("0" + strings.TrimPrefix(digits, "0")); ok || digits[0] == '0' {
+			return phone, ok
+		}
+		// A contact card's number comes without its plus ("447911123456").
+		plus = true
+	}
+	n, err := phonenumbers.Parse("+"+digits, "")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return "", false
 	}
-	if !strings.ContainsRune("35789", rune(national[0])) {
+	if n.GetCountryCode() == 84 {
+		return vietnameseMobile("+" + digits)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// vietnameseMobile checks a Vietnamese number (national or +84) is a valid mobile one.
+func vietnameseMobile(s string) (string, bool) {
+	n, err := phonenumbers.Parse(s, "VN")
+	if err != nil || !phonenumbers.IsValidNumberForRegion(n, "VN") {
 		return "", false
 	}
-	return "+84" + national, true
+	switch phonenumbers.GetNumberType(n) {
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
+		return phonenumbers.Format(n, phonenumbers.E164), true
+	}
+	return "", false
+}
+
+// spaceToBlank turns every kind of space (a tab, a non-breaking or thin space, as a
+// number copied from a web page or a contact card carries) into a plain one.
+func spaceToBlank(r rune) rune {
+	if unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' || r == '\u2007' {
+		return ' '
+	}
+	return r
 }
 
 // normalizeEmail checks an address the city can write to: a bare address (no display
