@@ -213,6 +213,12 @@ func (t *turn) back() error {
 	to := "review"
 	if !st.Editing {
 		to = st.History[len(st.History)-1]
+	} else if step := t.missingStep(st.Draft); step == st.Step {
+		// An edit that emptied this answer (a new program without the chosen field)
+		// cannot go back to a review that would submit without it.
+		t.say(t.tr(missingMessage(step)))
+		t.ask()
+		return nil
 	}
 	f := t.flow()
 	var m *fsm.FSM

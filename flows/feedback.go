@@ -36,7 +36,7 @@ func feedbackFlow() *flow {
 			{Name: "decline", Src: []string{"consent"}, Dst: "submitted"},
 			{Name: "next", Src: []string{"name"}, Dst: "phone"},
 			{Name: "next", Src: []string{"phone"}, Dst: "submitted"},
-			// Submit's safety net (missingContact): half a contact asks for the rest.
+			// Submit's safety net (missingAnswer): half a contact asks for the rest.
 			{Name: "missing_name", Src: []string{"submitted"}, Dst: "name"},
 			{Name: "missing_phone", Src: []string{"submitted"}, Dst: "phone"},
 		},

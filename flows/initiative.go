@@ -32,9 +32,10 @@ func initiativeFlow() *flow {
 		{Name: "skip", Src: []string{"email"}, Dst: "review"},
 		{Name: "review", Src: initiativeEditable, Dst: "review"},
 		{Name: "submit", Src: []string{"review"}, Dst: "submitted"},
-		// Submit's safety net (missingContact): a draft without a name or phone asks it.
-		{Name: "missing_name", Src: []string{"submitted"}, Dst: "name"},
-		{Name: "missing_phone", Src: []string{"submitted"}, Dst: "phone"},
+	}
+	// Submit's safety net (missingAnswer): a draft without a required answer asks it.
+	for _, s := range initiativeRequired {
+		events = append(events, fsm.EventDesc{Name: "missing_" + s, Src: []string{"submitted"}, Dst: s})
 	}
 	for _, s := range initiativeEditable {
 		events = append(events, fsm.EventDesc{Name: "edit_" + s, Src: []string{"review"}, Dst: s})

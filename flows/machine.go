@@ -18,8 +18,8 @@ type flow struct {
 	first string
 	// events is the looplab/fsm transition table. "next" moves on after an answer,
 	// "skip" passes an optional step, "review" returns to the review after an edit,
-	// "edit_<step>" opens a step from the review, "missing_name" and "missing_phone"
-	// send a submission without a contact back to ask it (submit.go).
+	// "edit_<step>" opens a step from the review, "missing_<step>"
+	// sends a submission without a required answer back to ask it (submit.go).
 	events fsm.Events
 	// withBack is events and "back_<step>" from every step to each (withBack): the
 	// table of a turn that goes back. Kept apart because it is the square of the

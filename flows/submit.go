@@ -40,7 +40,7 @@ func (t *turn) submitInitiative() error {
 			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
 		return nil
 	}
-	if missing, err := t.missingContact(d, true); missing || err != nil {
+	if missing, err := t.missingAnswer(d, true); missing || err != nil {
 		return err
 	}
 	ref, err := t.reference(prefixInitiative)
@@ -58,11 +58,8 @@ func (t *turn) submitInitiative() error {
 // submitFeedback turns the feedback draft into a submission.
 func (t *turn) submitFeedback() error {
 	d := t.draft()
-	// Feedback may be anonymous (both empty), never half a contact.
-	if d.Name != "" || d.Phone != "" {
-		if missing, err := t.missingContact(d, false); missing || err != nil {
-			return err
-		}
+	if missing, err := t.missingAnswer(d, false); missing || err != nil {
+		return err
 	}
 	ref, err := t.reference(prefixFeedback)
 	if err != nil {
@@ -79,19 +76,14 @@ func (t *turn) submitFeedback() error {
 	return nil
 }
 
-// missingContact sends a draft that lacks the name or the phone back to the step that
-// asks for it, and reports whether it did. It is a safety net: the steps let no such
-// draft through, but a submission the city cannot answer must never leave. review
+// missingAnswer sends a draft that lacks a required answer back to the step that asks
+// for it, and reports whether it did. It is a safety net: the steps let no such draft
+// through, but a submission the city cannot use or answer must never leave. review
 // brings the citizen back to the review once the answer is given. It runs in the
 // flow's final state ("submitted"), whose "missing_<step>" events lead back.
-func (t *turn) missingContact(d *bot.Draft, review bool) (bool, error) {
-	var step, id string
-	switch {
-	case d.Name == "":
-		step, id = "name", "submit.missing_name"
-	case d.Phone == "":
-		step, id = "phone", "submit.missing_phone"
-	default:
+func (t *turn) missingAnswer(d *bot.Draft, review bool) (bool, error) {
+	step := t.missingStep(d)
+	if step == "" {
 		return false, nil
 	}
 	st := &t.s.State
@@ -99,11 +91,53 @@ func (t *turn) missingContact(d *bot.Draft, review bool) (bool, error) {
 		return false, err
 	}
 	st.Editing = review
-	t.say(t.tr(id))
+	t.say(t.tr(missingMessage(step)))
 	t.ask()
-	t.r.log.Warn("draft without contact sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
+	t.r.log.Warn("draft without a required answer sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
 		"kind", d.Kind, "step", step)
 	return true, nil
+}
+
+// initiativeRequired are the initiative's steps whose answer every submission has, in
+// the order they are asked.
+var initiativeRequired = []string{"program", "field", "title", "description", "benefit", "name", "phone"}
+
+// missingStep is the first step whose required answer the draft lacks, "" when none.
+// Feedback may be anonymous (no name and no phone), never half a contact.
+func (t *turn) missingStep(d *bot.Draft) string {
+	if d.Kind == bot.KindFeedback {
+		switch {
+		case d.Name == "" && d.Phone == "":
+			return ""
+		case d.Name == "":
+			return "name"
+		case d.Phone == "":
+			return "phone"
+		}
+		return ""
+	}
+	p, _ := t.program()
+	_, field := p.Field(d.Field)
+	empty := map[string]bool{
+		"program": d.ProgramID == "", "field": !field, "title": d.Title == "",
+		"description": d.Description == "", "benefit": d.Benefit == "",
+		"name": d.Name == "", "phone": d.Phone == "",
+	}
+	for _, step := range initiativeRequired {
+		if empty[step] {
+			return step
+		}
+	}
+	return ""
+}
+
+// missingMessage is the message that asks a missing answer again.
+func missingMessage(step string) string {
+	switch step {
+	case "name", "phone":
+		return "submit.missing_" + step
+	}
+	return "submit.missing_answer"
 }
 
 // submission builds the draft's submission: its proposal and contact as they are,

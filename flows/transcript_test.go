@@ -177,6 +177,26 @@ func transcripts(lang string) []transcript {
 			press("cmd:back"),
 			command("back", ""),
 		)},
+		// A program whose fields do not hold the chosen one asks for a field; going back
+		// from that question must not reach the review (and the submit) without one.
+		{name: "edit_program_back", acts: then(toReview,
+			press("edit:program"),
+			press("program:giao-thong-xanh"),
+			command("back", ""),
+			press("submit"),
+			press("field:xe-dap"),
+			press("submit"),
+		)},
+		// A draft stored without required answers (by an older version, or damaged)
+		// reaches the submit: the safety net asks each before anything leaves.
+		{name: "submit_missing_answer", acts: then(toReview,
+			seed(func(s *bot.Session) { s.State.Draft.Field, s.State.Draft.Phone = "", "" }),
+			press("submit"),
+			press("field:moi-truong"),
+			press("submit"),
+			say("0987654321"),
+			press("submit"),
+		)},
 		{name: "edit_from_review", acts: then(toReview,
 			press("edit:title"),
 			say(pick("Mái nhà xanh cho trường học Hà Nội", "Green roofs for Hanoi schools")),
