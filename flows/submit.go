@@ -134,8 +134,10 @@ func (t *turn) missingStep(d *bot.Draft) string {
 // missingMessage is the message that asks a missing answer again.
 func missingMessage(step string) string {
 	switch step {
-	case "name", "phone":
-		return "submit.missing_" + step
+	case "name":
+		return "submit.missing_name"
+	case "phone":
+		return "submit.missing_phone"
 	}
 	return "submit.missing_answer"
 }
