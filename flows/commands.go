@@ -169,15 +169,27 @@ func (t *turn) command(in input) error {
 // current question in the new language.
 func (t *turn) language(lang string) {
 	if lang != locales.VI && lang != locales.EN {
-		t.say(t.tr("language.ask"),
-			t.button("language.vi", "lang:"+locales.VI),
-			t.button("language.en", "lang:"+locales.EN))
+		if t.s.Profile.Mode != bot.ModeHuman {
+			// In human mode what the citizen types next is for the operator.
+			t.s.State.Pending, t.s.State.Misses = pendingLanguage, 0
+		}
+		t.add(t.languageQuestion())
 		return
+	}
+	if t.s.State.Pending == pendingLanguage {
+		t.s.State.Pending, t.s.State.Misses = "", 0
 	}
 	t.s.Profile.Lang = lang
 	t.l = t.r.cat.For(lang)
 	t.say(t.tr("language.set"))
 	t.current()
+}
+
+// languageQuestion asks which language to speak.
+func (t *turn) languageQuestion() bot.Reply {
+	return bot.Reply{Text: t.tr("language.ask"), Choices: []bot.Choice{
+		t.button("language.vi", "lang:"+locales.VI),
+		t.button("language.en", "lang:"+locales.EN)}}
 }
 
 // cancel ends the flow, asking first when a draft would be lost.

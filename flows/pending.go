@@ -12,6 +12,9 @@ const (
 	pendingResume  = "resume"
 	// pendingFarPoint asks whether a shared point outside the city is right.
 	pendingFarPoint = "far_point"
+	// pendingLanguage asks which language to speak. Its answers are commands (the
+	// "lang:" buttons, a typed number or label, "English"): anything else re-asks.
+	pendingLanguage = "language"
 )
 
 // answerOf reads an answer to a yes/no question whose buttons send yesPayload and
@@ -152,6 +155,16 @@ func (t *turn) pendingAnswer(in input) (yes, no bool) {
 // something else (a command) that the caller should run instead.
 func (t *turn) pending(in input) (done bool, err error) {
 	st := &t.s.State
+	if st.Pending == pendingLanguage {
+		if in.cmd != "" {
+			// The answer, or another command: either way the question is over.
+			st.Pending, st.Misses = "", 0
+			return false, nil
+		}
+		st.Misses++
+		t.missed(t.tr("miss.choice"), t.languageQuestion())
+		return true, nil
+	}
 	q := t.question()
 	yes, no := answerOf(in, q.yes.payload, q.no.payload)
 	if !yes && !no && st.Pending == pendingFarPoint && in.payload == "" {
@@ -187,6 +200,9 @@ func (t *turn) pending(in input) (done bool, err error) {
 
 // pendingQuestion is the reply that asks the pending question.
 func (t *turn) pendingQuestion() bot.Reply {
+	if t.s.State.Pending == pendingLanguage {
+		return t.languageQuestion()
+	}
 	q := t.question()
 	return bot.Reply{Text: q.ask(t), Choices: []bot.Choice{
 		t.button(q.yes.label, q.yes.payload), t.button(q.no.label, q.no.payload)}}

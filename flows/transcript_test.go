@@ -249,6 +249,7 @@ func transcripts(lang string) []transcript {
 			press(pick("lang:vi", "lang:en")),
 			say(title),
 			command("lang", ""),
+			say(pick("gì cũng được", "whatever")), // not an answer: asked again
 			say(pick("Tiếng Việt", "English")),
 		)},
 		{name: "forget", acts: []act{
