@@ -449,8 +449,8 @@ func phoneStep() *step {
 	}
 }
 
-// takeContact fills the phone (and the name when still empty, or always at the name
-// step, atName) from the citizen's own shared contact; the steps it fills are then
+// takeContact fills the phone (and the name when still empty or one word, or always at
+// the name step, atName) from the citizen's own shared contact; the steps it fills are then
 // passed.
 func (t *turn) takeContact(in input, atName bool) outcome {
 	c := in.contact
@@ -467,7 +467,10 @@ func (t *turn) takeContact(in input, atName bool) outcome {
 	d := t.draft()
 	d.Phone = phone
 	t.filled["phone"] = true
-	if name := singleLine(clean(c.Name)); (atName || d.Name == "") && validName(name) {
+	// The card's full name replaces a one-word name typed before ("Minh" → "Trần Văn Minh").
+	name := singleLine(clean(c.Name))
+	fuller := len(strings.Fields(d.Name)) == 1 && len(strings.Fields(name)) > 1
+	if (atName || d.Name == "" || fuller) && validName(name) {
 		d.Name = name
 		t.filled["name"] = true
 	}

@@ -424,6 +424,14 @@ func transcripts(lang string) []transcript {
 			press("skip"),
 			press("submit"),
 		)},
+		// A one-word name typed, then the citizen's own card at the phone question: the
+		// card's full name replaces it.
+		{name: "initiative_contact_fuller_name", acts: then(toReview[:len(toReview)-3],
+			say("Minh"),
+			share("Trần Văn Minh", "0912 345 678", true),
+			press("skip"),
+			press("submit"),
+		)},
 		{name: "stop", acts: []act{
 			command("start", ""),
 			say(pick("dừng", "stop")),
