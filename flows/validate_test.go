@@ -307,3 +307,30 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestClean(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"vietnamese kept, NFC", "Tr\u0061\u0300n Văn Minh", "Tràn Văn Minh"},
+		{"line breaks and tabs kept", "một\r\nhai\rba\tbốn", "một\nhai\nba\tbốn"},
+		{"control characters", "ab\x00c\x07d\x7fe\u0085f", "abcdef"},
+		{"ANSI colour", "\x1b[31;1mĐỏ\x1b[0m thường", "Đỏ thường"},
+		{"clear screen and cursor", "\x1b[2J\x1b[Hxin chào\x1b[?25l", "xin chào"},
+		{"OSC title and link", "\x1b]0;hacked\x07a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "alink"},
+		{"C1 CSI", "\u009b31mred", "red"},
+		{"two-character ESC", "a\x1bcb\x1b", "ab"},
+		{"bidi override", "hoa-don\u202Efdp.exe", "hoa-donfdp.exe"},
+		{"bidi isolates and marks", "\u2066a\u2069\u200eb\u200f\u061c", "ab"},
+		{"zero-width", "Hà\u200bNội\u2060\ufeff\u00ad", "HàNội"},
+		{"lone ZWJ dropped", "a\u200db", "ab"},
+		{"emoji ZWJ kept", "👨\u200d👩\u200d👧 gia đình", "👨\u200d👩\u200d👧 gia đình"},
+		{"emoji with VS16 and ZWJ", "❤\ufe0f\u200d🔥", "❤\ufe0f\u200d🔥"},
+		{"skin tone", "👍🏽 tốt", "👍🏽 tốt"},
+		{"invalid UTF-8", "a\xffb\xc3", "ab"},
+		{"trimmed", " \u200b  ý kiến \n", "ý kiến"},
+	}
+	for _, tt := range tests {
+		if got := clean(tt.in); got != tt.want {
+			t.Errorf("%s: clean(%q) = %q; want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
