@@ -196,7 +196,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		dir = Outgoing // staff wrote to the citizen, from the provider's own tool
 	}
 	change.Transcript = append(change.Transcript, TranscriptEntry{
-		Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: Summarize(ev), At: ev.At,
+		Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: transcriptLine(Summarize(ev)), At: ev.At,
 	})
 	out := Outcome{Submission: res.Submission}
 	for i, r := range res.Replies {
@@ -208,7 +208,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		}
 		out.Replies = append(out.Replies, o)
 		change.Transcript = append(change.Transcript, TranscriptEntry{
-			Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: r.Text, At: now,
+			Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: transcriptLine(r.Text), At: now,
 		})
 	}
 	if !e.direct[ev.Conversation.Channel] || !ev.Kind.FromCitizen() {

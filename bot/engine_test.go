@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
@@ -483,5 +485,29 @@ func TestStaffMessageIsOutgoingInTheTranscript(t *testing.T) {
 	}
 	if len(tr) != 1 || tr[0].Dir != bot.Outgoing || tr[0].Kind != "staff" || tr[0].Text != ev.Text {
 		t.Errorf("transcript = %+v, want one outgoing staff line with the text", tr)
+	}
+}
+
+func TestTranscriptLinesAreCapped(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e := newEngine(t, st, 0)
+	long := strings.Repeat("ă", 10_000)
+	if _, err := e.Handle(ctx, text("1", long)); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := st.Transcript(ctx, conv, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := tr[0]
+	if in.Dir != bot.Inbound || utf8.RuneCountInString(in.Text) != bot.TranscriptLineMax ||
+		!strings.HasPrefix(long, strings.TrimSuffix(in.Text, "…")) || !strings.HasSuffix(in.Text, "…") {
+		t.Fatalf("inbound line: %d characters, %q…", utf8.RuneCountInString(in.Text), in.Text[:20])
+	}
+	for _, en := range tr[1:] {
+		if utf8.RuneCountInString(en.Text) > bot.TranscriptLineMax {
+			t.Errorf("reply line of %d characters", utf8.RuneCountInString(en.Text))
+		}
 	}
 }

@@ -63,6 +63,26 @@ type TranscriptEntry struct {
 	At      time.Time `json:"at"`
 }
 
+// TranscriptLineMax caps one transcript line, in characters: with the number of lines
+// kept it bounds what a conversation can store, however long a message a provider lets
+// through (Zalo's and a terminal's have no limit of their own).
+const TranscriptLineMax = 4096
+
+// transcriptLine is s cut to TranscriptLineMax characters, an ellipsis saying so.
+func transcriptLine(s string) string {
+	if len(s) <= TranscriptLineMax {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == TranscriptLineMax-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
 // Errors a Store returns.
 var (
 	ErrBusy      = errors.New("conversation is busy")
