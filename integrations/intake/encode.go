@@ -3,6 +3,7 @@ package intake
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -21,7 +22,12 @@ type document struct {
 // EncodeSubmission renders the submission document, without a trailing newline. The file
 // sink and the JSON client both send exactly these bytes, so a file written today and a
 // request posted tomorrow parse alike.
+//
+// Times are written in the city's time (+07:00), as the schema says, whatever the zone
+// of the host that took the submission.
 func EncodeSubmission(s bot.Submission) ([]byte, error) {
+	s.SubmittedAt = cityTime(s.SubmittedAt)
+	s.ConsentAt = cityTime(s.ConsentAt)
 	b, err := json.Marshal(document{Schema: SubmissionSchema, Submission: s})
 	if err != nil {
 		return nil, fmt.Errorf("encode submission %s: %w", s.ID, err)
@@ -41,4 +47,12 @@ func DecodeSubmission(data []byte) (bot.Submission, error) {
 		return bot.Submission{}, fmt.Errorf("decode submission: schema %q, want %q", d.Schema, SubmissionSchema)
 	}
 	return d.Submission, nil
+}
+
+// cityTime is t in the city's time zone; the zero time stays zero (and left out).
+func cityTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(bot.HoChiMinh())
 }

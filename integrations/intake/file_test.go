@@ -232,8 +232,9 @@ func submission(id string) bot.Submission {
 		Conversation: bot.ConversationRef{
 			Channel: bot.Terminal, ID: "local",
 		},
-		Lang:        "vi",
-		SubmittedAt: time.Date(2026, 11, 28, 9, 30, 0, 0, bot.HoChiMinh()),
+		Lang: "vi",
+		// Taken on a host whose clock runs in UTC: 09:30 in Hanoi, as sent.
+		SubmittedAt: time.Date(2026, 11, 28, 2, 30, 0, 0, time.UTC),
 	}
 }
 

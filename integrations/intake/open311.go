@@ -486,5 +486,5 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.RFC3339)
+	return cityTime(t).Format(time.RFC3339)
 }

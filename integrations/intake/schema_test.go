@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -57,6 +58,33 @@ func TestSchemaExample(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, ex) {
 		t.Errorf("example changes through bot.Submission:\n got %s", again)
+	}
+}
+
+// A submission taken on a host whose clock runs in UTC is written in the city's time,
+// as the schema says.
+func TestSubmissionTimesInCityTime(t *testing.T) {
+	raw, err := os.ReadFile(exampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := intake.DecodeSubmission(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.SubmittedAt = time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)
+	sub.ConsentAt = time.Date(2026, 12, 1, 23, 20, 0, 0, time.UTC)
+	b, err := intake.EncodeSubmission(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "submission", readJSON(t, schemaFile).(map[string]any), doc)
+	if doc["submitted_at"] != "2026-12-02T06:30:00+07:00" || doc["consent_at"] != "2026-12-02T06:20:00+07:00" {
+		t.Errorf("submitted_at = %v, consent_at = %v", doc["submitted_at"], doc["consent_at"])
 	}
 }
 
@@ -166,6 +194,9 @@ func validate(t *testing.T, path string, node map[string]any, v any) {
 		}
 		if !ok {
 			t.Errorf("%s = %v, want a %v %v", path, v, node["format"], node["type"])
+		}
+		if p, has := node["pattern"].(string); has && ok && !regexp.MustCompile(p).MatchString(s) {
+			t.Errorf("%s = %q, does not match %s", path, s, p)
 		}
 	case "integer", "number":
 		f, ok := v.(float64)
