@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -30,4 +31,20 @@ func (b Backoff) Wait(n int) time.Duration {
 		return d
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// Sleep waits for d, or less when ctx ends (and then says why): every loop that waits
+// between tries waits with it.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -171,7 +171,7 @@ func (l *lane) run(ctx context.Context) {
 			}
 			failed++
 			claims.Raise("claiming messages failed; retrying", "err", err)
-			_ = sleep(ctx, min(d.backoff(failed), maxClaimPause))
+			_ = Sleep(ctx, min(d.backoff(failed), maxClaimPause))
 			continue
 		}
 		failed = 0
@@ -424,7 +424,7 @@ func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFa
 			l.fail(ctx, del, se, attempts)
 			return se.Failure
 		}
-		if sleep(ctx, wait) != nil {
+		if Sleep(ctx, wait) != nil {
 			return Retryable
 		}
 	}
@@ -465,7 +465,7 @@ func (l *lane) waitLimit(ctx context.Context) error {
 		} else if wait <= 0 {
 			return nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -497,23 +497,8 @@ func (l *lane) finish(ctx context.Context, del Delivery, update func(context.Con
 			return
 		}
 		d.log.Warn("updating the delivery queue failed", "reply", del.Outbound.ID, "err", err)
-		if sleep(ctx, d.backoff(n)) != nil {
+		if Sleep(ctx, d.backoff(n)) != nil {
 			return
 		}
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

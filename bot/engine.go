@@ -157,12 +157,8 @@ func (e *Engine) begin(ctx context.Context, ev Event) (*Lease, error) {
 			}
 			return lease, nil
 		}
-		t := time.NewTimer(busyWait.Wait(n))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("begin event %s: %w", ev.ID, ctx.Err())
-		case <-t.C:
+		if err := Sleep(ctx, busyWait.Wait(n)); err != nil {
+			return nil, fmt.Errorf("begin event %s: %w", ev.ID, err)
 		}
 	}
 }

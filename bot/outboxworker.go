@@ -134,12 +134,7 @@ func (w *OutboxWorker) Run(ctx context.Context) error {
 			continue
 		}
 		failures++
-		t := time.NewTimer(storeDown.Wait(failures))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
+		_ = Sleep(ctx, storeDown.Wait(failures))
 	}
 	return nil
 }

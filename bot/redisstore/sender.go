@@ -130,7 +130,7 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	}
 	if len(shards) == 0 && s.beats.On() {
 		// Not an empty queue: one this process cannot reach, and holds nothing of.
-		return nil, errors.Join(errUnreachable, sleepCtx(ctx, s.opt.Poll))
+		return nil, errors.Join(errUnreachable, bot.Sleep(ctx, s.opt.Poll))
 	}
 	// Nothing: wait for the next poll, or less when this process queues a message.
 	t := time.NewTimer(s.opt.Poll)
@@ -434,15 +434,3 @@ func isClosed(c <-chan struct{}) bool {
 // errUnreachable is a Claim's answer while the process holds no shard because Redis is
 // out of its reach.
 var errUnreachable = errors.New("redisstore: claim: the delivery queue is out of reach (heartbeats fail)")
-
-// sleepCtx waits d, or less when ctx ends (and then says why).
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
