@@ -80,6 +80,18 @@
 //	                                         id, raw webhook body)     lease, deletes what it ran (inbox.go)
 //	<p>:{inbox:<name>}:lease:<id>    string  Inbox.Put/Takeover       a Lease (15s): who runs the body; taken
 //	                                         (lease token)             over by Takeover once it ran out
+//	<p>:{staff}:acct:<email>         hash    Staff.Add/Disable/        none: the account (name, role, disabled,
+//	                                         SetPassword/NewToken      bcrypt hash, SHA-256 of its token)
+//	<p>:{staff}:accts                set     Staff.Add (emails)        none
+//	<p>:{staff}:tok:<sha256>         string  Staff.NewToken (email)    none: dropped when replaced or on Disable
+//	<p>:{staff}:sess:<id>            hash    Staff.NewSession/Session  the idle timeout (8h), extended by each use,
+//	                                         (email, csrf, times)      never past the absolute end (12h after login)
+//	<p>:{staff}:sessof:<email>       set     Staff.NewSession (ids)    the absolute timeout after the last login
+//	<p>:{staff}:fail:acct:<email>    string  Staff.LoginFailed (count) the failure window (15 min) from the first
+//	<p>:{staff}:fail:addr:<host>     string  Staff.LoginFailed (count) the same; LoginSucceeded deletes acct's only
+//
+// Staff keys share one hash tag, {staff}: a few hundred accounts fit one slot, and each
+// change to an account, its token and its sessions is one script on a cluster too.
 //
 // The retry schedules and the failed list live in the outbox's shard, so that a
 // submission moves between them and the outbox in one transaction on a cluster too. The
