@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return chat(ctx, rest, env, stdin, stdout, stderr)
 	case "intake":
 		return intakeCommand(ctx, rest, env, stdout, stderr)
+	case "staff":
+		return staffCommand(ctx, rest, env, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -67,6 +69,8 @@ Usage:
   sangkien intake pending|failed|retry <id>|retry --all
                                submissions waiting for the intake, refused
                                ones, and sending refused ones again
+  sangkien staff add|list|disable|password|token
+                               the operator console's staff accounts
   sangkien <command> --help    the options of one command
 
 `)

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/console"
+)
+
+// staffCommand is `sangkien staff add|list|disable|password|token`: the console's
+// accounts.
+func staffCommand(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("staff", flag.ContinueOnError)
+	email := fs.String("email", "", "add: the account's email")
+	name := fs.String("name", "", "add: the staff member's name")
+	role := fs.String("role", "operator", "add: operator or admin")
+	pwFile := fs.String("password-file", "", "add, password: read the password from this file")
+	sub := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	var target string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		target, args = args[0], args[1:]
+	}
+	if done, err := parseFlags(fs, args, stdout, staffUsage); done {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("staff %s: unexpected %q", sub, fs.Arg(0))
+	}
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return err
+	}
+	if cfg.RedisURL == "" {
+		return errors.New("REDIS_URL: required: staff accounts live in the gateway's Redis")
+	}
+	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+	accounts := console.Accounts{Store: store.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()}
+	password := func() (string, error) { return readPassword(*pwFile, stdin, stderr) }
+
+	switch sub {
+	case "add":
+		if *email == "" || target != "" {
+			return errors.New("staff add: give --email, --name and --role")
+		}
+		r, err := bot.ParseRole(*role)
+		if err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
+		pw, err := password()
+		if err != nil {
+			return err
+		}
+		if err := accounts.Add(ctx, *email, strings.TrimSpace(*name), r, pw); err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
+		fmt.Fprintf(stdout, "added %s (%s)\n", bot.NormalizeEmail(*email), r)
+		return nil
+	case "list":
+		return accounts.List(ctx, stdout)
+	case "disable", "password", "token":
+		if target == "" {
+			return fmt.Errorf("staff %s: give the account's email", sub)
+		}
+	default:
+		staffUsage(stderr)
+		return errors.New("staff: add, list, disable, password or token?")
+	}
+	st := accounts.Store
+	switch sub {
+	case "disable":
+		if err := st.Disable(ctx, bot.NormalizeEmail(target)); err != nil {
+			return fmt.Errorf("staff disable: %w", err)
+		}
+		fmt.Fprintf(stdout, "disabled %s\n", bot.NormalizeEmail(target))
+	case "password":
+		pw, err := password()
+		if err != nil {
+			return err
+		}
+		if err := accounts.SetPassword(ctx, target, pw); err != nil {
+			return fmt.Errorf("staff password: %w", err)
+		}
+		fmt.Fprintf(stdout, "password changed for %s; its sessions ended\n", bot.NormalizeEmail(target))
+	case "token":
+		tok, err := st.NewToken(ctx, bot.NormalizeEmail(target))
+		if err != nil {
+			return fmt.Errorf("staff token: %w", err)
+		}
+		fmt.Fprintln(stdout, tok)
+	}
+	return nil
+}
+
+// staffBcryptCost is the cost of staff passwords' hashes; tests lower it.
+var staffBcryptCost = 12
+
+// readPassword reads a password from file, else from the terminal twice without
+// echo, else as one line of stdin (a script piping it in).
+func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprint(stderr, "\nAgain: ")
+		if err != nil {
+			return "", err
+		}
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if !console.SamePassword(string(a), string(b)) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password: give --password-file, or type it at a terminal")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func staffUsage(w io.Writer) {
+	fmt.Fprint(w, "Usage: sangkien staff add|list|disable <email>|password <email>|token <email>\n\n"+console.StaffHelp+
+		"\nReads REDIS_URL and REDIS_PREFIX, as serve does.\n\n")
+}

@@ -1,0 +1,164 @@
+package console
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// StaffStore is the staff accounts as the console keeps them: redisstore.Staff
+// implements it.
+type StaffStore interface {
+	Add(ctx context.Context, m bot.StaffMember, passwordHash []byte) error
+	Credentials(ctx context.Context, email string) (bot.StaffMember, []byte, error)
+	List(ctx context.Context) ([]bot.StaffMember, error)
+	Disable(ctx context.Context, email string) error
+	SetPassword(ctx context.Context, email string, hash []byte) error
+	NewToken(ctx context.Context, email string) (string, error)
+	LoginAllowed(ctx context.Context, email, addr string) error
+	LoginFailed(ctx context.Context, email, addr string) error
+	LoginSucceeded(ctx context.Context, email string) error
+}
+
+// MinPassword is the shortest password an account may have, in characters.
+const MinPassword = 12
+
+// Accounts manages staff accounts: `sangkien staff …` and the console's login.
+type Accounts struct {
+	Store StaffStore
+	// Cost is bcrypt's cost (bcrypt.DefaultCost when 0; tests use bcrypt.MinCost).
+	Cost int
+	// Zone is the time zone tables show times in: the city's.
+	Zone *time.Location
+}
+
+// StaffHelp describes the commands of `sangkien staff`, for its --help.
+const StaffHelp = `  add --email E --name N --role operator|admin [--password-file F]
+                   a new account; the password is read from F, or from the terminal
+                   (twice, not shown), or as one line of standard input
+  list             the accounts, their roles and whether they are disabled
+  disable E        the account can no longer log in; its sessions and token end
+  password E [--password-file F]
+                   a new password; the account's sessions end
+  token E          prints a new API token for the account (shown once; the previous
+                   one stops working)
+`
+
+// Add creates an account.
+func (a Accounts) Add(ctx context.Context, email, name string, role bot.Role, password string) error {
+	if utf8.RuneCountInString(name) < 2 {
+		return errors.New("staff add: --name is required")
+	}
+	hash, err := a.hash(password)
+	if err != nil {
+		return err
+	}
+	return a.Store.Add(ctx, bot.StaffMember{Email: bot.NormalizeEmail(email), Name: name, Role: role}, hash)
+}
+
+// SetPassword gives an account a new password.
+func (a Accounts) SetPassword(ctx context.Context, email, password string) error {
+	hash, err := a.hash(password)
+	if err != nil {
+		return err
+	}
+	return a.Store.SetPassword(ctx, bot.NormalizeEmail(email), hash)
+}
+
+// List writes the accounts as a table; it never shows a hash or a token.
+func (a Accounts) List(ctx context.Context, w io.Writer) error {
+	ms, err := a.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	zone := a.Zone
+	if zone == nil {
+		zone = bot.HoChiMinh()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATE\tTOKEN\tCREATED")
+	for _, m := range ms {
+		state, token := "active", "-"
+		if m.Disabled {
+			state = "disabled"
+		}
+		if m.HasToken {
+			token = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Email, m.Name, m.Role, state, token,
+			m.CreatedAt.In(zone).Format("2006-01-02 15:04"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%d accounts\n", len(ms))
+	return err
+}
+
+// Authenticate checks a login from addr. Every failure but a limit reached is
+// bot.ErrBadCredentials, whether the email is unknown, the account disabled or the
+// password wrong, and each costs one bcrypt comparison, so neither the answer nor its
+// time tells which accounts exist.
+func (a Accounts) Authenticate(ctx context.Context, email, password, addr string) (bot.StaffMember, error) {
+	email = bot.NormalizeEmail(email)
+	if err := a.Store.LoginAllowed(ctx, email, addr); err != nil {
+		return bot.StaffMember{}, err
+	}
+	m, hash, err := a.Store.Credentials(ctx, email)
+	switch {
+	case errors.Is(err, bot.ErrUnknownStaff):
+		hash = a.decoy()
+	case err != nil:
+		return bot.StaffMember{}, err
+	}
+	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	if !ok || err != nil || m.Disabled {
+		if ferr := a.Store.LoginFailed(ctx, email, addr); ferr != nil {
+			return bot.StaffMember{}, ferr
+		}
+		return bot.StaffMember{}, bot.ErrBadCredentials
+	}
+	if err := a.Store.LoginSucceeded(ctx, email); err != nil {
+		return bot.StaffMember{}, err
+	}
+	return m, nil
+}
+
+// decoy is a hash of no one's password at the accounts' cost: comparing against it
+// takes as long as comparing against a real one.
+func (a Accounts) decoy() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no account has this password"), a.cost())
+	return h
+}
+
+func (a Accounts) cost() int {
+	if a.Cost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return a.Cost
+}
+
+// hash checks the password rules and hashes it.
+func (a Accounts) hash(password string) ([]byte, error) {
+	if utf8.RuneCountInString(password) < MinPassword {
+		return nil, fmt.Errorf("%w: at least %d characters", bot.ErrWeakPassword, MinPassword)
+	}
+	if len(password) > 72 {
+		// bcrypt reads only the first 72 bytes: a longer password would be accepted
+		// by anything sharing those.
+		return nil, errors.New("password too long: at most 72 bytes")
+	}
+	return bcrypt.GenerateFromPassword([]byte(password), a.cost())
+}
+
+// SamePassword reports whether two typed passwords match (the terminal asks twice).
+func SamePassword(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
