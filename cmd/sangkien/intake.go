@@ -121,19 +121,11 @@ func intakeCommand(ctx context.Context, args []string, env func(string) string, 
 	if done {
 		return err
 	}
-	cfg, err := loadConfig(env)
+	store, closeStore, err := adminStore(env, stderr, "the outbox lives")
 	if err != nil {
 		return err
 	}
-	if cfg.RedisURL == "" {
-		return errors.New("REDIS_URL: required: the outbox lives in the gateway's Redis")
-	}
-	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+	defer closeStore()
 	admin := intake.Admin{Outbox: store, Out: stdout, Zone: bot.HoChiMinh()}
 	err = admin.Run(ctx, a.sub, a.ids, a.all)
 	if errors.Is(err, intake.ErrUnknownCommand) {
@@ -141,6 +133,24 @@ func intakeCommand(ctx context.Context, args []string, env func(string) string, 
 		return fmt.Errorf("intake: %w", err)
 	}
 	return err
+}
+
+// adminStore opens the gateway's Redis for an operator command (intake, staff), as
+// serve configures it; what names what the command needs there, for the error.
+func adminStore(env func(string) string, stderr io.Writer, what string) (*redisstore.Store, func(), error) {
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.RedisURL == "" {
+		return nil, nil, fmt.Errorf("REDIS_URL: required: %s in the gateway's Redis", what)
+	}
+	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+	return store, func() { _ = conn.Close() }, nil
 }
 
 // intakeArgs are the operator command, its submission ids and --all.

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -40,19 +39,11 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 	if fs.NArg() > 0 {
 		return fmt.Errorf("staff %s: unexpected %q", sub, fs.Arg(0))
 	}
-	cfg, err := loadConfig(env)
+	store, closeStore, err := adminStore(env, stderr, "staff accounts live")
 	if err != nil {
 		return err
 	}
-	if cfg.RedisURL == "" {
-		return errors.New("REDIS_URL: required: staff accounts live in the gateway's Redis")
-	}
-	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+	defer closeStore()
 	accounts := console.Accounts{Store: store.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()}
 	password := func() (string, error) { return readPassword(*pwFile, stdin, stderr) }
 
