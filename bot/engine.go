@@ -179,7 +179,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.Profile.Created = now
 	}
 	s.Profile.Updated = now
-	if ev.Kind != EventStatus && ev.Kind != EventStaffMessage {
+	if ev.Kind != EventStatus && !ev.Kind.FromStaff() {
 		// A notice from the city (or staff writing from the provider's tool) is not the
 		// citizen coming back: the draft's clock, and
 		// with it the offer to continue an old draft, go by the citizen's own messages.
@@ -188,12 +188,15 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 
 	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission}
 	dir := Inbound
-	if ev.Kind == EventStaffMessage {
-		dir = Outgoing // staff wrote to the citizen, from the provider's own tool
+	if ev.Kind.FromStaff() {
+		dir = Outgoing // staff acting towards the citizen
 	}
-	change.Transcript = append(change.Transcript, TranscriptEntry{
-		Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: transcriptLine(Summarize(ev)), At: ev.At,
-	})
+	if ev.Kind != EventStaffReply {
+		// A console reply's words are one of the replies below: written there, once.
+		change.Transcript = append(change.Transcript, TranscriptEntry{
+			Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: transcriptLine(Summarize(ev)), At: ev.At, Staff: ev.Staff,
+		})
+	}
 	out := Outcome{Submission: res.Submission}
 	for i, r := range res.Replies {
 		o := Outbound{
@@ -203,9 +206,11 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 			Reply:        r,
 		}
 		out.Replies = append(out.Replies, o)
-		change.Transcript = append(change.Transcript, TranscriptEntry{
-			Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: transcriptLine(r.Text), At: now,
-		})
+		line := TranscriptEntry{Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: transcriptLine(r.Text), At: now}
+		if ev.Kind == EventStaffReply && r.Text == ev.Text {
+			line.Kind, line.Staff = string(EventStaffReply), ev.Staff
+		}
+		change.Transcript = append(change.Transcript, line)
 	}
 	if !e.direct[ev.Conversation.Channel] || !ev.Kind.FromCitizen() {
 		change.Replies = out.Replies

@@ -511,3 +511,45 @@ func TestTranscriptLinesAreCapped(t *testing.T) {
 		}
 	}
 }
+
+// relay answers a console reply as the flows do: a person joined, then their words.
+type relay struct{}
+
+func (relay) Respond(_ context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
+	s.Profile.Mode = bot.ModeHuman
+	return bot.Result{Replies: []bot.Reply{{Text: "Cán bộ " + ev.Staff + " đã tham gia."}, {Text: ev.Text}}}, nil
+}
+
+// A reply from the console is queued for the citizen's channel, and the transcript holds
+// its words once, as the staff member's, with the draft's clock untouched.
+func TestConsoleReply(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: relay{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := bot.Event{ID: "c1", Conversation: conv, Kind: bot.EventStaffReply, Staff: "Lan", Text: "Chào bạn, mình là Lan."}
+	out, err := e.Handle(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Replies) != 2 || out.Replies[1].Reply.Text != ev.Text {
+		t.Fatalf("replies = %+v", out.Replies)
+	}
+	tr, err := st.Transcript(ctx, conv, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr) != 2 || tr[1].Kind != "staff_reply" || tr[1].Staff != "Lan" || tr[1].Text != ev.Text || tr[1].Dir != bot.Outgoing ||
+		tr[0].Kind != "reply" {
+		t.Errorf("transcript = %+v, want the join notice, then the staff's words once", tr)
+	}
+	s, err := st.Session(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.State.Updated.IsZero() || s.Profile.Mode != bot.ModeHuman {
+		t.Errorf("state updated %v, mode %q: a staff reply is not the citizen coming back", s.State.Updated, s.Profile.Mode)
+	}
+}

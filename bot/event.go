@@ -74,7 +74,24 @@ const (
 	// from the provider's own tool (Zalo's OA chat), outside the gateway. Text is what
 	// they wrote; the conversation goes to an operator (human mode).
 	EventStaffMessage EventKind = "staff"
+	// EventStaffJoin, EventStaffReply and EventStaffHandback come from the operator
+	// console: a member of staff (Event.Staff names them) took the conversation over,
+	// wrote to the citizen (Text, sent in the channel's reply lane), or handed the
+	// conversation back to the bot, which resumes where the citizen left off.
+	EventStaffJoin     EventKind = "staff_join"
+	EventStaffReply    EventKind = "staff_reply"
+	EventStaffHandback EventKind = "staff_handback"
 )
+
+// FromStaff reports whether events of kind k are staff acting on the conversation, in
+// the console or in the provider's own tool.
+func (k EventKind) FromStaff() bool {
+	switch k {
+	case EventStaffMessage, EventStaffJoin, EventStaffReply, EventStaffHandback:
+		return true
+	}
+	return false
+}
 
 // FromCitizen reports whether events of kind k are something the citizen sent, as
 // opposed to news about them from elsewhere (a status change, a staff message, the
@@ -109,7 +126,10 @@ type Event struct {
 	Attachments []Attachment  `json:"attachments,omitempty"`
 	Unsupported string        `json:"unsupported,omitempty"`
 	Status      *StatusChange `json:"status,omitempty"`
-	At          time.Time     `json:"at"`
+	// Staff is the name of the staff member behind a staff event, as the citizen and
+	// other operators see it.
+	Staff string    `json:"staff,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // Submission statuses, as the intake reports them ("submitted" and "undelivered" are

@@ -61,6 +61,8 @@ type TranscriptEntry struct {
 	Kind    string    `json:"kind"`
 	Text    string    `json:"text"`
 	At      time.Time `json:"at"`
+	// Staff names the staff member behind a staff line.
+	Staff string `json:"staff,omitempty"`
 }
 
 // TranscriptLineMax caps one transcript line, in characters: with the number of lines

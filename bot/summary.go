@@ -31,8 +31,10 @@ func Summarize(ev Event) string {
 			names = append(names, string(a.Kind)+":"+a.Name)
 		}
 		return strings.TrimSpace("[" + strings.Join(names, ", ") + "] " + ev.Text)
-	case EventStaffMessage:
+	case EventStaffMessage, EventStaffReply:
 		return ev.Text
+	case EventStaffJoin, EventStaffHandback:
+		return strings.TrimSpace("[" + string(ev.Kind) + "] " + ev.Staff)
 	case EventUnsupported:
 		return "[" + ev.Unsupported + "]"
 	case EventStatus:

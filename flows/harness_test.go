@@ -128,6 +128,9 @@ type act struct {
 }
 
 func say(text string) act { return act{ev: bot.Event{Kind: bot.EventText, Text: text}} }
+func staff(kind bot.EventKind, name, text string) act {
+	return act{ev: bot.Event{Kind: kind, Staff: name, Text: text}}
+}
 func press(payload string) act {
 	return act{ev: bot.Event{Kind: bot.EventButton, Payload: payload}}
 }

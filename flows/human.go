@@ -77,3 +77,35 @@ func (t *turn) staffMessage() {
 	t.s.State.Pending, t.s.State.Misses = "", 0
 	t.res.Silent = true
 }
+
+// console runs what staff did in the operator console. Taking over and replying put
+// the conversation in human mode (a reply is a takeover too: nobody should answer a
+// citizen while the bot talks over them); the citizen is told once that a person has
+// joined. Handing back resumes what the citizen was doing, as their own "hủy" would.
+func (t *turn) console() {
+	st := &t.s.State
+	joined := t.s.Profile.Mode != bot.ModeHuman
+	switch t.ev.Kind {
+	case bot.EventStaffJoin, bot.EventStaffReply:
+		t.s.Profile.Mode = bot.ModeHuman
+		st.Pending, st.Misses = "", 0
+		switch {
+		case joined && t.ev.Staff != "":
+			t.say(t.tr("human.joined", map[string]any{"Name": t.ev.Staff}))
+		case joined:
+			t.say(t.tr("human.joined_unnamed"))
+		}
+		if t.ev.Kind == bot.EventStaffReply {
+			t.say(t.ev.Text) // the staff's words, as written, after "a person joined"
+		}
+	case bot.EventStaffHandback:
+		if joined {
+			t.res.Silent = true // already with the bot: nothing to say
+			return
+		}
+		t.s.Profile.Mode = bot.ModeBot
+		st.Pending, st.Misses = "", 0
+		t.say(t.tr("human.handed_back"))
+		t.current()
+	}
+}

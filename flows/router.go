@@ -127,6 +127,12 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 		t.staffMessage()
 		return t.res, nil
 	}
+	switch ev.Kind {
+	case bot.EventStaffJoin, bot.EventStaffReply, bot.EventStaffHandback:
+		t.setLang()
+		t.console()
+		return t.res, nil
+	}
 	if err := t.run(); err != nil {
 		return bot.Result{}, err
 	}

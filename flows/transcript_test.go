@@ -325,6 +325,26 @@ func transcripts(lang string) []transcript {
 			say("1"),
 			command("status", ""),
 		)},
+		// From the operator console: an operator takes over mid-proposal, the bot stays
+		// silent while the citizen writes to them, the operator answers and hands back,
+		// and the bot asks the question the citizen had left.
+		{name: "console_takeover", acts: then(toTitle,
+			staff(bot.EventStaffJoin, "Nguyễn Thị Lan", ""),
+			say(pick("Chị ơi, tiêu đề nên viết thế nào ạ?", "How should I word the title?")),
+			staff(bot.EventStaffReply, "Nguyễn Thị Lan", pick("Bạn viết ngắn gọn việc muốn làm, ví dụ \"Trồng cây xanh trên mái trường học\".",
+				"Say briefly what you want done, for example \"Green roofs on school buildings\".")),
+			staff(bot.EventStaffHandback, "Nguyễn Thị Lan", ""),
+			say(title),
+			staff(bot.EventStaffHandback, "Nguyễn Thị Lan", ""),
+		)},
+		// A reply from the console without a takeover first is one: the citizen is
+		// told a person joined, then reads the reply.
+		{name: "console_reply", acts: []act{
+			command("start", ""),
+			staff(bot.EventStaffReply, "", pick("Chào bạn, mình có thể giúp gì?", "Hello, how can we help?")),
+			staff(bot.EventStaffReply, "", pick("Bạn cứ nhắn nhé.", "Just write here.")),
+			say(pick("hủy", "cancel")),
+		}},
 		{name: "status_notice_human", acts: []act{
 			command("start", ""),
 			press("cmd:initiative"),
