@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
@@ -45,7 +41,7 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 	}
 	defer closeStore()
 	accounts := console.Accounts{Store: store.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()}
-	password := func() (string, error) { return readPassword(*pwFile, stdin, stderr) }
+	password := func() (string, error) { return console.ReadPassword(*pwFile, stdin, stderr) }
 
 	switch sub {
 	case "add":
@@ -103,40 +99,6 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 
 // staffBcryptCost is the cost of staff passwords' hashes; tests lower it.
 var staffBcryptCost = 12
-
-// readPassword reads a password from file, else from the terminal twice without
-// echo, else as one line of stdin (a script piping it in).
-func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("--password-file: %w", err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "Password: ")
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprint(stderr, "\nAgain: ")
-		if err != nil {
-			return "", err
-		}
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return "", err
-		}
-		if !console.SamePassword(string(a), string(b)) {
-			return "", errors.New("the two passwords differ")
-		}
-		return string(a), nil
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && line == "" {
-		return "", errors.New("no password: give --password-file, or type it at a terminal")
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
 
 func staffUsage(w io.Writer) {
 	fmt.Fprint(w, "Usage: sangkien staff add|list|disable <email>|password <email>|token <email>\n\n"+console.StaffHelp+
