@@ -33,7 +33,7 @@ func ReadPassword(file string, stdin io.Reader, stderr io.Writer) (string, error
 		if err != nil {
 			return "", err
 		}
-		if !SamePassword(string(a), string(b)) {
+		if !samePassword(string(a), string(b)) {
 			return "", errors.New("the two passwords differ")
 		}
 		return string(a), nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -134,11 +135,19 @@ func (a Accounts) Authenticate(ctx context.Context, email, password, addr string
 }
 
 // decoy is a hash of no one's password at the accounts' cost: comparing against it
-// takes as long as comparing against a real one.
+// takes as long as comparing against a real one. It is made once per cost, so that an
+// unknown email costs one bcrypt comparison, as a known one does, not a hashing too.
 func (a Accounts) decoy() []byte {
+	if h, ok := decoys.Load(a.cost()); ok {
+		return h.([]byte)
+	}
 	h, _ := bcrypt.GenerateFromPassword([]byte("no account has this password"), a.cost())
+	decoys.Store(a.cost(), h)
 	return h
 }
+
+// decoys holds decoy hashes by bcrypt cost.
+var decoys sync.Map
 
 func (a Accounts) cost() int {
 	if a.Cost == 0 {
@@ -160,5 +169,5 @@ func (a Accounts) hash(password string) ([]byte, error) {
 	return bcrypt.GenerateFromPassword([]byte(password), a.cost())
 }
 
-// SamePassword reports whether two typed passwords match (the terminal asks twice).
-func SamePassword(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+// samePassword reports whether two typed passwords match (the terminal asks twice).
+func samePassword(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
