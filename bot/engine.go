@@ -170,11 +170,16 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s = &Session{Conversation: ev.Conversation, New: true}
 	}
 	s.Conversation = ev.Conversation
+	if err := checkHold(ev, s); err != nil {
+		return Outcome{}, Change{}, fmt.Errorf("event %s: %w", ev.ID, err)
+	}
+	wasHuman, prior := s.Profile.Mode == ModeHuman, s.Profile.Desk
 	res, err := e.conv.Respond(ctx, s, ev)
 	if err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
 	}
 	now := e.now()
+	s.Profile.Desk.follow(ev, wasHuman, s, now)
 	if s.Profile.Created.IsZero() {
 		s.Profile.Created = now
 	}
@@ -186,7 +191,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.State.Updated = now
 	}
 
-	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission}
+	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission, PriorDesk: prior}
 	dir := Inbound
 	if ev.Kind.FromStaff() {
 		dir = Outgoing // staff acting towards the citizen
@@ -195,6 +200,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		// A console reply's words are one of the replies below: written there, once.
 		change.Transcript = append(change.Transcript, TranscriptEntry{
 			Dir: dir, EventID: ev.ID, Kind: string(ev.Kind), Text: transcriptLine(Summarize(ev)), At: ev.At, Staff: ev.Staff,
+			Attachments: storedAttachments(ev.Attachments), Location: ev.Location,
 		})
 	}
 	out := Outcome{Submission: res.Submission}
@@ -216,6 +222,20 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		change.Replies = out.Replies
 	}
 	return out, change, nil
+}
+
+// storedAttachments are the attachments as a transcript keeps them: the provider's
+// reference, never a signed link (links expire; the console signs its own).
+func storedAttachments(as []Attachment) []Attachment {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]Attachment, len(as))
+	for i, a := range as {
+		a.URL = ""
+		out[i] = a
+	}
+	return out
 }
 
 // lines keeps events of one conversation in this process in arrival order: each waits

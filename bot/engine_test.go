@@ -529,7 +529,8 @@ func TestConsoleReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := bot.Event{ID: "c1", Conversation: conv, Kind: bot.EventStaffReply, Staff: "Lan", Text: "Chào bạn, mình là Lan."}
+	ev := bot.Event{ID: "c1", Conversation: conv, Kind: bot.EventStaffReply, Staff: "Lan", StaffEmail: "lan@hanoi.gov.vn",
+		Text: "Chào bạn, mình là Lan."}
 	out, err := e.Handle(ctx, ev)
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,23 @@ func (c Channel) short() string {
 	}
 }
 
+// ParseConversationKey reads a key Key made ("tg:12345").
+func ParseConversationKey(key string) (ConversationRef, error) {
+	short, id, ok := strings.Cut(key, ":")
+	if ok {
+		for _, ch := range []Channel{Telegram, Zalo, Terminal, Web} {
+			if ch.short() == short {
+				ref := ConversationRef{Channel: ch, ID: id}
+				if err := ref.Validate(); err != nil {
+					return ConversationRef{}, err
+				}
+				return ref, nil
+			}
+		}
+	}
+	return ConversationRef{}, fmt.Errorf("conversation key %q: not <channel>:<id>", MaskID(key))
+}
+
 // ConversationRef names one conversation: a citizen on one channel.
 type ConversationRef struct {
 	Channel Channel `json:"channel"`
@@ -81,13 +98,25 @@ const (
 	EventStaffJoin     EventKind = "staff_join"
 	EventStaffReply    EventKind = "staff_reply"
 	EventStaffHandback EventKind = "staff_handback"
+	// EventStaffNote, EventStaffAssign and EventStaffResolve are the console's too, and
+	// the citizen sees none of them: a note for colleagues (Text), the conversation
+	// given to a member of staff (Payload: their email), and the case closed (the bot
+	// takes a conversation staff held back, and says so).
+	EventStaffNote    EventKind = "staff_note"
+	EventStaffAssign  EventKind = "staff_assign"
+	EventStaffResolve EventKind = "staff_resolve"
 )
 
 // FromStaff reports whether events of kind k are staff acting on the conversation, in
 // the console or in the provider's own tool.
 func (k EventKind) FromStaff() bool {
+	return k == EventStaffMessage || k.FromConsole()
+}
+
+// FromConsole reports whether events of kind k are actions in the operator console.
+func (k EventKind) FromConsole() bool {
 	switch k {
-	case EventStaffMessage, EventStaffJoin, EventStaffReply, EventStaffHandback:
+	case EventStaffJoin, EventStaffReply, EventStaffHandback, EventStaffNote, EventStaffAssign, EventStaffResolve:
 		return true
 	}
 	return false
@@ -127,9 +156,10 @@ type Event struct {
 	Unsupported string        `json:"unsupported,omitempty"`
 	Status      *StatusChange `json:"status,omitempty"`
 	// Staff is the name of the staff member behind a staff event, as the citizen and
-	// other operators see it.
-	Staff string    `json:"staff,omitempty"`
-	At    time.Time `json:"at"`
+	// other operators see it; StaffEmail names their account (console events only).
+	Staff      string    `json:"staff,omitempty"`
+	StaffEmail string    `json:"staff_email,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // Submission statuses, as the intake reports them ("submitted" and "undelivered" are

@@ -28,6 +28,8 @@ type Profile struct {
 	// Consent is when the citizen accepted the privacy notice, and which version.
 	Consent *Consent `json:"consent,omitempty"`
 	Mode    Mode     `json:"mode,omitempty"`
+	// Desk is where the conversation stands for staff (bot/desk.go).
+	Desk Desk `json:"desk,omitzero"`
 	// OptedOut: the citizen asked for no broadcasts.
 	OptedOut bool `json:"opted_out,omitempty"`
 	// Unreachable: the channel said the citizen blocked the bot or left.

@@ -43,6 +43,9 @@ type Change struct {
 	Replies []Outbound
 	// Submission, when set, enters the outbox.
 	Submission *Submission
+	// PriorDesk is the desk as the event found it, for the store to move the
+	// conversation between the inbox's indexes (Session holds the desk after it).
+	PriorDesk Desk
 }
 
 // Direction of a transcript entry.
@@ -63,6 +66,10 @@ type TranscriptEntry struct {
 	At      time.Time `json:"at"`
 	// Staff names the staff member behind a staff line.
 	Staff string `json:"staff,omitempty"`
+	// Attachments and Location are what the citizen sent, for the console to show
+	// (the files through the media proxy, the place on a map).
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Location    *Location    `json:"location,omitempty"`
 }
 
 // TranscriptLineMax caps one transcript line, in characters: with the number of lines

@@ -31,10 +31,12 @@ func Summarize(ev Event) string {
 			names = append(names, string(a.Kind)+":"+a.Name)
 		}
 		return strings.TrimSpace("[" + strings.Join(names, ", ") + "] " + ev.Text)
-	case EventStaffMessage, EventStaffReply:
+	case EventStaffMessage, EventStaffReply, EventStaffNote:
 		return ev.Text
-	case EventStaffJoin, EventStaffHandback:
+	case EventStaffJoin, EventStaffHandback, EventStaffResolve:
 		return strings.TrimSpace("[" + string(ev.Kind) + "] " + ev.Staff)
+	case EventStaffAssign:
+		return strings.TrimSpace("[" + string(ev.Kind) + "] " + ev.Payload)
 	case EventUnsupported:
 		return "[" + ev.Unsupported + "]"
 	case EventStatus:

@@ -81,7 +81,8 @@ func (t *turn) staffMessage() {
 // console runs what staff did in the operator console. Taking over and replying put
 // the conversation in human mode (a reply is a takeover too: nobody should answer a
 // citizen while the bot talks over them); the citizen is told once that a person has
-// joined. Handing back resumes what the citizen was doing, as their own "hủy" would.
+// joined. Handing back (or resolving) resumes what the citizen was doing, as their own
+// "hủy" would; notes and assignments are for staff only.
 func (t *turn) console() {
 	st := &t.s.State
 	joined := t.s.Profile.Mode != bot.ModeHuman
@@ -98,7 +99,11 @@ func (t *turn) console() {
 		if t.ev.Kind == bot.EventStaffReply {
 			t.say(t.ev.Text) // the staff's words, as written, after "a person joined"
 		}
-	case bot.EventStaffHandback:
+	case bot.EventStaffNote, bot.EventStaffAssign:
+		t.res.Silent = true // for colleagues: the citizen sees nothing
+	case bot.EventStaffHandback, bot.EventStaffResolve:
+		// Resolving a conversation staff held gives it back too: the citizen must not
+		// be left writing to a person nobody will answer.
 		if joined {
 			t.res.Silent = true // already with the bot: nothing to say
 			return

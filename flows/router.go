@@ -128,7 +128,8 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 		return t.res, nil
 	}
 	switch ev.Kind {
-	case bot.EventStaffJoin, bot.EventStaffReply, bot.EventStaffHandback:
+	case bot.EventStaffJoin, bot.EventStaffReply, bot.EventStaffHandback,
+		bot.EventStaffNote, bot.EventStaffAssign, bot.EventStaffResolve:
 		t.setLang()
 		t.console()
 		return t.res, nil

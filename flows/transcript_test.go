@@ -337,6 +337,17 @@ func transcripts(lang string) []transcript {
 			say(title),
 			staff(bot.EventStaffHandback, "Nguyễn Thị Lan", ""),
 		)},
+		// Notes and assignments are for staff: the citizen sees nothing of them.
+		// Resolving a conversation an operator holds gives it back to the bot, which
+		// asks the question the citizen had left.
+		{name: "console_resolve", acts: then(toTitle,
+			staff(bot.EventStaffJoin, "Nguyễn Thị Lan", ""),
+			staff(bot.EventStaffNote, "Nguyễn Thị Lan", "Người dân hỏi về quy định đặt tiêu đề."),
+			staff(bot.EventStaffAssign, "Nguyễn Thị Lan", ""),
+			staff(bot.EventStaffResolve, "Nguyễn Thị Lan", ""),
+			say(title),
+			staff(bot.EventStaffResolve, "Nguyễn Thị Lan", ""),
+		)},
 		// A reply from the console without a takeover first is one: the citizen is
 		// told a person joined, then reads the reply.
 		{name: "console_reply", acts: []act{

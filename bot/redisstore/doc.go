@@ -41,6 +41,14 @@
 //	                                                                   renewed by its holder every third of it;
 //	                                                                   Ack, Postpone, Fail check it (fencing) and
 //	                                                                   delete it
+//	<p>:{sNN}:card:<conv>            hash    Commit (the inbox's card: ProfileTTL, refreshed by every commit;
+//	                                         status, assignee, clocks, deleted by a Forget
+//	                                         last message, desk.go)
+//	<p>:{sNN}:desk:<status>          zset    Commit (member: conv;    none: a conversation is in the index of its
+//	                                         score: waiting since,     status (waiting, open, resolved) only; the
+//	                                         last activity, resolve)   inbox drops members whose card expired
+//	<p>:{sNN}:desk:of:<email>        zset    Commit (member: conv;    none: the unresolved conversations assigned
+//	                                         score: last activity)     to one member of staff
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
 //	<p>:{sNN}:lease:out:<channel>    string  a Sender (lease token:   a Lease (15s), renewed by its holder every

@@ -21,6 +21,7 @@ func tag(shard int) string { return fmt.Sprintf("{s%02d}", shard) }
 // convKeys are the keys one event touches, all in the conversation's shard.
 type convKeys struct {
 	prof, state, lock, tr, out, outbox string
+	card                               string
 	base                               string // "<p>:{sNN}:" for the seen key
 	conv                               string
 }
@@ -35,10 +36,14 @@ func (s *Store) keys(conv bot.ConversationRef) convKeys {
 		tr:     base + "tr:" + k,
 		out:    base + "out:" + string(conv.Channel),
 		outbox: base + s.outboxName(),
+		card:   base + "card:" + k,
 		base:   base,
 		conv:   k,
 	}
 }
+
+// desk names one of the shard's inbox indexes ("waiting", "of:<email>", desk.go).
+func (k convKeys) desk(name string) string { return k.base + "desk:" + name }
 
 func (k convKeys) seen(eventID string) string { return k.base + "seen:" + k.conv + ":" + eventID }
 

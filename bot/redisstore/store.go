@@ -143,20 +143,26 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 
 // commitScript writes one event's change if the lease still holds.
 //
-// KEYS: lock, seen, prof, state, tr, out, outbox.
+// KEYS: lock, seen, prof, state, tr, out, outbox, then the desk's (desk.go): card,
+// waiting, open, resolved, of:<old assignee>, of:<new assignee>.
 // ARGV: 1 token, 2 forget ("1"), 3 profile JSON ("" = keep), 4 profile ttl, 5 state JSON,
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
-// 11 n replies, 12 submission JSON ("" = none), 13 submission id, then the entries,
-// then the replies.
+// 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
+// ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
+// (names and values), then the entries, then the replies, then the card's fields.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
 end
 local nTr = tonumber(ARGV[10])
 local nOut = tonumber(ARGV[11])
-local i = 14
+local nCard = tonumber(ARGV[17])
+local i = 18
 if ARGV[2] == '1' then
-  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[8])
+  for k = 9, 12 do
+    redis.call('ZREM', KEYS[k], ARGV[18 + nTr + nOut])
+  end
 else
   if ARGV[3] ~= '' then
     redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
@@ -177,6 +183,24 @@ end
 if ARGV[12] ~= '' then
   redis.call('XADD', KEYS[7], '*', 's', ARGV[12], 'id', ARGV[13])
 end
+i = i + nOut
+if ARGV[2] ~= '1' and ARGV[14] ~= '' then
+  local conv = ARGV[i]
+  redis.call('HSET', KEYS[8], unpack(ARGV, i + 1, i + nCard))
+  redis.call('PEXPIRE', KEYS[8], ARGV[4])
+  local idx = {waiting = KEYS[9], open = KEYS[10], resolved = KEYS[11]}
+  for st, k in pairs(idx) do
+    if st == ARGV[14] then
+      redis.call('ZADD', k, ARGV[15], conv)
+    else
+      redis.call('ZREM', k, conv)
+    end
+  end
+  redis.call('ZREM', KEYS[12], conv)
+  if ARGV[14] ~= 'resolved' and string.sub(KEYS[13], -1) ~= ':' then
+    redis.call('ZADD', KEYS[13], ARGV[16], conv)
+  end
+end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
 redis.call('DEL', KEYS[1])
 return 'ok'
@@ -194,7 +218,8 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	}
 	k := s.keys(lease.Conversation)
 	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
-		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", ""}
+		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", "",
+		"", 0, 0, 0}
 	if c.Forget {
 		args[1] = "1"
 	} else {
@@ -232,7 +257,12 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		}
 		args[11], args[12] = string(b), c.Submission.ID
 	}
-	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox}
+	desk := s.deskChange(c)
+	args[13], args[14], args[15], args[16] = desk.status, desk.score, desk.activity, len(desk.fields)
+	args = append(args, k.conv)
+	args = append(args, desk.fields...)
+	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox,
+		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now)}
 	res, err := commitScript.Run(ctx, s.c, keys, args...).Text()
 	if err != nil {
 		return fmt.Errorf("redisstore: commit: %w", err)
