@@ -95,9 +95,10 @@ func checkHold(ev Event, s *Session) error {
 	return nil
 }
 
-// follow moves the desk on after the conversation answered ev. wasHuman is the mode
+// Follow moves the desk on after the conversation answered ev (the engine calls it;
+// a test of the flows alone may too). wasHuman is the mode
 // before the event; s is the session after it.
-func (d *Desk) follow(ev Event, wasHuman bool, s *Session, at time.Time) {
+func (d *Desk) Follow(ev Event, wasHuman bool, s *Session, at time.Time) {
 	human := s.Profile.Mode == ModeHuman
 	switch {
 	case ev.Kind.FromCitizen():
@@ -187,7 +188,8 @@ type Card struct {
 	Program   string
 	Reference string
 	Name      string
-	// LastText is the last message either way (notes and staff actions are not).
+	// LastText is the last thing a person wrote, the citizen or staff (the bot's answers,
+	// notes and staff actions are not).
 	LastText string
 	LastDir  Direction
 	LastAt   time.Time

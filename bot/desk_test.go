@@ -91,7 +91,7 @@ func TestDeskFollowsTheConversation(t *testing.T) {
 	waiting := bot.InboxQuery{Status: bot.DeskWaiting}
 
 	say("hello")
-	if c := card(); c.Status != bot.DeskOpen || c.LastText != "ok: hello" || listed(waiting) || !listed(bot.InboxQuery{Status: bot.DeskOpen}) {
+	if c := card(); c.Status != bot.DeskOpen || c.LastText != "hello" || listed(waiting) || !listed(bot.InboxQuery{Status: bot.DeskOpen}) {
 		t.Fatalf("after a bot answer: %+v", c)
 	}
 	say("person")

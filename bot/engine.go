@@ -179,7 +179,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
 	}
 	now := e.now()
-	s.Profile.Desk.follow(ev, wasHuman, s, now)
+	s.Profile.Desk.Follow(ev, wasHuman, s, now)
 	if s.Profile.Created.IsZero() {
 		s.Profile.Created = now
 	}

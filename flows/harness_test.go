@@ -129,7 +129,7 @@ type act struct {
 
 func say(text string) act { return act{ev: bot.Event{Kind: bot.EventText, Text: text}} }
 func staff(kind bot.EventKind, name, text string) act {
-	return act{ev: bot.Event{Kind: kind, Staff: name, Text: text}}
+	return act{ev: bot.Event{Kind: kind, Staff: name, StaffEmail: "lan@hanoi.gov.vn", Text: text}}
 }
 func press(payload string) act {
 	return act{ev: bot.Event{Kind: bot.EventButton, Payload: payload}}
@@ -188,10 +188,12 @@ func (h *harness) do(ctx context.Context, a act) {
 	ev.Lang = h.hint
 	ev.At = h.now
 	fmt.Fprintf(&h.out, "> %s\n", strings.ReplaceAll(abbreviate(bot.Summarize(ev)), "\n", "\n  "))
+	wasHuman := h.s.Profile.Mode == bot.ModeHuman
 	res, err := h.r.Respond(ctx, h.s, ev)
 	if err != nil {
 		h.t.Fatalf("event %s (%s): %v", ev.ID, bot.Summarize(ev), err)
 	}
+	h.s.Profile.Desk.Follow(ev, wasHuman, h.s, h.now) // as the engine does
 	for _, r := range res.Replies {
 		fmt.Fprintf(&h.out, "< %s\n", strings.ReplaceAll(r.Text, "\n", "\n  "))
 		for i, c := range r.Choices {

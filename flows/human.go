@@ -85,15 +85,18 @@ func (t *turn) staffMessage() {
 // "hủy" would; notes and assignments are for staff only.
 func (t *turn) console() {
 	st := &t.s.State
-	joined := t.s.Profile.Mode != bot.ModeHuman
+	human := t.s.Profile.Mode == bot.ModeHuman
+	// A person joins when the bot had the conversation, or when the citizen asked for
+	// one and nobody had taken it yet.
+	announce := !human || t.s.Profile.Desk.Assignee == ""
 	switch t.ev.Kind {
 	case bot.EventStaffJoin, bot.EventStaffReply:
 		t.s.Profile.Mode = bot.ModeHuman
 		st.Pending, st.Misses = "", 0
 		switch {
-		case joined && t.ev.Staff != "":
+		case announce && t.ev.Staff != "":
 			t.say(t.tr("human.joined", map[string]any{"Name": t.ev.Staff}))
-		case joined:
+		case announce:
 			t.say(t.tr("human.joined_unnamed"))
 		}
 		if t.ev.Kind == bot.EventStaffReply {
@@ -104,7 +107,7 @@ func (t *turn) console() {
 	case bot.EventStaffHandback, bot.EventStaffResolve:
 		// Resolving a conversation staff held gives it back too: the citizen must not
 		// be left writing to a person nobody will answer.
-		if joined {
+		if !human {
 			t.res.Silent = true // already with the bot: nothing to say
 			return
 		}

@@ -337,6 +337,15 @@ func transcripts(lang string) []transcript {
 			say(title),
 			staff(bot.EventStaffHandback, "Nguyễn Thị Lan", ""),
 		)},
+		// The citizen asked for a person: the first operator to take the conversation
+		// is announced; their colleague's takeover after an assignment is not.
+		{name: "console_asked", acts: []act{
+			command("start", ""),
+			say(pick("gặp cán bộ", "talk to a person")),
+			say(pick("Tôi muốn hỏi về chương trình xanh", "I have a question about the green program")),
+			staff(bot.EventStaffJoin, "Nguyễn Thị Lan", ""),
+			staff(bot.EventStaffReply, "Nguyễn Thị Lan", pick("Chào bạn, bạn cần hỏi gì ạ?", "Hello, what would you like to know?")),
+		}},
 		// Notes and assignments are for staff: the citizen sees nothing of them.
 		// Resolving a conversation an operator holds gives it back to the bot, which
 		// asks the question the citizen had left.

@@ -81,9 +81,13 @@ func (s *Store) deskChange(c bot.Change) deskUpdate {
 	return u
 }
 
-// isMessage reports whether a transcript line is a message either way, as opposed to
-// a note or a staff action.
+// isMessage reports whether a transcript line is what a person wrote, the citizen or
+// staff, as opposed to the bot's answers, notes and staff actions: the inbox shows
+// what the citizen last said, or what staff last told them.
 func isMessage(e bot.TranscriptEntry) bool {
+	if e.Kind == "reply" {
+		return false
+	}
 	switch bot.EventKind(e.Kind) {
 	case bot.EventStaffNote, bot.EventStaffAssign, bot.EventStaffResolve, bot.EventStaffJoin,
 		bot.EventStaffHandback, bot.EventStatus, bot.EventFollow, bot.EventUnfollow:

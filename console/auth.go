@@ -1,0 +1,180 @@
+package console
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// SessionCookie holds a console session's id. It is HttpOnly, SameSite=Lax, scoped to
+// the console, and Secure when the console is served over https.
+const SessionCookie = "sk_console"
+
+// CSRFHeader carries the session's CSRF token on the API's state-changing requests
+// made with the session cookie; forms send it as the field "csrf".
+const CSRFHeader = "X-CSRF-Token"
+
+// caller is who makes a request: a member of staff, with their session when they
+// came with the cookie (nil with a token).
+type caller struct {
+	member  bot.StaffMember
+	session *bot.StaffSession
+}
+
+// authenticate finds the caller of r: a bearer token, or the session cookie. ok is
+// false when neither names a live account; err is a store failure.
+func (s *Server) authenticate(r *http.Request) (caller, bool, error) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, found := strings.CutPrefix(h, "Bearer ")
+		if !found {
+			return caller{}, false, nil
+		}
+		m, err := s.cfg.Sessions.ByToken(ctx, strings.TrimSpace(token))
+		if errors.Is(err, bot.ErrBadCredentials) {
+			return caller{}, false, nil
+		}
+		return caller{member: m}, err == nil, err
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return caller{}, false, nil
+	}
+	sess, m, err := s.cfg.Sessions.Session(ctx, c.Value)
+	if errors.Is(err, bot.ErrNoSession) {
+		return caller{}, false, nil
+	}
+	if err != nil {
+		return caller{}, false, err
+	}
+	return caller{member: m, session: &sess}, true, nil
+}
+
+// csrfOK checks a state-changing request made with a session: its token, from the
+// header or the form, must be the session's. A token's caller needs none (no browser
+// sends a bearer token by itself).
+func csrfOK(r *http.Request, c caller) bool {
+	if c.session == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.session.CSRF)) == 1
+}
+
+// allowed reports whether a member of role may use a route for need.
+func allowed(role, need bot.Role) bool {
+	return need != bot.RoleAdmin || role == bot.RoleAdmin
+}
+
+// apiAuth wraps an API handler: 401 without a caller, 403 for a missing CSRF token
+// or a role too low.
+func (s *Server) apiAuth(need bot.Role, h func(http.ResponseWriter, *http.Request, bot.StaffMember)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok, err := s.authenticate(r)
+		switch {
+		case err != nil:
+			s.log.Error("authenticate", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "the console cannot reach its store; try again")
+		case !ok:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="console"`)
+			writeError(w, http.StatusUnauthorized, "log in, or send Authorization: Bearer <staff token>")
+		case !csrfOK(r, c):
+			writeError(w, http.StatusForbidden, "missing or wrong CSRF token ("+CSRFHeader+")")
+		case !allowed(c.member.Role, need):
+			writeError(w, http.StatusForbidden, "this needs an admin")
+		default:
+			h(w, r, c.member)
+		}
+	})
+}
+
+// login checks a form's email and password and opens a new session: a new id at every
+// login, the one the browser had (if any) closed.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	email, password := r.PostFormValue("email"), r.PostFormValue("password")
+	m, err := s.cfg.Accounts.Authenticate(r.Context(), email, password, r.RemoteAddr)
+	switch {
+	case errors.Is(err, bot.ErrBadCredentials):
+		s.log.Info("login refused", "addr", clientAddr(r))
+		s.renderLogin(w, r, http.StatusUnauthorized, "console.login.wrong", email)
+		return
+	case errors.Is(err, bot.ErrTooManyAttempts):
+		s.log.Warn("login limit reached", "addr", clientAddr(r))
+		w.Header().Set("Retry-After", "900")
+		s.renderLogin(w, r, http.StatusTooManyRequests, "console.login.limit", email)
+		return
+	case err != nil:
+		s.log.Error("login", "err", err)
+		s.renderLogin(w, r, http.StatusServiceUnavailable, "console.unavailable", email)
+		return
+	}
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		if err := s.cfg.Sessions.DeleteSession(r.Context(), old.Value); err != nil {
+			s.log.Warn("closing the previous session", "err", err)
+		}
+	}
+	sess, err := s.cfg.Sessions.NewSession(r.Context(), m.Email)
+	if err != nil {
+		s.log.Error("new session", "err", err)
+		s.renderLogin(w, r, http.StatusServiceUnavailable, "console.unavailable", email)
+		return
+	}
+	http.SetCookie(w, s.cookie(sess.ID, 0))
+	s.log.Info("login", "staff", bot.MaskID(m.Email))
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+}
+
+// logout closes the session (a form with its CSRF token).
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	c, ok, err := s.authenticate(r)
+	if err == nil && ok && c.session != nil {
+		if !csrfOK(r, c) {
+			http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
+			return
+		}
+		if err := s.cfg.Sessions.DeleteSession(r.Context(), c.session.ID); err != nil {
+			s.log.Warn("logout", "err", err)
+		}
+	}
+	http.SetCookie(w, s.cookie("", -1))
+	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
+}
+
+// cookie is the session cookie holding id; maxAge -1 deletes it. It lives as long as
+// the browser (the session's own timeouts end it in Redis).
+func (s *Server) cookie(id string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: SessionCookie, Value: id, Path: Prefix, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.Secure,
+	}
+}
+
+// clientAddr is the request's peer host, for logs (no port).
+func clientAddr(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

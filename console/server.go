@@ -1,0 +1,153 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/console/workday"
+	"github.com/sangkien/sangkien/locales"
+)
+
+// Prefix is where the console is served; its JSON API is under Prefix + "api/".
+const Prefix = "/console/"
+
+// Engine runs the console's actions as events of the conversation: bot.Engine.
+type Engine interface {
+	Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error)
+}
+
+// Sessions are the staff's logins and tokens: redisstore.Staff implements it.
+type Sessions interface {
+	Get(ctx context.Context, email string) (bot.StaffMember, error)
+	NewSession(ctx context.Context, email string) (bot.StaffSession, error)
+	Session(ctx context.Context, id string) (bot.StaffSession, bot.StaffMember, error)
+	DeleteSession(ctx context.Context, id string) error
+	ByToken(ctx context.Context, token string) (bot.StaffMember, error)
+}
+
+// Conversations is what the console reads of conversations: redisstore.Store.
+type Conversations interface {
+	Conversations(ctx context.Context, q bot.InboxQuery) ([]bot.Card, error)
+	ConversationCounts(ctx context.Context) (map[bot.DeskStatus]int64, error)
+	Card(ctx context.Context, conv bot.ConversationRef) (bot.Card, bool, error)
+	Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error)
+	Transcript(ctx context.Context, conv bot.ConversationRef, n int) ([]bot.TranscriptEntry, error)
+	LookupReference(ctx context.Context, ref string) (bot.IndexedSubmission, error)
+}
+
+// Submissions are the refused submissions and their resend: redisstore.Store.
+type Submissions interface {
+	FailedSubmissions(ctx context.Context) ([]bot.SubmissionFailure, error)
+	RetryFailed(ctx context.Context, id string) error
+}
+
+// Config is what a Server needs. Every field but Logger, Now, Calendar and Targets is
+// required.
+type Config struct {
+	Engine        Engine
+	Accounts      Accounts
+	Sessions      Sessions
+	Conversations Conversations
+	Submissions   Submissions
+	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
+	Calendar *workday.Calendar
+	Targets  workday.Targets
+	// Secure marks the session cookie Secure: the console is served over https
+	// (PUBLIC_BASE_URL starts with https://).
+	Secure bool
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves the console's pages and API.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	mux   *http.ServeMux
+	h     http.Handler
+	cat   *locales.Catalog
+	pages *pages
+}
+
+// New builds the console. It fails when a part is missing.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil || cfg.Sessions == nil || cfg.Conversations == nil || cfg.Submissions == nil || cfg.Accounts.Store == nil {
+		return nil, errors.New("console: engine, accounts, sessions, conversations and submissions are required")
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = workday.Default()
+	}
+	if cfg.Targets == (workday.Targets{}) {
+		cfg.Targets = workday.DefaultTargets
+	}
+	if err := cfg.Targets.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cat, err := locales.New()
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePages(cat)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "console"), mux: http.NewServeMux(), cat: cat, pages: pg}
+	s.routes()
+	// Browsers say where a request comes from (Sec-Fetch-Site, Origin): one from
+	// another site that would change something is refused before any handler runs.
+	s.h = http.NewCrossOriginProtection().Handler(s.mux)
+	return s, nil
+}
+
+// ServeHTTP serves everything under Prefix.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	api := func(pattern string, role bot.Role, h func(http.ResponseWriter, *http.Request, bot.StaffMember)) {
+		s.mux.Handle(pattern, s.apiAuth(role, h))
+	}
+	api("GET /console/api/conversations", bot.RoleOperator, s.apiConversations)
+	api("GET /console/api/conversations/{key}", bot.RoleOperator, s.apiConversation)
+	for _, action := range []string{"takeover", "reply", "note", "handback", "resolve", "assign"} {
+		api("POST /console/api/conversations/{key}/"+action, bot.RoleOperator, s.apiAction(action))
+	}
+	api("GET /console/api/submissions", bot.RoleAdmin, s.apiSubmissions)
+	api("POST /console/api/submissions/{id}/resend", bot.RoleAdmin, s.apiResend)
+	api("GET /console/api/me", bot.RoleOperator, s.apiMe)
+	s.mux.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API route")
+	})
+	s.mux.HandleFunc("GET /console/login", s.loginPage)
+	s.mux.HandleFunc("POST /console/login", s.login)
+	s.mux.HandleFunc("POST /console/logout", s.logout)
+	s.mux.Handle("GET /console/static/", staticHandler())
+	page := func(pattern string, role bot.Role, h func(http.ResponseWriter, *http.Request, caller)) {
+		s.mux.Handle(pattern, s.pageAuth(role, h))
+	}
+	page("GET /console/{$}", bot.RoleOperator, s.inboxPage)
+	page("GET /console/conversations/{key}", bot.RoleOperator, s.conversationPage)
+	for _, action := range []string{"takeover", "reply", "note", "handback", "resolve", "assign"} {
+		page("POST /console/conversations/{key}/"+action, bot.RoleOperator, s.pageAction(action))
+	}
+	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
+	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
+}
+
+// eventID names a console action: unique, so that the engine runs each once.
+func eventID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "console:" + hex.EncodeToString(b[:])
+}
