@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"errors"
+	"time"
+)
+
+// AuditEntry is one line of the console's audit trail: who did what, to which
+// conversation or submission, from where.
+type AuditEntry struct {
+	// ID is set by the store; entries are listed by it, newest first.
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+	// Staff is the staff member's email; "" for the system.
+	Staff string `json:"staff"`
+	// Action is one of the Audit* constants below (or a newer word of the same kind).
+	Action       string `json:"action"`
+	Conversation string `json:"conversation,omitempty"`
+	Submission   string `json:"submission,omitempty"`
+	// Detail is a short note (at most AuditDetailMax characters; stores cut a longer
+	// one), never a password or a token.
+	Detail string `json:"detail,omitempty"`
+	// Addr is the client's address.
+	Addr string `json:"addr,omitempty"`
+}
+
+// AuditDetailMax is the longest Detail kept, in characters.
+const AuditDetailMax = 500
+
+// Actions of the audit trail.
+const (
+	AuditLogin         = "login"
+	AuditLoginFailed   = "login_failed"
+	AuditTakeover      = "takeover"
+	AuditReply         = "reply"
+	AuditNote          = "note"
+	AuditHandback      = "handback"
+	AuditResolve       = "resolve"
+	AuditAssign        = "assign"
+	AuditResend        = "resend"
+	AuditStaffAdd      = "staff_add"
+	AuditStaffDisable  = "staff_disable"
+	AuditStaffPassword = "staff_password"
+	AuditStaffToken    = "staff_token"
+	AuditCannedPut     = "canned_put"
+	AuditCannedDelete  = "canned_delete"
+)
+
+// ErrBadAuditCursor: a page cursor the audit trail never handed out.
+var ErrBadAuditCursor = errors.New("bad audit page cursor")
