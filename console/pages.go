@@ -54,7 +54,7 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 			}
 		}
 		funcs := template.FuncMap{
-			"t": func(id string, data ...map[string]any) string { return l.T(id, data...) },
+			"t":      func(id string, data ...map[string]any) string { return l.T(id, data...) },
 			"status": pick(statusMsg), "reason": pick(reasonMsg), "clock": pick(clockMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },

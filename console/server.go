@@ -67,8 +67,8 @@ type Config struct {
 
 // Server serves the console's pages and API.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
 	mux   *http.ServeMux
 	h     http.Handler
 	cat   *locales.Catalog
