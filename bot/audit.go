@@ -48,3 +48,25 @@ const (
 
 // ErrBadAuditCursor: a page cursor the audit trail never handed out.
 var ErrBadAuditCursor = errors.New("bad audit page cursor")
+
+// AuditQuery asks for one page of the audit trail, newest first.
+type AuditQuery struct {
+	// Before is the next cursor of the previous page; "" starts at the newest entry.
+	Before string
+	// Limit is the page size: 50 when 0, at most 500 (redisstore's DefaultAuditLimit and MaxAuditLimit).
+	Limit int
+	// Staff, Action and Conversation keep only the entries that match them all ("" =
+	// any). A filtered page reads older entries until it is full, the trail ends, or
+	// it read a few thousand entries; then its next cursor goes on from where it
+	// stopped.
+	Staff        string
+	Action       string
+	Conversation string
+}
+
+// Matches reports whether e passes the query's filters.
+func (q AuditQuery) Matches(e AuditEntry) bool {
+	return (q.Staff == "" || e.Staff == q.Staff) &&
+		(q.Action == "" || e.Action == q.Action) &&
+		(q.Conversation == "" || e.Conversation == q.Conversation)
+}

@@ -300,6 +300,16 @@ func (s *Server) act(ctx context.Context, m bot.StaffMember, key, action string,
 	return c, err
 }
 
+// actAndAudit runs an action and records it when it happened.
+func (s *Server) actAndAudit(r *http.Request, m bot.StaffMember, action string, in actionInput) (bot.Card, error) {
+	key := r.PathValue("key")
+	c, err := s.act(r.Context(), m, key, action, in)
+	if err == nil {
+		s.audit(r, m.Email, action, bot.AuditEntry{Conversation: key, Detail: actionDetail(action, in)})
+	}
+	return c, err
+}
+
 func (s *Server) apiAction(action string) func(http.ResponseWriter, *http.Request, bot.StaffMember) {
 	return func(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
 		in, err := readInput(w, r)
@@ -307,7 +317,7 @@ func (s *Server) apiAction(action string) func(http.ResponseWriter, *http.Reques
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		c, err := s.act(r.Context(), m, r.PathValue("key"), action, in)
+		c, err := s.actAndAudit(r, m, action, in)
 		var ae *actionError
 		switch {
 		case errors.As(err, &ae) && ae.heldBy != "":
@@ -365,6 +375,7 @@ func (s *Server) apiResend(w http.ResponseWriter, r *http.Request, m bot.StaffMe
 		s.storeFailed(w, "resend", err)
 	default:
 		s.log.Info("submission resent", "staff", bot.MaskID(m.Email), "submission", id)
+		s.audit(r, m.Email, bot.AuditResend, bot.AuditEntry{Submission: id})
 		writeJSON(w, http.StatusOK, map[string]string{"id": id, "state": "waiting"})
 	}
 }

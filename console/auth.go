@@ -104,10 +104,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, bot.ErrBadCredentials):
 		s.log.Info("login refused", "addr", clientAddr(r))
+		s.audit(r, bot.NormalizeEmail(email), bot.AuditLoginFailed, bot.AuditEntry{})
 		s.renderLogin(w, r, http.StatusUnauthorized, "console.login.wrong", email)
 		return
 	case errors.Is(err, bot.ErrTooManyAttempts):
 		s.log.Warn("login limit reached", "addr", clientAddr(r))
+		s.audit(r, bot.NormalizeEmail(email), bot.AuditLoginFailed, bot.AuditEntry{Detail: "limit reached"})
 		w.Header().Set("Retry-After", "900")
 		s.renderLogin(w, r, http.StatusTooManyRequests, "console.login.limit", email)
 		return
@@ -129,6 +131,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie(sess.ID, 0))
 	s.log.Info("login", "staff", bot.MaskID(m.Email))
+	s.audit(r, m.Email, bot.AuditLogin, bot.AuditEntry{})
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
 

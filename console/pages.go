@@ -259,6 +259,7 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, c call
 		return
 	}
 	v.Title, v.C, v.D = d.Key, &d, &d
+	v.Canned = s.cannedFor(r.Context(), d.conversationJSON)
 	s.render(w, http.StatusOK, "conversation", v)
 }
 
@@ -269,7 +270,7 @@ func (s *Server) pageAction(action string) func(http.ResponseWriter, *http.Reque
 		back := Prefix + "conversations/" + url.PathEscape(key)
 		in, err := readInput(w, r)
 		if err == nil {
-			_, err = s.act(r.Context(), c.member, key, action, in)
+			_, err = s.actAndAudit(r, c.member, action, in)
 		}
 		var ae *actionError
 		switch {
@@ -316,6 +317,7 @@ func (s *Server) resendPage(w http.ResponseWriter, r *http.Request, c caller) {
 		s.errorPage(w, r, c, http.StatusServiceUnavailable, "console.unavailable")
 	default:
 		s.log.Info("submission resent", "staff", bot.MaskID(c.member.Email), "submission", r.PathValue("id"))
+		s.audit(r, c.member.Email, bot.AuditResend, bot.AuditEntry{Submission: r.PathValue("id")})
 		http.Redirect(w, r, Prefix+"submissions?flash=resend", http.StatusSeeOther)
 	}
 }

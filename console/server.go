@@ -55,6 +55,8 @@ type Config struct {
 	Sessions      Sessions
 	Conversations Conversations
 	Submissions   Submissions
+	Audit         AuditTrail
+	Canned        CannedAnswers
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
 	Targets  workday.Targets
@@ -77,8 +79,9 @@ type Server struct {
 
 // New builds the console. It fails when a part is missing.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil || cfg.Sessions == nil || cfg.Conversations == nil || cfg.Submissions == nil || cfg.Accounts.Store == nil {
-		return nil, errors.New("console: engine, accounts, sessions, conversations and submissions are required")
+	if cfg.Engine == nil || cfg.Sessions == nil || cfg.Conversations == nil || cfg.Submissions == nil ||
+		cfg.Accounts.Store == nil || cfg.Audit == nil || cfg.Canned == nil {
+		return nil, errors.New("console: engine, accounts, sessions, conversations, submissions, audit and canned answers are required")
 	}
 	if cfg.Calendar == nil {
 		cfg.Calendar = workday.Default()
@@ -126,6 +129,10 @@ func (s *Server) routes() {
 	api("GET /console/api/submissions", bot.RoleAdmin, s.apiSubmissions)
 	api("POST /console/api/submissions/{id}/resend", bot.RoleAdmin, s.apiResend)
 	api("GET /console/api/me", bot.RoleOperator, s.apiMe)
+	api("GET /console/api/audit", bot.RoleAdmin, s.apiAudit)
+	api("GET /console/api/canned", bot.RoleOperator, s.apiCanned)
+	api("PUT /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedPut)
+	api("DELETE /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedDelete)
 	s.mux.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	})

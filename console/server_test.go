@@ -80,6 +80,7 @@ func newDesk(t *testing.T, secure bool) *desk {
 	}
 	srv, err := console.New(console.Config{
 		Engine: d.engine, Accounts: acc, Sessions: d.staff, Conversations: d.st, Submissions: d.st,
+		Audit: d.st.Audit(redisstore.AuditOptions{Now: clock}), Canned: d.st.Canned(),
 		Secure: secure, Now: clock,
 	})
 	if err != nil {
@@ -491,5 +492,79 @@ func TestPagesByRoleAndLanguage(t *testing.T) {
 	d.login(a, an, anPassword)
 	if res, body := d.get(a, "/console/submissions"); res.StatusCode != 200 || !strings.Contains(body, "Không có hồ sơ nào bị từ chối.") {
 		t.Errorf("an admin on the submissions page: %d", res.StatusCode)
+	}
+}
+
+// Every staff action is in the audit trail with who and what, never a reply's words;
+// only admins read it.
+func TestAuditTrail(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	d.form(d.browser(), "/console/login", url.Values{"email": {minh}, "password": {"sai rồi, sai rồi"}})
+	d.api(lan, "POST", convPath(conv, "takeover"), nil, nil)
+	d.api(lan, "POST", convPath(conv, "reply"), map[string]string{"text": "Chào bạn Trần Văn Bình"}, nil)
+	d.api(lan, "POST", convPath(conv, "resolve"), nil, nil)
+	if got := d.api(lan, "GET", "/console/api/audit", nil, nil); got != http.StatusForbidden {
+		t.Errorf("an operator reads the audit: %d", got)
+	}
+	var page struct {
+		Entries []bot.AuditEntry `json:"entries"`
+	}
+	res := d.raw(an, "GET", "/console/api/audit", "")
+	if res.code != 200 || strings.Contains(res.body, "Bình") || strings.Contains(res.body, lanPassword) || strings.Contains(res.body, "sai rồi") {
+		t.Fatalf("audit: %d %s", res.code, res.body)
+	}
+	if err := json.Unmarshal([]byte(res.body), &page); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Staff+" "+e.Action+" "+e.Conversation+" "+e.Detail)
+	}
+	want := []string{
+		lan + " resolve " + conv.Key() + " ",
+		lan + " reply " + conv.Key() + " 22 characters",
+		lan + " takeover " + conv.Key() + " ",
+		minh + " login_failed  ",
+		lan + " login  ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Admins keep the canned answers; the reply form offers them in the citizen's
+// language, with the placeholders filled.
+func TestCannedAnswers(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	answer := map[string]any{"title": "Chào hỏi", "text": map[string]string{
+		"vi": "Chào bạn {name}, cán bộ đã nhận được tin nhắn của bạn.", "en": "Hello {name}, we have your message."}}
+	if got := d.api(lan, "PUT", "/console/api/canned/chao-hoi", answer, nil); got != http.StatusForbidden {
+		t.Errorf("an operator writes a canned answer: %d", got)
+	}
+	if got := d.api(an, "PUT", "/console/api/canned/Chào hỏi", answer, nil); got != http.StatusBadRequest {
+		t.Errorf("a canned answer with a bad id: %d", got)
+	}
+	if got := d.api(an, "PUT", "/console/api/canned/chao-hoi", answer, nil); got != 200 {
+		t.Fatalf("put: %d", got)
+	}
+	var list []bot.CannedAnswer
+	if d.api(lan, "GET", "/console/api/canned", nil, &list) != 200 || len(list) != 1 || list[0].UpdatedBy != an {
+		t.Fatalf("list: %+v", list)
+	}
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	_, body := d.get(c, "/console/conversations/"+url.PathEscape(conv.Key()))
+	if !strings.Contains(body, `value="Chào bạn , cán bộ đã nhận được tin nhắn của bạn."`) {
+		t.Errorf("the conversation page does not offer the canned answer in Vietnamese:\n%s", body)
+	}
+	if got := d.api(an, "DELETE", "/console/api/canned/chao-hoi", nil, nil); got != 200 {
+		t.Errorf("delete: %d", got)
+	}
+	if got := d.api(an, "DELETE", "/console/api/canned/chao-hoi", nil, nil); got != http.StatusNotFound {
+		t.Errorf("delete again: %d", got)
 	}
 }

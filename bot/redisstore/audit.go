@@ -36,20 +36,8 @@ type AuditOptions struct {
 	Now func() time.Time
 }
 
-// AuditQuery asks for one page of the audit trail, newest first.
-type AuditQuery struct {
-	// Before is the next cursor of the previous page; "" starts at the newest entry.
-	Before string
-	// Limit is the page size: DefaultAuditLimit when 0, at most MaxAuditLimit.
-	Limit int
-	// Staff, Action and Conversation keep only the entries that match them all ("" =
-	// any). A filtered page reads older entries until it is full, the trail ends, or
-	// it read a few thousand entries; then its next cursor goes on from where it
-	// stopped.
-	Staff        string
-	Action       string
-	Conversation string
-}
+// AuditQuery asks for one page of the audit trail (bot.AuditQuery).
+type AuditQuery = bot.AuditQuery
 
 // Audit is the console's audit trail: one stream, <p>:audit, whose entry ids are the
 // entries' times, so that trimming by age (MINID) and paging by cursor both read the
@@ -162,7 +150,7 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]bot.AuditEntry, strin
 			if err != nil {
 				return nil, "", fmt.Errorf("audit list: %w", err)
 			}
-			if q.matches(e) {
+			if q.Matches(e) {
 				out = append(out, e)
 			}
 			if len(out) == limit && i == len(msgs)-1 && len(msgs) == chunk {
@@ -177,12 +165,6 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]bot.AuditEntry, strin
 	}
 	// The scan bound: go on next time from the last entry read.
 	return out, strings.TrimPrefix(start, "("), nil
-}
-
-func (q AuditQuery) matches(e bot.AuditEntry) bool {
-	return (q.Staff == "" || e.Staff == q.Staff) &&
-		(q.Action == "" || e.Action == q.Action) &&
-		(q.Conversation == "" || e.Conversation == q.Conversation)
 }
 
 // minID is the oldest stream id the retention keeps.

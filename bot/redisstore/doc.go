@@ -97,6 +97,12 @@
 //	<p>:{staff}:sessof:<email>       set     Staff.NewSession (ids)    the absolute timeout after the last login
 //	<p>:{staff}:fail:acct:<email>    string  Staff.LoginFailed (count) the failure window (15 min) from the first
 //	<p>:{staff}:fail:addr:<host>     string  Staff.LoginFailed (count) the same; LoginSucceeded deletes acct's only
+//	<p>:audit                        stream  Audit.Record (field e:   Audit Retention (2 years): each XADD trims
+//	                                         JSON AuditEntry; id:      older ids (MINID ~); List skips leftovers
+//	                                         the entry's At ms)
+//	<p>:canned                       hash    Canned.Put/Delete        none: the console's canned answers
+//	                                         (field: id, JSON
+//	                                         CannedAnswer)
 //
 // Staff keys share one hash tag, {staff}: a few hundred accounts fit one slot, and each
 // change to an account, its token and its sessions is one script on a cluster too.
