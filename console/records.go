@@ -133,4 +133,3 @@ func (s *Server) cannedFor(ctx context.Context, c conversationJSON) []cannedView
 	}
 	return out
 }
-
