@@ -37,6 +37,8 @@ type config struct {
 	Zalo        zalo.Settings // ZALO_* (zalo.go)
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area flows.Area
+	// Console is the operator console's (CONSOLE_*, console.go).
+	Console consoleSettings
 	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
 	// for the terminal. Not read from the environment.
 	Outbox string
@@ -73,6 +75,11 @@ var envVars = []envvar.Var{
 	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
 		"attachments; empty: a random key made once and kept in Redis (<prefix>:key:media), shared by every process"},
 	{Name: "MEDIA_LINK_TTL", Default: "168h", Help: "how long a media link works"},
+	{Name: "CONSOLE_SESSION_IDLE", Default: "8h", Help: "a console session unused that long ends (it ends 12 hours " +
+		"after its login in any case, or after this when longer)"},
+	{Name: "CONSOLE_AUDIT_RETENTION", Default: "17520h", Help: "how long the console's audit trail keeps staff actions (default 2 years)"},
+	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
+		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
 	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Help: "Telegram bot token; empty: no Telegram channel"},
@@ -157,6 +164,7 @@ func loadConfig(env func(string) string) (config, error) {
 	} else {
 		c.Area = area
 	}
+	c.Console = readConsoleSettings(r)
 	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
 		if v.Later {

@@ -92,6 +92,9 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	if err != nil {
 		return nil, err
 	}
+	if err := g.mountConsole(cfg, mux); err != nil {
+		return nil, err
+	}
 	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),

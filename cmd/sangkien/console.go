@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/console"
+	"github.com/sangkien/sangkien/console/workday"
+	"github.com/sangkien/sangkien/envvar"
+)
+
+// consoleSettings are the operator console's variables.
+type consoleSettings struct {
+	SessionIdle    time.Duration // CONSOLE_SESSION_IDLE
+	AuditRetention time.Duration // CONSOLE_AUDIT_RETENTION
+	HolidaysFile   string        // CONSOLE_HOLIDAYS_FILE
+}
+
+func readConsoleSettings(r *envvar.Reader) consoleSettings {
+	var c consoleSettings
+	for _, v := range []struct {
+		name string
+		to   *time.Duration
+	}{{"CONSOLE_SESSION_IDLE", &c.SessionIdle}, {"CONSOLE_AUDIT_RETENTION", &c.AuditRetention}} {
+		d, err := time.ParseDuration(r.Get(v.name))
+		if err != nil || d < time.Minute {
+			r.Fail(fmt.Errorf("%s=%q: want a duration of a minute or more, such as 8h", v.name, r.Get(v.name)))
+			continue
+		}
+		*v.to = d
+	}
+	c.HolidaysFile = r.Get("CONSOLE_HOLIDAYS_FILE")
+	return c
+}
+
+// calendar is the working-day calendar of the console's clocks.
+func (c consoleSettings) calendar() (*workday.Calendar, error) {
+	if c.HolidaysFile == "" {
+		return workday.Default(), nil
+	}
+	f, err := os.Open(c.HolidaysFile)
+	if err != nil {
+		return nil, fmt.Errorf("CONSOLE_HOLIDAYS_FILE: %w", err)
+	}
+	defer f.Close()
+	cal, err := workday.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("CONSOLE_HOLIDAYS_FILE %s: %w", c.HolidaysFile, err)
+	}
+	return cal, nil
+}
+
+// mountConsole serves the operator console under /console/.
+func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) error {
+	cal, err := cfg.Console.calendar()
+	if err != nil {
+		return err
+	}
+	staff := g.store.Staff(redisstore.StaffOptions{
+		SessionIdle:     cfg.Console.SessionIdle,
+		SessionAbsolute: max(redisstore.DefaultSessionAbsolute, cfg.Console.SessionIdle),
+	})
+	srv, err := console.New(console.Config{
+		Engine:        g.engine,
+		Accounts:      console.Accounts{Store: staff, Cost: staffBcryptCost},
+		Sessions:      staff,
+		Conversations: g.store,
+		Submissions:   g.store,
+		Audit:         g.store.Audit(redisstore.AuditOptions{Retention: cfg.Console.AuditRetention}),
+		Canned:        g.store.Canned(),
+		Calendar:      cal,
+		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
+		Logger:        g.log,
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle(console.Prefix, srv)
+	return nil
+}
