@@ -170,3 +170,38 @@ func TestDeskFollowsTheConversation(t *testing.T) {
 		t.Errorf("a forgotten conversation is still in the inbox (card %v, %v)", ok, err)
 	}
 }
+
+// Every console page hears which conversation changed: each subscriber is told of a
+// change committed after DeskChanges returned, and of a conversation forgotten; a
+// subscription ends with its context.
+func TestDeskChangesAreTold(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := freshStore(t)
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: deskFlows{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := st.DeskChanges(ctx), st.DeskChanges(ctx)
+	told := func(ch <-chan string, what string) {
+		t.Helper()
+		select {
+		case key := <-ch:
+			if key != conv.Key() {
+				t.Errorf("%s: told of %q, want %q", what, key, conv.Key())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: nobody was told", what)
+		}
+	}
+	for _, text := range []string{"hello", "forget"} {
+		if _, err := e.Handle(ctx, bot.Event{ID: "c" + text, Conversation: conv, Kind: bot.EventText, Text: text, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		told(first, text+" (first page)")
+		told(second, text+" (second page)")
+	}
+	cancel()
+	for range first { // drained, then closed
+	}
+}

@@ -315,3 +315,43 @@ func msTime(v string) time.Time {
 func (s *Store) deskKey(shard int, name string) string {
 	return s.prefix + ":" + tag(shard) + ":desk:" + name
 }
+
+// deskChannel is the pub/sub channel each commit names its conversation on, for the
+// consoles' live pages. A message is a hint to look again, not a record: a console
+// that missed one (it was reconnecting) sees the change at its next look.
+func (s *Store) deskChannel() string { return s.prefix + ":desk:changed" }
+
+// DeskChanges tells of conversations whose desk, card or transcript changed, by key,
+// until ctx ends; then the channel is closed. It returns once Redis confirmed the
+// subscription (or failed to: then the channel is closed at once), so that every
+// change committed after it returns is told. Messages published while the
+// subscription was down are not told again.
+func (s *Store) DeskChanges(ctx context.Context) <-chan string {
+	out := make(chan string, 64)
+	sub := s.c.Subscribe(ctx, s.deskChannel())
+	if _, err := sub.Receive(ctx); err != nil {
+		_ = sub.Close()
+		close(out)
+		return out
+	}
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		ch := sub.Channel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-ch:
+				if !ok {
+					return
+				}
+				select {
+				case out <- m.Payload:
+				default: // a slow reader misses hints, never blocks the others
+				}
+			}
+		}
+	}()
+	return out
+}

@@ -97,6 +97,8 @@
 //	<p>:{staff}:sessof:<email>       set     Staff.NewSession (ids)    the absolute timeout after the last login
 //	<p>:{staff}:fail:acct:<email>    string  Staff.LoginFailed (count) the failure window (15 min) from the first
 //	<p>:{staff}:fail:addr:<host>     string  Staff.LoginFailed (count) the same; LoginSucceeded deletes acct's only
+//	<p>:desk:changed                 pub/sub Commit (PUBLISH conv)    -: a hint to the consoles' live pages that a
+//	                                                                   conversation changed (DeskChanges)
 //	<p>:audit                        stream  Audit.Record (field e:   Audit Retention (2 years): each XADD trims
 //	                                         JSON AuditEntry; id:      older ids (MINID ~); List skips leftovers
 //	                                         the entry's At ms)

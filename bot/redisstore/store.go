@@ -149,7 +149,8 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
 // 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
 // ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
-// (names and values), then the entries, then the replies, then the card's fields.
+// (names and values), 18 the desk's pub/sub channel, then the entries, then the
+// replies, then the conversation's key and the card's fields.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
@@ -157,11 +158,11 @@ end
 local nTr = tonumber(ARGV[10])
 local nOut = tonumber(ARGV[11])
 local nCard = tonumber(ARGV[17])
-local i = 18
+local i = 19
 if ARGV[2] == '1' then
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[8])
   for k = 9, 12 do
-    redis.call('ZREM', KEYS[k], ARGV[18 + nTr + nOut])
+    redis.call('ZREM', KEYS[k], ARGV[19 + nTr + nOut])
   end
 else
   if ARGV[3] ~= '' then
@@ -201,6 +202,9 @@ if ARGV[2] ~= '1' and ARGV[14] ~= '' then
     redis.call('ZADD', KEYS[13], ARGV[16], conv)
   end
 end
+if ARGV[2] == '1' or ARGV[14] ~= '' then
+  redis.call('PUBLISH', ARGV[18], ARGV[i])
+end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
 redis.call('DEL', KEYS[1])
 return 'ok'
@@ -219,7 +223,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	k := s.keys(lease.Conversation)
 	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
 		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", "",
-		"", 0, 0, 0}
+		"", 0, 0, 0, s.deskChannel()}
 	if c.Forget {
 		args[1] = "1"
 	} else {
