@@ -57,6 +57,7 @@ type Config struct {
 	Submissions   Submissions
 	Audit         AuditTrail
 	Canned        CannedAnswers
+	Changes       Changes
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
 	Targets  workday.Targets
@@ -75,13 +76,14 @@ type Server struct {
 	h     http.Handler
 	cat   *locales.Catalog
 	pages *pages
+	done  chan struct{} // closed by Close: live streams end
 }
 
 // New builds the console. It fails when a part is missing.
 func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil || cfg.Sessions == nil || cfg.Conversations == nil || cfg.Submissions == nil ||
-		cfg.Accounts.Store == nil || cfg.Audit == nil || cfg.Canned == nil {
-		return nil, errors.New("console: engine, accounts, sessions, conversations, submissions, audit and canned answers are required")
+		cfg.Accounts.Store == nil || cfg.Audit == nil || cfg.Canned == nil || cfg.Changes == nil {
+		return nil, errors.New("console: engine, accounts, sessions, conversations, submissions, audit, canned answers and changes are required")
 	}
 	if cfg.Calendar == nil {
 		cfg.Calendar = workday.Default()
@@ -106,7 +108,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "console"), mux: http.NewServeMux(), cat: cat, pages: pg}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "console"), mux: http.NewServeMux(), cat: cat, pages: pg,
+		done: make(chan struct{})}
 	s.routes()
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin): one from
 	// another site that would change something is refused before any handler runs.
@@ -144,6 +147,7 @@ func (s *Server) routes() {
 		s.mux.Handle(pattern, s.pageAuth(role, h))
 	}
 	page("GET /console/{$}", bot.RoleOperator, s.inboxPage)
+	page("GET /console/events", bot.RoleOperator, s.events)
 	page("GET /console/conversations/{key}", bot.RoleOperator, s.conversationPage)
 	for _, action := range []string{"takeover", "reply", "note", "handback", "resolve", "assign"} {
 		page("POST /console/conversations/{key}/"+action, bot.RoleOperator, s.pageAction(action))

@@ -29,6 +29,7 @@ import (
 type desk struct {
 	t       *testing.T
 	srv     *httptest.Server
+	console *console.Server
 	st      *redisstore.Store
 	staff   *redisstore.Staff
 	engine  *bot.Engine
@@ -80,12 +81,13 @@ func newDesk(t *testing.T, secure bool) *desk {
 	}
 	srv, err := console.New(console.Config{
 		Engine: d.engine, Accounts: acc, Sessions: d.staff, Conversations: d.st, Submissions: d.st,
-		Audit: d.st.Audit(redisstore.AuditOptions{Now: clock}), Canned: d.st.Canned(),
+		Audit: d.st.Audit(redisstore.AuditOptions{Now: clock}), Canned: d.st.Canned(), Changes: d.st,
 		Secure: secure, Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.console = srv
 	d.srv = httptest.NewServer(srv)
 	t.Cleanup(d.srv.Close)
 	return d

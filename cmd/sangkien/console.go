@@ -55,10 +55,10 @@ func (c consoleSettings) calendar() (*workday.Calendar, error) {
 }
 
 // mountConsole serves the operator console under /console/.
-func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) error {
+func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) (*console.Server, error) {
 	cal, err := cfg.Console.calendar()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	staff := g.store.Staff(redisstore.StaffOptions{
 		SessionIdle:     cfg.Console.SessionIdle,
@@ -72,13 +72,14 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) error {
 		Submissions:   g.store,
 		Audit:         g.store.Audit(redisstore.AuditOptions{Retention: cfg.Console.AuditRetention}),
 		Canned:        g.store.Canned(),
+		Changes:       g.store,
 		Calendar:      cal,
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mux.Handle(console.Prefix, srv)
-	return nil
+	return srv, nil
 }

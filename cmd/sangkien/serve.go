@@ -92,11 +92,15 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	if err != nil {
 		return nil, err
 	}
-	if err := g.mountConsole(cfg, mux); err != nil {
+	desk, err := g.mountConsole(cfg, mux)
+	if err != nil {
 		return nil, err
 	}
 	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
+	// Stopped before the HTTP server (parts stop in reverse), whose shutdown would
+	// otherwise wait for the console's open event streams.
+	parts.add("console", func(context.Context) error { desk.Close(); return nil })
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
 		"intake", cfg.Intake.Kind)
 	return failed, nil

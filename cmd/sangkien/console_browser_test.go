@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sangkien/sangkien/console/consoletest"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
+)
+
+// An operator answers a Telegram citizen and a Zalo citizen in a real browser against
+// `sangkien serve` and the fake Bot API and OA API: the citizen asks for a person; the
+// conversation appears in the inbox without a reload, waiting, with its clock; the
+// operator takes it over, replies (the citizen's channel receives it), notes (not
+// sent), hands back (the bot resumes) and resolves.
+func TestConsoleInABrowser(t *testing.T) {
+	staffBcryptCost = bcrypt.MinCost
+	t.Cleanup(func() { staffBcryptCost = 12 })
+	tg := telegramtest.NewServer(t)
+	zl := zalotest.NewServer(t)
+	env := newTestEnv(t).set(
+		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
+		"TELEGRAM_API_ENDPOINT", tg.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
+		"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
+		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
+		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms",
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("mật khẩu của Lan 2026\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if err := run(ctx, []string{"staff", "add", "--email", "lan@hanoi.gov.vn", "--name", "Nguyễn Thị Lan", "--role", "operator",
+		"--password-file", pw}, env.get, strings.NewReader(""), &strings.Builder{}, &stderr); err != nil {
+		t.Fatalf("staff add: %v %s", err, stderr.String())
+	}
+	addr, done := startServe(t, ctx, env)
+	base := "http://" + addr
+
+	b := consoleBrowser(t)
+	step(t, b, "log in",
+		chromedp.Navigate(base+"/console/login"),
+		chromedp.SendKeys(chromedp.ID("email"), "lan@hanoi.gov.vn"),
+		chromedp.SendKeys(chromedp.ID("password"), "mật khẩu của Lan 2026"),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("counts")),
+		// The page listens for changes before the citizens write.
+		chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)),
+	)
+
+	id := 700
+	citizen := tgCitizen{chat: 555000111, lang: "vi", nextID: &id}
+	postUpdate(t, addr, citizen.text("/start"))
+	postUpdate(t, addr, citizen.text("gặp cán bộ"))
+	tgRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000111"]`)
+	step(t, b, "the Telegram citizen appears, waiting", chromedp.WaitVisible(tgRow))
+	row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`))
+	if !strings.Contains(row, "Đang chờ cán bộ") || !strings.Contains(row, "Còn hạn") || !strings.Contains(row, "gặp cán bộ") {
+		t.Errorf("the waiting row says %q", row)
+	}
+	operate(t, b, tgRow, func() []string { return sentTo(tg, citizen.chat) })
+
+	n := 0
+	zc := zlCitizen{user: "7392845012349876001", n: &n}
+	for _, body := range [][]byte{zc.follow(), zc.text("gap can bo")} {
+		postZalo(t, addr, body, zalotest.Sign(zalotest.AppID, body, zalotest.OASecret))
+	}
+	zlRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/zl:7392845012349876001"]`)
+	step(t, b, "back to the inbox", chromedp.Navigate(base+"/console/"), chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)))
+	step(t, b, "the Zalo citizen appears, waiting", chromedp.WaitVisible(zlRow))
+	operate(t, b, zlRow, func() []string { return zl.Sent(zc.user) })
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+// operate opens the conversation row links to and runs an operator's whole visit;
+// sent lists what the citizen's channel received.
+func operate(t *testing.T, b context.Context, row chromedp.CSS, sent func() []string) {
+	t.Helper()
+	step(t, b, "open the conversation", chromedp.Click(row), chromedp.WaitVisible(chromedp.ID("transcript")))
+	step(t, b, "take over", chromedp.Click(chromedp.CSS(`form[action$="/takeover"] button`)), chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)))
+	waitChannel(t, sent, "Cán bộ Nguyễn Thị Lan đã tham gia cuộc trò chuyện")
+	reply := "Chào bạn, mình là Lan. Bạn cần hỏi gì ạ?"
+	step(t, b, "reply",
+		chromedp.SendKeys(chromedp.ID("reply"), reply),
+		chromedp.Click(chromedp.CSS(`form[action$="/reply"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_reply`)),
+	)
+	waitChannel(t, sent, reply)
+	note := "Người dân hỏi về hạn nộp."
+	step(t, b, "note",
+		chromedp.SendKeys(chromedp.ID("note"), note),
+		chromedp.Click(chromedp.CSS(`form[action$="/note"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_note`)),
+	)
+	step(t, b, "hand back", chromedp.Click(chromedp.CSS(`form[action$="/handback"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/takeover"]`)))
+	waitChannel(t, sent, "chuyển cuộc trò chuyện về trợ lý tự động")
+	step(t, b, "resolve", chromedp.Click(chromedp.CSS(`#resolve button`)), chromedp.WaitNotPresent(chromedp.ID("resolve")))
+	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, "Đã xong") {
+		t.Errorf("after resolving, the page says %q", state)
+	}
+	if slices.ContainsFunc(sent(), func(s string) bool { return strings.Contains(s, note) }) {
+		t.Errorf("the internal note reached the citizen: %q", sent())
+	}
+}
+
+func consoleBrowser(t *testing.T) context.Context {
+	t.Helper()
+	return consoletest.Browser(t)
+}
+
+func step(t *testing.T, b context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, b context.Context, sel chromedp.CSS) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("text: %v", err)
+	}
+	return s
+}
+
+// waitChannel waits until the citizen's channel received a message containing part.
+func waitChannel(t *testing.T, sent func() []string, part string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if slices.ContainsFunc(sent(), func(s string) bool { return strings.Contains(s, part) }) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the channel never received %q; it got %s", part, strconv.Quote(strings.Join(sent(), " | ")))
+}
