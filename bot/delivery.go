@@ -58,6 +58,23 @@ type DeliveryFailure struct {
 	At       time.Time `json:"at"`
 }
 
+// What became of a tracked reply (Outbound.Track): queued until its sender finished
+// with it, then sent or failed.
+const (
+	DeliveryQueued = "queued"
+	DeliverySent   = "sent"
+	DeliveryFailed = "failed"
+)
+
+// DeliveryState is what the console shows beside a staff member's reply.
+type DeliveryState struct {
+	State string `json:"state"`
+	// Failure and Detail say why a failed reply was not delivered (DeliveryFailure's).
+	Failure string    `json:"failure,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+}
+
 // RateLimiter is a limit shared by every gateway process: at most limit sends in any
 // window. Reserve counts one send and returns 0, or, when the limit is reached, counts
 // nothing and returns how long to wait before asking again.

@@ -210,6 +210,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 			Conversation: ev.Conversation,
 			Lang:         s.Profile.Lang,
 			Reply:        r,
+			Track:        ev.Kind.FromConsole(),
 		}
 		out.Replies = append(out.Replies, o)
 		line := TranscriptEntry{Dir: Outgoing, EventID: o.ID, Kind: "reply", Text: transcriptLine(r.Text), At: now}

@@ -33,4 +33,7 @@ type Outbound struct {
 	Conversation ConversationRef `json:"conversation"`
 	Lang         string          `json:"lang"`
 	Reply        Reply           `json:"reply"`
+	// Track asks the delivery queue to keep what became of this reply (sent, or failed
+	// and why), for the console: staff see whether their words reached the citizen.
+	Track bool `json:"track,omitempty"`
 }

@@ -171,11 +171,36 @@ func (s *Server) apiConversations(w http.ResponseWriter, r *http.Request, m bot.
 // conversationDetail is one conversation with everything an operator reads.
 type conversationDetail struct {
 	conversationJSON
-	Transcript  []bot.TranscriptEntry   `json:"transcript"`
+	Transcript  []transcriptLine        `json:"transcript"`
 	Draft       *bot.Draft              `json:"draft"`
 	Flow        string                  `json:"flow,omitempty"`
 	Step        string                  `json:"step,omitempty"`
 	Submissions []bot.SubmissionSummary `json:"submissions"`
+}
+
+// transcriptLine is a transcript entry and, for what a console action sent the
+// citizen, what became of it.
+type transcriptLine struct {
+	bot.TranscriptEntry
+	Delivery *bot.DeliveryState `json:"delivery,omitempty"`
+}
+
+// withDeliveries pairs the lines with the states of their replies: a console reply
+// without one is still queued.
+func withDeliveries(entries []bot.TranscriptEntry, states map[string]bot.DeliveryState) []transcriptLine {
+	out := make([]transcriptLine, len(entries))
+	for i, e := range entries {
+		out[i].TranscriptEntry = e
+		if e.Dir != bot.Outgoing || !strings.HasPrefix(e.EventID, eventPrefix) || !strings.Contains(e.EventID, "/") {
+			continue
+		}
+		st, ok := states[e.EventID]
+		if !ok {
+			st = bot.DeliveryState{State: bot.DeliveryQueued}
+		}
+		out[i].Delivery = &st
+	}
+	return out
 }
 
 // detail loads a conversation; ok is false when the inbox does not know it.
@@ -189,9 +214,15 @@ func (s *Server) detail(ctx context.Context, key string) (conversationDetail, bo
 		return conversationDetail{}, false, err
 	}
 	d := conversationDetail{conversationJSON: s.row(c), Submissions: []bot.SubmissionSummary{}}
-	if d.Transcript, err = s.cfg.Conversations.Transcript(ctx, ref, 0); err != nil {
+	lines, err := s.cfg.Conversations.Transcript(ctx, ref, 0)
+	if err != nil {
 		return d, false, err
 	}
+	sent, err := s.cfg.Conversations.Deliveries(ctx, ref)
+	if err != nil {
+		return d, false, err
+	}
+	d.Transcript = withDeliveries(lines, sent)
 	sess, err := s.cfg.Conversations.Session(ctx, ref)
 	if err != nil {
 		return d, false, err

@@ -38,6 +38,11 @@ var (
 	statusMsg = map[string]string{"waiting": "console.status.waiting", "open": "console.status.open", "resolved": "console.status.resolved"}
 	reasonMsg = map[string]string{bot.WaitAsked: "console.reason.asked", bot.WaitMisses: "console.reason.misses", bot.WaitWrote: "console.reason.wrote"}
 	clockMsg  = map[string]string{"on_time": "console.clock.on_time", "near": "console.clock.near", "late": "console.clock.late"}
+	// A reply's delivery, and why one failed (bot.SendFailure's names).
+	deliveryMsg = map[string]string{bot.DeliveryQueued: "console.delivery.queued", bot.DeliverySent: "console.delivery.sent",
+		bot.DeliveryFailed: "console.delivery.failed"}
+	failureMsg = map[string]string{"gone": "console.delivery.gone", "permanent": "console.delivery.permanent",
+		"retryable": "console.delivery.retryable", "rate-limited": "console.delivery.retryable", "held": "console.delivery.held"}
 )
 
 // parsePages parses every template at start: a broken one fails the start.
@@ -56,6 +61,7 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 		funcs := template.FuncMap{
 			"t":      func(id string, data ...map[string]any) string { return l.T(id, data...) },
 			"status": pick(statusMsg), "reason": pick(reasonMsg), "clock": pick(clockMsg),
+			"delivery": pick(deliveryMsg), "failure": pick(failureMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
 		}

@@ -38,6 +38,7 @@ type Conversations interface {
 	Card(ctx context.Context, conv bot.ConversationRef) (bot.Card, bool, error)
 	Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error)
 	Transcript(ctx context.Context, conv bot.ConversationRef, n int) ([]bot.TranscriptEntry, error)
+	Deliveries(ctx context.Context, conv bot.ConversationRef) (map[string]bot.DeliveryState, error)
 	LookupReference(ctx context.Context, ref string) (bot.IndexedSubmission, error)
 }
 
@@ -156,9 +157,13 @@ func (s *Server) routes() {
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 }
 
+// eventPrefix starts the id of every console action, and so of every reply one queued
+// ("console:…/0"): those are the replies whose delivery the console follows.
+const eventPrefix = "console:"
+
 // eventID names a console action: unique, so that the engine runs each once.
 func eventID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return "console:" + hex.EncodeToString(b[:])
+	return eventPrefix + hex.EncodeToString(b[:])
 }

@@ -259,8 +259,11 @@ func TestAPIAnswersACitizen(t *testing.T) {
 	}
 	var detail struct {
 		row
-		Transcript []bot.TranscriptEntry `json:"transcript"`
-		Draft      *bot.Draft            `json:"draft"`
+		Transcript []struct {
+			bot.TranscriptEntry
+			Delivery *bot.DeliveryState `json:"delivery"`
+		} `json:"transcript"`
+		Draft *bot.Draft `json:"draft"`
 	}
 	if d.api(lan, "GET", convPath(conv, ""), nil, &detail) != 200 {
 		t.Fatal("detail")
@@ -268,6 +271,12 @@ func TestAPIAnswersACitizen(t *testing.T) {
 	var kinds []string
 	for _, e := range detail.Transcript {
 		kinds = append(kinds, e.Kind)
+		// What staff sent is followed (nothing is sending here: queued); the bot's
+		// answers to the citizen and the staff's own actions are not.
+		followed := e.Kind == "staff_reply" || (e.Kind == "reply" && strings.HasPrefix(e.EventID, "console:"))
+		if followed != (e.Delivery != nil) || (followed && e.Delivery.State != bot.DeliveryQueued) {
+			t.Errorf("%s %q: delivery %+v", e.Kind, e.Text, e.Delivery)
+		}
 	}
 	got := strings.Join(kinds, " ")
 	want := "text reply text reply staff_join reply staff_reply staff_note staff_assign staff_handback reply reply staff_resolve"

@@ -381,17 +381,26 @@ func streamTime(id string) time.Time {
 }
 
 // doneScript finishes an entry, fenced by the shard's lease: a consumer that lost the
-// shard cannot finish what the new owner is about to send.
+// shard cannot finish what the new owner is about to send. A tracked reply's state
+// goes to the conversation's delivery hash in the same step, and the consoles are told
+// that the conversation changed.
 //
-// KEYS: lease, stream, [failed]. ARGV: token, group, entry id, [failure, maxlen].
+// KEYS: lease, stream, failed, the conversation's dlv. ARGV: token, group, entry id,
+// failure JSON ("" = sent), maxlen, state JSON ("" = not tracked), outbound id, the
+// hash's ttl, the desk's channel, the conversation's key.
 var doneScript = redis.NewScript(`
 if not (` + leaseHeld + `) then
   return 0
 end
 redis.call('XACK', KEYS[2], ARGV[2], ARGV[3])
 redis.call('XDEL', KEYS[2], ARGV[3])
-if KEYS[3] then
+if ARGV[4] ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'f', ARGV[4])
+end
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[7], ARGV[6])
+  redis.call('PEXPIRE', KEYS[4], ARGV[8])
+  redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
 return 1
 `)
@@ -402,31 +411,59 @@ func (q *Delivery) done(ctx context.Context, d bot.Delivery) error {
 	return q.finish(ctx, d, nil)
 }
 
+// Deliveries returns what became of the conversation's tracked replies, by outbound
+// id; a tracked reply not in it is still queued (or older than the transcript).
+func (s *Store) Deliveries(ctx context.Context, conv bot.ConversationRef) (map[string]bot.DeliveryState, error) {
+	raw, err := s.c.HGetAll(ctx, s.keys(conv).dlv).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: deliveries of %s: %w", bot.MaskID(conv.Key()), err)
+	}
+	out := make(map[string]bot.DeliveryState, len(raw))
+	for id, v := range raw {
+		var st bot.DeliveryState
+		if err := json.Unmarshal([]byte(v), &st); err != nil {
+			s.log.Error("unreadable delivery state", "reply", id, "err", err)
+			continue
+		}
+		out[id] = st
+	}
+	return out, nil
+}
+
 // fail moves an entry to <p>:{sNN}:failed:<channel> (a stream of JSON DeliveryFailure,
 // about FailedMax long) in the same step that removes it from the queue, fenced as
 // done is.
 func (q *Delivery) fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure) error {
-	raw, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("encode delivery failure: %w", err)
-	}
-	return q.finish(ctx, d, raw)
+	return q.finish(ctx, d, &f)
 }
 
-// finish removes an entry from the queue, and records failure when it is not nil.
-func (q *Delivery) finish(ctx context.Context, d bot.Delivery, failure []byte) error {
+// finish removes an entry from the queue, records f when it is not nil, and keeps
+// what became of a tracked reply.
+func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFailure) error {
 	shard, id, err := parseDeliveryEntry(d.Entry)
 	if err != nil {
 		return err
 	}
-	keys := []string{q.leaseKey(d.Channel, shard), q.stream(shard, d.Channel)}
-	args := []any{d.Fence, DeliveryGroup, id}
 	what := "finish delivery"
-	if failure != nil {
-		keys = append(keys, q.failedKey(d.Channel, shard))
-		args = append(args, failure, FailedMax)
+	var failure, state []byte
+	st := bot.DeliveryState{State: bot.DeliverySent, At: time.Now()}
+	if f != nil {
 		what = "record failed delivery"
+		if failure, err = json.Marshal(f); err != nil {
+			return fmt.Errorf("encode delivery failure: %w", err)
+		}
+		st = bot.DeliveryState{State: bot.DeliveryFailed, Failure: f.Failure, Detail: f.Detail, At: f.At}
 	}
+	if d.Outbound.Track {
+		if state, err = json.Marshal(st); err != nil {
+			return fmt.Errorf("encode delivery state: %w", err)
+		}
+	}
+	conv := d.Outbound.Conversation
+	keys := []string{q.leaseKey(d.Channel, shard), q.stream(shard, d.Channel), q.failedKey(d.Channel, shard),
+		q.s.prefix + ":" + tag(shard) + ":dlv:" + conv.Key()}
+	args := []any{d.Fence, DeliveryGroup, id, failure, FailedMax, state, d.Outbound.ID,
+		millis(q.s.o.TranscriptTTL), q.s.deskChannel(), conv.Key()}
 	ok, err := doneScript.Run(ctx, q.s.c, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, d.Entry, err)

@@ -124,3 +124,63 @@ func TestReadFailAndUnreadableEntries(t *testing.T) {
 		t.Fatalf("read after the group was made again: %v", err)
 	}
 }
+
+// A tracked reply's fate is kept with the conversation (sent, or failed with the
+// provider's reason), the consoles are told, and an untracked reply leaves no trace.
+func TestTrackedDeliveries(t *testing.T) {
+	s, _ := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "556"}
+	sh := ShardOf(conv)
+	told := s.DeskChanges(ctx)
+	outs := []bot.Outbound{
+		{ID: "s/0", Conversation: conv, Reply: bot.Reply{Text: "Chào bạn"}, Track: true},
+		{ID: "s/1", Conversation: conv, Reply: bot.Reply{Text: "Bạn cần gì?"}, Track: true},
+		{ID: "s/2", Conversation: conv, Reply: bot.Reply{Text: "ok"}},
+	}
+	commit(t, s, conv, "s", bot.Change{Session: sampleSession(conv), Replies: outs})
+	if st, err := s.Deliveries(ctx, conv); err != nil || len(st) != 0 {
+		t.Fatalf("before sending: %+v, %v; want nothing (queued)", st, err)
+	}
+	if ok, err := q.own(ctx, bot.Telegram, sh, "p", time.Minute); err != nil || !ok {
+		t.Fatalf("Own = %v, %v", ok, err)
+	}
+	got, err := q.read(ctx, bot.Telegram, sh, "p", 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Read = %+v, %v", got, err)
+	}
+	if err := q.done(ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	failedAt := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := q.fail(ctx, got[1], bot.DeliveryFailure{Outbound: got[1].Outbound, Failure: "gone", Code: 403,
+		Detail: "Forbidden: bot was blocked by the user", At: failedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.done(ctx, got[2]); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Deliveries(ctx, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 2 || st["s/0"].State != bot.DeliverySent || st["s/0"].At.IsZero() {
+		t.Errorf("deliveries = %+v; want s/0 sent and s/1 failed only", st)
+	}
+	if f := st["s/1"]; f.State != bot.DeliveryFailed || f.Failure != "gone" || f.Detail != "Forbidden: bot was blocked by the user" || !f.At.Equal(failedAt) {
+		t.Errorf("the failed reply: %+v", f)
+	}
+	// The commit told of its desk change; then one hint per tracked reply finished.
+	n := 0
+	for n < 3 {
+		select {
+		case key := <-told:
+			if key != conv.Key() {
+				t.Errorf("told of %q", key)
+			}
+			n++
+		case <-time.After(5 * time.Second):
+			t.Fatalf("told %d times, want 3 (the commit and two tracked replies)", n)
+		}
+	}
+}

@@ -57,6 +57,10 @@
 //	                                                                   Fail check it (fencing)
 //	<p>:{sNN}:failed:<channel>       stream  a Sender's Fail (field   none: capped at about FailedMax (10,000)
 //	                                         f: JSON DeliveryFailure)  records, the oldest dropped first
+//	<p>:{sNN}:dlv:<conv>             hash    a Sender's Ack and Fail  TranscriptTTL, from the last reply finished:
+//	                                         of a tracked reply (field: what became of the console's replies (a
+//	                                         outbound id; JSON         tracked one not in it is still queued); no
+//	                                         DeliveryState)            text, so a Forget leaves it to expire
 //	<p>:members:out:<channel>        zset    a Sender's heartbeats    twice the heartbeat ttl: the live senders;
 //	                                         (member: process name)    Close removes a sender that stops cleanly
 //	<p>:rl:<key>                     zset    Delivery.Reserve         the window plus a second: sends of the

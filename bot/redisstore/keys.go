@@ -21,7 +21,7 @@ func tag(shard int) string { return fmt.Sprintf("{s%02d}", shard) }
 // convKeys are the keys one event touches, all in the conversation's shard.
 type convKeys struct {
 	prof, state, lock, tr, out, outbox string
-	card                               string
+	card, dlv                          string
 	base                               string // "<p>:{sNN}:" for the seen key
 	conv                               string
 }
@@ -37,6 +37,7 @@ func (s *Store) keys(conv bot.ConversationRef) convKeys {
 		out:    base + "out:" + string(conv.Channel),
 		outbox: base + s.outboxName(),
 		card:   base + "card:" + k,
+		dlv:    base + "dlv:" + k,
 		base:   base,
 		conv:   k,
 	}

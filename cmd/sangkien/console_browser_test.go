@@ -71,6 +71,13 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the waiting row says %q", row)
 	}
 	operate(t, b, tgRow, func() []string { return sentTo(tg, citizen.chat) })
+	// The citizen has blocked the bot since: what staff send is shown undelivered, and why.
+	tg.Fail("sendMessage", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`)
+	step(t, b, "take over again", chromedp.Click(chromedp.CSS(`form[action$="/takeover"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#transcript .dlv.d-failed`)))
+	if s := text(t, b, chromedp.CSS(`#transcript .dlv.d-failed`)); !strings.Contains(s, "Không gửi được: người dân đã chặn") {
+		t.Errorf("the undelivered notice says %q", s)
+	}
 
 	n := 0
 	zc := zlCitizen{user: "7392845012349876001", n: &n}
@@ -102,6 +109,7 @@ func operate(t *testing.T, b context.Context, row chromedp.CSS, sent func() []st
 		chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_reply`)),
 	)
 	waitChannel(t, sent, reply)
+	step(t, b, "the reply is shown sent, without a reload", chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_reply .dlv.d-sent`)))
 	note := "Người dân hỏi về hạn nộp."
 	step(t, b, "note",
 		chromedp.SendKeys(chromedp.ID("note"), note),
