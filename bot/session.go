@@ -45,7 +45,8 @@ type Consent struct {
 	NoticeVersion string    `json:"notice_version"`
 }
 
-// SubmissionSummary is what "my submissions" shows.
+// SubmissionSummary is what "my submissions" shows, and the console beside the
+// conversation.
 type SubmissionSummary struct {
 	ID        string    `json:"id"`
 	Reference string    `json:"reference"`
@@ -53,6 +54,32 @@ type SubmissionSummary struct {
 	Title     string    `json:"title"`
 	Status    string    `json:"status"`
 	Changed   time.Time `json:"changed"`
+	// IntakeID is the city's own id, once its intake gave one.
+	IntakeID string `json:"intake_id,omitempty"`
+	// History is each status the submission had, oldest first (the last
+	// StatusHistoryMax): submitted, received or undelivered, then the city's.
+	History []StatusStep `json:"history,omitempty"`
+}
+
+// StatusStep is one status of a submission and when it was given.
+type StatusStep struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
+// StatusHistoryMax bounds a submission's History.
+const StatusHistoryMax = 20
+
+// Record notes a new status (and the city's id, when given).
+func (s *SubmissionSummary) Record(status, intakeID string, at time.Time) {
+	s.Status, s.Changed = status, at
+	if intakeID != "" {
+		s.IntakeID = intakeID
+	}
+	s.History = append(s.History, StatusStep{Status: status, At: at})
+	if n := len(s.History); n > StatusHistoryMax {
+		s.History = s.History[n-StatusHistoryMax:]
+	}
 }
 
 // State is where the citizen is in a flow, and their draft.

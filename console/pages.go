@@ -41,6 +41,10 @@ var (
 	// A reply's delivery, and why one failed (bot.SendFailure's names).
 	deliveryMsg = map[string]string{bot.DeliveryQueued: "console.delivery.queued", bot.DeliverySent: "console.delivery.sent",
 		bot.DeliveryFailed: "console.delivery.failed"}
+	// A submission's status, as the citizen is told it.
+	submissionMsg = map[string]string{bot.StatusSubmitted: "status.submitted", bot.StatusUndelivered: "console.subs.undelivered",
+		bot.StatusReceived: "status.received", bot.StatusUnderReview: "status.under_review", bot.StatusNeedsInfo: "status.needs_info",
+		bot.StatusAccepted: "status.accepted", bot.StatusRejected: "status.rejected", bot.StatusImplemented: "status.implemented"}
 	failureMsg = map[string]string{"gone": "console.delivery.gone", "permanent": "console.delivery.permanent",
 		"retryable": "console.delivery.retryable", "rate-limited": "console.delivery.retryable", "held": "console.delivery.held"}
 )
@@ -61,7 +65,7 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 		funcs := template.FuncMap{
 			"t":      func(id string, data ...map[string]any) string { return l.T(id, data...) },
 			"status": pick(statusMsg), "reason": pick(reasonMsg), "clock": pick(clockMsg),
-			"delivery": pick(deliveryMsg), "failure": pick(failureMsg),
+			"delivery": pick(deliveryMsg), "failure": pick(failureMsg), "substatus": pick(submissionMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
 		}

@@ -579,3 +579,48 @@ func TestCannedAnswers(t *testing.T) {
 		t.Errorf("delete again: %d", got)
 	}
 }
+
+// Beside the transcript: each of the citizen's submissions with its status as the
+// citizen is told it, the city's id, and its status history; a refused one says what
+// to do.
+func TestConversationShowsSubmissions(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	for i, st := range []bot.StatusChange{
+		{SubmissionID: "sub-1", Reference: "HN-2026-000123", Status: bot.StatusReceived, IntakeID: "TP-7781"},
+		{SubmissionID: "sub-1", Status: bot.StatusUnderReview},
+		{SubmissionID: "sub-2", Reference: "HN-2026-000124", Status: bot.StatusUndelivered},
+	} {
+		d.advance(time.Hour)
+		st.At = d.now
+		ev := bot.Event{ID: "status-" + string(rune('a'+i)), Conversation: conv, Kind: bot.EventStatus, Status: &st}
+		if _, err := d.engine.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	res, page := d.get(c, "/console/conversations/"+url.PathEscape(conv.Key()))
+	if res.StatusCode != 200 {
+		t.Fatalf("page: %d", res.StatusCode)
+	}
+	for _, want := range []string{"HN-2026-000123", "Đang xem xét", "Mã của Thành phố: TP-7781", "Lịch sử trạng thái",
+		"Đã tiếp nhận", "HN-2026-000124", "Hệ thống tiếp nhận của Thành phố từ chối", "Cần sửa lỗi rồi gửi lại"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Xem hồ sơ bị từ chối") {
+		t.Error("an operator is offered the refused list, which is the admins'")
+	}
+	var detail struct {
+		Submissions []bot.SubmissionSummary `json:"submissions"`
+	}
+	if d.api(lan, "GET", convPath(conv, ""), nil, &detail) != 200 || len(detail.Submissions) != 2 {
+		t.Fatalf("detail: %+v", detail)
+	}
+	s := detail.Submissions[0]
+	if s.IntakeID != "TP-7781" || len(s.History) != 2 || s.History[0].Status != bot.StatusReceived || s.History[1].Status != bot.StatusUnderReview {
+		t.Errorf("the first submission: %+v", s)
+	}
+}

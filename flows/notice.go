@@ -33,9 +33,9 @@ func (t *turn) statusChange() {
 	case i < 0:
 		// Not in the profile (erased with "forget me", or the profile expired): the
 		// citizen is still the submitter, and "my submissions" should match the notice.
-		t.s.Profile.Submissions = append(subs, bot.SubmissionSummary{
-			ID: c.SubmissionID, Reference: ref, Status: c.Status, Changed: at,
-		})
+		sum := bot.SubmissionSummary{ID: c.SubmissionID, Reference: ref}
+		sum.Record(c.Status, c.IntakeID, at)
+		t.s.Profile.Submissions = append(subs, sum)
 	case at.Before(subs[i].Changed):
 		t.res.Silent = true
 		return
@@ -43,7 +43,7 @@ func (t *turn) statusChange() {
 		if ref == "" {
 			ref = subs[i].Reference
 		}
-		subs[i].Status, subs[i].Changed = c.Status, at
+		subs[i].Record(c.Status, c.IntakeID, at)
 	}
 	if t.s.Profile.Unreachable {
 		t.res.Silent = true

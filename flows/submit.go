@@ -164,10 +164,9 @@ func (t *turn) submission(d *bot.Draft, ref string) *bot.Submission {
 // ends the flow.
 func (t *turn) record(sub *bot.Submission, title string) {
 	t.res.Submission = sub
-	t.s.Profile.Submissions = append(t.s.Profile.Submissions, bot.SubmissionSummary{
-		ID: sub.ID, Reference: sub.Reference, Kind: sub.Kind, Title: title,
-		Status: statusSubmitted, Changed: t.now,
-	})
+	sum := bot.SubmissionSummary{ID: sub.ID, Reference: sub.Reference, Kind: sub.Kind, Title: title}
+	sum.Record(statusSubmitted, "", t.now)
+	t.s.Profile.Submissions = append(t.s.Profile.Submissions, sum)
 	t.clear()
 }
 
