@@ -178,19 +178,50 @@ type conversationDetail struct {
 	Submissions []bot.SubmissionSummary `json:"submissions"`
 }
 
-// transcriptLine is a transcript entry and, for what a console action sent the
-// citizen, what became of it.
+// transcriptLine is a transcript entry, the links to its files (in the order of its
+// attachments; "" for one that cannot be linked) and, for what a console action sent
+// the citizen, what became of it.
 type transcriptLine struct {
 	bot.TranscriptEntry
+	Links    []string           `json:"links,omitempty"`
 	Delivery *bot.DeliveryState `json:"delivery,omitempty"`
 }
 
-// withDeliveries pairs the lines with the states of their replies: a console reply
-// without one is still queued.
-func withDeliveries(entries []bot.TranscriptEntry, states map[string]bot.DeliveryState) []transcriptLine {
+// file is one attachment as the page shows it.
+type file struct {
+	bot.Attachment
+	Link string
+}
+
+// Files pairs the line's attachments with their links.
+func (l transcriptLine) Files() []file {
+	out := make([]file, len(l.Attachments))
+	for i, a := range l.Attachments {
+		out[i].Attachment = a
+		if i < len(l.Links) {
+			out[i].Link = l.Links[i]
+		}
+	}
+	return out
+}
+
+// lines pairs the transcript's entries with their files' links and their replies'
+// states: a console reply without one is still queued.
+func (s *Server) lines(conv bot.ConversationRef, entries []bot.TranscriptEntry, states map[string]bot.DeliveryState) []transcriptLine {
 	out := make([]transcriptLine, len(entries))
 	for i, e := range entries {
 		out[i].TranscriptEntry = e
+		if s.cfg.MediaLink != nil && len(e.Attachments) > 0 {
+			out[i].Links = make([]string, len(e.Attachments))
+			for j, a := range e.Attachments {
+				link, err := s.cfg.MediaLink(conv.Channel, a)
+				if err != nil {
+					s.log.Warn("a file of the transcript cannot be linked", "conversation", bot.MaskID(conv.Key()), "err", err)
+					continue
+				}
+				out[i].Links[j] = link
+			}
+		}
 		if e.Dir != bot.Outgoing || !strings.HasPrefix(e.EventID, eventPrefix) || !strings.Contains(e.EventID, "/") {
 			continue
 		}
@@ -222,7 +253,7 @@ func (s *Server) detail(ctx context.Context, key string) (conversationDetail, bo
 	if err != nil {
 		return d, false, err
 	}
-	d.Transcript = withDeliveries(lines, sent)
+	d.Transcript = s.lines(ref, lines, sent)
 	sess, err := s.cfg.Conversations.Session(ctx, ref)
 	if err != nil {
 		return d, false, err

@@ -48,8 +48,8 @@ type Submissions interface {
 	RetryFailed(ctx context.Context, id string) error
 }
 
-// Config is what a Server needs. Every field but Logger, Now, Calendar and Targets is
-// required.
+// Config is what a Server needs. Every field but Logger, Now, Calendar, Targets and
+// MediaLink is required.
 type Config struct {
 	Engine        Engine
 	Accounts      Accounts
@@ -62,6 +62,10 @@ type Config struct {
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
 	Targets  workday.Targets
+	// MediaLink links to a file the citizen sent, through the gateway's media proxy
+	// (media.Signer.PathFor with MediaLinkTTL); nil when the gateway has no proxy
+	// (no PUBLIC_BASE_URL): files are then named, not shown.
+	MediaLink func(bot.Channel, bot.Attachment) (string, error)
 	// Secure marks the session cookie Secure: the console is served over https
 	// (PUBLIC_BASE_URL starts with https://).
 	Secure bool
@@ -156,6 +160,10 @@ func (s *Server) routes() {
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 }
+
+// MediaLinkTTL is how long a file's link on a console page works: long enough to read
+// the conversation, short enough that a link copied elsewhere soon stops.
+const MediaLinkTTL = time.Hour
 
 // eventPrefix starts the id of every console action, and so of every reply one queued
 // ("console:…/0"): those are the replies whose delivery the console follows.

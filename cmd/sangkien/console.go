@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/console"
 	"github.com/sangkien/sangkien/console/workday"
 	"github.com/sangkien/sangkien/envvar"
+	"github.com/sangkien/sangkien/integrations/media"
 )
 
 // consoleSettings are the operator console's variables.
@@ -54,8 +56,9 @@ func (c consoleSettings) calendar() (*workday.Calendar, error) {
 	return cal, nil
 }
 
-// mountConsole serves the operator console under /console/.
-func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) (*console.Server, error) {
+// mountConsole serves the operator console under /console/; it shows the citizens'
+// files through the media proxy when there is one (signer not nil).
+func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Signer) (*console.Server, error) {
 	cal, err := cfg.Console.calendar()
 	if err != nil {
 		return nil, err
@@ -64,6 +67,12 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) (*console.Server,
 		SessionIdle:     cfg.Console.SessionIdle,
 		SessionAbsolute: max(redisstore.DefaultSessionAbsolute, cfg.Console.SessionIdle),
 	})
+	var mediaLink func(bot.Channel, bot.Attachment) (string, error)
+	if signer != nil {
+		mediaLink = func(ch bot.Channel, a bot.Attachment) (string, error) {
+			return signer.PathFor(ch, a, console.MediaLinkTTL)
+		}
+	}
 	srv, err := console.New(console.Config{
 		Engine:        g.engine,
 		Accounts:      console.Accounts{Store: staff, Cost: staffBcryptCost},
@@ -74,6 +83,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) (*console.Server,
 		Canned:        g.store.Canned(),
 		Changes:       g.store,
 		Calendar:      cal,
+		MediaLink:     mediaLink,
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	pngenc "image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +38,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
 		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
 		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms",
+		"PUBLIC_BASE_URL", "http://127.0.0.1", // the media proxy's: the console's links are relative
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -64,6 +69,15 @@ func TestConsoleInABrowser(t *testing.T) {
 	citizen := tgCitizen{chat: 555000111, lang: "vi", nextID: &id}
 	postUpdate(t, addr, citizen.text("/start"))
 	postUpdate(t, addr, citizen.text("gặp cán bộ"))
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{R: 200, A: 255})
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	tg.AddFile("photo-ho-guom", "photos/file_1.png", png.Bytes())
+	postUpdate(t, addr, citizen.message(map[string]any{"photo": []map[string]any{
+		{"file_id": "photo-ho-guom", "file_unique_id": "AQADho", "width": 4, "height": 3, "file_size": png.Len()}}}))
 	tgRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000111"]`)
 	step(t, b, "the Telegram citizen appears, waiting", chromedp.WaitVisible(tgRow))
 	row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`))
@@ -71,6 +85,11 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the waiting row says %q", row)
 	}
 	operate(t, b, tgRow, func() []string { return sentTo(tg, citizen.chat) })
+	// The citizen's photo is shown through the gateway's media proxy.
+	if _, err := chromedp.Run(b, chromedp.Poll[bool](`(() => { const i = document.querySelector("#transcript .file img");
+		return !!i && i.complete && i.naturalWidth === 4; })()`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the citizen's photo is not shown: %v", err)
+	}
 	// The citizen has blocked the bot since: what staff send is shown undelivered, and why.
 	tg.Fail("sendMessage", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`)
 	step(t, b, "take over again", chromedp.Click(chromedp.CSS(`form[action$="/takeover"] button`)),

@@ -92,7 +92,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	if err != nil {
 		return nil, err
 	}
-	desk, err := g.mountConsole(cfg, mux)
+	desk, err := g.mountConsole(cfg, mux, in.signer)
 	if err != nil {
 		return nil, err
 	}

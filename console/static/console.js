@@ -26,12 +26,11 @@
       .catch(function () {});
   }
   if (window.EventSource && (page === "inbox" || page === "conversation")) {
-    var es = new EventSource("/console/events"), opened = false;
-    // Once open, every change is told; one made while the stream was reconnecting
-    // is caught by looking again.
+    var es = new EventSource("/console/events");
+    // Once open, every change is told; one made between the page's rendering and the
+    // stream's opening (or while it was reconnecting) is caught by looking once more.
     es.addEventListener("open", function () {
-      if (opened && !pending) { pending = setTimeout(refresh, 300); }
-      opened = true;
+      if (!pending) { pending = setTimeout(refresh, 300); }
       document.body.dataset.live = "on";
     });
     es.addEventListener("error", function () { document.body.dataset.live = "off"; });

@@ -77,6 +77,22 @@ func (s *Signer) LinkSince(ch bot.Channel, a bot.Attachment, since time.Time) (s
 	if until := since.Add(s.ttl); until.Before(s.now().Add(24 * time.Hour)) {
 		since = s.now()
 	}
+	p, err := s.path(ch, a, since.Add(s.ttl))
+	if err != nil {
+		return "", err
+	}
+	return s.base + p, nil
+}
+
+// PathFor is a link for a page the gateway itself serves (the operator console):
+// "/media/…", relative to the gateway, valid for ttl from now, so that a link copied
+// out of the console soon stops working.
+func (s *Signer) PathFor(ch bot.Channel, a bot.Attachment, ttl time.Duration) (string, error) {
+	return s.path(ch, a, s.now().Add(ttl))
+}
+
+// path is the signed path of a's file, valid until until.
+func (s *Signer) path(ch bot.Channel, a bot.Attachment, until time.Time) (string, error) {
 	if ch == "" || a.Ref == "" {
 		return "", errors.New("media: link: channel and file reference are required")
 	}
@@ -85,9 +101,9 @@ func (s *Signer) LinkSince(ch bot.Channel, a bot.Attachment, since time.Time) (s
 		return "", fmt.Errorf("media: link: %w", err)
 	}
 	id := base64.RawURLEncoding.EncodeToString(b)
-	exp := strconv.FormatInt(since.Add(s.ttl).Unix(), 10)
+	exp := strconv.FormatInt(until.Unix(), 10)
 	q := url.Values{"exp": {exp}, "sig": {s.sign(id, exp)}}
-	return s.base + "/media/" + id + "?" + q.Encode(), nil
+	return "/media/" + id + "?" + q.Encode(), nil
 }
 
 // SubmissionLink is the link of one of a submission's attachments, counted from the

@@ -3,6 +3,7 @@ package media_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +91,34 @@ func linkParts(t *testing.T, link string) (id, exp, sig string) {
 		}
 	}
 	return path, exp, sig
+}
+
+// A console link is relative to the gateway, checks as any link does, and stops
+// working after its own short ttl, not the signer's.
+func TestPathForIsShortLived(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	s, err := media.NewSigner(testKey, base, 7*24*time.Hour, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bot.Attachment{Kind: bot.Document, Ref: "BQAD-2", MIME: "application/pdf", Name: "đề án.pdf"}
+	p, err := s.PathFor(bot.Telegram, a, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/media/") {
+		t.Fatalf("PathFor = %q (%v), want a path under /media/", p, err)
+	}
+	id, q := strings.TrimPrefix(u.Path, "/media/"), u.Query()
+	if f, err := s.Check(id, q.Get("exp"), q.Get("sig")); err != nil || f.Ref != a.Ref || f.Name != a.Name {
+		t.Errorf("Check = %+v, %v", f, err)
+	}
+	now = now.Add(time.Hour + time.Second)
+	if _, err := s.Check(id, q.Get("exp"), q.Get("sig")); err == nil {
+		t.Error("the link still works past its hour")
+	}
+	if _, err := s.PathFor(bot.Telegram, bot.Attachment{Kind: bot.Photo}, time.Hour); err == nil {
+		t.Error("a link without a file reference")
+	}
 }
