@@ -4,7 +4,7 @@ BIN      ?= bin/sangkien
 PKGS     ?= ./...
 WITH_REDIS = scripts/with-redis.sh
 
-.PHONY: build test vet cover bench run chat clean
+.PHONY: build test vet cover bench run chat screens clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
@@ -24,6 +24,11 @@ cover:
 BENCH ?= .
 bench:
 	$(WITH_REDIS) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 $(PKGS)
+
+# screens writes the console's screenshots shown in the README to docs/screens/ (a real
+# Chromium: CHROMIUM, or chromium on PATH). CI does not run it; make test checks the pages.
+screens:
+	$(WITH_REDIS) $(GO) test -count=1 -run '^TestScreens$$' ./console -screens $(CURDIR)/docs/screens
 
 run:
 	$(GO) run ./cmd/sangkien serve

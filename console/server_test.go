@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,12 +17,14 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/sangkien/sangkien"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/console"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/locales"
+	"github.com/sangkien/sangkien/programs"
 )
 
 // desk is a console on a real Redis, with the real engine and flows behind it, and
@@ -44,7 +47,8 @@ const (
 	an, anPassword     = "an@hanoi.gov.vn", "mật khẩu của An 2026!"
 )
 
-func newDesk(t *testing.T, secure bool) *desk {
+// newDesk starts the console; with sets Config's optional parts.
+func newDesk(t *testing.T, secure bool, with ...func(*console.Config)) *desk {
 	t.Helper()
 	d := &desk{t: t, tokens: map[string]string{}, now: time.Date(2026, 12, 1, 9, 0, 0, 0, bot.HoChiMinh())}
 	clock := func() time.Time {
@@ -58,7 +62,11 @@ func newDesk(t *testing.T, secure bool) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router, err := flows.NewRouter(flows.Config{Catalog: cat, Refs: d.st, Now: clock})
+	progs, err := programs.Load(bytes.NewReader(sangkien.DefaultPrograms))
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := flows.NewRouter(flows.Config{Programs: progs, Catalog: cat, Refs: d.st, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +87,15 @@ func newDesk(t *testing.T, secure bool) *desk {
 			t.Fatal(err)
 		}
 	}
-	srv, err := console.New(console.Config{
+	cfg := console.Config{
 		Engine: d.engine, Accounts: acc, Sessions: d.staff, Conversations: d.st, Submissions: d.st,
 		Audit: d.st.Audit(redisstore.AuditOptions{Now: clock}), Canned: d.st.Canned(), Changes: d.st,
 		Secure: secure, Now: clock,
-	})
+	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	srv, err := console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
