@@ -60,6 +60,9 @@ type Config struct {
 	Changes       Changes
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
+	// Holidays, when set, holds the admins' edits laid over Calendar
+	// (redisstore.Holidays); the holidays page edits it.
+	Holidays HolidayEdits
 	Targets  workday.Targets
 	// Secure marks the session cookie Secure: the console is served over https
 	// (PUBLIC_BASE_URL starts with https://).
@@ -77,6 +80,7 @@ type Server struct {
 	cat   *locales.Catalog
 	pages *pages
 	done  chan struct{} // closed by Close: live streams end
+	hol   holidayCache  // Calendar with the Holidays edits laid over it
 }
 
 // New builds the console. It fails when a part is missing.
@@ -154,6 +158,7 @@ func (s *Server) routes() {
 	}
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
+	s.adminRoutes(api, page)
 }
 
 // eventID names a console action: unique, so that the engine runs each once.

@@ -24,17 +24,17 @@ const NameMax = 100
 
 // Exception is one exception of a calendar: a weekday off or a weekend day worked.
 type Exception struct {
-	Date string // "2026-02-17"
-	Kind string // Off or Work
-	Name string
+	Date string `json:"date"` // "2026-02-17"
+	Kind string `json:"kind"` // Off or Work
+	Name string `json:"name"`
 }
 
 // Edit changes one day of a calendar, laid over the holidays file: admins add a day
 // off or a day worked, or take a listed one out (Kind Normal).
 type Edit struct {
-	Date string
-	Kind string
-	Name string
+	Date string `json:"date"`
+	Kind string `json:"kind"` // Off, Work or Normal
+	Name string `json:"name,omitempty"`
 }
 
 // ParseEdit reads an edit kept as "off <name>", "work <name>" or "normal" for date.
