@@ -74,6 +74,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux) (*console.Server,
 		Canned:        g.store.Canned(),
 		Changes:       g.store,
 		Calendar:      cal,
+		Holidays:      g.store.Holidays(),
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})
