@@ -28,8 +28,12 @@ type StaffChanges struct {
 }
 
 // Actor is who changes an account, and from where: a staff member's email and client
-// address, or no email and "command line" for `sangkien staff`.
+// address, or no email and CommandLine for `sangkien staff`.
 type Actor struct{ Email, Addr string }
+
+// CommandLine is the Addr of the changes made by `sangkien staff` (the audit page
+// names it so).
+const CommandLine = "command line"
 
 var (
 	// ErrOwnAccount: an admin tried to disable their own account (they would lock

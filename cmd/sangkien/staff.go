@@ -49,7 +49,7 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 	// Every change is recorded as the console records its own: by no staff member,
 	// from the command line.
 	changes := console.StaffChanges{Accounts: accounts, Audit: store.Audit(redisstore.AuditOptions{Retention: retention})}
-	by := console.Actor{Addr: "command line"}
+	by := console.Actor{Addr: console.CommandLine}
 	warnLost := func(err error) error {
 		if errors.Is(err, console.ErrAuditLost) {
 			fmt.Fprintf(stderr, "warning: %v\n", err)
