@@ -91,8 +91,20 @@ func TestAdminPagesByRole(t *testing.T) {
 			t.Errorf("an operator on %s: %d", p, got)
 		}
 	}
-	if got := d.api(lan, "POST", "/console/api/staff/"+minh+"/disable", nil, nil); got != http.StatusForbidden {
-		t.Errorf("an operator disables an account: %d", got)
+	for _, p := range []string{"/console/api/staff", "/console/api/staff/" + minh + "/disable", "/console/api/staff/" + minh + "/password", "/console/api/staff/" + minh + "/token"} {
+		if got := d.api(lan, "POST", p, map[string]string{}, nil); got != http.StatusForbidden {
+			t.Errorf("an operator posts %s: %d", p, got)
+		}
+	}
+	opCSRF := csrfAttr.FindStringSubmatch(inbox)[1]
+	for _, p := range []string{"/console/staff", "/console/staff/" + minh + "/disable", "/console/staff/" + minh + "/password",
+		"/console/staff/" + minh + "/token", "/console/canned/x/delete", "/console/holidays/2027-02-08/remove", "/console/holidays/2027-02-08/restore"} {
+		if res, body := d.form(op, p, url.Values{"csrf": {opCSRF}}); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Chỉ quản trị viên") {
+			t.Errorf("an operator's form to %s: %d", p, res.StatusCode)
+		}
+	}
+	if lines := d.auditLines(bot.AuditQuery{}); len(lines) != 1 || lines[0] != lan+" login " {
+		t.Errorf("refused changes in the audit: %v", lines)
 	}
 
 	ad := d.browser()
@@ -513,6 +525,9 @@ func TestHolidaysPage(t *testing.T) {
 	_, body = d.get(c, "/console/holidays")
 	if !strings.Contains(body, "Ngày đã bỏ khỏi lịch có sẵn") || !strings.Contains(body, `action="/console/holidays/2027-02-08/restore"`) {
 		t.Error("the page does not offer to restore the Tết day")
+	}
+	if res, _ := d.form(c, "/console/holidays/2027-02-08/restore", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("restore without CSRF: %d", res.StatusCode)
 	}
 	if res, _ := d.form(c, "/console/holidays/2027-02-08/restore", with(nil, csrf)); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("restore: %d", res.StatusCode)
