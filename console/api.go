@@ -61,11 +61,11 @@ func (s *Server) row(c bot.Card) conversationJSON {
 	}
 	t := s.cfg.Targets
 	if c.Status == bot.DeskWaiting && !c.WaitingSince.IsZero() {
-		k := s.cfg.Calendar.Clock(c.WaitingSince, s.cfg.Now(), t.FirstAnswer, t.Near)
+		k := s.calendar().Clock(c.WaitingSince, s.cfg.Now(), t.FirstAnswer, t.Near)
 		out.WaitingSince, out.Due, out.Clock = timePtr(c.WaitingSince), timePtr(k.Due), string(k.State)
 	}
 	if c.Status != bot.DeskResolved && !c.Opened.IsZero() {
-		out.ResolveDue = timePtr(s.cfg.Calendar.Add(c.Opened, t.Resolution))
+		out.ResolveDue = timePtr(s.calendar().Add(c.Opened, t.Resolution))
 	}
 	return out
 }

@@ -30,7 +30,7 @@ type pages struct {
 }
 
 // pageNames are the console's pages; each is parsed with layout.html.
-var pageNames = []string{"login", "inbox", "conversation", "submissions", "error"}
+var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays"}
 
 // Messages the templates' helpers pick by value (ids are literals, so that the
 // locales test finds them).
@@ -121,6 +121,8 @@ type view struct {
 	Canned []cannedView
 	// The submissions':
 	Subs []submissionJSON
+	// The admin pages' (staff, canned answers, audit, holidays):
+	Admin *adminView
 }
 
 // cannedView is a canned answer as the reply form offers it.

@@ -61,6 +61,9 @@ type Config struct {
 	Changes       Changes
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
+	// Holidays, when set, holds the admins' edits laid over Calendar
+	// (redisstore.Holidays); the holidays page edits it.
+	Holidays HolidayEdits
 	Targets  workday.Targets
 	// MediaLink links to a file the citizen sent, through the gateway's media proxy
 	// (media.Signer.PathFor with MediaLinkTTL); nil when the gateway has no proxy
@@ -82,6 +85,7 @@ type Server struct {
 	cat   *locales.Catalog
 	pages *pages
 	done  chan struct{} // closed by Close: live streams end
+	hol   holidayCache  // Calendar with the Holidays edits laid over it
 }
 
 // New builds the console. It fails when a part is missing.
@@ -159,6 +163,7 @@ func (s *Server) routes() {
 	}
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
+	s.adminRoutes(api, page)
 }
 
 // MediaLinkTTL is how long a file's link on a console page works: long enough to read

@@ -109,6 +109,9 @@
 //	<p>:canned                       hash    Canned.Put/Delete        none: the console's canned answers
 //	                                         (field: id, JSON
 //	                                         CannedAnswer)
+//	<p>:holidays                     hash    Holidays.Put/Delete      none: admins' edits of the working-day
+//	                                         (field: date, "off|work   calendar, laid over the holidays file;
+//	                                         <name>" or "normal")      consoles re-read it every 30 s
 //
 // Staff keys share one hash tag, {staff}: a few hundred accounts fit one slot, and each
 // change to an account, its token and its sessions is one script on a cluster too.

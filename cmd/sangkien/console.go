@@ -84,6 +84,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		Changes:       g.store,
 		Calendar:      cal,
 		MediaLink:     mediaLink,
+		Holidays:      g.store.Holidays(),
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})

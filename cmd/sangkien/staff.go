@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
@@ -41,6 +42,21 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 	}
 	defer closeStore()
 	accounts := console.Accounts{Store: store.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()}
+	retention, err := staffAuditRetention(env)
+	if err != nil {
+		return err
+	}
+	// Every change is recorded as the console records its own: by no staff member,
+	// from the command line.
+	changes := console.StaffChanges{Accounts: accounts, Audit: store.Audit(redisstore.AuditOptions{Retention: retention})}
+	by := console.Actor{Addr: console.CommandLine}
+	warnLost := func(err error) error {
+		if errors.Is(err, console.ErrAuditLost) {
+			fmt.Fprintf(stderr, "warning: %v\n", err)
+			return nil
+		}
+		return err
+	}
 	password := func() (string, error) { return console.ReadPassword(*pwFile, stdin, stderr) }
 
 	switch sub {
@@ -56,7 +72,7 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 		if err != nil {
 			return err
 		}
-		if err := accounts.Add(ctx, *email, strings.TrimSpace(*name), r, pw); err != nil {
+		if err := warnLost(changes.Add(ctx, by, *email, strings.TrimSpace(*name), r, pw)); err != nil {
 			return fmt.Errorf("staff add: %w", err)
 		}
 		fmt.Fprintf(stdout, "added %s (%s)\n", bot.NormalizeEmail(*email), r)
@@ -71,10 +87,9 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 		staffUsage(stderr)
 		return errors.New("staff: add, list, disable, password or token?")
 	}
-	st := accounts.Store
 	switch sub {
 	case "disable":
-		if err := st.Disable(ctx, bot.NormalizeEmail(target)); err != nil {
+		if err := warnLost(changes.Disable(ctx, by, target)); err != nil {
 			return fmt.Errorf("staff disable: %w", err)
 		}
 		fmt.Fprintf(stdout, "disabled %s\n", bot.NormalizeEmail(target))
@@ -83,18 +98,32 @@ func staffCommand(ctx context.Context, args []string, env func(string) string, s
 		if err != nil {
 			return err
 		}
-		if err := accounts.SetPassword(ctx, target, pw); err != nil {
+		if err := warnLost(changes.SetPassword(ctx, by, target, pw)); err != nil {
 			return fmt.Errorf("staff password: %w", err)
 		}
 		fmt.Fprintf(stdout, "password changed for %s; its sessions ended\n", bot.NormalizeEmail(target))
 	case "token":
-		tok, err := st.NewToken(ctx, bot.NormalizeEmail(target))
-		if err != nil {
+		tok, err := changes.NewToken(ctx, by, target)
+		if err = warnLost(err); err != nil {
 			return fmt.Errorf("staff token: %w", err)
 		}
 		fmt.Fprintln(stdout, tok)
 	}
 	return nil
+}
+
+// staffAuditRetention is CONSOLE_AUDIT_RETENTION, as serve reads it: the trail is
+// trimmed by age as it is written, so the command must not trim it shorter.
+func staffAuditRetention(env func(string) string) (time.Duration, error) {
+	v := env("CONSOLE_AUDIT_RETENTION")
+	if v == "" {
+		return redisstore.DefaultAuditRetention, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("CONSOLE_AUDIT_RETENTION=%q: want a duration of a minute or more, such as 17520h", v)
+	}
+	return d, nil
 }
 
 // staffBcryptCost is the cost of staff passwords' hashes; tests lower it.

@@ -30,6 +30,8 @@ type Calendar struct {
 	// days holds the exceptions to the weekly rule, by date ("2026-02-17"): false
 	// for a weekday off, true for a weekend day worked.
 	days map[string]bool
+	// names are the exceptions' names ("Tết Nguyên Đán (mùng 1)"), by date.
+	names map[string]string
 }
 
 // Default is the calendar of the holidays file shipped with the gateway (2026, 2027).
@@ -44,7 +46,7 @@ func Default() *Calendar {
 // Parse reads a holidays file: one "YYYY-MM-DD off|work <name>" a line; blank lines and
 // lines starting with # are skipped. An error names the line.
 func Parse(r io.Reader) (*Calendar, error) {
-	c := &Calendar{zone: zone(), days: map[string]bool{}}
+	c := &Calendar{zone: zone(), days: map[string]bool{}, names: map[string]string{}}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -62,21 +64,11 @@ func Parse(r io.Reader) (*Calendar, error) {
 		if _, dup := c.days[f[0]]; dup {
 			return nil, fmt.Errorf("holidays line %d: %s is listed twice", n, f[0])
 		}
-		weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
-		switch f[1] {
-		case "off":
-			if weekend {
-				return nil, fmt.Errorf("holidays line %d: %s is a %s, off anyway: list the weekday given in its place", n, f[0], d.Weekday())
-			}
-			c.days[f[0]] = false
-		case "work":
-			if !weekend {
-				return nil, fmt.Errorf("holidays line %d: %s is a %s, a working day anyway", n, f[0], d.Weekday())
-			}
-			c.days[f[0]] = true
-		default:
-			return nil, fmt.Errorf("holidays line %d: %q: want off or work", n, f[1])
+		if err := checkKind(d, f[1]); err != nil {
+			return nil, fmt.Errorf("holidays line %d: %w", n, err)
 		}
+		c.days[f[0]] = f[1] == Work
+		c.names[f[0]] = strings.Join(f[2:], " ")
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("holidays: %w", err)
