@@ -30,7 +30,7 @@ type pages struct {
 }
 
 // pageNames are the console's pages; each is parsed with layout.html.
-var pageNames = []string{"login", "inbox", "conversation", "submissions", "error"}
+var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "reports"}
 
 // Messages the templates' helpers pick by value (ids are literals, so that the
 // locales test finds them).
@@ -111,6 +111,8 @@ type view struct {
 	Canned []cannedView
 	// The submissions':
 	Subs []submissionJSON
+	// The reports' (reports.go):
+	Report *reportView
 }
 
 // cannedView is a canned answer as the reply form offers it.

@@ -47,8 +47,8 @@ type Submissions interface {
 	RetryFailed(ctx context.Context, id string) error
 }
 
-// Config is what a Server needs. Every field but Logger, Now, Calendar and Targets is
-// required.
+// Config is what a Server needs. Every field but Logger, Now, Calendar, Targets,
+// Reports and Programs is required.
 type Config struct {
 	Engine        Engine
 	Accounts      Accounts
@@ -58,6 +58,10 @@ type Config struct {
 	Audit         AuditTrail
 	Canned        CannedAnswers
 	Changes       Changes
+	// Reports reads the report counters (reports.go); nil means Conversations, when it
+	// keeps them too. Programs names programs and fields in the reports (ids without).
+	Reports  Reports
+	Programs bot.Programs
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
 	Targets  workday.Targets
@@ -133,6 +137,7 @@ func (s *Server) routes() {
 	api("POST /console/api/submissions/{id}/resend", bot.RoleAdmin, s.apiResend)
 	api("GET /console/api/me", bot.RoleOperator, s.apiMe)
 	api("GET /console/api/audit", bot.RoleAdmin, s.apiAudit)
+	api("GET /console/api/reports", bot.RoleOperator, s.apiReports)
 	api("GET /console/api/canned", bot.RoleOperator, s.apiCanned)
 	api("PUT /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedPut)
 	api("DELETE /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedDelete)
@@ -152,6 +157,7 @@ func (s *Server) routes() {
 	for _, action := range []string{"takeover", "reply", "note", "handback", "resolve", "assign"} {
 		page("POST /console/conversations/{key}/"+action, bot.RoleOperator, s.pageAction(action))
 	}
+	page("GET /console/reports", bot.RoleOperator, s.reportsPage)
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 }
