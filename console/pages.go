@@ -58,6 +58,7 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 			"status": pick(statusMsg), "reason": pick(reasonMsg), "clock": pick(clockMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+			"num":  func(n int64) string { return number(n, lang) },
 		}
 		for _, name := range pageNames {
 			t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")

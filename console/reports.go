@@ -378,7 +378,7 @@ func (s *Server) reportPage(r reportJSON, l *locales.Localizer) *reportView {
 			label = l.T(id)
 		}
 		v.Funnel = append(v.Funnel, funnelRow{Label: label, Reached: f.Reached, Left: f.Left,
-			ReachedPct: percent(f.ReachedPct), LeftPct: percent(f.LeftPct),
+			ReachedPct: percent(f.ReachedPct, l.Lang()), LeftPct: percent(f.LeftPct, l.Lang()),
 			ReachedBar: barPct(f.ReachedPct), LeftBar: barPct(f.LeftPct), Last: i == len(r.Funnel)-1})
 	}
 	if m, ok := r.TimeToSubmit[bot.KindInitiative]; ok {
@@ -387,7 +387,7 @@ func (s *Server) reportPage(r reportJSON, l *locales.Localizer) *reportView {
 	if m, ok := r.TimeToSubmit[bot.KindFeedback]; ok {
 		v.MedianFeedback, v.NFeedback = humanDuration(time.Duration(m.MedianSeconds)*time.Second, l), m.Samples
 	}
-	v.AnswersShare = percent(r.FirstAnswers.Share)
+	v.AnswersShare = percent(r.FirstAnswers.Share, l.Lang())
 	v.TargetFor = workingTime(s.cfg.Targets.FirstAnswer, l)
 	return v
 }
@@ -431,12 +431,17 @@ func barPct(p float64) int {
 	return max(min(int(math.Round(p/5))*5, 100), 5)
 }
 
-// percent shows a percentage: whole when it is, one decimal otherwise.
-func percent(p float64) string {
+// percent shows a percentage: whole when it is, one decimal otherwise (a decimal
+// comma in Vietnamese).
+func percent(p float64, lang string) string {
 	if p == math.Trunc(p) {
 		return strconv.Itoa(int(p)) + "%"
 	}
-	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	s := strconv.FormatFloat(p, 'f', 1, 64)
+	if lang != locales.EN {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + "%"
 }
 
 // humanDuration says how long d is, to the minute (to the hour past a day).
@@ -461,4 +466,27 @@ func workingTime(d time.Duration, l *locales.Localizer) string {
 		return l.T("console.reports.target.days", map[string]any{"N": int(d / workday.Day)})
 	}
 	return l.T("console.reports.target.hours", map[string]any{"N": strconv.FormatFloat(d.Hours(), 'f', -1, 64)})
+}
+
+// number writes n with its thousands grouped as lang does: "2.693" in Vietnamese,
+// "2,693" in English.
+func number(n int64, lang string) string {
+	sep := "."
+	if lang == locales.EN {
+		sep = ","
+	}
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -3,17 +3,24 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/console"
+	"github.com/sangkien/sangkien/console/consoletest"
 	"github.com/sangkien/sangkien/console/workday"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/locales"
@@ -230,3 +237,174 @@ func TestReports(t *testing.T) {
 		t.Errorf("a period not offered: %d", res.StatusCode)
 	}
 }
+
+// seedMonth runs a month of citizens through the real engine and flows, as a city
+// would see them: more on weekdays, most on Zalo; initiatives that stop at every step
+// or are sent, feedback, and citizens who ask for a person and are answered within
+// minutes or the next day. The random source is seeded: every run is the same month.
+func (d *desk) seedMonth(days int) {
+	d.t.Helper()
+	rng := rand.New(rand.NewPCG(2026, 12))
+	d.mu.Lock()
+	d.now = time.Date(2026, 12, 1, 0, 0, 0, 0, bot.HoChiMinh()).AddDate(0, 0, 1-days)
+	d.mu.Unlock()
+	type answer struct {
+		conv bot.ConversationRef
+		at   time.Time
+	}
+	var due []answer
+	answerDue := func(until time.Time) {
+		for len(due) > 0 && !due[0].at.After(until) {
+			a := due[0]
+			due = due[1:]
+			d.mu.Lock()
+			d.now = later(d.now, a.at)
+			d.mu.Unlock()
+			ev := bot.Event{ID: "answer-" + a.at.String(), Conversation: a.conv, Kind: bot.EventStaffReply,
+				Text: "Chào bạn, mình là Lan ở bộ phận tiếp nhận. Mình có thể giúp gì ạ?", Staff: "Nguyễn Thị Lan", StaffEmail: lan}
+			if _, err := d.engine.Handle(context.Background(), ev); err != nil {
+				d.t.Fatal(err)
+			}
+		}
+	}
+	channels := []bot.Channel{bot.Zalo, bot.Zalo, bot.Zalo, bot.Telegram, bot.Telegram, bot.Web}
+	programs := []string{"do-thi-thong-minh", "do-thi-thong-minh", "giao-thong-xanh"}
+	id := 0
+	var seen []bot.ConversationRef
+	for day := range days {
+		start := time.Date(2026, 12, 1, 7, 0, 0, 0, bot.HoChiMinh()).AddDate(0, 0, 1-days+day)
+		n := 8 + rng.IntN(9)
+		if wd := start.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			n = 3 + rng.IntN(4)
+		}
+		n += day / 6 // word spreads
+		var starts []time.Duration
+		for range n {
+			starts = append(starts, time.Duration(rng.Int64N(int64(15*time.Hour))))
+		}
+		slices.Sort(starts)
+		for _, off := range starts {
+			at := start.Add(off)
+			answerDue(at)
+			d.mu.Lock()
+			d.now = later(d.now, at)
+			d.mu.Unlock()
+			id++
+			conv := bot.ConversationRef{Channel: channels[rng.IntN(len(channels))], ID: fmt.Sprintf("c%04d", id)}
+			var evs []bot.Event
+			switch roll := rng.IntN(100); {
+			case roll < 15 && len(seen) > 0:
+				// Back to see how their submission is doing.
+				conv = seen[rng.IntN(len(seen))]
+				evs = []bot.Event{{Kind: bot.EventText, Text: "xin chào"}, {Kind: bot.EventButton, Payload: "cmd:status"}}
+			case roll < 60:
+				prog := programs[rng.IntN(len(programs))]
+				p, _ := reportPrograms.Get(prog)
+				walk := append(initiativeTo(prog, p.Fields[rng.IntN(len(p.Fields))].ID), bot.Event{Kind: bot.EventButton, Payload: "submit"})
+				if stop := rng.IntN(100); stop >= 52 {
+					walk = walk[:2+rng.IntN(len(walk)-2)] // left somewhere on the way
+				}
+				evs = walk
+			case roll < 75:
+				topic := "topic:service"
+				if rng.IntN(2) == 0 {
+					topic = "topic:program:" + programs[rng.IntN(len(programs))]
+				}
+				evs = []bot.Event{{Kind: bot.EventCommand, Command: "start"}, {Kind: bot.EventButton, Payload: "cmd:feedback"},
+					{Kind: bot.EventButton, Payload: topic}, {Kind: bot.EventButton, Payload: fmt.Sprintf("rating:%d", 3+rng.IntN(3))},
+					{Kind: bot.EventText, Text: "Nên có thêm hướng dẫn bằng video cho người cao tuổi."}, {Kind: bot.EventButton, Payload: "skip"}}
+			case roll < 92:
+				evs = []bot.Event{{Kind: bot.EventText, Text: "xin chào"}, {Kind: bot.EventButton, Payload: "cmd:human"}}
+				wait := 5*time.Minute + time.Duration(rng.Int64N(int64(4*time.Hour)))
+				switch rng.IntN(6) {
+				case 0:
+					wait += 20 * time.Hour // the next day
+				case 1:
+					wait += 50 * time.Hour // two days later: late
+				}
+				due = append(due, answer{conv: conv, at: at.Add(wait)})
+				slices.SortFunc(due, func(a, b answer) int { return a.at.Compare(b.at) })
+			default:
+				evs = []bot.Event{{Kind: bot.EventText, Text: "xin chào"}}
+			}
+			seen = append(seen, conv)
+			for i, ev := range evs {
+				d.advance(20*time.Second + time.Duration(rng.Int64N(int64(150*time.Second))))
+				ev.ID, ev.Conversation, ev.Lang = fmt.Sprintf("%s-%d-%d", conv.ID, id, i), conv, "vi"
+				if _, err := d.engine.Handle(context.Background(), ev); err != nil {
+					d.t.Fatalf("%s event %d: %v", conv.ID, i, err)
+				}
+			}
+		}
+	}
+	d.mu.Lock()
+	end := d.now
+	d.mu.Unlock()
+	answerDue(end) // later answers are still to come: those citizens wait
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// The reports page of a realistic month in Chromium: its bars are drawn (the CSS
+// classes apply under the console's Content-Security-Policy) and its tiles say what
+// the JSON says. With REPORTS_SCREENSHOT set to a directory, the test writes
+// reports.vi.png and reports.en.png there (for the README).
+func TestReportsPageInABrowser(t *testing.T) {
+	d := newReportDesk(t)
+	d.seedMonth(30)
+	var r reportAnswer
+	if code := d.api(lan, "GET", "/console/api/reports", nil, &r); code != 200 {
+		t.Fatalf("reports: %d", code)
+	}
+	if r.Submissions() == 0 || r.FirstAnswers.Count == 0 || r.Funnel[0].Reached == 0 {
+		t.Fatalf("the month made no report: %+v", r)
+	}
+	b := consoletest.Browser(t)
+	if err := chromedp.Do(b,
+		chromedp.Navigate(d.srv.URL+"/console/login"),
+		chromedp.SendKeys(chromedp.ID("email"), lan),
+		chromedp.SendKeys(chromedp.ID("password"), lanPassword),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("counts")),
+		chromedp.Navigate(d.srv.URL+"/console/reports"),
+		chromedp.WaitVisible(chromedp.CSS(`table.funnel`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	widths, err := chromedp.Run(b, chromedp.Evaluate[[]float64](`(() => {
+		const bars = [...document.querySelectorAll("table.funnel .meter")];
+		const w = (el) => el.getBoundingClientRect().width;
+		return [w(bars[0]), w(bars[0].firstElementChild), w(bars[bars.length-1].firstElementChild)];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(widths) != 3 || widths[0] < 50 || math.Abs(widths[1]-widths[0]) > 1 || widths[2] <= 0 || widths[2] >= widths[1] {
+		t.Errorf("funnel bars: meter, first and last fill %v px", widths)
+	}
+	tile, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(`.tiles .tile .num`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprint(r.Totals.Active); tile != want {
+		t.Errorf("the first tile says %q, the JSON %s conversations", tile, want)
+	}
+	if dir := os.Getenv("REPORTS_SCREENSHOT"); dir != "" {
+		for _, lang := range []string{"vi", "en"} {
+			path := filepath.Join(dir, "reports."+lang+".png")
+			if err := chromedp.Do(b, chromedp.Navigate(d.srv.URL+"/console/reports?lang="+lang),
+				chromedp.WaitVisible(chromedp.CSS(`table.funnel`)), consoletest.Screenshot(path)); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", path)
+		}
+	}
+}
+
+// Submissions counts every submission of the report.
+func (r reportAnswer) Submissions() int64 { return r.Totals.Submissions }
