@@ -25,8 +25,12 @@ type Reports interface {
 	Report(ctx context.Context, from, to time.Time) (bot.Report, error)
 }
 
-// ReportPeriods are the periods a report offers, in days; the first is the default.
-var ReportPeriods = []int{30, 7, 90}
+// ReportPeriods are the periods a report offers, in days; DefaultReportDays is the one
+// shown when none is asked for.
+var ReportPeriods = []int{7, 30, 90}
+
+// DefaultReportDays is the period of a report when none is asked for.
+const DefaultReportDays = 30
 
 // reports is Config.Reports, or the conversations' store when it keeps the counters too
 // (redisstore.Store does), nil when neither.
@@ -40,11 +44,11 @@ func (s *Server) reports() Reports {
 
 var errPeriod = errors.New("days must be 7, 30 or 90")
 
-// period reads ?days=: one of ReportPeriods, the first when absent.
+// period reads ?days=: one of ReportPeriods, DefaultReportDays when absent.
 func period(r *http.Request) (int, error) {
 	v := r.URL.Query().Get("days")
 	if v == "" {
-		return ReportPeriods[0], nil
+		return DefaultReportDays, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || !slices.Contains(ReportPeriods, n) {
@@ -333,7 +337,7 @@ var (
 
 // reportPage lays the report out for the page, in l's language.
 func (s *Server) reportPage(r reportJSON, l *locales.Localizer) *reportView {
-	v := &reportView{Days: r.Days, Periods: []int{7, 30, 90}, From: dayLabel(r.From), To: dayLabel(r.To), Totals: r.Totals,
+	v := &reportView{Days: r.Days, Periods: ReportPeriods, From: dayLabel(r.From), To: dayLabel(r.To), Totals: r.Totals,
 		Initiatives: r.Submissions[bot.KindInitiative], Feedback: r.Submissions[bot.KindFeedback], Answers: r.FirstAnswers}
 	var most int64
 	for _, d := range r.PerDay {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,26 @@ func TestReportCountsWhatHappened(t *testing.T) {
 	hoa := bot.ConversationRef{Channel: bot.Telegram, ID: "502"}
 
 	walk := append(initiativeWalk("do-thi-thong-minh", "chuyen-doi-so"), press("submit"))
-	ranLan := c.run(lan, walk...)
+	// One event at a time, to see that every step the flow asks is a funnel step
+	// (bot.FunnelSteps keeps the flow's names) and that the walk asks them all.
+	var ranLan []bot.Event
+	asked := map[string]bool{}
+	for _, ev := range walk {
+		ranLan = append(ranLan, c.run(lan, ev)...)
+		s, err := c.st.Session(ctx, lan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State.Flow == bot.KindInitiative {
+			if !slices.Contains(bot.FunnelSteps, s.State.Step) {
+				t.Errorf("step %q of the flow is not in the funnel %v", s.State.Step, bot.FunnelSteps)
+			}
+			asked[s.State.Step] = true
+		}
+	}
+	if len(asked) != len(bot.FunnelSteps)-1 {
+		t.Errorf("the walk asked %v, the funnel has %v", asked, bot.FunnelSteps)
+	}
 	if s, err := c.st.Session(ctx, lan); err != nil || len(s.Profile.Submissions) != 1 {
 		t.Fatalf("the initiative was not submitted: %+v %v", s, err)
 	}
