@@ -173,7 +173,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 	if err := checkHold(ev, s); err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
-	wasHuman, prior := s.Profile.Mode == ModeHuman, s.Profile.Desk
+	wasHuman, prior, was := s.Profile.Mode == ModeHuman, s.Profile.Desk, beforeOf(s)
 	res, err := e.conv.Respond(ctx, s, ev)
 	if err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
@@ -191,7 +191,8 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.State.Updated = now
 	}
 
-	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission, PriorDesk: prior}
+	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission, PriorDesk: prior,
+		Tally: tally(ev, was, s, prior, res.Submission, now)}
 	dir := Inbound
 	if ev.Kind.FromStaff() {
 		dir = Outgoing // staff acting towards the citizen

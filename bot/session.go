@@ -109,4 +109,7 @@ type Draft struct {
 	Proposal
 	SubmitterContact
 	Started time.Time `json:"started"`
+	// Reached is the furthest step of the initiative funnel the reports counted for
+	// this draft (bot/stats.go), so that "back" and edits count no step twice.
+	Reached string `json:"reached,omitempty"`
 }

@@ -46,6 +46,8 @@ type Change struct {
 	// PriorDesk is the desk as the event found it, for the store to move the
 	// conversation between the inbox's indexes (Session holds the desk after it).
 	PriorDesk Desk
+	// Tally is what the event adds to the reports' counters (bot/stats.go).
+	Tally Tally
 }
 
 // Direction of a transcript entry.

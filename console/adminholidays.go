@@ -267,13 +267,6 @@ func (s *Server) invalidateCalendar() {
 	s.hol.mu.Unlock()
 }
 
-// weekdayMsg names the days of the week.
-var weekdayMsg = map[time.Weekday]string{
-	time.Monday: "console.admin.wd.mon", time.Tuesday: "console.admin.wd.tue", time.Wednesday: "console.admin.wd.wed",
-	time.Thursday: "console.admin.wd.thu", time.Friday: "console.admin.wd.fri", time.Saturday: "console.admin.wd.sat",
-	time.Sunday: "console.admin.wd.sun",
-}
-
 func sortedEdits(m map[string]workday.Edit) []workday.Edit {
 	out := make([]workday.Edit, 0, len(m))
 	for _, e := range m {

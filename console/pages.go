@@ -30,7 +30,7 @@ type pages struct {
 }
 
 // pageNames are the console's pages; each is parsed with layout.html.
-var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays"}
+var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays", "reports"}
 
 // Messages the templates' helpers pick by value (ids are literals, so that the
 // locales test finds them).
@@ -41,6 +41,12 @@ var (
 	// A reply's delivery, and why one failed (bot.SendFailure's names).
 	deliveryMsg = map[string]string{bot.DeliveryQueued: "console.delivery.queued", bot.DeliverySent: "console.delivery.sent",
 		bot.DeliveryFailed: "console.delivery.failed"}
+	// The days of the week (holidays, reports).
+	weekdayMsg = map[time.Weekday]string{
+		time.Monday: "console.weekday.mon", time.Tuesday: "console.weekday.tue", time.Wednesday: "console.weekday.wed",
+		time.Thursday: "console.weekday.thu", time.Friday: "console.weekday.fri", time.Saturday: "console.weekday.sat",
+		time.Sunday: "console.weekday.sun",
+	}
 	// A submission's status, as the citizen is told it.
 	submissionMsg = map[string]string{bot.StatusSubmitted: "status.submitted", bot.StatusUndelivered: "console.subs.undelivered",
 		bot.StatusReceived: "status.received", bot.StatusUnderReview: "status.under_review", bot.StatusNeedsInfo: "status.needs_info",
@@ -68,6 +74,7 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 			"delivery": pick(deliveryMsg), "failure": pick(failureMsg), "substatus": pick(submissionMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+			"num":  func(n int64) string { return number(n, lang) },
 		}
 		for _, name := range pageNames {
 			t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
@@ -123,6 +130,8 @@ type view struct {
 	Subs []submissionJSON
 	// The admin pages' (staff, canned answers, audit, holidays):
 	Admin *adminView
+	// The reports' (reports.go):
+	Report *reportView
 }
 
 // cannedView is a canned answer as the reply form offers it.

@@ -62,31 +62,31 @@ func TestScreens(t *testing.T) {
 	// Friday: a citizen drafts an initiative, then asks for a person (late by Tuesday).
 	at(27, 10, 5)
 	hung := bot.ConversationRef{Channel: bot.Telegram, ID: "5520418833"}
-	d.walk(hung, "/start", "1", "đồng ý", "2", "1", "Ứng dụng báo hỏng đèn đường theo thời gian thực",
+	d.chat(hung, "/start", "1", "đồng ý", "2", "1", "Ứng dụng báo hỏng đèn đường theo thời gian thực",
 		"Người dân chụp ảnh đèn hỏng, gửi vị trí; phường nhận việc và báo lại khi đã sửa xong.", "[done]",
 		"Đèn được sửa nhanh hơn, đường phố an toàn hơn vào ban đêm.", "[location]", "[photo]", "[done]", "Trần Văn Hùng", "0912 345 678", "bỏ qua")
 	at(27, 10, 12)
-	d.walk(hung, "gặp cán bộ", "Cho tôi hỏi sáng kiến này có cần bản vẽ kỹ thuật không ạ?")
+	d.chat(hung, "gặp cán bộ", "Cho tôi hỏi sáng kiến này có cần bản vẽ kỹ thuật không ạ?")
 	// Monday afternoon: a Zalo citizen the bot did not understand three times (due soon).
 	at(30, 13, 20)
-	d.walk(bot.ConversationRef{Channel: bot.Zalo, ID: "7392845012349876001"}, "/start", "1", "alo", "cho hỏi chút", "hạn nộp là bao giờ vậy")
+	d.chat(bot.ConversationRef{Channel: bot.Zalo, ID: "7392845012349876001"}, "/start", "1", "alo", "cho hỏi chút", "hạn nộp là bao giờ vậy")
 	// Monday: Lan answered one; Minh holds another.
 	at(30, 15, 0)
 	mai := bot.ConversationRef{Channel: bot.Telegram, ID: "6100933127"}
-	d.walk(mai, "/start", "gặp cán bộ", "Tôi gửi góp ý về vỉa hè phố Huế hôm qua, đã có ai xem chưa?")
+	d.chat(mai, "/start", "gặp cán bộ", "Tôi gửi góp ý về vỉa hè phố Huế hôm qua, đã có ai xem chưa?")
 	at(30, 15, 20)
 	d.act(lan, mai, "takeover", "")
 	d.act(lan, mai, "reply", "Chào bạn, góp ý của bạn đã được chuyển cho UBND phường Phố Huế. Phường sẽ trả lời trong tuần này.")
 	d.act(lan, mai, "note", "Đã gọi điện cho phường, chị Hằng nhận xử lý.")
 	at(30, 16, 40)
-	d.walk(bot.ConversationRef{Channel: bot.Telegram, ID: "7730051264"}, "/start", "gặp cán bộ", "Mình muốn đăng ký tham gia chương trình Đô thị thông minh")
+	d.chat(bot.ConversationRef{Channel: bot.Telegram, ID: "7730051264"}, "/start", "gặp cán bộ", "Mình muốn đăng ký tham gia chương trình Đô thị thông minh")
 	d.act(minh, bot.ConversationRef{Channel: bot.Telegram, ID: "7730051264"}, "takeover", "")
 	// This morning: a citizen on time, and one already resolved.
 	at(31, 8, 40)
-	d.walk(bot.ConversationRef{Channel: bot.Zalo, ID: "7392845012340000042"}, "gap can bo", "Em muốn hỏi về giải thưởng của cuộc thi năm nay")
+	d.chat(bot.ConversationRef{Channel: bot.Zalo, ID: "7392845012340000042"}, "gap can bo", "Em muốn hỏi về giải thưởng của cuộc thi năm nay")
 	at(31, 8, 50)
 	done := bot.ConversationRef{Channel: bot.Telegram, ID: "6402217785"}
-	d.walk(done, "/start", "gặp cán bộ", "Làm sao để sửa số điện thoại trong hồ sơ đã gửi?")
+	d.chat(done, "/start", "gặp cán bộ", "Làm sao để sửa số điện thoại trong hồ sơ đã gửi?")
 	d.act(lan, done, "takeover", "")
 	d.act(lan, done, "reply", "Bạn gõ \"Hồ sơ của tôi\", chọn hồ sơ rồi gửi số mới cho mình nhé.")
 	d.act(lan, done, "resolve", "")
@@ -135,9 +135,9 @@ func checkScreenshot(t *testing.T, path string) {
 	}
 }
 
-// walk is the citizen writing each text in turn; "[x]" presses button x, "[photo]"
+// chat is the citizen writing each text in turn; "[x]" presses button x, "[photo]"
 // sends a photo.
-func (d *desk) walk(conv bot.ConversationRef, texts ...string) {
+func (d *desk) chat(conv bot.ConversationRef, texts ...string) {
 	d.t.Helper()
 	for _, text := range texts {
 		d.citizen++

@@ -48,8 +48,8 @@ type Submissions interface {
 	RetryFailed(ctx context.Context, id string) error
 }
 
-// Config is what a Server needs. Every field but Logger, Now, Calendar, Targets and
-// MediaLink is required.
+// Config is what a Server needs. Every field but Logger, Now, Calendar, Targets,
+// MediaLink, Holidays, Reports and Programs is required.
 type Config struct {
 	Engine        Engine
 	Accounts      Accounts
@@ -59,12 +59,16 @@ type Config struct {
 	Audit         AuditTrail
 	Canned        CannedAnswers
 	Changes       Changes
+	// Reports reads the report counters (reports.go); nil means Conversations, when it
+	// keeps them too. Programs names programs and fields in the reports (ids without).
+	Reports  Reports
+	Programs bot.Programs
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
+	Targets  workday.Targets
 	// Holidays, when set, holds the admins' edits laid over Calendar
 	// (redisstore.Holidays); the holidays page edits it.
 	Holidays HolidayEdits
-	Targets  workday.Targets
 	// MediaLink links to a file the citizen sent, through the gateway's media proxy
 	// (media.Signer.PathFor with MediaLinkTTL); nil when the gateway has no proxy
 	// (no PUBLIC_BASE_URL): files are then named, not shown.
@@ -142,6 +146,7 @@ func (s *Server) routes() {
 	api("POST /console/api/submissions/{id}/resend", bot.RoleAdmin, s.apiResend)
 	api("GET /console/api/me", bot.RoleOperator, s.apiMe)
 	api("GET /console/api/audit", bot.RoleAdmin, s.apiAudit)
+	api("GET /console/api/reports", bot.RoleOperator, s.apiReports)
 	api("GET /console/api/canned", bot.RoleOperator, s.apiCanned)
 	api("PUT /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedPut)
 	api("DELETE /console/api/canned/{id}", bot.RoleAdmin, s.apiCannedDelete)
@@ -161,6 +166,7 @@ func (s *Server) routes() {
 	for _, action := range []string{"takeover", "reply", "note", "handback", "resolve", "assign"} {
 		page("POST /console/conversations/{key}/"+action, bot.RoleOperator, s.pageAction(action))
 	}
+	page("GET /console/reports", bot.RoleOperator, s.reportsPage)
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 	s.adminRoutes(api, page)

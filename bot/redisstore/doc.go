@@ -49,6 +49,18 @@
 //	                                         last activity, resolve)   inbox drops members whose card expired
 //	<p>:{sNN}:desk:of:<email>        zset    Commit (member: conv;    none: the unresolved conversations assigned
 //	                                         score: last activity)     to one member of staff
+//	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), refreshed by each
+//	                                         event's bot.Tally; fields commit that counts: the reports' counters
+//	                                         new/active/msg:<channel>, of one day in the city (stats.go); Report
+//	                                         sub:<channel>:<kind>,     reads days × shards with one pipeline
+//	                                         prog:<program>:<kind>,
+//	                                         field:<program>:<field>,
+//	                                         step:<program>:<step>)
+//	<p>:{sNN}:stats:<day>:took       list    Commit ("<kind> <secs>": StatsTTL; the newest StatsSamplesMax
+//	                                         draft start to submit)    (5,000) a shard and day, for the median
+//	<p>:{sNN}:stats:<day>:answers    list    Commit ("<waiting ms>    StatsTTL; the newest StatsSamplesMax:
+//	                                         <answered ms>": a first   within target is judged at report time
+//	                                         staff answer)             with the console's calendar
 //	<p>:refseq:<prefix>:<year>       string  NextReference (INCR)     none: reference codes must never repeat,
 //	                                                                   and a year's counter is a few bytes
 //	<p>:{sNN}:lease:out:<channel>    string  a Sender (lease token:   a Lease (15s), renewed by its holder every

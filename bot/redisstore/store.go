@@ -35,6 +35,8 @@ type Options struct {
 	ProfileTTL    time.Duration
 	TranscriptTTL time.Duration
 	DedupeTTL     time.Duration
+	// StatsTTL keeps a day's report counters (DefaultStatsTTL, 400 days).
+	StatsTTL time.Duration
 	// Logger receives the store's rare complaints (an outbox entry it cannot read);
 	// nil means slog.Default(). Entries are named by id, never by content.
 	Logger *slog.Logger
@@ -79,6 +81,9 @@ func New(c redis.UniversalClient, o Options) *Store {
 	}
 	if o.DedupeTTL <= 0 {
 		o.DedupeTTL = DefaultDedupeTTL
+	}
+	if o.StatsTTL <= 0 {
+		o.StatsTTL = DefaultStatsTTL
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -144,13 +149,17 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // commitScript writes one event's change if the lease still holds.
 //
 // KEYS: lock, seen, prof, state, tr, out, outbox, then the desk's (desk.go): card,
-// waiting, open, resolved, of:<old assignee>, of:<new assignee>.
+// waiting, open, resolved, of:<old assignee>, of:<new assignee>, then the reports' of
+// the event's day (stats.go): counters, took, answers.
 // ARGV: 1 token, 2 forget ("1"), 3 profile JSON ("" = keep), 4 profile ttl, 5 state JSON,
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
 // 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
 // ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
 // (names and values), 18 the desk's pub/sub channel, then the entries, then the
-// replies, then the conversation's key and the card's fields.
+// replies, then the conversation's key and the card's fields, then the tally: n counter
+// fields, the fields, a time to submit ("" = none), an answer pair ("" = none), the
+// counters' ttl and the lists' bound. The tally is counted with Forget too: the event
+// happened, and the counters name nobody.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
@@ -204,6 +213,23 @@ if ARGV[2] ~= '1' and ARGV[14] ~= '' then
 end
 if ARGV[2] == '1' or ARGV[14] ~= '' then
   redis.call('PUBLISH', ARGV[18], ARGV[i])
+end
+i = i + 1 + nCard
+local nStat = tonumber(ARGV[i])
+local samples = {{KEYS[15], ARGV[i + nStat + 1]}, {KEYS[16], ARGV[i + nStat + 2]}}
+local statTTL, statMax = ARGV[i + nStat + 3], tonumber(ARGV[i + nStat + 4])
+if nStat > 0 then
+  for j = i + 1, i + nStat do
+    redis.call('HINCRBY', KEYS[14], ARGV[j], 1)
+  end
+  redis.call('PEXPIRE', KEYS[14], statTTL)
+end
+for _, kv in ipairs(samples) do
+  if kv[2] ~= '' then
+    redis.call('RPUSH', kv[1], kv[2])
+    redis.call('LTRIM', kv[1], -statMax, -1)
+    redis.call('PEXPIRE', kv[1], statTTL)
+  end
 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
 redis.call('DEL', KEYS[1])
@@ -265,8 +291,15 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	args[13], args[14], args[15], args[16] = desk.status, desk.score, desk.activity, len(desk.fields)
 	args = append(args, k.conv)
 	args = append(args, desk.fields...)
+	args = append(args, s.tallyArgs(c.Tally)...)
+	day := c.Tally.Day
+	if day == "" {
+		day = bot.Day(time.Now()) // an empty tally: the keys are named, not touched
+	}
+	counts, took, answers := k.stats(day)
 	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox,
-		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now)}
+		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now),
+		counts, took, answers}
 	res, err := commitScript.Run(ctx, s.c, keys, args...).Text()
 	if err != nil {
 		return fmt.Errorf("redisstore: commit: %w", err)

@@ -85,6 +85,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		Calendar:      cal,
 		MediaLink:     mediaLink,
 		Holidays:      g.store.Holidays(),
+		Programs:      g.programs,
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})
