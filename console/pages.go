@@ -123,9 +123,11 @@ type view struct {
 	Channels []bot.Channel
 	Counts   map[string]any
 	// The conversation's:
-	C      *conversationDetail
-	D      *conversationDetail
-	Canned []cannedView
+	C *conversationDetail
+	D *conversationDetail
+	// The draft's program and field by name, in the page's language.
+	DraftProgram, DraftField string
+	Canned                   []cannedView
 	// The submissions':
 	Subs []submissionJSON
 	// The admin pages' (staff, canned answers, audit, holidays):
@@ -280,6 +282,9 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, c call
 		return
 	}
 	v.Title, v.C, v.D = d.Key, &d, &d
+	if dr := d.Draft; dr != nil {
+		v.DraftProgram, v.DraftField = s.programName(dr.ProgramID, v.Lang), s.fieldName(dr.ProgramID, dr.Field, v.Lang)
+	}
 	v.Canned = s.cannedFor(r.Context(), d.conversationJSON)
 	s.render(w, http.StatusOK, "conversation", v)
 }

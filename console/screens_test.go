@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,13 @@ func TestScreens(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		checkScreenshot(t, path)
+		if s.name == "conversation" {
+			draft, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(`section.draft`)))
+			if err != nil || !strings.Contains(draft, "Chuyển đổi số phường, xã") || !strings.Contains(draft, "Dịch vụ công trực tuyến") ||
+				!strings.Contains(draft, "Trần Văn Hùng") {
+				t.Errorf("the draft says %q (%v), want the program and field by name and the contact", draft, err)
+			}
+		}
 	}
 }
 

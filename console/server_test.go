@@ -90,7 +90,7 @@ func newDesk(t *testing.T, secure bool, with ...func(*console.Config)) *desk {
 	cfg := console.Config{
 		Engine: d.engine, Accounts: acc, Sessions: d.staff, Conversations: d.st, Submissions: d.st,
 		Audit: d.st.Audit(redisstore.AuditOptions{Now: clock}), Canned: d.st.Canned(), Changes: d.st,
-		Secure: secure, Now: clock,
+		Programs: progs, Secure: secure, Now: clock,
 	}
 	for _, f := range with {
 		f(&cfg)
