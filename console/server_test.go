@@ -30,7 +30,7 @@ import (
 // desk is a console on a real Redis, with the real engine and flows behind it, and
 // three accounts: operators Lan and Minh, admin An.
 type desk struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	console *console.Server
 	st      *redisstore.Store
@@ -48,7 +48,7 @@ const (
 )
 
 // newDesk starts the console; with sets Config's optional parts.
-func newDesk(t *testing.T, secure bool, with ...func(*console.Config)) *desk {
+func newDesk(t testing.TB, secure bool, with ...func(*console.Config)) *desk {
 	t.Helper()
 	d := &desk{t: t, tokens: map[string]string{}, now: time.Date(2026, 12, 1, 9, 0, 0, 0, bot.HoChiMinh())}
 	clock := func() time.Time {
