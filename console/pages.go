@@ -108,6 +108,9 @@ func when(v any) string {
 	return t.In(zone()).Format("02/01/2006 15:04")
 }
 
+// choice is an option of a select: a value and its label.
+type choice struct{ Value, Label string }
+
 // view is what every page gets.
 type view struct {
 	Page, Lang, Title, CSRF string
@@ -121,6 +124,7 @@ type view struct {
 	Search   string
 	Statuses []bot.DeskStatus
 	Channels []bot.Channel
+	Programs []choice
 	Counts   map[string]any
 	// The conversation's:
 	C *conversationDetail
@@ -128,6 +132,8 @@ type view struct {
 	// The draft's program and field by name, in the page's language.
 	DraftProgram, DraftField string
 	Canned                   []cannedView
+	// Colleagues are the active accounts a conversation can be assigned to.
+	Colleagues []bot.StaffMember
 	// The submissions':
 	Subs []submissionJSON
 	// The admin pages' (staff, canned answers, audit, holidays):
@@ -262,6 +268,9 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, c caller) {
 	v.Title, v.Filter, v.Search = s.cat.For(v.Lang).T("console.inbox"), q, search
 	v.Statuses = []bot.DeskStatus{bot.DeskWaiting, bot.DeskOpen, bot.DeskResolved}
 	v.Channels = []bot.Channel{bot.Telegram, bot.Zalo, bot.Web, bot.Terminal}
+	for _, p := range s.cfg.Programs {
+		v.Programs = append(v.Programs, choice{p.ID, p.Name.In(v.Lang)})
+	}
 	v.Counts = map[string]any{"Waiting": counts[bot.DeskWaiting], "Open": counts[bot.DeskOpen], "Resolved": counts[bot.DeskResolved]}
 	for _, card := range cards {
 		v.Rows = append(v.Rows, s.row(card))
@@ -286,6 +295,15 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, c call
 		v.DraftProgram, v.DraftField = s.programName(dr.ProgramID, v.Lang), s.fieldName(dr.ProgramID, dr.Field, v.Lang)
 	}
 	v.Canned = s.cannedFor(r.Context(), d.conversationJSON)
+	staff, err := s.cfg.Accounts.Store.List(r.Context())
+	if err != nil {
+		s.log.Warn("the staff list for assigning is unavailable", "err", err)
+	}
+	for _, m := range staff {
+		if !m.Disabled && m.Email != c.member.Email {
+			v.Colleagues = append(v.Colleagues, m)
+		}
+	}
 	s.render(w, http.StatusOK, "conversation", v)
 }
 

@@ -636,3 +636,33 @@ func TestConversationShowsSubmissions(t *testing.T) {
 		t.Errorf("the first submission: %+v", s)
 	}
 }
+
+// The inbox filters by the catalog's programs, by name; a conversation is assigned
+// to a colleague picked from the active accounts (not the one looking, who has
+// "assign to me"), and the form does it.
+func TestPagesOfferChoices(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	c := d.browser()
+	csrf := d.login(c, lan, lanPassword)
+	_, inbox := d.get(c, "/console/")
+	if !strings.Contains(inbox, `value="chuyen-doi-so-phuong-xa"`) || !strings.Contains(inbox, `>Chuyển đổi số phường, xã</option>`) {
+		t.Errorf("the program filter lacks the catalog's programs: %s", inbox)
+	}
+	path := "/console/conversations/" + url.PathEscape(conv.Key())
+	_, page := d.get(c, path)
+	for _, want := range []string{`<option value="minh@hanoi.gov.vn">Trần Văn Minh (minh@hanoi.gov.vn)</option>`, `<option value="an@hanoi.gov.vn">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the assign list lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `<option value="lan@hanoi.gov.vn">`) {
+		t.Error("Lan is offered herself as a colleague")
+	}
+	if res, _ := d.form(c, path+"/assign", url.Values{"csrf": {csrf}, "email": {minh}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", res.StatusCode)
+	}
+	if card, _, _ := d.st.Card(context.Background(), conv); card.Assignee != minh {
+		t.Errorf("assigned to %q, want Minh", card.Assignee)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/sangkien/sangkien/console/consoletest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // An operator answers a Telegram citizen and a Zalo citizen in a real browser against
@@ -80,11 +81,12 @@ func TestConsoleInABrowser(t *testing.T) {
 		{"file_id": "photo-ho-guom", "file_unique_id": "AQADho", "width": 4, "height": 3, "file_size": png.Len()}}}))
 	tgRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000111"]`)
 	step(t, b, "the Telegram citizen appears, waiting", chromedp.WaitVisible(tgRow))
+	vi, en := catalog(t, "vi"), catalog(t, "en")
 	row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`))
-	if !strings.Contains(row, "Đang chờ cán bộ") || !strings.Contains(row, "Còn hạn") || !strings.Contains(row, "gặp cán bộ") {
+	if !strings.Contains(row, vi.T("console.status.waiting")) || !strings.Contains(row, vi.T("console.clock.on_time")) || !strings.Contains(row, "gặp cán bộ") {
 		t.Errorf("the waiting row says %q", row)
 	}
-	operate(t, b, tgRow, func() []string { return sentTo(tg, citizen.chat) })
+	operate(t, b, tgRow, vi, func() []string { return sentTo(tg, citizen.chat) })
 	// The citizen's photo is shown through the gateway's media proxy.
 	if _, err := chromedp.Run(b, chromedp.Poll[bool](`(() => { const i = document.querySelector("#transcript .file img");
 		return !!i && i.complete && i.naturalWidth === 4; })()`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
@@ -94,7 +96,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	tg.Fail("sendMessage", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`)
 	step(t, b, "take over again", chromedp.Click(chromedp.CSS(`form[action$="/takeover"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#transcript .dlv.d-failed`)))
-	if s := text(t, b, chromedp.CSS(`#transcript .dlv.d-failed`)); !strings.Contains(s, "Không gửi được: người dân đã chặn") {
+	if s := text(t, b, chromedp.CSS(`#transcript .dlv.d-failed`)); !strings.Contains(s, vi.T("console.delivery.failed")+": "+vi.T("console.delivery.gone")) {
 		t.Errorf("the undelivered notice says %q", s)
 	}
 
@@ -106,7 +108,22 @@ func TestConsoleInABrowser(t *testing.T) {
 	zlRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/zl:7392845012349876001"]`)
 	step(t, b, "back to the inbox", chromedp.Navigate(base+"/console/"), chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)))
 	step(t, b, "the Zalo citizen appears, waiting", chromedp.WaitVisible(zlRow))
-	operate(t, b, zlRow, func() []string { return zl.Sent(zc.user) })
+	operate(t, b, zlRow, vi, func() []string { return zl.Sent(zc.user) })
+
+	// In English: a member of staff who reads English answers a citizen who writes it.
+	enCitizen := tgCitizen{chat: 555000222, lang: "en", nextID: &id}
+	step(t, b, "the console in English", chromedp.Navigate(base+"/console/?lang=en"), chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)))
+	if h := text(t, b, chromedp.CSS("h1")); h != en.T("console.inbox") {
+		t.Errorf("the English inbox is headed %q", h)
+	}
+	postUpdate(t, addr, enCitizen.text("/start"))
+	postUpdate(t, addr, enCitizen.text("talk to a person"))
+	enRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000222"]`)
+	step(t, b, "the English citizen appears, waiting", chromedp.WaitVisible(enRow))
+	if row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`)); !strings.Contains(row, en.T("console.status.waiting")) {
+		t.Errorf("the English waiting row says %q", row)
+	}
+	operate(t, b, enRow, en, func() []string { return sentTo(tg, enCitizen.chat) })
 
 	cancel()
 	if err := <-done; err != nil {
@@ -116,11 +133,11 @@ func TestConsoleInABrowser(t *testing.T) {
 
 // operate opens the conversation row links to and runs an operator's whole visit;
 // sent lists what the citizen's channel received.
-func operate(t *testing.T, b context.Context, row chromedp.CSS, sent func() []string) {
+func operate(t *testing.T, b context.Context, row chromedp.CSS, l *locales.Localizer, sent func() []string) {
 	t.Helper()
 	step(t, b, "open the conversation", chromedp.Click(row), chromedp.WaitVisible(chromedp.ID("transcript")))
 	step(t, b, "take over", chromedp.Click(chromedp.CSS(`form[action$="/takeover"] button`)), chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)))
-	waitChannel(t, sent, "Cán bộ Nguyễn Thị Lan đã tham gia cuộc trò chuyện")
+	waitChannel(t, sent, l.T("human.joined", map[string]any{"Name": "Nguyễn Thị Lan"}))
 	reply := "Chào bạn, mình là Lan. Bạn cần hỏi gì ạ?"
 	step(t, b, "reply",
 		chromedp.SendKeys(chromedp.ID("reply"), reply),
@@ -136,14 +153,24 @@ func operate(t *testing.T, b context.Context, row chromedp.CSS, sent func() []st
 		chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_note`)),
 	)
 	step(t, b, "hand back", chromedp.Click(chromedp.CSS(`form[action$="/handback"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/takeover"]`)))
-	waitChannel(t, sent, "chuyển cuộc trò chuyện về trợ lý tự động")
+	waitChannel(t, sent, l.T("human.handed_back"))
 	step(t, b, "resolve", chromedp.Click(chromedp.CSS(`#resolve button`)), chromedp.WaitNotPresent(chromedp.ID("resolve")))
-	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, "Đã xong") {
+	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, l.T("console.status.resolved")) {
 		t.Errorf("after resolving, the page says %q", state)
 	}
 	if slices.ContainsFunc(sent(), func(s string) bool { return strings.Contains(s, note) }) {
 		t.Errorf("the internal note reached the citizen: %q", sent())
 	}
+}
+
+// catalog is the citizens' and staff's strings in lang.
+func catalog(t *testing.T, lang string) *locales.Localizer {
+	t.Helper()
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat.For(lang)
 }
 
 func consoleBrowser(t *testing.T) context.Context {
