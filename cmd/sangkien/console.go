@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -93,5 +94,12 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		return nil, err
 	}
 	mux.Handle(console.Prefix, srv)
+	if members, err := staff.List(context.Background()); err == nil && len(members) == 0 {
+		how := "add one with `sangkien staff add` against the same REDIS_URL"
+		if cfg.RedisURL == "" {
+			how = "the embedded Redis keeps none: set REDIS_URL, then add one with `sangkien staff add`"
+		}
+		g.log.Warn("the operator console has no staff accounts; "+how, "component", "console", "path", console.Prefix)
+	}
 	return srv, nil
 }
