@@ -81,7 +81,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	tgRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000111"]`)
 	step(t, b, "the Telegram citizen appears, waiting", chromedp.WaitVisible(tgRow))
 	row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`))
-	if !strings.Contains(row, "Đang chờ cán bộ") || !strings.Contains(row, "Còn hạn") || !strings.Contains(row, "gặp cán bộ") {
+	if !strings.Contains(row, "Đang chờ cán bộ") || !strings.Contains(row, "Trong hạn") || !strings.Contains(row, "gặp cán bộ") {
 		t.Errorf("the waiting row says %q", row)
 	}
 	operate(t, b, tgRow, func() []string { return sentTo(tg, citizen.chat) })
@@ -138,7 +138,7 @@ func operate(t *testing.T, b context.Context, row chromedp.CSS, sent func() []st
 	step(t, b, "hand back", chromedp.Click(chromedp.CSS(`form[action$="/handback"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/takeover"]`)))
 	waitChannel(t, sent, "chuyển cuộc trò chuyện về trợ lý tự động")
 	step(t, b, "resolve", chromedp.Click(chromedp.CSS(`#resolve button`)), chromedp.WaitNotPresent(chromedp.ID("resolve")))
-	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, "Đã xong") {
+	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, "Đã giải quyết") {
 		t.Errorf("after resolving, the page says %q", state)
 	}
 	if slices.ContainsFunc(sent(), func(s string) bool { return strings.Contains(s, note) }) {
