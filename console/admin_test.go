@@ -523,7 +523,7 @@ func TestHolidaysPage(t *testing.T) {
 		}
 	}
 	_, body = d.get(c, "/console/holidays")
-	if !strings.Contains(body, "Ngày đã bỏ khỏi lịch có sẵn") || !strings.Contains(body, `action="/console/holidays/2027-02-08/restore"`) {
+	if !strings.Contains(body, "Các ngày đã bỏ khỏi lịch mặc định") || !strings.Contains(body, `action="/console/holidays/2027-02-08/restore"`) {
 		t.Error("the page does not offer to restore the Tết day")
 	}
 	if res, _ := d.form(c, "/console/holidays/2027-02-08/restore", nil); res.StatusCode != http.StatusForbidden {

@@ -460,7 +460,7 @@ func TestLoginAndCSRF(t *testing.T) {
 		t.Fatalf("takeover form: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	res, body = d.get(c, res.Header.Get("Location"))
-	if res.StatusCode != 200 || !strings.Contains(body, "Bạn đã tiếp nhận cuộc trò chuyện.") || !strings.Contains(body, "gặp cán bộ") {
+	if res.StatusCode != 200 || !strings.Contains(body, "Bạn đã nhận xử lý cuộc trò chuyện.") || !strings.Contains(body, "gặp cán bộ") {
 		t.Errorf("conversation page after the takeover: %d", res.StatusCode)
 	}
 	if res, _ := d.form(c, "/console/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {
@@ -616,8 +616,8 @@ func TestConversationShowsSubmissions(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("page: %d", res.StatusCode)
 	}
-	for _, want := range []string{"HN-2026-000123", "Đang xem xét", "Mã của Thành phố: TP-7781", "Lịch sử trạng thái",
-		"Đã tiếp nhận", "HN-2026-000124", "Hệ thống tiếp nhận của Thành phố từ chối", "Cần sửa lỗi rồi gửi lại"} {
+	for _, want := range []string{"HN-2026-000123", "Đang xem xét", "Mã hồ sơ do Thành phố cấp: TP-7781", "Lịch sử trạng thái",
+		"Đã tiếp nhận", "HN-2026-000124", "Bị hệ thống tiếp nhận của Thành phố từ chối", "Cần khắc phục nguyên nhân rồi gửi lại"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}

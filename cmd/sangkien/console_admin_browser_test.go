@@ -50,7 +50,7 @@ func TestConsoleAdminInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/console/staff"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
 	)
-	if row := text(t, b, chromedp.CSS(`table.admin tbody`)); !strings.Contains(row, "Phạm Thị Hoa") || !strings.Contains(row, "Cán bộ trả lời") {
+	if row := text(t, b, chromedp.CSS(`table.admin tbody`)); !strings.Contains(row, "Phạm Thị Hoa") || !strings.Contains(row, "Cán bộ xử lý") {
 		t.Errorf("the accounts after adding: %q", row)
 	}
 	step(t, b, "issue a token",
