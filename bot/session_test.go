@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -23,5 +24,18 @@ func TestSubmissionSummaryRecord(t *testing.T) {
 	last := s.History[len(s.History)-1]
 	if s.Status != bot.StatusUnderReview || !s.Changed.Equal(last.At) || s.IntakeID != "TP-1" {
 		t.Errorf("summary: %+v", s)
+	}
+}
+
+func TestValidEmail(t *testing.T) {
+	for s, want := range map[string]bool{
+		"lan@hanoi.gov.vn": true, "tran.van-minh+console@ubnd.hanoi.gov.vn": true, "a1@x.vn": true,
+		"l%61n@hanoi.gov.vn": false, "lan?x@hanoi.gov.vn": false, "lan/x@hanoi.gov.vn": false, "lan#@hanoi.gov.vn": false,
+		"lan@hanoi": false, "@hanoi.gov.vn": false, "lan@-hanoi.vn": false, "lan@hanoi..vn": false, "Lan@hanoi.gov.vn": false,
+		"lan@@hanoi.gov.vn": false, "lan@hanoi.gov.vn\n": false, strings.Repeat("a", 65) + "@x.vn": false,
+	} {
+		if got := bot.ValidEmail(s); got != want {
+			t.Errorf("ValidEmail(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

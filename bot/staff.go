@@ -60,6 +60,38 @@ const StaffTokenPrefix = "sk_"
 // NormalizeEmail is the form emails are stored and compared in.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// EmailMax is the longest email an account may have, in bytes.
+const EmailMax = 254
+
+// ValidEmail reports whether s, normalized, is an address an account may have: a
+// plain one, local@domain.tld, of letters, digits and . _ + - (the domain: letters,
+// digits, - and dots), so that it can name the account in a URL's path and a log
+// without escaping surprises.
+func ValidEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || len(s) > EmailMax || local == "" || len(local) > 64 || !strings.Contains(domain, ".") {
+		return false
+	}
+	for _, r := range local {
+		if !isAlnum(r) && !strings.ContainsRune("._+-", r) {
+			return false
+		}
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !isAlnum(r) && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }
+
 var (
 	// ErrUnknownStaff: no account with that email.
 	ErrUnknownStaff = errors.New("unknown staff member")

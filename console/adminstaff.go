@@ -2,12 +2,10 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -50,7 +48,7 @@ var (
 // Add creates an account.
 func (sc StaffChanges) Add(ctx context.Context, by Actor, email, name string, role bot.Role, password string) error {
 	email, name = bot.NormalizeEmail(email), strings.TrimSpace(name)
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	if !bot.ValidEmail(email) {
 		return fmt.Errorf("%w: %q is not an email address", ErrBadAccount, email)
 	}
 	if n := utf8.RuneCountInString(name); n < 2 || n > 100 {
@@ -152,8 +150,8 @@ func readStaffInput(w http.ResponseWriter, r *http.Request) (staffInput, error) 
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case ct == "application/json":
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			return in, fmt.Errorf("the body is not the JSON expected: %w", err)
+		if err := decodeJSON(r.Body, &in); err != nil {
+			return in, err
 		}
 	case r.ContentLength == 0 && ct == "":
 	default:

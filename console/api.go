@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -286,14 +287,30 @@ type actionInput struct {
 	Email string `json:"email"`
 }
 
+// decodeJSON reads one JSON object into v, strictly: no field v does not have, nothing
+// after it. An empty body is an empty object (an action without arguments).
+func decodeJSON(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err == io.EOF {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("the body is not the JSON expected: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("the body is not the JSON expected: more after the object")
+	}
+	return nil
+}
+
 func readInput(w http.ResponseWriter, r *http.Request) (actionInput, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	var in actionInput
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case ct == "application/json":
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			return in, fmt.Errorf("the body is not the JSON expected: %w", err)
+		if err := decodeJSON(r.Body, &in); err != nil {
+			return in, err
 		}
 	case r.ContentLength == 0 && ct == "":
 	default:

@@ -2,10 +2,14 @@ package console_test
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/sangkien/sangkien/console"
 )
 
 // A signed-in page's event stream names each conversation that changed (and nothing
@@ -68,4 +72,114 @@ func TestLiveEvents(t *testing.T) {
 			break
 		}
 	}
+}
+
+// countingChanges counts the subscriptions the console opens.
+type countingChanges struct {
+	console.Changes
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingChanges) DeskChanges(ctx context.Context) <-chan string {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Changes.DeskChanges(ctx)
+}
+
+// Every page of a process shares one subscription; a member of staff has at most
+// StreamsPerMember streams open, and the next is told to wait.
+func TestLiveStreamsShareOneSubscription(t *testing.T) {
+	counter := &countingChanges{}
+	d := newDesk(t, false, func(c *console.Config) { counter.Changes = c.Changes; c.Changes = counter })
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	open := func() *http.Response {
+		t.Helper()
+		res, err := c.Get(d.srv.URL + "/console/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	for i := range console.StreamsPerMember {
+		if res := open(); res.StatusCode != 200 {
+			t.Fatalf("stream %d: %d", i+1, res.StatusCode)
+		}
+	}
+	if res := open(); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("one stream too many: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	other := d.browser()
+	d.login(other, minh, minhPassword)
+	res, err := other.Get(d.srv.URL + "/console/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("a colleague's stream: %d", res.StatusCode)
+	}
+	counter.mu.Lock()
+	defer counter.mu.Unlock()
+	if counter.n != 1 {
+		t.Errorf("%d subscriptions for %d streams, want 1", counter.n, console.StreamsPerMember+1)
+	}
+}
+
+// losingChanges loses its first subscription at once, as when Redis restarts.
+type losingChanges struct{ countingChanges }
+
+func (c *losingChanges) DeskChanges(ctx context.Context) <-chan string {
+	c.mu.Lock()
+	first := c.n == 0
+	if first {
+		c.n++
+	}
+	c.mu.Unlock()
+	if first {
+		lost := make(chan string)
+		close(lost)
+		return lost
+	}
+	ch := c.Changes.DeskChanges(ctx) // counted once Redis confirmed it
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return ch
+}
+
+// A lost subscription is made again, and the streams hear of changes after it.
+func TestLiveSubscribesAgain(t *testing.T) {
+	lose := &losingChanges{}
+	d := newDesk(t, false, func(c *console.Config) { lose.Changes = c.Changes; c.Changes = lose })
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	res, err := c.Get(d.srv.URL + "/console/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	for tries := 0; ; tries++ {
+		lose.mu.Lock()
+		n := lose.n
+		lose.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if tries > 250 {
+			t.Fatal("the subscription was not made again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	conv := d.citizenAsks()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if sc.Text() == "data: "+conv.Key() {
+			return
+		}
+	}
+	t.Fatalf("the stream ended without the change: %v", sc.Err())
 }

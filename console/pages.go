@@ -74,6 +74,8 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 			"delivery": pick(deliveryMsg), "failure": pick(failureMsg), "substatus": pick(submissionMsg),
 			"when": func(t any) string { return when(t) },
 			"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
+			// path escapes a value that is one segment of a URL's path (a key, an email).
+			"path": url.PathEscape,
 			"num":  func(n int64) string { return number(n, lang) },
 		}
 		for _, name := range pageNames {
@@ -160,7 +162,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }

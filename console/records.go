@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -87,8 +86,8 @@ func (s *Server) apiCanned(w http.ResponseWriter, r *http.Request, _ bot.StaffMe
 func (s *Server) apiCannedPut(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	var a bot.CannedAnswer
-	if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
-		writeError(w, http.StatusBadRequest, "the body is not a canned answer: "+err.Error())
+	if err := decodeJSON(r.Body, &a); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	a.ID, a.UpdatedBy, a.UpdatedAt = r.PathValue("id"), m.Email, s.cfg.Now()

@@ -89,7 +89,8 @@ type Server struct {
 	cat   *locales.Catalog
 	pages *pages
 	done  chan struct{} // closed by Close: live streams end
-	hol   holidayCache  // Calendar with the Holidays edits laid over it
+	live  *hub
+	hol   holidayCache // Calendar with the Holidays edits laid over it
 }
 
 // New builds the console. It fails when a part is missing.
@@ -123,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "console"), mux: http.NewServeMux(), cat: cat, pages: pg,
 		done: make(chan struct{})}
+	s.live = newHub(cfg.Changes, s.done)
 	s.routes()
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin): one from
 	// another site that would change something is refused before any handler runs.
@@ -130,8 +132,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves everything under Prefix.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+// ServeHTTP serves everything under Prefix. No answer is sniffed for another type
+// than it says, and no console URL (it names conversations) leaves as a referrer.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	s.h.ServeHTTP(w, r)
+}
 
 func (s *Server) routes() {
 	api := func(pattern string, role bot.Role, h func(http.ResponseWriter, *http.Request, bot.StaffMember)) {

@@ -666,3 +666,43 @@ func TestPagesOfferChoices(t *testing.T) {
 		t.Errorf("assigned to %q, want Minh", card.Assignee)
 	}
 }
+
+// The API reads its JSON strictly: an unknown field or anything after the object is
+// refused; an action without arguments may come with an empty body.
+func TestAPIReadsJSONStrictly(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	for body, want := range map[string]int{
+		`{"text":"Chào bạn","role":"admin"}`: http.StatusBadRequest,
+		`{"text":"Chào bạn"} {"text":"x"}`:   http.StatusBadRequest,
+		`{"text":"Chào bạn"}garbage`:         http.StatusBadRequest,
+	} {
+		if a := d.raw(lan, "POST", convPath(conv, "note"), body); a.code != want || !strings.Contains(a.body, `"error"`) {
+			t.Errorf("note %s: %d %s, want %d", body, a.code, a.body, want)
+		}
+	}
+	if a := d.raw(lan, "POST", convPath(conv, "takeover"), ""); a.code != 200 {
+		t.Errorf("takeover with an empty JSON body: %d %s", a.code, a.body)
+	}
+	if a := d.raw(lan, "POST", convPath(conv, "note"), `{"text":"Đã gọi cho phường."}`); a.code != 200 {
+		t.Errorf("a good note: %d %s", a.code, a.body)
+	}
+}
+
+// Every answer says its type is meant (nosniff) and keeps console URLs from leaving
+// as referrers; pages also forbid other bases and form targets.
+func TestSecurityHeaders(t *testing.T) {
+	d := newDesk(t, false)
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	for _, path := range []string{"/console/", "/console/api/me", "/console/static/console.css", "/console/login"} {
+		res, _ := d.get(c, path)
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s: nosniff %q, referrer %q", path, res.Header.Get("X-Content-Type-Options"), res.Header.Get("Referrer-Policy"))
+		}
+	}
+	res, _ := d.get(c, "/console/")
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "base-uri 'none'") || !strings.Contains(csp, "form-action 'self'") {
+		t.Errorf("CSP %q", csp)
+	}
+}
