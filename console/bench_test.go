@@ -35,18 +35,12 @@ func BenchmarkConsoleInbox(b *testing.B) {
 
 func BenchmarkConsoleConversation(b *testing.B) {
 	d := newDesk(b, false)
-	conv := d.citizenAsks() // in human mode from here: each message is one line
-	for i := range 1000 {
-		ev := bot.Event{ID: fmt.Sprintf("long-%d", i), Conversation: conv, Kind: bot.EventText, Lang: "vi",
-			Text: fmt.Sprintf("Tin nhắn số %d: cho tôi hỏi thêm về hồ sơ sáng kiến trồng cây xanh ở phường Láng.", i)}
-		if _, err := d.engine.Handle(context.Background(), ev); err != nil {
-			b.Fatal(err)
-		}
-	}
+	conv := d.longConversation(1000)
 	c := d.browser()
 	d.login(c, lan, lanPassword)
 	for _, p := range []struct{ name, path string }{
 		{"page", "/console/conversations/" + conv.Key()},
+		{"page-all", "/console/conversations/" + conv.Key() + "?all=1"},
 		{"api", "/console/api/conversations/" + conv.Key()},
 	} {
 		b.Run(p.name, func(b *testing.B) {
@@ -57,6 +51,20 @@ func BenchmarkConsoleConversation(b *testing.B) {
 			}
 		})
 	}
+}
+
+// longConversation is a citizen who asked for a person and then wrote n messages:
+// a transcript of its TranscriptMax latest lines when n is that large.
+func (d *desk) longConversation(n int) bot.ConversationRef {
+	conv := d.citizenAsks() // in human mode from here: each message is one line
+	for i := range n {
+		ev := bot.Event{ID: fmt.Sprintf("long-%d", i), Conversation: conv, Kind: bot.EventText, Lang: "vi",
+			Text: fmt.Sprintf("Tin nhắn số %d: cho tôi hỏi thêm về hồ sơ sáng kiến trồng cây xanh ở phường Láng.", i)}
+		if _, err := d.engine.Handle(context.Background(), ev); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	return conv
 }
 
 // seedInbox makes n Telegram conversations through the engine: every third asks for

@@ -110,6 +110,10 @@ func when(v any) string {
 	return t.In(zone()).Format("02/01/2006 15:04")
 }
 
+// PageLines is how much of a transcript the conversation page shows at first: the
+// latest lines, with a link to the rest (the API always gives the whole transcript).
+const PageLines = 200
+
 // choice is an option of a select: a value and its label.
 type choice struct{ Value, Label string }
 
@@ -131,6 +135,8 @@ type view struct {
 	// The conversation's:
 	C *conversationDetail
 	D *conversationDetail
+	// Earlier counts the transcript's lines not shown ({"Count": n}; PageLines).
+	Earlier map[string]any
 	// The draft's program and field by name, in the page's language.
 	DraftProgram, DraftField string
 	Canned                   []cannedView
@@ -291,6 +297,9 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, c call
 	case !ok:
 		s.errorPage(w, r, c, http.StatusNotFound, "console.error.no_conversation")
 		return
+	}
+	if n := len(d.Transcript) - PageLines; n > 0 && r.URL.Query().Get("all") == "" {
+		d.Transcript, v.Earlier = d.Transcript[n:], map[string]any{"Count": n}
 	}
 	v.Title, v.C, v.D = d.Key, &d, &d
 	if dr := d.Draft; dr != nil {

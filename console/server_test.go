@@ -706,3 +706,25 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 }
+
+// A long conversation's page shows its latest PageLines lines and a link to the rest;
+// the link shows them all.
+func TestLongTranscriptPage(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.longConversation(1000)
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	path := "/console/conversations/" + url.PathEscape(conv.Key())
+	_, page := d.get(c, path)
+	if n := strings.Count(page, `<li class="line `); n != console.PageLines {
+		t.Errorf("the page shows %d lines, want %d", n, console.PageLines)
+	}
+	if !strings.Contains(page, `<a href="?all=1">Xem 800 tin nhắn trước đó</a>`) || !strings.Contains(page, "Tin nhắn số 999") ||
+		strings.Contains(page, "Tin nhắn số 799:") {
+		t.Error("the page is not the latest lines with a link to the earlier ones")
+	}
+	_, all := d.get(c, path+"?all=1")
+	if n := strings.Count(all, `<li class="line `); n != 1000 || strings.Contains(all, `class="earlier"`) {
+		t.Errorf("?all=1 shows %d lines", n)
+	}
+}
