@@ -406,7 +406,10 @@ func TestBulkLimitIsSharedByTwoSenders(t *testing.T) {
 	r := newRig(t)
 	const n = 75
 	queueBulk(t, r.st, 0, n)
-	limit := func(c *bot.DispatcherConfig) { c.Limit = 30; c.Window = time.Second + 100*time.Millisecond }
+	// A window of 1.5 s, counted over 1 s: a send is recorded a moment after its
+	// reservation, and on a loaded machine that moment can be long. Without the
+	// shared limit, two senders would make about 40 sends in a second.
+	limit := func(c *bot.DispatcherConfig) { c.Limit = 30; c.Window = 1500 * time.Millisecond }
 	r.start(t, "p1", r.st, limit)
 	r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), limit)
 	waitFor(t, "every message", func() bool { return len(r.sender.sentIDs()) >= n })
@@ -681,7 +684,10 @@ func TestDispatcherDoesNotFloodTheLogWhileRedisIsDown(t *testing.T) {
 	queueReplies(t, r.st, chat(1), "after")
 	waitFor(t, "the reply after the outage", func() bool { return slices.Contains(r.sender.sentIDs(), "after") })
 	out := logs.String()
-	if n := strings.Count(out, "level=WARN"); n > 12 {
+	// About one warning per part per change of state (heartbeat, claims, renewals,
+	// and the shards stopped, in a few groups as their leases run out), not one per
+	// attempt: the attempts are summed up in the "works again" lines.
+	if n := strings.Count(out, "level=WARN"); n > 20 {
 		t.Errorf("%d warnings in 1.5 s of outage, want a few:\n%s", n, out)
 	}
 	if !strings.Contains(out, "works again") {

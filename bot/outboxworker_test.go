@@ -101,7 +101,7 @@ func TestOutboxWorkerSlowIntake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newStore(t)
 			in := newFakeIntake()
-			in.delay = 200 * time.Millisecond
+			in.delay = 400 * time.Millisecond
 			var want []string
 			for i := range 4 {
 				id := fmt.Sprintf("slow-%d", i)
@@ -113,13 +113,14 @@ func TestOutboxWorkerSlowIntake(t *testing.T) {
 			for i := range 2 {
 				w := bot.NewOutboxWorker(store, in, nil, fmt.Sprintf("worker-%d", i))
 				w.Batch = tt.batch
-				w.Idle, w.Block, w.Backoff = 120*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond
+				// Idle leaves renewals (every third of it) room on a loaded machine.
+				w.Idle, w.Block, w.Backoff = 300*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond
 				wg.Go(func() { _ = w.Run(ctx) })
 			}
 			in.waitDelivered(t, want)
 			// Give a wrongly reclaimed item time to be delivered again: longer than
 			// Idle and one delivery.
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(700 * time.Millisecond)
 			cancel()
 			wg.Wait()
 			for id, n := range in.snapshot() {
