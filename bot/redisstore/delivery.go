@@ -460,6 +460,8 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 		}
 	}
 	conv := d.Outbound.Conversation
+	// The entry's shard is its conversation's (convKeys.dlv); named from the entry, so
+	// that an unreadable entry, which has no conversation, stays in the script's slot.
 	keys := []string{q.leaseKey(d.Channel, shard), q.stream(shard, d.Channel), q.failedKey(d.Channel, shard),
 		q.s.prefix + ":" + tag(shard) + ":dlv:" + conv.Key()}
 	args := []any{d.Fence, DeliveryGroup, id, failure, FailedMax, state, d.Outbound.ID,
