@@ -22,7 +22,13 @@ type AuditEntry struct {
 	Detail string `json:"detail,omitempty"`
 	// Addr is the client's address.
 	Addr string `json:"addr,omitempty"`
+	// Via is AuditViaToken when the action came with the member's API token (a tool
+	// acting for them, perhaps one an admin issued), "" in a browser session.
+	Via string `json:"via,omitempty"`
 }
+
+// AuditViaToken marks an action made with an API token.
+const AuditViaToken = "token"
 
 // AuditDetailMax is the longest Detail kept, in characters.
 const AuditDetailMax = 500

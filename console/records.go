@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -29,6 +30,9 @@ type CannedAnswers interface {
 // has happened, and the log says which record is missing.
 func (s *Server) audit(r *http.Request, who, action string, e bot.AuditEntry) {
 	e.Staff, e.Action, e.Addr, e.At = who, action, clientAddr(r), s.cfg.Now()
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		e.Via = bot.AuditViaToken
+	}
 	if err := s.cfg.Audit.Record(context.WithoutCancel(r.Context()), e); err != nil {
 		s.log.Error("audit record lost", "action", action, "staff", bot.MaskID(who), "err", err)
 	}

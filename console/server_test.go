@@ -556,6 +556,12 @@ func TestAuditTrail(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The actions came with Lan's API token, the login in a browser.
+	for _, e := range page.Entries {
+		if want := map[bool]string{true: bot.AuditViaToken}[e.Conversation != ""]; e.Via != want {
+			t.Errorf("%s %s: via %q, want %q", e.Staff, e.Action, e.Via, want)
+		}
+	}
 }
 
 // Admins keep the canned answers; the reply form offers them in the citizen's
