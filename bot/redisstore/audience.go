@@ -78,17 +78,11 @@ func (s *Store) Audience(ctx context.Context, shard int, q bot.AudienceQuery, cu
 			if len(zs) > 0 {
 				last := zs[len(zs)-1]
 				pos = audiencePos{score: last.Score, member: last.Member.(string), set: true}
-				live, err := s.liveMembers(ctx, shard, key, q.Kind, zs)
+				live, err := s.liveMembers(ctx, key, q.Kind, src.lang, zs)
 				if err != nil {
 					return nil, "", fmt.Errorf("redisstore: audience: %w", err)
 				}
-				for _, z := range live {
-					ref, err := bot.ParseConversationKey(z.Member.(string))
-					if err != nil {
-						continue // nothing writes such a member
-					}
-					out = append(out, bot.AudienceMember{Conversation: ref, Lang: src.lang, Since: time.UnixMilli(int64(z.Score))})
-				}
+				out = append(out, live...)
 			}
 			if done {
 				break
@@ -186,31 +180,40 @@ func (s *Store) audiencePage(ctx context.Context, key string, pos audiencePos, n
 	}
 }
 
-// liveMembers keeps the members whose session (for a draft audience: whose draft) still
-// exists, and removes the others from the index.
-func (s *Store) liveMembers(ctx context.Context, shard int, key string, kind bot.AudienceKind, zs []redis.Z) ([]redis.Z, error) {
-	cmds := make([]*redis.IntCmd, len(zs))
-	base := s.prefix + ":" + tag(shard) + ":"
-	what := "prof:"
-	if kind == bot.AudienceDraft {
-		what = "state:"
+// liveMembers are the members whose session (for a draft audience: whose draft) still
+// exists; the others are removed from the index.
+func (s *Store) liveMembers(ctx context.Context, key string, kind bot.AudienceKind, lang string, zs []redis.Z) ([]bot.AudienceMember, error) {
+	refs := make([]bot.ConversationRef, 0, len(zs))
+	since := make([]time.Time, 0, len(zs))
+	for _, z := range zs {
+		ref, err := bot.ParseConversationKey(z.Member.(string))
+		if err != nil {
+			continue // nothing writes such a member
+		}
+		refs, since = append(refs, ref), append(since, time.UnixMilli(int64(z.Score)))
 	}
+	cmds := make([]*redis.IntCmd, len(refs))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, z := range zs {
-			cmds[i] = p.Exists(ctx, base+what+z.Member.(string))
+		for i, ref := range refs {
+			k := s.keys(ref)
+			if kind == bot.AudienceDraft {
+				cmds[i] = p.Exists(ctx, k.state)
+			} else {
+				cmds[i] = p.Exists(ctx, k.prof)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	var live []redis.Z
+	var live []bot.AudienceMember
 	var gone []any
-	for i, z := range zs {
+	for i, ref := range refs {
 		if cmds[i].Val() == 1 {
-			live = append(live, z)
+			live = append(live, bot.AudienceMember{Conversation: ref, Lang: lang, Since: since[i]})
 		} else {
-			gone = append(gone, z.Member)
+			gone = append(gone, ref.Key())
 		}
 	}
 	if len(gone) > 0 {

@@ -224,6 +224,17 @@ func TestAudienceFollowsTheCitizen(t *testing.T) {
 	w.send(lan, bot.Event{Kind: bot.EventFollow})
 	expect("came back", true, true, true, false)
 
+	// English: she leaves the Vietnamese indexes for the English ones.
+	w.press(lan, "lang:en")
+	inProgram := bot.AudienceQuery{Kind: bot.AudienceProgram, Program: green, Channel: bot.Telegram}
+	for lang, want := range map[string][]string{"vi": nil, "en": {lan.Key()}} {
+		inProgram.Lang = lang
+		if got := keysOf(w.walk(inProgram, 10)); !slices.Equal(got, want) {
+			t.Errorf("after choosing English, the program's %s audience = %v, want %v", lang, got, want)
+		}
+	}
+	w.press(lan, "lang:vi")
+
 	// A draft in the program again, then forget: every index is left.
 	w.press(lan, "cmd:initiative")
 	w.press(lan, "program:"+green)
