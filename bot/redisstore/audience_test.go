@@ -382,3 +382,79 @@ func TestAudienceRefusesWhatNoIndexAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestAudienceDraftExpires: a draft whose state expired is no longer reminded of, and
+// leaves its index when a walk meets it; the citizen still follows the program.
+func TestAudienceDraftExpires(t *testing.T) {
+	w := newTown(t)
+	ctx := context.Background()
+	lan := bot.ConversationRef{Channel: bot.Telegram, ID: "3003"}
+	w.send(lan, bot.Event{Kind: bot.EventCommand, Command: "start"})
+	w.press(lan, "cmd:initiative")
+	w.press(lan, "agree")
+	w.press(lan, "program:"+green)
+	drafts := bot.AudienceQuery{Kind: bot.AudienceDraft, Program: green}
+	if got := keysOf(w.walk(drafts, 10)); !slices.Equal(got, []string{lan.Key()}) {
+		t.Fatalf("draft audience = %v, want the citizen", got)
+	}
+	if err := w.c.Del(ctx, fmt.Sprintf("%s:{s%02d}:state:%s", w.prefix, redisstore.ShardOf(lan), lan.Key())).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.walk(drafts, 10); len(got) != 0 {
+		t.Errorf("draft audience after the draft expired = %v, want none", keysOf(got))
+	}
+	if n, err := w.st.AudienceCount(ctx, drafts); err != nil || n != 0 {
+		t.Errorf("draft count after the walk = %d, %v; want 0", n, err)
+	}
+	if got := keysOf(w.walk(bot.AudienceQuery{Kind: bot.AudienceProgram, Program: green}, 10)); !slices.Equal(got, []string{lan.Key()}) {
+		t.Errorf("program audience = %v, want the citizen still", got)
+	}
+}
+
+// BenchmarkAudienceWalk reads a 100,000-member audience in pages of 500 across all
+// shards and reports members per second (the members are written as Commit writes them).
+//
+//	go test -run '^$' -bench AudienceWalk -benchtime 3x ./bot/redisstore/
+func BenchmarkAudienceWalk(b *testing.B) {
+	c := redistest.Client(b)
+	prefix := redistest.Prefix(b)
+	st := redisstore.New(c, redisstore.Options{Prefix: prefix})
+	ctx := context.Background()
+	const members = 100_000
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range members {
+			ref := bot.ConversationRef{Channel: bot.Telegram, ID: strconv.Itoa(i)}
+			base := fmt.Sprintf("%s:{s%02d}:", prefix, redisstore.ShardOf(ref))
+			p.Set(ctx, base+"prof:"+ref.Key(), "{}", time.Hour)
+			p.ZAdd(ctx, base+"aud:telegram:vi:news", redis.Z{Score: float64(1_764_000_000_000 + i), Member: ref.Key()})
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := bot.AudienceQuery{Kind: bot.AudienceSubscribed}
+	b.ResetTimer()
+	read := 0
+	for range b.N {
+		for sh := range redisstore.Shards {
+			cursor := ""
+			for {
+				page, next, err := st.Audience(ctx, sh, q, cursor, 500)
+				if err != nil {
+					b.Fatal(err)
+				}
+				read += len(page)
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+		}
+	}
+	b.StopTimer()
+	if read != members*b.N {
+		b.Fatalf("read %d members, want %d", read, members*b.N)
+	}
+	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "members/s")
+}
