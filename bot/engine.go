@@ -173,12 +173,14 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 	if err := checkHold(ev, s); err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
-	wasHuman, prior, was := s.Profile.Mode == ModeHuman, s.Profile.Desk, beforeOf(s)
+	wasHuman, prior, was, audience := s.Profile.Mode == ModeHuman, s.Profile.Desk, beforeOf(s), audienceBefore(s)
 	res, err := e.conv.Respond(ctx, s, ev)
 	if err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
 	}
 	now := e.now()
+	followPrograms(s, res.Submission)
+	s.Profile.Indexed = true
 	s.Profile.Desk.Follow(ev, wasHuman, s, now)
 	if s.Profile.Created.IsZero() {
 		s.Profile.Created = now
@@ -192,7 +194,10 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 	}
 
 	change := Change{Session: s, Forget: res.Forget, Submission: res.Submission, PriorDesk: prior,
-		Tally: tally(ev, was, s, prior, res.Submission, now)}
+		Tally: tally(ev, was, s, prior, res.Submission, now), Audience: AudienceChange{Before: audience}}
+	if !res.Forget {
+		change.Audience.After = AudiencesOf(s)
+	}
 	dir := Inbound
 	if ev.Kind.FromStaff() {
 		dir = Outgoing // staff acting towards the citizen

@@ -33,7 +33,13 @@ type Profile struct {
 	// OptedOut: the citizen asked for no broadcasts.
 	OptedOut bool `json:"opted_out,omitempty"`
 	// Unreachable: the channel said the citizen blocked the bot or left.
-	Unreachable bool                `json:"unreachable,omitempty"`
+	Unreachable bool `json:"unreachable,omitempty"`
+	// Programs are the programs the citizen follows, oldest first (at most
+	// ProgramsMax): those they started a draft in or submitted to (bot/audience.go).
+	Programs []string `json:"programs,omitempty"`
+	// Indexed is true once the audience indexes hold this conversation; a profile
+	// from before them is written into every index it belongs to by its next event.
+	Indexed     bool                `json:"indexed,omitempty"`
 	Submissions []SubmissionSummary `json:"submissions,omitempty"`
 	Created     time.Time           `json:"created"`
 	Updated     time.Time           `json:"updated"`

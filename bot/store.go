@@ -48,6 +48,10 @@ type Change struct {
 	PriorDesk Desk
 	// Tally is what the event adds to the reports' counters (bot/stats.go).
 	Tally Tally
+	// Audience is the conversation's audience membership before and after the event
+	// (bot/audience.go), for the store to move it between the broadcasts' indexes.
+	// With Forget, After is empty: the conversation leaves every index.
+	Audience AudienceChange
 }
 
 // Direction of a transcript entry.

@@ -49,6 +49,13 @@
 //	                                         last activity, resolve)   inbox drops members whose card expired
 //	<p>:{sNN}:desk:of:<email>        zset    Commit (member: conv;    none: the unresolved conversations assigned
 //	                                         score: last activity)     to one member of staff
+//	<p>:{sNN}:aud:<channel>:<lang>:  zset    Commit (member: conv;    none: a conversation is in an index while
+//	  all | news | prog:<program> |          score: when it joined,    it belongs (bot/audience.go: reachable;
+//	  draft:<program>                        ms; audience.go)          subscribed; following the program; with a
+//	                                                                   draft in it); Commit removes it when it
+//	                                                                   leaves and from all on Forget; Audience
+//	                                                                   drops members whose session (for draft:,
+//	                                                                   whose state) expired
 //	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), refreshed by each
 //	                                         event's bot.Tally; fields commit that counts: the reports' counters
 //	                                         new/active/msg:<channel>, of one day in the city (stats.go); Report

@@ -46,6 +46,11 @@ func (s *Store) keys(conv bot.ConversationRef) convKeys {
 // desk names one of the shard's inbox indexes ("waiting", "of:<email>", desk.go).
 func (k convKeys) desk(name string) string { return k.base + "desk:" + name }
 
+// audience names one of the shard's audience indexes (audience.go).
+func (k convKeys) audience(ch bot.Channel, ix bot.AudienceIndex) string {
+	return k.base + audienceName(ch, ix.Lang, ix.Name)
+}
+
 func (k convKeys) seen(eventID string) string { return k.base + "seen:" + k.conv + ":" + eventID }
 
 // OutboundStream names the delivery queue of one channel in one shard; a channel's

@@ -159,7 +159,11 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // replies, then the conversation's key and the card's fields, then the tally: n counter
 // fields, the fields, a time to submit ("" = none), an answer pair ("" = none), the
 // counters' ttl and the lists' bound. The tally is counted with Forget too: the event
-// happened, and the counters name nobody.
+// happened, and the counters name nobody. Then the audiences (audience.go): KEYS from
+// 17 on are the indexes the conversation joins, then those it leaves; ARGV after the
+// tally gives how many it joins and the score of joining (the event's time, ms). Only
+// what moved is named, so an ordinary message touches no index; a Forget names every
+// index the conversation was in, as ones it leaves.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
@@ -167,11 +171,12 @@ end
 local nTr = tonumber(ARGV[10])
 local nOut = tonumber(ARGV[11])
 local nCard = tonumber(ARGV[17])
+local conv = ARGV[19 + nTr + nOut]
 local i = 19
 if ARGV[2] == '1' then
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[8])
   for k = 9, 12 do
-    redis.call('ZREM', KEYS[k], ARGV[19 + nTr + nOut])
+    redis.call('ZREM', KEYS[k], conv)
   end
 else
   if ARGV[3] ~= '' then
@@ -195,7 +200,6 @@ if ARGV[12] ~= '' then
 end
 i = i + nOut
 if ARGV[2] ~= '1' and ARGV[14] ~= '' then
-  local conv = ARGV[i]
   redis.call('HSET', KEYS[8], unpack(ARGV, i + 1, i + nCard))
   redis.call('PEXPIRE', KEYS[8], ARGV[4])
   local idx = {waiting = KEYS[9], open = KEYS[10], resolved = KEYS[11]}
@@ -230,6 +234,13 @@ for _, kv in ipairs(samples) do
     redis.call('LTRIM', kv[1], -statMax, -1)
     redis.call('PEXPIRE', kv[1], statTTL)
   end
+end
+local nJoin, since = tonumber(ARGV[i + nStat + 5]), ARGV[i + nStat + 6]
+for k = 17, 16 + nJoin do
+  redis.call('ZADD', KEYS[k], since, conv)
+end
+for k = 17 + nJoin, #KEYS do
+  redis.call('ZREM', KEYS[k], conv)
 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
 redis.call('DEL', KEYS[1])
@@ -300,6 +311,14 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox,
 		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now),
 		counts, took, answers}
+	join, leave := c.Audience.Moves()
+	args = append(args, len(join), audienceSince(c))
+	for _, ix := range join {
+		keys = append(keys, k.audience(lease.Conversation.Channel, ix))
+	}
+	for _, ix := range leave {
+		keys = append(keys, k.audience(lease.Conversation.Channel, ix))
+	}
 	res, err := commitScript.Run(ctx, s.c, keys, args...).Text()
 	if err != nil {
 		return fmt.Errorf("redisstore: commit: %w", err)
