@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a staff member may do in the console.
@@ -59,6 +60,24 @@ const StaffTokenPrefix = "sk_"
 
 // NormalizeEmail is the form emails are stored and compared in.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// MaxEmail is the longest email address, in bytes (RFC 5321's path limit less its
+// angle brackets).
+const MaxEmail = 254
+
+// PlausibleEmail reports whether s (normalized) can be an account's email: at most
+// MaxEmail bytes, one "@" between a local part and a domain, no space or control
+// character. It is a first filter for what a login form receives, not a full check.
+func PlausibleEmail(s string) bool {
+	if len(s) > MaxEmail {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f || r == utf8.RuneError })
+}
 
 var (
 	// ErrUnknownStaff: no account with that email.
