@@ -101,30 +101,51 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	m, err := s.cfg.Accounts.Authenticate(r.Context(), email, password, r.RemoteAddr)
+	if err == nil {
+		s.openSession(w, r, m, email)
+		return
+	}
+	var refusal *LoginRefusal
+	if errors.As(err, &refusal) && refusal.Audit {
+		detail := ""
+		if errors.Is(err, bot.ErrTooManyAttempts) {
+			detail = "limit reached"
+		}
+		s.audit(r, refusal.Who(), bot.AuditLoginFailed, bot.AuditEntry{Detail: detail})
+	}
 	switch {
 	case errors.Is(err, bot.ErrBadCredentials):
 		s.log.Info("login refused", "addr", clientAddr(r))
-		s.audit(r, bot.NormalizeEmail(email), bot.AuditLoginFailed, bot.AuditEntry{})
 		s.renderLogin(w, r, http.StatusUnauthorized, "console.login.wrong", email)
-		return
 	case errors.Is(err, bot.ErrTooManyAttempts):
-		s.log.Warn("login limit reached", "addr", clientAddr(r))
-		s.audit(r, bot.NormalizeEmail(email), bot.AuditLoginFailed, bot.AuditEntry{Detail: "limit reached"})
+		if refusal != nil && refusal.Audit {
+			s.log.Warn("login limit reached", "addr", clientAddr(r))
+		}
 		w.Header().Set("Retry-After", "900")
 		s.renderLogin(w, r, http.StatusTooManyRequests, "console.login.limit", email)
-		return
-	case err != nil:
+	default:
 		s.log.Error("login", "err", err)
 		s.renderLogin(w, r, http.StatusServiceUnavailable, "console.unavailable", email)
-		return
 	}
+}
+
+// openSession ends the browser's previous session (if any) and opens one for m. An
+// account disabled or given a new password since its credentials were read gets the
+// answer of a wrong password: the password it checked no longer holds.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, m bot.StaffMember, email string) {
 	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
 		if err := s.cfg.Sessions.DeleteSession(r.Context(), old.Value); err != nil {
 			s.log.Warn("closing the previous session", "err", err)
 		}
 	}
-	sess, err := s.cfg.Sessions.NewSession(r.Context(), m.Email)
-	if err != nil {
+	sess, err := s.cfg.Sessions.NewSession(r.Context(), m)
+	switch {
+	case errors.Is(err, bot.ErrBadCredentials) || errors.Is(err, bot.ErrUnknownStaff):
+		s.log.Info("login refused: the account changed during the login", "staff", bot.MaskID(m.Email))
+		s.audit(r, m.Email, bot.AuditLoginFailed, bot.AuditEntry{Detail: "account changed during the login"})
+		s.renderLogin(w, r, http.StatusUnauthorized, "console.login.wrong", email)
+		return
+	case err != nil:
 		s.log.Error("new session", "err", err)
 		s.renderLogin(w, r, http.StatusServiceUnavailable, "console.unavailable", email)
 		return

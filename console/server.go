@@ -25,7 +25,7 @@ type Engine interface {
 // Sessions are the staff's logins and tokens: redisstore.Staff implements it.
 type Sessions interface {
 	Get(ctx context.Context, email string) (bot.StaffMember, error)
-	NewSession(ctx context.Context, email string) (bot.StaffSession, error)
+	NewSession(ctx context.Context, m bot.StaffMember) (bot.StaffSession, error)
 	Session(ctx context.Context, id string) (bot.StaffSession, bot.StaffMember, error)
 	DeleteSession(ctx context.Context, id string) error
 	ByToken(ctx context.Context, token string) (bot.StaffMember, error)
