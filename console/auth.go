@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -73,10 +74,14 @@ func allowed(role, need bot.Role) bool {
 	return need != bot.RoleAdmin || role == bot.RoleAdmin
 }
 
-// apiAuth wraps an API handler: 401 without a caller, 403 for a missing CSRF token
-// or a role too low.
+// apiAuth wraps an API handler: the body limited first (limitBody), then 401 without
+// a caller, 403 for a missing CSRF token or a role too low.
 func (s *Server) apiAuth(need bot.Role, h func(http.ResponseWriter, *http.Request, bot.StaffMember)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status := limitBody(w, r, maxBody); status != 0 {
+			writeError(w, status, bodyRefusal[status])
+			return
+		}
 		c, ok, err := s.authenticate(r)
 		switch {
 		case err != nil:
@@ -98,7 +103,10 @@ func (s *Server) apiAuth(need bot.Role, h func(http.ResponseWriter, *http.Reques
 // login checks a form's email and password and opens a new session: a new id at every
 // login, the one the browser had (if any) closed.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if status := limitBody(w, r, maxLoginBody); status != 0 {
+		s.errorPage(w, r, caller{}, status, bodyRefusalMsg[status])
+		return
+	}
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	m, err := s.cfg.Accounts.Authenticate(r.Context(), email, password, r.RemoteAddr)
 	if err == nil {
@@ -158,6 +166,10 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, m bot.Staff
 
 // logout closes the session (a form with its CSRF token).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if status := limitBody(w, r, maxLoginBody); status != 0 {
+		s.errorPage(w, r, caller{}, status, bodyRefusalMsg[status])
+		return
+	}
 	c, ok, err := s.authenticate(r)
 	if err == nil && ok && c.session != nil {
 		if !csrfOK(r, c) {
@@ -170,6 +182,64 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie("", -1))
 	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
+}
+
+// Body limits. Every console request is capped before anything reads its body:
+// csrfOK reads a form's token, and net/http would otherwise read up to 10 MiB of a
+// form (32 MiB of a multipart one) to find it.
+const (
+	// maxBody is the largest form or JSON body a page or API handler reads (a reply's
+	// text, a canned answer).
+	maxBody = 64 << 10
+	// maxLoginBody is the largest login or logout form: an email, a password, a token.
+	maxLoginBody = 8 << 10
+)
+
+// limitBody caps r's body at limit and reads a form body at once, before any check
+// does. It answers the status to refuse r with, or 0 when r may go on: 415 for a
+// multipart body (no console form sends files), 413 for a body over the limit, 400 for
+// a form that does not parse.
+func limitBody(w http.ResponseWriter, r *http.Request, limit int64) int {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+		return http.StatusUnsupportedMediaType
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return 0
+	}
+	if err := r.ParseForm(); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge
+		}
+		return http.StatusBadRequest
+	}
+	return 0
+}
+
+// bodyRefusal and bodyRefusalMsg say why limitBody refused: to the API (JSON) and on
+// a page (message ids).
+var (
+	bodyRefusal = map[int]string{
+		http.StatusUnsupportedMediaType:  "multipart bodies are not accepted; send a form or JSON",
+		http.StatusRequestEntityTooLarge: "the body is too large",
+		http.StatusBadRequest:            "the form cannot be read",
+	}
+	bodyRefusalMsg = map[int]string{
+		http.StatusUnsupportedMediaType:  "console.auth.multipart",
+		http.StatusRequestEntityTooLarge: "console.auth.too_large",
+		http.StatusBadRequest:            "console.auth.bad_form",
+	}
+)
+
+// pageBody limits a page's body (limitBody) before pageAuth checks its CSRF token.
+func (s *Server) pageBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status := limitBody(w, r, maxBody); status != 0 {
+			s.errorPage(w, r, caller{}, status, bodyRefusalMsg[status])
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // cookie is the session cookie holding id; maxAge -1 deletes it. It lives as long as

@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -148,4 +150,53 @@ func TestLoginDuringPasswordReset(t *testing.T) {
 		t.Errorf("audited logins: %v", got)
 	}
 	d.login(c, lan, newPassword)
+}
+
+// Page forms and API calls are refused before their body is read past 64 KiB, and
+// multipart bodies are refused whatever they hold.
+func TestFormBodyLimits(t *testing.T) {
+	d := newDesk(t, false)
+	conv := d.citizenAsks()
+	c := d.browser()
+	csrf := d.login(c, lan, lanPassword)
+	takeover := "/console/conversations/" + url.PathEscape(conv.Key()) + "/takeover"
+
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField("csrf", csrf)
+	_ = mw.Close()
+	post := func(path, contentType string, body []byte, header ...string) *http.Response {
+		req, _ := http.NewRequest("POST", d.srv.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := post(takeover, mw.FormDataContentType(), mp.Bytes()); res.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a multipart form with its CSRF token: %d", res.StatusCode)
+	}
+	big := url.Values{"csrf": {csrf}, "pad": {strings.Repeat("x", 100<<10)}}.Encode()
+	if res := post(takeover, "application/x-www-form-urlencoded", []byte(big)); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 100 KiB form: %d", res.StatusCode)
+	}
+	if res := post("/console/login", mw.FormDataContentType(), mp.Bytes()); res.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a multipart login: %d", res.StatusCode)
+	}
+	if got := d.auditLines(bot.AuditQuery{Action: bot.AuditTakeover}); len(got) != 0 {
+		t.Errorf("a refused form took the conversation over: %v", got)
+	}
+	res := post(convPath(conv, "note"), mw.FormDataContentType(), mp.Bytes(), console.CSRFHeader, csrf)
+	if res.StatusCode != http.StatusUnsupportedMediaType || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("a multipart API call: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// The limits leave ordinary forms alone.
+	if res, _ := d.form(c, takeover, url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the takeover form: %d", res.StatusCode)
+	}
 }

@@ -158,7 +158,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /console/logout", s.logout)
 	s.mux.Handle("GET /console/static/", staticHandler())
 	page := func(pattern string, role bot.Role, h func(http.ResponseWriter, *http.Request, caller)) {
-		s.mux.Handle(pattern, s.pageAuth(role, h))
+		s.mux.Handle(pattern, s.pageBody(s.pageAuth(role, h)))
 	}
 	page("GET /console/{$}", bot.RoleOperator, s.inboxPage)
 	page("GET /console/events", bot.RoleOperator, s.events)
