@@ -26,15 +26,13 @@ type caller struct {
 	session *bot.StaffSession
 }
 
-// authenticate finds the caller of r: a bearer token, or the session cookie. ok is
-// false when neither names a live account; err is a store failure.
+// authenticate finds the caller of r: a bearer token, or else the session cookie. ok
+// is false when neither names a live account; err is a store failure.
 func (s *Server) authenticate(r *http.Request) (caller, bool, error) {
 	ctx := r.Context()
-	if h := r.Header.Get("Authorization"); h != "" {
-		token, found := strings.CutPrefix(h, "Bearer ")
-		if !found {
-			return caller{}, false, nil
-		}
+	// Only a bearer token is token auth: a proxy in front of the console may send its
+	// own Basic credentials, and the cookie then still applies.
+	if scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
 		m, err := s.cfg.Sessions.ByToken(ctx, strings.TrimSpace(token))
 		if errors.Is(err, bot.ErrBadCredentials) {
 			return caller{}, false, nil

@@ -200,3 +200,36 @@ func TestFormBodyLimits(t *testing.T) {
 		t.Errorf("the takeover form: %d", res.StatusCode)
 	}
 }
+
+// A proxy's Basic credentials do not replace the session cookie; only a bearer token is
+// token auth.
+func TestBasicAuthorizationKeepsTheCookie(t *testing.T) {
+	d := newDesk(t, false)
+	c := d.browser()
+	d.login(c, lan, lanPassword)
+	for _, path := range []string{"/console/", "/console/api/me"} {
+		req, _ := http.NewRequest("GET", d.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Basic cHJveHk6c2VjcmV0")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s with the cookie and a Basic header: %d", path, res.StatusCode)
+		}
+	}
+	if code := d.api(lan, "GET", "/console/api/me", nil, nil); code != http.StatusOK {
+		t.Errorf("a bearer token: %d", code)
+	}
+	req, _ := http.NewRequest("GET", d.srv.URL+"/console/api/me", nil)
+	req.Header.Set("Authorization", "bearer "+d.tokens[lan])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("a bearer token, scheme in lower case: %d", res.StatusCode)
+	}
+}
