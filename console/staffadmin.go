@@ -59,6 +59,10 @@ func (a Accounts) Add(ctx context.Context, email, name string, role bot.Role, pa
 	if utf8.RuneCountInString(name) < 2 {
 		return errors.New("staff add: --name is required")
 	}
+	// The login refuses, unread, what cannot be an email: no account may have one.
+	if !bot.PlausibleEmail(bot.NormalizeEmail(email)) {
+		return fmt.Errorf("staff add: %q cannot be an email address (at most %d bytes, one @, no spaces)", email, bot.MaxEmail)
+	}
 	hash, err := a.hash(password)
 	if err != nil {
 		return err
