@@ -25,7 +25,7 @@ type Engine interface {
 // Sessions are the staff's logins and tokens: redisstore.Staff implements it.
 type Sessions interface {
 	Get(ctx context.Context, email string) (bot.StaffMember, error)
-	NewSession(ctx context.Context, email string) (bot.StaffSession, error)
+	NewSession(ctx context.Context, m bot.StaffMember) (bot.StaffSession, error)
 	Session(ctx context.Context, id string) (bot.StaffSession, bot.StaffMember, error)
 	DeleteSession(ctx context.Context, id string) error
 	ByToken(ctx context.Context, token string) (bot.StaffMember, error)
@@ -166,7 +166,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /console/logout", s.logout)
 	s.mux.Handle("GET /console/static/", staticHandler())
 	page := func(pattern string, role bot.Role, h func(http.ResponseWriter, *http.Request, caller)) {
-		s.mux.Handle(pattern, s.pageAuth(role, h))
+		s.mux.Handle(pattern, s.pageBody(s.pageAuth(role, h)))
 	}
 	page("GET /console/{$}", bot.RoleOperator, s.inboxPage)
 	page("GET /console/events", bot.RoleOperator, s.events)

@@ -25,9 +25,9 @@ type StaffStore interface {
 	Disable(ctx context.Context, email string) error
 	SetPassword(ctx context.Context, email string, hash []byte) error
 	NewToken(ctx context.Context, email string) (string, error)
-	LoginAllowed(ctx context.Context, email, addr string) error
-	LoginFailed(ctx context.Context, email, addr string) error
-	LoginSucceeded(ctx context.Context, email string) error
+	LoginAttempt(ctx context.Context, email, addr string) error
+	FirstRefusal(ctx context.Context, addr string) (bool, error)
+	LoginSucceeded(ctx context.Context, email, addr string) error
 }
 
 // MinPassword is the shortest password an account may have, in characters.
@@ -58,6 +58,10 @@ const StaffHelp = `  add --email E --name N --role operator|admin [--password-fi
 func (a Accounts) Add(ctx context.Context, email, name string, role bot.Role, password string) error {
 	if utf8.RuneCountInString(name) < 2 {
 		return errors.New("staff add: --name is required")
+	}
+	// The login refuses, unread, what cannot be an email: no account may have one.
+	if !bot.ValidEmail(bot.NormalizeEmail(email)) {
+		return fmt.Errorf("staff add: %q is not an email address an account may have (at most %d bytes, local@domain, letters, digits and . _ + -)", email, bot.EmailMax)
 	}
 	hash, err := a.hash(password)
 	if err != nil {
@@ -105,14 +109,55 @@ func (a Accounts) List(ctx context.Context, w io.Writer) error {
 	return err
 }
 
-// Authenticate checks a login from addr. Every failure but a limit reached is
-// bot.ErrBadCredentials, whether the email is unknown, the account disabled or the
-// password wrong, and each costs one bcrypt comparison, so neither the answer nor its
-// time tells which accounts exist.
+// LoginRefusal is a refused login, as Authenticate tells it: Err is
+// bot.ErrBadCredentials or bot.ErrTooManyAttempts (errors.Is sees it), and the rest
+// says what the audit may note without storing what a stranger typed.
+type LoginRefusal struct {
+	Err error
+	// Account is the email when it names an account (disabled or not); "" otherwise.
+	Account string
+	// Typed is the normalized email as typed, for the audit to mask when it names no
+	// account; "" when it is no plausible address (a password typed in the wrong
+	// field, or kilobytes of junk).
+	Typed string
+	// Audit tells whether the refusal deserves an entry: not for an implausible email,
+	// and only the first one from an address within the window once the limit holds.
+	Audit bool
+}
+
+func (e *LoginRefusal) Error() string { return e.Err.Error() }
+func (e *LoginRefusal) Unwrap() error { return e.Err }
+
+// Who is what the audit's staff field holds for the refusal: the account's email,
+// the typed email masked when it names none, or "".
+func (e *LoginRefusal) Who() string {
+	switch {
+	case e.Account != "":
+		return e.Account
+	case e.Typed != "":
+		return bot.MaskID(e.Typed)
+	}
+	return ""
+}
+
+// Authenticate checks a login from addr. Every refusal is a *LoginRefusal. Every one
+// but a limit reached is bot.ErrBadCredentials, whether the email is unknown, the
+// account disabled or the password wrong, and each costs one bcrypt comparison, so
+// neither the answer nor its time tells which accounts exist. An email that cannot be
+// an address is refused first, with the same answer and no cost: it names no account.
+//
+// The attempt is counted before bcrypt runs (Store.LoginAttempt), so that parallel
+// attempts cannot pass the limit together; a success takes its count back.
 func (a Accounts) Authenticate(ctx context.Context, email, password, addr string) (bot.StaffMember, error) {
 	email = bot.NormalizeEmail(email)
-	if err := a.Store.LoginAllowed(ctx, email, addr); err != nil {
-		return bot.StaffMember{}, err
+	if !bot.ValidEmail(email) {
+		return bot.StaffMember{}, &LoginRefusal{Err: bot.ErrBadCredentials}
+	}
+	if err := a.Store.LoginAttempt(ctx, email, addr); err != nil {
+		if !errors.Is(err, bot.ErrTooManyAttempts) {
+			return bot.StaffMember{}, err
+		}
+		return bot.StaffMember{}, a.limited(ctx, email, addr)
 	}
 	m, hash, err := a.Store.Credentials(ctx, email)
 	switch {
@@ -123,15 +168,32 @@ func (a Accounts) Authenticate(ctx context.Context, email, password, addr string
 	}
 	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if !ok || err != nil || m.Disabled {
-		if ferr := a.Store.LoginFailed(ctx, email, addr); ferr != nil {
-			return bot.StaffMember{}, ferr
-		}
-		return bot.StaffMember{}, bot.ErrBadCredentials
+		return bot.StaffMember{}, &LoginRefusal{Err: bot.ErrBadCredentials, Account: m.Email, Typed: email, Audit: true}
 	}
-	if err := a.Store.LoginSucceeded(ctx, email); err != nil {
+	if err := a.Store.LoginSucceeded(ctx, email, addr); err != nil {
 		return bot.StaffMember{}, err
 	}
 	return m, nil
+}
+
+// limited is the refusal of a login over the limit: noted in the audit once per
+// address and window, each later one cheap and silent.
+func (a Accounts) limited(ctx context.Context, email, addr string) error {
+	first, err := a.Store.FirstRefusal(ctx, addr)
+	if err != nil {
+		return err
+	}
+	r := &LoginRefusal{Err: bot.ErrTooManyAttempts, Typed: email, Audit: first}
+	if first {
+		m, _, err := a.Store.Credentials(ctx, email)
+		switch {
+		case err == nil:
+			r.Account = m.Email
+		case !errors.Is(err, bot.ErrUnknownStaff):
+			return err
+		}
+	}
+	return r
 }
 
 // decoy is a hash of no one's password at the accounts' cost: comparing against it

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -77,6 +78,17 @@ func TestPasswordRules(t *testing.T) {
 	for _, pw := range []string{"short", "ngắn quá", string(make([]byte, 73))} {
 		if err := a.Add(ctx, lan, "Lan", bot.RoleOperator, pw); err == nil {
 			t.Errorf("password of %d bytes accepted", len(pw))
+		}
+	}
+}
+
+// No account may have an email the login refuses unread.
+func TestAddRefusesWhatCannotLogIn(t *testing.T) {
+	ctx := context.Background()
+	a := accounts(t)
+	for _, email := range []string{"lan", "lan@", "@hanoi.gov.vn", "lan an@hanoi.gov.vn", "a@b@hanoi.gov.vn", strings.Repeat("a", 250) + "@hanoi.gov.vn"} {
+		if err := a.Add(ctx, email, "Nguyễn Thị Lan", bot.RoleOperator, lanPassword); err == nil {
+			t.Errorf("account %.30q added", email)
 		}
 	}
 }

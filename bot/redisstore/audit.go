@@ -81,7 +81,8 @@ end
 return redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], ms .. '-*', 'e', ARGV[3])
 `)
 
-// Record appends e to the trail: At defaults to now, Staff is normalized, a Detail
+// Record appends e to the trail: At defaults to now, Staff is normalized and cut to
+// bot.EmailMax bytes (no email is longer: a longer one is text someone typed), a Detail
 // longer than bot.AuditDetailMax characters is cut to that length ending in "…", and
 // entries older than the retention are trimmed in the same command (whole stream
 // nodes at a time: List never shows what is left of them).
@@ -93,7 +94,7 @@ func (a *Audit) Record(ctx context.Context, e bot.AuditEntry) error {
 		e.At = a.o.Now()
 	}
 	e.ID = ""
-	e.Staff = bot.NormalizeEmail(e.Staff)
+	e.Staff = cutStaff(bot.NormalizeEmail(e.Staff))
 	e.Detail = cutDetail(e.Detail)
 	raw, err := json.Marshal(e)
 	if err != nil {
@@ -211,4 +212,16 @@ func cutDetail(s string) string {
 		n++
 	}
 	return s
+}
+
+// cutStaff keeps at most bot.EmailMax bytes of s, never splitting a character.
+func cutStaff(s string) string {
+	if len(s) <= bot.EmailMax {
+		return s
+	}
+	i := bot.EmailMax
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

@@ -240,3 +240,21 @@ func TestAuditDetailCut(t *testing.T) {
 		t.Errorf("cut Detail = %d characters, ends %q", utf8.RuneCountInString(cut), cut[len(cut)-8:])
 	}
 }
+
+// Record cuts the staff field to the longest email, never inside a character.
+func TestAuditCutsStaff(t *testing.T) {
+	s, _ := newStore(t)
+	a := s.Audit(AuditOptions{})
+	ctx := context.Background()
+	long := strings.Repeat("ả", 300) + "@hanoi.gov.vn"
+	if err := a.Record(ctx, bot.AuditEntry{Staff: long, Action: bot.AuditLoginFailed}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := a.List(ctx, AuditQuery{})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("List = %v, %v", entries, err)
+	}
+	if got := entries[0].Staff; got != strings.Repeat("ả", bot.EmailMax/len("ả")) {
+		t.Errorf("staff kept %d bytes: %q", len(got), got)
+	}
+}

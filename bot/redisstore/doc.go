@@ -116,10 +116,17 @@
 //	<p>:{staff}:accts                set     Staff.Add (emails)        none
 //	<p>:{staff}:tok:<sha256>         string  Staff.NewToken (email)    none: dropped when replaced or on Disable
 //	<p>:{staff}:sess:<id>            hash    Staff.NewSession/Session  the idle timeout (8h), extended by each use,
-//	                                         (email, csrf, times)      never past the absolute end (12h after login)
-//	<p>:{staff}:sessof:<email>       set     Staff.NewSession (ids)    the absolute timeout after the last login
-//	<p>:{staff}:fail:acct:<email>    string  Staff.LoginFailed (count) the failure window (15 min) from the first
-//	<p>:{staff}:fail:addr:<host>     string  Staff.LoginFailed (count) the same; LoginSucceeded deletes acct's only
+//	                                         (email, csrf, times,      never past the absolute end (12h after login)
+//	                                         password time)
+//	<p>:{staff}:sessof:<email>       set     Staff.NewSession (ids)    the absolute timeout after the last login;
+//	                                                                   DeleteSession removes its id, a login prunes
+//	                                                                   the ids of sessions that timed out
+//	<p>:{staff}:fail:acct:<email>    string  Staff.LoginAttempt        the failure window (15 min) from the first;
+//	                                         (attempts)                LoginSucceeded deletes it
+//	<p>:{staff}:fail:addr:<host>     string  Staff.LoginAttempt        the same; LoginSucceeded takes back its one
+//	                                         (attempts; IPv6 per /64)  attempt
+//	<p>:{staff}:fail:refused:<host>  string  Staff.FirstRefusal (1)    the failure window: the first refusal for the
+//	                                                                   limit from an address is audited, no other
 //	<p>:desk:changed                 pub/sub Commit (PUBLISH conv)    -: a hint to the consoles' live pages that a
 //	                                                                   conversation changed (DeskChanges)
 //	<p>:audit                        stream  Audit.Record (field e:   Audit Retention (2 years): each XADD trims

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,9 @@ func (st *Staff) failAcctKey(email string) string {
 	return st.prefix + "fail:acct:" + email
 }
 func (st *Staff) failAddrKey(addr string) string { return st.prefix + "fail:addr:" + clientHost(addr) }
+func (st *Staff) refusedKey(addr string) string {
+	return st.prefix + "fail:refused:" + clientHost(addr)
+}
 
 // addStaffScript creates an account unless one exists.
 //
@@ -180,7 +184,10 @@ if ARGV[1] == 'disable' then
   redis.call('HSET', KEYS[1], 'disabled', '1')
   redis.call('HDEL', KEYS[1], 'tok')
 else
-  redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'pwat', ARGV[3])
+  -- The password time only grows, even within one millisecond: a login tells a
+  -- changed password by it (newSessionScript).
+  local at = math.max(tonumber(ARGV[3]), tonumber(redis.call('HGET', KEYS[1], 'pwat') or '0') + 1)
+  redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'pwat', string.format('%d', at))
 end
 for i = 2, #KEYS do
   redis.call('DEL', KEYS[i])
@@ -299,38 +306,88 @@ func (st *Staff) ByToken(ctx context.Context, token string) (bot.StaffMember, er
 	return memberOf(f), nil
 }
 
-// newSessionScript opens a session for an enabled account.
+// newSessionScript opens a session for an enabled account whose password is still the
+// one the login checked: a password set between the login's read of the hash and this
+// step ('changed') must not leave a session behind, dated after the change.
 //
-// KEYS: acct, sess, sessof. ARGV: id, email, csrf, now ms, idle ms, absolute ms.
+// KEYS: acct, sess, sessof. ARGV: id, email, csrf, now ms, idle ms, absolute ms,
+// password time ms as the login read it.
 var newSessionScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'disabled') == '1' then
   return 'no'
 end
-redis.call('HSET', KEYS[2], 'email', ARGV[2], 'csrf', ARGV[3], 'created', ARGV[4], 'seen', ARGV[4])
+local pwat = redis.call('HGET', KEYS[1], 'pwat') or '0'
+if pwat ~= ARGV[7] then
+  return 'changed'
+end
+redis.call('HSET', KEYS[2], 'email', ARGV[2], 'csrf', ARGV[3], 'created', ARGV[4], 'seen', ARGV[4], 'pwat', pwat)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return 'ok'
 `)
 
-// NewSession opens a console session for the account of email (after a login): a new
-// random id every time, so a login rotates the session id.
-func (st *Staff) NewSession(ctx context.Context, email string) (bot.StaffSession, error) {
-	email = bot.NormalizeEmail(email)
+// NewSession opens a console session for m, the account as its login read it: a new
+// random id every time, so a login rotates the session id. bot.ErrUnknownStaff when
+// the account is gone or disabled; bot.ErrBadCredentials when its password changed
+// since m was read (the login checked a password that no longer holds).
+func (st *Staff) NewSession(ctx context.Context, m bot.StaffMember) (bot.StaffSession, error) {
+	email := bot.NormalizeEmail(m.Email)
 	now := st.o.Now()
 	sess := bot.StaffSession{ID: randomString(), Email: email, CSRF: randomString(),
 		Created: now.Truncate(time.Millisecond), LastSeen: now.Truncate(time.Millisecond)}
+	st.pruneSessions(ctx, email)
 	idle := min(st.o.SessionIdle, st.o.SessionAbsolute)
 	res, err := newSessionScript.Run(ctx, st.c,
 		[]string{st.acctKey(email), st.sessKey(sess.ID), st.sessOfKey(email)},
-		sess.ID, email, sess.CSRF, now.UnixMilli(), millis(idle), millis(st.o.SessionAbsolute)).Text()
+		sess.ID, email, sess.CSRF, now.UnixMilli(), millis(idle), millis(st.o.SessionAbsolute),
+		passwordMillis(m.PasswordAt)).Text()
 	if err != nil {
 		return bot.StaffSession{}, fmt.Errorf("staff session: %w", err)
 	}
-	if res != "ok" {
-		return bot.StaffSession{}, bot.ErrUnknownStaff
+	switch res {
+	case "ok":
+		return sess, nil
+	case "changed":
+		return bot.StaffSession{}, bot.ErrBadCredentials
 	}
-	return sess, nil
+	return bot.StaffSession{}, bot.ErrUnknownStaff
+}
+
+// pruneSessions drops from the account's session set the ids of sessions that ended
+// by themselves (idle or absolute timeout), so that the set holds live ones only. It
+// is best effort: a failure leaves ids that the next login prunes.
+func (st *Staff) pruneSessions(ctx context.Context, email string) {
+	ids, err := st.c.SMembers(ctx, st.sessOfKey(email)).Result()
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	pipe := st.c.Pipeline()
+	exists := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		exists[i] = pipe.Exists(ctx, st.sessKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
+	}
+	var gone []any
+	for i, c := range exists {
+		if c.Val() == 0 {
+			gone = append(gone, ids[i])
+		}
+	}
+	if len(gone) > 0 {
+		_ = st.c.SRem(ctx, st.sessOfKey(email), gone...).Err()
+	}
+}
+
+// passwordMillis is the account's password time as the account hash keeps it ("0"
+// for none).
+func passwordMillis(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
 }
 
 // touchScript reads a live session and extends its idle time, never past its
@@ -338,7 +395,7 @@ func (st *Staff) NewSession(ctx context.Context, email string) (bot.StaffSession
 //
 // KEYS: sess. ARGV: now ms, idle ms, absolute ms.
 var touchScript = redis.NewScript(`
-local f = redis.call('HMGET', KEYS[1], 'email', 'csrf', 'created', 'seen')
+local f = redis.call('HMGET', KEYS[1], 'email', 'csrf', 'created', 'seen', 'pwat')
 if not f[1] then
   return false
 end
@@ -351,12 +408,12 @@ if now - seen >= idle or left <= 0 then
 end
 redis.call('HSET', KEYS[1], 'seen', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], math.min(idle, left))
-return {f[1], f[2], f[3]}
+return {f[1], f[2], f[3], f[5] or ''}
 `)
 
 // Session returns the live session id and its account, and counts this as a use
 // (the idle timeout starts again). bot.ErrNoSession for an unknown or expired session,
-// one of a disabled account, or one opened before the password last changed.
+// one of a disabled account, or one opened under another password than the current.
 func (st *Staff) Session(ctx context.Context, id string) (bot.StaffSession, bot.StaffMember, error) {
 	now := st.o.Now()
 	res, err := touchScript.Run(ctx, st.c, []string{st.sessKey(id)},
@@ -370,7 +427,13 @@ func (st *Staff) Session(ctx context.Context, id string) (bot.StaffSession, bot.
 	sess := bot.StaffSession{ID: id, Email: res[0], CSRF: res[1], Created: fromMillis(res[2]),
 		LastSeen: now.Truncate(time.Millisecond)}
 	m, err := st.Get(ctx, sess.Email)
-	if errors.Is(err, bot.ErrUnknownStaff) || err == nil && (m.Disabled || sess.Created.Before(m.PasswordAt)) {
+	// A session knows the password time it was opened under (res[3]); one opened
+	// before sessions kept it is checked by its creation time.
+	stale := res[3] != passwordMillis(m.PasswordAt)
+	if res[3] == "" {
+		stale = sess.Created.Before(m.PasswordAt)
+	}
+	if errors.Is(err, bot.ErrUnknownStaff) || err == nil && (m.Disabled || stale) {
 		_ = st.DeleteSession(ctx, id)
 		return bot.StaffSession{}, bot.StaffMember{}, bot.ErrNoSession
 	}
@@ -380,52 +443,96 @@ func (st *Staff) Session(ctx context.Context, id string) (bot.StaffSession, bot.
 	return sess, m, nil
 }
 
-// DeleteSession ends one session (a logout).
+// DeleteSession ends one session (a logout) and takes its id out of its account's
+// session set.
 func (st *Staff) DeleteSession(ctx context.Context, id string) error {
-	if err := st.c.Del(ctx, st.sessKey(id)).Err(); err != nil {
+	email, err := st.c.HGet(ctx, st.sessKey(id), "email").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("staff logout: %w", err)
+	}
+	_, err = st.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, st.sessKey(id))
+		if email != "" {
+			p.SRem(ctx, st.sessOfKey(email), id)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("staff logout: %w", err)
 	}
 	return nil
 }
 
-// failScript counts one failed login against an account and an address.
+// attemptScript counts a login attempt against the account and the address before
+// its password is checked, unless either is at its limit: parallel attempts cannot
+// all read a count below the limit and then all go on to bcrypt.
 //
-// KEYS: account counter, address counter. ARGV: window ms.
-var failScript = redis.NewScript(`
+// KEYS: account counter, address counter. ARGV: account limit, address limit,
+// window ms.
+var attemptScript = redis.NewScript(`
+local acct = tonumber(redis.call('GET', KEYS[1]) or '0')
+local addr = tonumber(redis.call('GET', KEYS[2]) or '0')
+if acct >= tonumber(ARGV[1]) or addr >= tonumber(ARGV[2]) then
+  return 'limit'
+end
 for i = 1, #KEYS do
-  if redis.call('INCR', KEYS[i]) == 1 then
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  redis.call('INCR', KEYS[i])
+  if redis.call('PTTL', KEYS[i]) < 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
   end
 end
 return 'ok'
 `)
 
-// LoginAllowed answers bot.ErrTooManyAttempts when the account or the client address
-// (host of addr, without its port) failed too often within the window.
-func (st *Staff) LoginAllowed(ctx context.Context, email, addr string) error {
-	vals, err := st.c.MGet(ctx, st.failAcctKey(bot.NormalizeEmail(email)), st.failAddrKey(addr)).Result()
+// LoginAttempt counts one login attempt on the account of email (whether or not it
+// exists) and on the client address, and answers bot.ErrTooManyAttempts instead when
+// either already counts its limit within the window. It runs before the password is
+// checked; LoginSucceeded takes back what a successful attempt counted.
+//
+// The address is addr's host without its port; IPv6 addresses count per /64, the
+// block one subscriber usually holds.
+func (st *Staff) LoginAttempt(ctx context.Context, email, addr string) error {
+	res, err := attemptScript.Run(ctx, st.c,
+		[]string{st.failAcctKey(bot.NormalizeEmail(email)), st.failAddrKey(addr)},
+		st.o.AccountFailures, st.o.AddressFailures, millis(st.o.FailureWindow)).Text()
 	if err != nil {
 		return fmt.Errorf("staff login limit: %w", err)
 	}
-	if count(vals[0]) >= st.o.AccountFailures || count(vals[1]) >= st.o.AddressFailures {
+	if res == "limit" {
 		return bot.ErrTooManyAttempts
 	}
 	return nil
 }
 
-// LoginFailed counts a failed login, whether or not the email names an account.
-func (st *Staff) LoginFailed(ctx context.Context, email, addr string) error {
-	err := failScript.Run(ctx, st.c, []string{st.failAcctKey(bot.NormalizeEmail(email)), st.failAddrKey(addr)},
-		millis(st.o.FailureWindow)).Err()
+// FirstRefusal reports whether this is the first login refused for the limit from
+// addr's address within the window: the audit notes that one, not each of a flood.
+func (st *Staff) FirstRefusal(ctx context.Context, addr string) (bool, error) {
+	ok, err := st.c.SetNX(ctx, st.refusedKey(addr), 1, st.o.FailureWindow).Result()
 	if err != nil {
-		return fmt.Errorf("staff login limit: %w", err)
+		return false, fmt.Errorf("staff login limit: %w", err)
 	}
-	return nil
+	return ok, nil
 }
 
-// LoginSucceeded forgets the account's failures (the address's stay counted).
-func (st *Staff) LoginSucceeded(ctx context.Context, email string) error {
-	if err := st.c.Del(ctx, st.failAcctKey(bot.NormalizeEmail(email))).Err(); err != nil {
+// successScript forgets an account's attempts and takes back the one attempt the
+// successful login counted on its address.
+//
+// KEYS: account counter, address counter.
+var successScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then
+  redis.call('DECR', KEYS[2])
+end
+return 'ok'
+`)
+
+// LoginSucceeded forgets the account's attempts and un-counts this login's attempt on
+// the address: staff behind one office address are not locked out by their own
+// logins, while the address's failures stay counted.
+func (st *Staff) LoginSucceeded(ctx context.Context, email, addr string) error {
+	err := successScript.Run(ctx, st.c,
+		[]string{st.failAcctKey(bot.NormalizeEmail(email)), st.failAddrKey(addr)}).Err()
+	if err != nil {
 		return fmt.Errorf("staff login limit: %w", err)
 	}
 	return nil
@@ -447,12 +554,6 @@ func fromMillis(s string) time.Time {
 	return time.UnixMilli(ms)
 }
 
-func count(v any) int {
-	s, _ := v.(string)
-	n, _ := strconv.Atoi(s)
-	return n
-}
-
 func tokenHash(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
@@ -465,10 +566,20 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// clientHost is the host part of a client address ("203.0.113.5:41000" → "203.0.113.5").
+// clientHost is the host part of a client address ("203.0.113.5:41000" →
+// "203.0.113.5"), an IPv6 address reduced to its /64 ("[2001:db8:1:2::9]:443" →
+// "2001:db8:1:2::/64"): one subscriber gets a whole /64 and could otherwise use a new
+// address for every attempt.
 func clientHost(addr string) string {
 	if h, _, err := net.SplitHostPort(addr); err == nil {
 		addr = h
+	}
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		ip = ip.Unmap().WithZone("")
+		if ip.Is6() {
+			return netip.PrefixFrom(ip, 64).Masked().String()
+		}
+		return ip.String()
 	}
 	if addr == "" {
 		return "unknown"

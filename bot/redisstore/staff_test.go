@@ -39,6 +39,16 @@ func addMember(t *testing.T, st *Staff, email string, role bot.Role) {
 	}
 }
 
+// member is the account of email as a login reads it.
+func member(t *testing.T, st *Staff, email string) bot.StaffMember {
+	t.Helper()
+	m, err := st.Get(context.Background(), email)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", email, err)
+	}
+	return m
+}
+
 func TestStaffAccounts(t *testing.T) {
 	st, _ := newStaff(t, StaffOptions{})
 	ctx := context.Background()
@@ -129,12 +139,12 @@ func TestStaffDisableEndsTokenAndSessions(t *testing.T) {
 	addMember(t, st, "lan@hanoi.gov.vn", bot.RoleOperator)
 	addMember(t, st, "an@hanoi.gov.vn", bot.RoleOperator)
 	tok, _ := st.NewToken(ctx, "lan@hanoi.gov.vn")
-	s1, err := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	s1, err := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, _ := st.NewSession(ctx, "lan@hanoi.gov.vn")
-	other, _ := st.NewSession(ctx, "an@hanoi.gov.vn")
+	s2, _ := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
+	other, _ := st.NewSession(ctx, member(t, st, "an@hanoi.gov.vn"))
 	if s1.ID == s2.ID || s1.CSRF == "" || s1.CSRF == s1.ID {
 		t.Fatalf("sessions %+v %+v", s1, s2)
 	}
@@ -156,7 +166,7 @@ func TestStaffDisableEndsTokenAndSessions(t *testing.T) {
 	if _, _, err := st.Session(ctx, other.ID); err != nil {
 		t.Errorf("another account's session ended too: %v", err)
 	}
-	if _, err := st.NewSession(ctx, "lan@hanoi.gov.vn"); !errors.Is(err, bot.ErrUnknownStaff) {
+	if _, err := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn")); !errors.Is(err, bot.ErrUnknownStaff) {
 		t.Errorf("NewSession of a disabled account = %v", err)
 	}
 	if _, err := st.NewToken(ctx, "lan@hanoi.gov.vn"); !errors.Is(err, bot.ErrStaffDisabled) {
@@ -168,7 +178,7 @@ func TestStaffPasswordEndsSessions(t *testing.T) {
 	st, c := newStaff(t, StaffOptions{})
 	ctx := context.Background()
 	addMember(t, st, "lan@hanoi.gov.vn", bot.RoleOperator)
-	old, _ := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	old, _ := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	c.add(time.Second)
 	if err := st.SetPassword(ctx, "lan@hanoi.gov.vn", []byte("$2a$new")); err != nil {
 		t.Fatal(err)
@@ -177,7 +187,7 @@ func TestStaffPasswordEndsSessions(t *testing.T) {
 		t.Errorf("session from before the password change: %v", err)
 	}
 	c.add(time.Second)
-	fresh, _ := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	fresh, _ := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	if _, m, err := st.Session(ctx, fresh.ID); err != nil || m.Email != "lan@hanoi.gov.vn" {
 		t.Errorf("session after the change = %+v, %v", m, err)
 	}
@@ -188,7 +198,7 @@ func TestStaffSessionTimeouts(t *testing.T) {
 	ctx := context.Background()
 	addMember(t, st, "lan@hanoi.gov.vn", bot.RoleOperator)
 
-	s, err := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	s, err := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +222,13 @@ func TestStaffSessionTimeouts(t *testing.T) {
 		t.Errorf("past the absolute timeout: %v", err)
 	}
 
-	idle, _ := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	idle, _ := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	c.add(time.Hour)
 	if _, _, err := st.Session(ctx, idle.ID); !errors.Is(err, bot.ErrNoSession) {
 		t.Errorf("idle for the idle timeout: %v", err)
 	}
 
-	out, _ := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	out, _ := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	if err := st.DeleteSession(ctx, out.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +244,7 @@ func TestStaffSessionRedisExpiry(t *testing.T) {
 	st := s.Staff(StaffOptions{SessionIdle: 30 * time.Millisecond})
 	ctx := context.Background()
 	addMember(t, st, "lan@hanoi.gov.vn", bot.RoleOperator)
-	sess, err := st.NewSession(ctx, "lan@hanoi.gov.vn")
+	sess, err := st.NewSession(ctx, member(t, st, "lan@hanoi.gov.vn"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,33 +263,53 @@ func TestStaffLoginLimit(t *testing.T) {
 	const addr = "203.0.113.5:41000"
 
 	for i := range 3 {
-		if err := st.LoginAllowed(ctx, "lan@hanoi.gov.vn", addr); err != nil {
+		if err := st.LoginAttempt(ctx, "Lan@hanoi.gov.vn", addr); err != nil {
 			t.Fatalf("attempt %d refused: %v", i+1, err)
 		}
-		if err := st.LoginFailed(ctx, "Lan@hanoi.gov.vn", addr); err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := st.LoginAllowed(ctx, "LAN@hanoi.gov.vn", "198.51.100.7:1"); !errors.Is(err, bot.ErrTooManyAttempts) {
+	if err := st.LoginAttempt(ctx, "LAN@hanoi.gov.vn", "198.51.100.7:1"); !errors.Is(err, bot.ErrTooManyAttempts) {
 		t.Errorf("fourth attempt on the account from elsewhere = %v", err)
 	}
 	if ttl := st.c.PTTL(ctx, st.failAcctKey("lan@hanoi.gov.vn")).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Errorf("counter TTL %s", ttl)
 	}
+	// A refused attempt is not counted: the address has 3, not 4.
+	if n := st.c.Get(ctx, st.failAddrKey(addr)).Val(); n != "3" {
+		t.Errorf("address counter = %q, want 3", n)
+	}
 	// Another account from the same address still may, until the address's limit.
-	if err := st.LoginAllowed(ctx, "an@hanoi.gov.vn", addr); err != nil {
+	if err := st.LoginAttempt(ctx, "an@hanoi.gov.vn", "203.0.113.5:5000"); err != nil {
 		t.Errorf("other account: %v", err)
 	}
-	_ = st.LoginFailed(ctx, "an@hanoi.gov.vn", "203.0.113.5:5000")
-	_ = st.LoginFailed(ctx, "binh@hanoi.gov.vn", addr)
-	if err := st.LoginAllowed(ctx, "chi@hanoi.gov.vn", "203.0.113.5:6000"); !errors.Is(err, bot.ErrTooManyAttempts) {
+	if err := st.LoginAttempt(ctx, "binh@hanoi.gov.vn", addr); err != nil {
+		t.Errorf("fifth attempt from the address: %v", err)
+	}
+	if err := st.LoginAttempt(ctx, "chi@hanoi.gov.vn", "203.0.113.5:6000"); !errors.Is(err, bot.ErrTooManyAttempts) {
 		t.Errorf("sixth attempt from one address (any port) = %v", err)
 	}
-	// A success forgets the account's failures, not the address's.
-	if err := st.LoginSucceeded(ctx, "lan@hanoi.gov.vn"); err != nil {
+	// A success forgets the account's attempts and takes back its own on the
+	// address: the address's four others stay counted.
+	if err := st.LoginSucceeded(ctx, "binh@hanoi.gov.vn", addr); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.LoginAllowed(ctx, "lan@hanoi.gov.vn", "198.51.100.7:1"); err != nil {
+	if err := st.LoginSucceeded(ctx, "lan@hanoi.gov.vn", "198.51.100.7:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LoginAttempt(ctx, "lan@hanoi.gov.vn", "198.51.100.7:1"); err != nil {
 		t.Errorf("after a success: %v", err)
+	}
+	if err := st.LoginAttempt(ctx, "dung@hanoi.gov.vn", addr); err != nil {
+		t.Errorf("the address after a success on it: %v", err)
+	}
+	if err := st.LoginAttempt(ctx, "dung@hanoi.gov.vn", addr); !errors.Is(err, bot.ErrTooManyAttempts) {
+		t.Errorf("the address at its limit again = %v", err)
+	}
+	// A success where the address counts nothing (its window ended) leaves no
+	// negative count behind.
+	if err := st.LoginSucceeded(ctx, "lan@hanoi.gov.vn", "192.0.2.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.c.Exists(ctx, st.failAddrKey("192.0.2.1:1")).Val(); n != 0 {
+		t.Errorf("a success created a counter for an address without attempts")
 	}
 }
