@@ -36,4 +36,7 @@ type Outbound struct {
 	// Track asks the delivery queue to keep what became of this reply (sent, or failed
 	// and why), for the console: staff see whether their words reached the citizen.
 	Track bool `json:"track,omitempty"`
+	// Broadcast names the broadcast this message is part of (bulk lane): its sender
+	// counts it sent or failed there.
+	Broadcast string `json:"broadcast,omitempty"`
 }

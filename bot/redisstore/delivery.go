@@ -385,9 +385,12 @@ func streamTime(id string) time.Time {
 // goes to the conversation's delivery hash in the same step, and the consoles are told
 // that the conversation changed.
 //
-// KEYS: lease, stream, failed, the conversation's dlv. ARGV: token, group, entry id,
-// failure JSON ("" = sent), maxlen, state JSON ("" = not tracked), outbound id, the
-// hash's ttl, the desk's channel, the conversation's key.
+// A broadcast's message is counted sent or failed in the broadcast's shard hash.
+//
+// KEYS: lease, stream, failed, the conversation's dlv, the broadcast's shard hash.
+// ARGV: token, group, entry id, failure JSON ("" = sent), maxlen, state JSON ("" =
+// not tracked), outbound id, the hash's ttl, the desk's channel, the conversation's
+// key, the broadcast's count to add to ("sent", "failed"; "" = not a broadcast's).
 var doneScript = redis.NewScript(`
 if not (` + leaseHeld + `) then
   return 0
@@ -401,6 +404,9 @@ if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[4], ARGV[7], ARGV[6])
   redis.call('PEXPIRE', KEYS[4], ARGV[8])
   redis.call('PUBLISH', ARGV[9], ARGV[10])
+end
+if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('HINCRBY', KEYS[5], ARGV[11], 1)
 end
 return 1
 `)
@@ -462,10 +468,17 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 	conv := d.Outbound.Conversation
 	// The entry's shard is its conversation's (convKeys.dlv); named from the entry, so
 	// that an unreadable entry, which has no conversation, stays in the script's slot.
+	counted, bc := "", "-"
+	if d.Outbound.Broadcast != "" {
+		counted, bc = "sent", d.Outbound.Broadcast
+		if f != nil {
+			counted = "failed"
+		}
+	}
 	keys := []string{q.leaseKey(d.Channel, shard), q.stream(shard, d.Channel), q.failedKey(d.Channel, shard),
-		q.s.prefix + ":" + tag(shard) + ":dlv:" + conv.Key()}
+		q.s.prefix + ":" + tag(shard) + ":dlv:" + conv.Key(), q.s.broadcastShard(bc, shard)}
 	args := []any{d.Fence, DeliveryGroup, id, failure, FailedMax, state, d.Outbound.ID,
-		millis(q.s.o.TranscriptTTL), q.s.deskChannel(), conv.Key()}
+		millis(q.s.o.TranscriptTTL), q.s.deskChannel(), conv.Key(), counted}
 	ok, err := doneScript.Run(ctx, q.s.c, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, d.Entry, err)

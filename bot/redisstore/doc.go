@@ -56,6 +56,16 @@
 //	                                                                   leaves and from all on Forget; Audience
 //	                                                                   drops members whose session (for draft:,
 //	                                                                   whose state) expired
+//	<p>:bc:<id>                      hash    SaveBroadcast (b: JSON   none: a broadcast's record
+//	                                         bot.Broadcast; state)
+//	<p>:bc:list                      zset    SaveBroadcast (member:   none: the broadcasts, by creation
+//	                                         id; score: created ms)
+//	<p>:{sNN}:bc:<id>                hash    QueueBroadcast (cursor,  BroadcastKeep (30 days) from the last page:
+//	                                         done, queued), a bulk    the shard's fan-out and its counts
+//	                                         Sender (sent, failed)
+//	<p>:{sNN}:bc:<id>:to             set     QueueBroadcast (convs)   BroadcastKeep: who was given it, once each
+//	<p>:{sNN}:lease:bc:<id>          string  ClaimBroadcastShard      a Lease (15s): the process fanning out
+//	                                                                   the shard
 //	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), refreshed by each
 //	                                         event's bot.Tally; fields commit that counts: the reports' counters
 //	                                         new/active/msg:<channel>, of one day in the city (stats.go); Report

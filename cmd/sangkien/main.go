@@ -4,6 +4,7 @@
 //	sangkien serve          the gateway: HTTP server and outbox worker
 //	sangkien chat [--lang en]  a citizen's conversation in this terminal
 //	sangkien intake pending|failed|retry  the outbox, for operators
+//	sangkien staff …, sangkien broadcast …  console accounts; broadcasts
 //
 // Configuration comes from environment variables; `sangkien --help` lists them.
 package main
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return intakeCommand(ctx, rest, env, stdout, stderr)
 	case "staff":
 		return staffCommand(ctx, rest, env, stdin, stdout, stderr)
+	case "broadcast":
+		return broadcastCommand(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -71,6 +74,8 @@ Usage:
                                ones, and sending refused ones again
   sangkien staff add|list|disable|password|token
                                the operator console's staff accounts
+  sangkien broadcast send|list|show|cancel
+                               one message to many citizens, and its progress
   sangkien <command> --help    the options of one command
 
 `)

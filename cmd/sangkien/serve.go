@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/health"
 )
 
@@ -97,6 +98,8 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 		return nil, err
 	}
 	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
+	bc := &broadcast.Runner{Store: g.store, Holder: consumerID(), Logger: g.log}
+	parts.run("broadcasts", func(ctx context.Context) { _ = bc.Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
 	// Stopped before the HTTP server (parts stop in reverse), whose shutdown would
 	// otherwise wait for the console's open event streams.

@@ -1,0 +1,95 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// BroadcastState is where a broadcast stands.
+type BroadcastState string
+
+// A broadcast is scheduled until its time, sending while its recipients are put in
+// the channels' bulk lanes, then queued (every recipient is in a lane once; the lanes
+// send at their pace); cancelled stops the fan-out.
+const (
+	BroadcastScheduled BroadcastState = "scheduled"
+	BroadcastSending   BroadcastState = "sending"
+	BroadcastQueued    BroadcastState = "queued"
+	BroadcastCancelled BroadcastState = "cancelled"
+)
+
+// BroadcastTextMax bounds a broadcast's text, in characters (a Telegram message holds
+// 4,096; Zalo's 2,000).
+const BroadcastTextMax = 2000
+
+// Broadcast is one message to an audience, in each citizen's language.
+type Broadcast struct {
+	ID       string         `json:"id"`
+	Audience AudienceQuery  `json:"audience"`
+	Text     Text           `json:"text"` // Vietnamese required; English falls back to it
+	At       time.Time      `json:"at"`   // not before
+	Created  time.Time      `json:"created"`
+	By       string         `json:"by,omitempty"` // who made it ("" for the scheduler)
+	State    BroadcastState `json:"state"`
+}
+
+// ErrUnknownBroadcast: no broadcast with that id.
+var ErrUnknownBroadcast = errors.New("unknown broadcast")
+
+// Validate reports a broadcast that cannot be sent as it stands.
+func (b Broadcast) Validate() error {
+	if b.ID == "" {
+		return errors.New("broadcast: an id is required")
+	}
+	if err := b.Audience.Validate(); err != nil {
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	if strings.TrimSpace(b.Text.VI) == "" {
+		return errors.New("broadcast: the Vietnamese text is required")
+	}
+	for _, t := range []string{b.Text.VI, b.Text.EN} {
+		if utf8.RuneCountInString(t) > BroadcastTextMax {
+			return fmt.Errorf("broadcast: a text is longer than %d characters", BroadcastTextMax)
+		}
+	}
+	return nil
+}
+
+// Recipients is the audience the broadcast is sent to: never those who said stop, so
+// "all" reads the subscribed (AudienceQuery's doc says why both exist).
+func (b Broadcast) Recipients() AudienceQuery {
+	q := b.Audience
+	if q.Kind == AudienceAll {
+		q.Kind = AudienceSubscribed
+	}
+	return q
+}
+
+// Message is the broadcast as one citizen gets it, in the bulk lane: its id names the
+// broadcast and the citizen, so that a recipient is told once.
+func (b Broadcast) Message(m AudienceMember) Outbound {
+	return Outbound{
+		ID:           "bc:" + b.ID + ":" + m.Conversation.Key(),
+		Conversation: m.Conversation,
+		Lang:         m.Lang,
+		Reply:        Reply{Text: b.Text.In(m.Lang)},
+		Broadcast:    b.ID,
+	}
+}
+
+// BroadcastProgress is how far a broadcast got, summed over the store's shards.
+type BroadcastProgress struct {
+	// Queued recipients were put in a bulk lane; of them, Sent were delivered and
+	// Failed were not (the citizen blocked the bot, the channel refused).
+	Queued, Sent, Failed int64
+	// ShardsDone of Shards have every recipient queued.
+	Shards, ShardsDone int
+}
+
+// Finished reports whether every recipient was queued and then sent or failed.
+func (p BroadcastProgress) Finished() bool {
+	return p.Shards > 0 && p.ShardsDone == p.Shards && p.Sent+p.Failed >= p.Queued
+}

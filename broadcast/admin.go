@@ -1,0 +1,197 @@
+package broadcast
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Admin is `sangkien broadcast …`: what operators do with broadcasts from a terminal.
+type Admin struct {
+	Store interface {
+		Store
+		SaveBroadcast(ctx context.Context, b bot.Broadcast) error
+		AudienceCount(ctx context.Context, q bot.AudienceQuery) (int64, error)
+	}
+	Out  io.Writer
+	Now  func() time.Time
+	Zone *time.Location
+	// Every is how often Show redraws its progress (1s).
+	Every time.Duration
+}
+
+// ParseAudience reads --audience: subscribed, all, program:ID or draft:ID.
+func ParseAudience(s string) (bot.AudienceQuery, error) {
+	kind, program, _ := strings.Cut(strings.TrimSpace(s), ":")
+	q := bot.AudienceQuery{Kind: bot.AudienceKind(kind), Program: program}
+	return q, q.Validate()
+}
+
+// Send creates a broadcast to q with the texts, not before at (now when zero), and
+// prints its id and how many citizens it reaches now.
+func (a Admin) Send(ctx context.Context, q bot.AudienceQuery, text bot.Text, at time.Time) (bot.Broadcast, error) {
+	now := a.now()
+	if at.IsZero() {
+		at = now
+	}
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	b := bot.Broadcast{ID: now.In(a.zone()).Format("20060102") + "-" + hex.EncodeToString(id[:]), Audience: q, Text: text,
+		At: at, Created: now, State: bot.BroadcastScheduled}
+	if err := b.Validate(); err != nil {
+		return b, err
+	}
+	reach, err := a.Store.AudienceCount(ctx, b.Recipients())
+	if err != nil {
+		return b, err
+	}
+	if err := a.Store.SaveBroadcast(ctx, b); err != nil {
+		return b, err
+	}
+	fmt.Fprintf(a.Out, "%s\n", b.ID)
+	fmt.Fprintf(a.Out, "about %d recipients; sending from %s\n", reach, at.In(a.zone()).Format("02/01/2006 15:04"))
+	return b, nil
+}
+
+// List prints the latest broadcasts.
+func (a Admin) List(ctx context.Context) error {
+	bs, err := a.Store.Broadcasts(ctx, recent)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tSTATE\tAUDIENCE\tAT\tQUEUED\tSENT\tFAILED")
+	for _, b := range bs {
+		p, err := a.Store.BroadcastProgress(ctx, b.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", b.ID, b.State, audienceLabel(b.Audience),
+			b.At.In(a.zone()).Format("02/01/2006 15:04"), p.Queued, p.Sent, p.Failed)
+	}
+	return w.Flush()
+}
+
+func audienceLabel(q bot.AudienceQuery) string {
+	s := string(q.Kind)
+	if q.Program != "" {
+		s += ":" + q.Program
+	}
+	if q.Channel != "" {
+		s += " " + string(q.Channel)
+	}
+	if q.Lang != "" {
+		s += " " + q.Lang
+	}
+	return s
+}
+
+// Show prints a broadcast's progress: once as JSON, or as a bar redrawn until every
+// recipient was sent or failed (or the broadcast was cancelled, or ctx ends).
+func (a Admin) Show(ctx context.Context, id string, asJSON bool) error {
+	b, err := a.Store.Broadcast(ctx, id)
+	if err != nil {
+		return err
+	}
+	p, err := a.Store.BroadcastProgress(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			bot.Broadcast
+			Progress bot.BroadcastProgress `json:"progress"`
+		}{b, p})
+	}
+	fmt.Fprintf(a.Out, "%s  %s  from %s\n", b.ID, audienceLabel(b.Audience), b.At.In(a.zone()).Format("02/01/2006 15:04"))
+	every := a.Every
+	if every <= 0 {
+		every = time.Second
+	}
+	last, lastAt := p.Sent+p.Failed, a.now()
+	for {
+		rate := 0.0
+		if dt := a.now().Sub(lastAt).Seconds(); dt > 0 {
+			rate = float64(p.Sent+p.Failed-last) / dt
+		}
+		fmt.Fprintf(a.Out, "\r%s", bar(b.State, p, rate))
+		if p.Finished() || b.State == bot.BroadcastCancelled {
+			fmt.Fprintln(a.Out)
+			return nil
+		}
+		last, lastAt = p.Sent+p.Failed, a.now()
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(a.Out)
+			return nil
+		case <-time.After(every):
+		}
+		if b, err = a.Store.Broadcast(ctx, id); err != nil {
+			return err
+		}
+		if p, err = a.Store.BroadcastProgress(ctx, id); err != nil {
+			return err
+		}
+	}
+}
+
+// bar draws one line of progress: done of queued, the rate and the time left.
+func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string {
+	const width = 30
+	done := p.Sent + p.Failed
+	filled := 0
+	if p.Queued > 0 {
+		filled = int(int64(width) * min(done, p.Queued) / p.Queued)
+	}
+	left := ""
+	if rate > 0 && p.Queued > done {
+		left = fmt.Sprintf(", ~%s left", (time.Duration(float64(p.Queued-done)/rate) * time.Second).Round(time.Second))
+	}
+	return fmt.Sprintf("[%s%s] %d/%d sent (%d failed), %s, %.0f/s%s  ", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		p.Sent, p.Queued, p.Failed, state, rate, left)
+}
+
+// Cancel stops a broadcast's fan-out (what is already in a bulk lane still goes).
+func (a Admin) Cancel(ctx context.Context, id string) error {
+	ok, err := a.Store.SetBroadcastState(ctx, id, bot.BroadcastCancelled, bot.BroadcastScheduled, bot.BroadcastSending)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		b, err := a.Store.Broadcast(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("broadcast %s is %s already: %w", id, b.State, ErrNotCancellable)
+	}
+	fmt.Fprintf(a.Out, "%s cancelled\n", id)
+	return nil
+}
+
+// ErrNotCancellable: the broadcast's fan-out is over (queued) or was cancelled.
+var ErrNotCancellable = errors.New("nothing left to cancel")
+
+func (a Admin) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
+}
+
+func (a Admin) zone() *time.Location {
+	if a.Zone == nil {
+		return bot.HoChiMinh()
+	}
+	return a.Zone
+}

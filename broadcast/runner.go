@@ -1,0 +1,183 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+)
+
+// Store is what the runner needs of Redis: redisstore.Store.
+type Store interface {
+	Broadcasts(ctx context.Context, n int) ([]bot.Broadcast, error)
+	Broadcast(ctx context.Context, id string) (bot.Broadcast, error)
+	SetBroadcastState(ctx context.Context, id string, state bot.BroadcastState, from ...bot.BroadcastState) (bool, error)
+	ClaimBroadcastShard(ctx context.Context, id string, shard int, holder string, ttl time.Duration) (redisstore.BroadcastShard, bool, error)
+	RenewBroadcastShard(ctx context.Context, sh redisstore.BroadcastShard, ttl time.Duration) (bool, error)
+	ReleaseBroadcastShard(ctx context.Context, sh redisstore.BroadcastShard) error
+	Audience(ctx context.Context, shard int, q bot.AudienceQuery, cursor string, n int) ([]bot.AudienceMember, string, error)
+	QueueBroadcast(ctx context.Context, sh *redisstore.BroadcastShard, msgs []bot.Outbound, next string) (int, error)
+	BroadcastProgress(ctx context.Context, id string) (bot.BroadcastProgress, error)
+}
+
+// Runner fans due broadcasts out into the channels' bulk lanes. Every gateway process
+// runs one: they share the work shard by shard, each shard under a lease, and what a
+// process killed mid-way left is resumed by the next from the shard's cursor, each
+// recipient queued once (redisstore.QueueBroadcast).
+type Runner struct {
+	Store  Store
+	Holder string // this process's name, in the leases
+	Logger *slog.Logger
+	// Tick is how often due broadcasts are looked for (1s); Page, how many recipients
+	// one step queues (500); Hold, a shard's lease period (15s).
+	Tick time.Duration
+	Page int
+	Hold time.Duration
+	Now  func() time.Time
+}
+
+// recent bounds the broadcasts looked at on each tick: the newest ones.
+const recent = 50
+
+// Run works until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	r.defaults()
+	t := time.NewTicker(r.Tick)
+	defer t.Stop()
+	for {
+		if err := r.step(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.Warn("broadcasts: looking for work failed; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Runner) defaults() {
+	if r.Tick <= 0 {
+		r.Tick = time.Second
+	}
+	if r.Page <= 0 {
+		r.Page = 500
+	}
+	if r.Hold <= 0 {
+		r.Hold = 15 * time.Second
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	r.Logger = r.Logger.With("component", "broadcast")
+}
+
+// step starts the broadcasts that are due and fans out the shards nobody holds.
+func (r *Runner) step(ctx context.Context) error {
+	bs, err := r.Store.Broadcasts(ctx, recent)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.State == bot.BroadcastScheduled && !b.At.After(r.Now()) {
+			ok, err := r.Store.SetBroadcastState(ctx, b.ID, bot.BroadcastSending, bot.BroadcastScheduled)
+			if err != nil {
+				return err
+			}
+			if ok {
+				r.Logger.Info("broadcast started", "broadcast", b.ID, "audience", b.Audience.Index())
+			}
+			b.State = bot.BroadcastSending
+		}
+		if b.State != bot.BroadcastSending {
+			continue
+		}
+		if err := r.fanOut(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fanOut queues what it can claim of b, and marks b queued once every shard is done.
+func (r *Runner) fanOut(ctx context.Context, b bot.Broadcast) error {
+	for shard := range redisstore.Shards {
+		if ctx.Err() != nil {
+			return nil
+		}
+		sh, ok, err := r.Store.ClaimBroadcastShard(ctx, b.ID, shard, r.Holder, r.Hold)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		err = r.shard(ctx, b, &sh)
+		if rerr := r.Store.ReleaseBroadcastShard(context.WithoutCancel(ctx), sh); rerr != nil && err == nil {
+			err = rerr
+		}
+		if errors.Is(err, redisstore.ErrLeaseLost) {
+			r.Logger.Warn("broadcast shard lost to another process; it carries on", "broadcast", b.ID, "shard", shard)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	p, err := r.Store.BroadcastProgress(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	if p.ShardsDone == p.Shards {
+		if ok, err := r.Store.SetBroadcastState(ctx, b.ID, bot.BroadcastQueued, bot.BroadcastSending); err != nil {
+			return err
+		} else if ok {
+			r.Logger.Info("broadcast queued: every recipient is in a bulk lane", "broadcast", b.ID, "recipients", p.Queued)
+		}
+	}
+	return nil
+}
+
+// shard walks one shard's recipients page by page, renewing its lease as it goes.
+func (r *Runner) shard(ctx context.Context, b bot.Broadcast, sh *redisstore.BroadcastShard) error {
+	q := b.Recipients()
+	renewed := r.Now()
+	for !sh.Done {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if r.Now().Sub(renewed) > r.Hold/3 {
+			ok, err := r.Store.RenewBroadcastShard(ctx, *sh, r.Hold)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return redisstore.ErrLeaseLost
+			}
+			renewed = r.Now()
+		}
+		if now, err := r.Store.Broadcast(ctx, b.ID); err != nil {
+			return err
+		} else if now.State != bot.BroadcastSending {
+			return nil // cancelled meanwhile
+		}
+		members, next, err := r.Store.Audience(ctx, sh.Shard, q, sh.Cursor, r.Page)
+		if err != nil {
+			return err
+		}
+		msgs := make([]bot.Outbound, len(members))
+		for i, m := range members {
+			msgs[i] = b.Message(m)
+		}
+		if _, err := r.Store.QueueBroadcast(ctx, sh, msgs, next); err != nil {
+			return err
+		}
+	}
+	return nil
+}

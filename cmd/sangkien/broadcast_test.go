@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+// A broadcast sent from the terminal reaches, through serve and the fake Bot API, each
+// subscribed citizen once and in their language, and nobody who said stop; show and
+// list say how it went.
+func TestBroadcastEndToEnd(t *testing.T) {
+	api := telegramtest.NewServer(t)
+	env := newTestEnv(t).set(
+		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
+		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, done := startServe(t, ctx, env)
+
+	id := 900
+	vi := tgCitizen{chat: 700100200, lang: "vi", nextID: &id}
+	en := tgCitizen{chat: 700100300, lang: "en", nextID: &id}
+	stopped := tgCitizen{chat: 700100400, lang: "vi", nextID: &id}
+	for _, c := range []tgCitizen{vi, en, stopped} {
+		postUpdate(t, addr, c.text("/start"))
+	}
+	postUpdate(t, addr, stopped.text("dừng nhận tin"))
+	waitChannel(t, func() []string { return sentTo(api, stopped.chat) }, "")
+
+	cli := func(args ...string) string {
+		t.Helper()
+		var out, errs strings.Builder
+		if err := run(ctx, append([]string{"broadcast"}, args...), env.get, strings.NewReader(""), &out, &errs); err != nil {
+			t.Fatalf("broadcast %s: %v %s", args[0], err, errs.String())
+		}
+		return out.String()
+	}
+	textVI, textEN := "📣 Chương trình Chuyển đổi số phường, xã nhận sáng kiến đến hết 31/03/2028.", "📣 The Digital wards programme takes initiatives until 31/03/2028."
+	sent := cli("send", "--audience", "subscribed", "--text-vi", textVI, "--text-en", textEN)
+	bc, _, _ := strings.Cut(sent, "\n")
+	if !strings.Contains(sent, "about 2 recipients") {
+		t.Errorf("send says %q", sent)
+	}
+	waitChannel(t, func() []string { return sentTo(api, vi.chat) }, textVI)
+	waitChannel(t, func() []string { return sentTo(api, en.chat) }, textEN)
+	var show struct {
+		bot.Broadcast
+		Progress bot.BroadcastProgress `json:"progress"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := json.Unmarshal([]byte(cli("show", bc, "--json")), &show); err != nil {
+			t.Fatal(err)
+		}
+		if show.Progress.Finished() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if p := show.Progress; !p.Finished() || p.Queued != 2 || p.Sent != 2 || p.Failed != 0 || show.State != bot.BroadcastQueued {
+		t.Errorf("show: %s %+v", show.State, p)
+	}
+	if bar := cli("show", bc); !strings.Contains(bar, "2/2 sent (0 failed)") {
+		t.Errorf("the progress bar says %q", bar)
+	}
+	if list := cli("list"); !strings.Contains(list, bc) || !strings.Contains(list, "queued") {
+		t.Errorf("list says %q", list)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a second copy to show itself
+	for _, c := range []tgCitizen{vi, en} {
+		n := 0
+		for _, s := range sentTo(api, c.chat) {
+			if s == textVI || s == textEN {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("chat %d got the broadcast %d times", c.chat, n)
+		}
+	}
+	if slices.ContainsFunc(sentTo(api, stopped.chat), func(s string) bool { return s == textVI }) {
+		t.Error("the citizen who said stop got the broadcast")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
