@@ -889,3 +889,48 @@ func TestQuietHoursHoldWhatIsAlreadyClaimed(t *testing.T) {
 		t.Errorf("bulk sent %v, want %v: each once, in order", bulk, want)
 	}
 }
+
+// countingLimiter counts the reservations asked of a real limiter.
+type countingLimiter struct {
+	bot.RateLimiter
+	asked atomic.Int32
+}
+
+func (l *countingLimiter) Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
+	l.asked.Add(1)
+	return l.RateLimiter.Reserve(ctx, key, limit, window)
+}
+
+// Quiet hours that begin while bulk messages wait for their turn under the bot-wide
+// limit hold them too, though they passed the check before: none goes out at night.
+func TestQuietHoursBeginWhileBulkWaitsForTheLimit(t *testing.T) {
+	r := newRig(t)
+	clock := newTestClock(hanoi(20, 59, 59))
+	var logs syncBuffer
+	queueBulk(t, r.st, 0, 3)
+	r.sender.block = make(chan struct{})
+	limiter := &countingLimiter{RateLimiter: r.st.Delivery()}
+	quiet := quietNights(t, clock, &logs)
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) {
+		quiet(c)
+		// One bulk message per 2 s: the two after the first wait for their turn.
+		c.Limiter, c.Limit, c.Window = limiter, 1, 2*time.Second
+	})
+	waitFor(t, "the first bulk send under way", func() bool { return r.sender.started.Load() == 1 })
+	waitFor(t, "the other two waiting for the limit", func() bool { return limiter.asked.Load() >= 3 })
+	clock.set(hanoi(21, 0, 0))
+	close(r.sender.block)
+	waitFor(t, "the two to have had their turn", func() bool { return limiter.asked.Load() >= 5 })
+	clock.readMore(t, 50)
+	if got := r.sender.sendTimes(isBulk); len(got) != 1 {
+		t.Fatalf("%d bulk messages sent, want only the one under way when quiet hours began", len(got))
+	}
+	clock.set(hanoi(7, 0, 0).AddDate(0, 0, 1))
+	waitFor(t, "the held messages in the morning", func() bool { q, _ := r.bulkQueued(t); return q == 0 })
+	counts := r.sender.sendCounts()
+	for c := range 3 {
+		if id := fmt.Sprintf("bulk-%d", c); counts[id] != 1 {
+			t.Errorf("%s sent %d times, want once", id, counts[id])
+		}
+	}
+}
