@@ -52,6 +52,16 @@ type DispatcherConfig struct {
 	// of paced chats does not hold up the first reply to a new one.
 	Batch      int
 	MaxPending int
+	// BulkQuiet, when set, holds bulk messages in quiet hours (replies go on): Next(t)
+	// is t when a bulk message may go at t, else the end of the quiet hours t falls in.
+	// broadcast.QuietHours is one; bot names only the method, so as not to import it.
+	BulkQuiet interface{ Next(time.Time) time.Time }
+	// Now is the clock quiet hours are read on (time.Now); tests set their own.
+	Now func() time.Time
+	// QuietCheck bounds how long a bulk lane held for quiet hours sleeps before it
+	// reads the clock again (a minute): one sleep to the end of the night would
+	// overshoot it after the clock is set right or the machine is paused.
+	QuietCheck time.Duration
 	// Events, when set, is handed an EventUnfollow when the channel says a citizen
 	// blocked the bot or left, as if they had unfollowed: the flows mark them
 	// unreachable, and a later message from them makes them reachable again.
@@ -93,6 +103,10 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	defInt(&cfg.MaxRateLimited, 20)
 	defInt(&cfg.Batch, 50)
 	defInt(&cfg.MaxPending, 5000)
+	def(&cfg.QuietCheck, time.Minute)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -136,7 +150,11 @@ func (d *Dispatcher) lanes() []*lane {
 	}
 	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true}}
 	if c.Bulk != nil {
-		out = append(out, &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk})
+		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk}
+		if c.BulkQuiet != nil {
+			bl.quiet = &quietGate{hours: c.BulkQuiet, now: c.Now, check: c.QuietCheck, log: d.log.With("lane", "bulk")}
+		}
+		out = append(out, bl)
 	}
 	return out
 }
@@ -148,6 +166,7 @@ type lane struct {
 	q      DeliveryQueue
 	limit  *sendLimit // nil: none
 	typing bool       // show "typing…" before a message that must wait
+	quiet  *quietGate // nil: the lane sends at any hour
 }
 
 // run claims and sends until ctx ends, then closes the queue.
@@ -157,6 +176,11 @@ func (l *lane) run(ctx context.Context) {
 	claims := NewAlarm(log, slog.LevelWarn, nil)
 	convs := newConvLines(l, ctx)
 	for failed := 0; ctx.Err() == nil; {
+		// In quiet hours nothing more is claimed: what is queued stays free for the
+		// morning, in this process or another.
+		if l.quiet.wait(ctx) != nil {
+			break
+		}
 		if convs.pending() >= c.MaxPending {
 			select {
 			case <-ctx.Done():
@@ -374,8 +398,14 @@ func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFa
 		}
 	}
 	for {
-		if pace.wait(ctx) != nil || l.waitLimit(ctx) != nil {
+		// The quiet hours come before the pace and the limit: a message held through
+		// the night takes a fresh slot in the morning, so the held ones do not all go
+		// at once. They may begin while it waits for its slot: then it is held too.
+		if l.quiet.wait(ctx) != nil || pace.wait(ctx) != nil || l.waitLimit(ctx) != nil {
 			return Retryable
+		}
+		if !l.quiet.open() {
+			continue
 		}
 		attempts++
 		err := c.Sender.Send(ctx, del.Outbound)

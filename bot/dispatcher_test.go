@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/broadcast"
 )
 
 // fakeSender records every send and answers from a script of errors per reply id.
@@ -718,4 +719,218 @@ func TestDispatcherBoundsWhatItHolds(t *testing.T) {
 	}
 	close(r.sender.block)
 	waitFor(t, "every message", func() bool { return len(r.sender.sentIDs()) == 10 })
+}
+
+// testClock is a clock a test sets; reads counts how often it was read, so a test can
+// tell the dispatcher has looked at it again without timing anything.
+type testClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	reads atomic.Int64
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
+
+func (c *testClock) now() time.Time {
+	c.reads.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// readMore waits until the clock has been read n more times: the dispatcher has gone
+// round its quiet-hours checks, and whatever it would wrongly send has had its chance.
+func (c *testClock) readMore(t *testing.T, n int64) {
+	t.Helper()
+	from := c.reads.Load()
+	waitFor(t, "the dispatcher to read the clock again", func() bool { return c.reads.Load() >= from+n })
+}
+
+// hanoi is a time of day on 3 December 2026 in Hà Nội.
+func hanoi(hour, minute, sec int) time.Time {
+	return time.Date(2026, 12, 3, hour, minute, sec, 0, bot.HoChiMinh())
+}
+
+// quietNights sets a dispatcher's quiet hours (the default 21:00-07:00) on clock,
+// looked at every few milliseconds, and logs to logs.
+func quietNights(t *testing.T, clock *testClock, logs *syncBuffer) func(*bot.DispatcherConfig) {
+	t.Helper()
+	hours, err := broadcast.ParseQuietHours(broadcast.DefaultQuietHours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *bot.DispatcherConfig) {
+		c.BulkQuiet, c.Now, c.QuietCheck = hours, clock.now, 5*time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+}
+
+// bulkQueued counts the bulk messages still queued, and of them those claimed by a
+// process.
+func (r *dispatchRig) bulkQueued(t *testing.T) (queued, claimed int64) {
+	t.Helper()
+	c := redistest.Client(t)
+	ctx := context.Background()
+	for sh := range redisstore.Shards {
+		stream := r.st.BulkStream(sh, bot.Telegram)
+		n, err := c.XLen(ctx, stream).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued += n
+		if p, err := c.XPending(ctx, stream, redisstore.DeliveryGroup).Result(); err == nil {
+			claimed += p.Count
+		}
+	}
+	return queued, claimed
+}
+
+// sendCounts is how many times each id was sent.
+func (f *fakeSender) sendCounts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for _, s := range f.sent {
+		out[s.o.ID]++
+	}
+	return out
+}
+
+// At 23:00 in Hà Nội citizens who write are answered, and a broadcast waits; once the
+// clock passes 07:00 it goes out by itself, each message once. The log says once that
+// bulk paused and once that it resumed.
+func TestQuietHoursHoldBulkNotReplies(t *testing.T) {
+	r := newRig(t)
+	clock := newTestClock(hanoi(23, 0, 0))
+	var logs syncBuffer
+	const n = 20
+	queueBulk(t, r.st, 0, n)
+	r.start(t, "p1", r.st, quietNights(t, clock, &logs))
+	for c := range 5 { // chats 0-4 have a bulk message waiting too
+		queueReplies(t, r.st, chat(c), fmt.Sprintf("reply-%d", c))
+	}
+	waitFor(t, "every reply", func() bool { return len(r.sender.sendTimes(func(id string) bool { return !isBulk(id) })) == 5 })
+	clock.set(hanoi(23, 59, 0))
+	clock.readMore(t, 50)
+	if sent := r.sender.sendTimes(isBulk); len(sent) != 0 {
+		t.Fatalf("%d bulk messages sent in quiet hours", len(sent))
+	}
+	if queued, _ := r.bulkQueued(t); queued != n {
+		t.Fatalf("%d bulk messages queued in quiet hours, want all %d", queued, n)
+	}
+
+	clock.set(hanoi(23, 0, 0).Add(8*time.Hour + time.Second)) // 07:00:01 the next day
+	waitFor(t, "the broadcast in the morning", func() bool { return len(r.sender.sendTimes(isBulk)) >= n })
+	waitFor(t, "an empty bulk queue", func() bool { q, _ := r.bulkQueued(t); return q == 0 })
+	clock.readMore(t, 20)
+	counts := r.sender.sendCounts()
+	for c := range n {
+		if id := fmt.Sprintf("bulk-%d", c); counts[id] != 1 {
+			t.Errorf("%s sent %d times, want once", id, counts[id])
+		}
+	}
+	out := logs.String()
+	if got := strings.Count(out, "held for quiet hours"); got != 1 {
+		t.Errorf("%d lines saying bulk paused, want 1:\n%s", got, out)
+	}
+	if got := strings.Count(out, "bulk messages resume"); got != 1 {
+		t.Errorf("%d lines saying bulk resumed, want 1:\n%s", got, out)
+	}
+}
+
+// Quiet hours that begin while a chat's bulk messages are claimed hold the ones not yet
+// being sent: they stay claimed overnight, are given back when the process stops, and
+// another process sends each once in the morning. A reply to the same chat goes on.
+func TestQuietHoursHoldWhatIsAlreadyClaimed(t *testing.T) {
+	r := newRig(t)
+	clock := newTestClock(hanoi(20, 59, 0))
+	var logs syncBuffer
+	var msgs []bot.Outbound
+	for i := range 4 {
+		msgs = append(msgs, bot.Outbound{ID: fmt.Sprintf("bulk-a%d", i), Conversation: chat(1), Lang: "vi", Reply: bot.Reply{Text: "nhắc hạn"}})
+	}
+	if err := r.st.QueueBulk(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	r.sender.block = make(chan struct{})
+	stop := r.start(t, "p1", r.st, quietNights(t, clock, &logs))
+	waitFor(t, "the first bulk send under way", func() bool { return r.sender.started.Load() == 1 })
+	waitFor(t, "every message claimed", func() bool { _, c := r.bulkQueued(t); return c == 4 })
+	clock.set(hanoi(21, 0, 0))
+	close(r.sender.block) // the send under way ends; the next ones meet the quiet hours
+	queueReplies(t, r.st, chat(1), "reply-night")
+	waitFor(t, "the reply at night", func() bool { return slices.Contains(r.sender.sentIDs(), "reply-night") })
+	clock.readMore(t, 50)
+	if got := r.sender.sendTimes(isBulk); len(got) != 1 {
+		t.Fatalf("%d bulk messages sent, want only the one under way when quiet hours began", len(got))
+	}
+	if queued, claimed := r.bulkQueued(t); queued != 3 || claimed != 3 {
+		t.Fatalf("%d bulk messages queued and %d claimed at night, want 3 held", queued, claimed)
+	}
+
+	stop() // the process ends in the night and gives back what it held
+	clock.set(hanoi(7, 0, 0).AddDate(0, 0, 1))
+	r.start(t, "p2", redisstore.New(redistest.Client(t), redisstore.Options{Prefix: r.prefix}), quietNights(t, clock, &logs))
+	waitFor(t, "the held messages in the morning", func() bool { q, _ := r.bulkQueued(t); return q == 0 })
+	clock.readMore(t, 20)
+	var bulk []string
+	for _, id := range r.sender.sentIDs() {
+		if isBulk(id) {
+			bulk = append(bulk, id)
+		}
+	}
+	if want := []string{"bulk-a0", "bulk-a1", "bulk-a2", "bulk-a3"}; !slices.Equal(bulk, want) {
+		t.Errorf("bulk sent %v, want %v: each once, in order", bulk, want)
+	}
+}
+
+// countingLimiter counts the reservations asked of a real limiter.
+type countingLimiter struct {
+	bot.RateLimiter
+	asked atomic.Int32
+}
+
+func (l *countingLimiter) Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
+	l.asked.Add(1)
+	return l.RateLimiter.Reserve(ctx, key, limit, window)
+}
+
+// Quiet hours that begin while bulk messages wait for their turn under the bot-wide
+// limit hold them too, though they passed the check before: none goes out at night.
+func TestQuietHoursBeginWhileBulkWaitsForTheLimit(t *testing.T) {
+	r := newRig(t)
+	clock := newTestClock(hanoi(20, 59, 59))
+	var logs syncBuffer
+	queueBulk(t, r.st, 0, 3)
+	r.sender.block = make(chan struct{})
+	limiter := &countingLimiter{RateLimiter: r.st.Delivery()}
+	quiet := quietNights(t, clock, &logs)
+	r.start(t, "p1", r.st, func(c *bot.DispatcherConfig) {
+		quiet(c)
+		// One bulk message per 2 s: the two after the first wait for their turn.
+		c.Limiter, c.Limit, c.Window = limiter, 1, 2*time.Second
+	})
+	waitFor(t, "the first bulk send under way", func() bool { return r.sender.started.Load() == 1 })
+	waitFor(t, "the other two waiting for the limit", func() bool { return limiter.asked.Load() >= 3 })
+	clock.set(hanoi(21, 0, 0))
+	close(r.sender.block)
+	waitFor(t, "the two to have had their turn", func() bool { return limiter.asked.Load() >= 5 })
+	clock.readMore(t, 50)
+	if got := r.sender.sendTimes(isBulk); len(got) != 1 {
+		t.Fatalf("%d bulk messages sent, want only the one under way when quiet hours began", len(got))
+	}
+	clock.set(hanoi(7, 0, 0).AddDate(0, 0, 1))
+	waitFor(t, "the held messages in the morning", func() bool { q, _ := r.bulkQueued(t); return q == 0 })
+	counts := r.sender.sendCounts()
+	for c := range 3 {
+		if id := fmt.Sprintf("bulk-%d", c); counts[id] != 1 {
+			t.Errorf("%s sent %d times, want once", id, counts[id])
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
@@ -37,6 +38,8 @@ type config struct {
 	Zalo        zalo.Settings // ZALO_* (zalo.go)
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area flows.Area
+	// BulkQuiet is when no bulk message goes out on any channel (BULK_QUIET_HOURS).
+	BulkQuiet broadcast.QuietHours
 	// Console is the operator console's (CONSOLE_*, console.go).
 	Console consoleSettings
 	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
@@ -82,6 +85,9 @@ var envVars = []envvar.Var{
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
+	{Name: "BULK_QUIET_HOURS", Default: broadcast.DefaultQuietHours, Help: "daily hours, Asia/Ho_Chi_Minh, when no bulk " +
+		"message (broadcast, reminder) goes out on any channel, as HH:MM-HH:MM: what is queued waits for their end; " +
+		"none: no quiet hours (Zalo refuses 22:00-06:00 anyway)"},
 	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Help: "Telegram bot token; empty: no Telegram channel"},
 	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Help: "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token " +
 		"(1-256 of A-Z a-z 0-9 _ -); required in webhook mode"},
@@ -159,6 +165,7 @@ func loadConfig(env func(string) string) (config, error) {
 	if c.TelegramBulk.N == 0 {
 		r.Fail(errors.New("TELEGRAM_BULK_RATE: want a limit, e.g. 30/1s: bulk messages must keep to Telegram's"))
 	}
+	c.BulkQuiet = readQuietHours(r)
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
 		r.Fail(fmt.Errorf("CITY_BBOX=%q: %w", r.Get("CITY_BBOX"), err))
 	} else {
@@ -215,6 +222,20 @@ func (c *config) check(level, mediaTTL string) error {
 		return err
 	}
 	return nil
+}
+
+// readQuietHours reads BULK_QUIET_HOURS: "none" turns them off (empty is the default,
+// as for every variable).
+func readQuietHours(r *envvar.Reader) broadcast.QuietHours {
+	v := r.Get("BULK_QUIET_HOURS")
+	if strings.EqualFold(v, "none") {
+		return broadcast.QuietHours{}
+	}
+	q, err := broadcast.ParseQuietHours(v)
+	if err != nil {
+		r.Fail(fmt.Errorf("BULK_QUIET_HOURS: %w", err))
+	}
+	return q
 }
 
 // flowsBox writes an area's box as CITY_BBOX reads it.

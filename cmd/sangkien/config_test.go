@@ -48,6 +48,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"telegram bulk rate none", base.set("TELEGRAM_BULK_RATE", "none"), "TELEGRAM_BULK_RATE"},
 		{"telegram reply rate", base.set("TELEGRAM_REPLY_RATE", "100"), "TELEGRAM_REPLY_RATE"},
 		{"redis prefix", base.set("REDIS_PREFIX", "{sk}"), "REDIS_PREFIX"},
+		{"bulk quiet hours", base.set("BULK_QUIET_HOURS", "9pm-7am"), "BULK_QUIET_HOURS"},
+		{"bulk quiet hours without an end", base.set("BULK_QUIET_HOURS", "21:00"), "BULK_QUIET_HOURS"},
+		{"bulk quiet hours of no length", base.set("BULK_QUIET_HOURS", "21:00-21:00"), "BULK_QUIET_HOURS"},
 		{"programs file", base.set("PROGRAMS_FILE", "/nonexistent/programs.yaml"), "PROGRAMS_FILE"},
 	}
 	for _, tt := range tests {
@@ -91,10 +94,29 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 		{"TELEGRAM_CHAT_INTERVAL", cfg.Telegram.ChatInterval.String(), "1s"},
 		{"TELEGRAM_BULK_RATE", cfg.TelegramBulk.String(), "30/1.1s"},
 		{"TELEGRAM_REPLY_RATE", cfg.TelegramReplies.String(), "none"},
+		{"BULK_QUIET_HOURS", cfg.BulkQuiet.String(), "21:00-07:00"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
+
+// BULK_QUIET_HOURS takes other hours, or none; the dispatchers get what it says.
+func TestConfigBulkQuietHours(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"22:30-06:15", "22:30-06:15"},
+		{" 13:00 - 14:00 ", "13:00-14:00"},
+		{"none", ""},
+		{"NONE", ""},
+	} {
+		cfg, err := loadConfig(testEnv{"BULK_QUIET_HOURS": tt.in}.get)
+		if err != nil {
+			t.Fatalf("BULK_QUIET_HOURS=%q: %v", tt.in, err)
+		}
+		if got := cfg.BulkQuiet.String(); got != tt.want {
+			t.Errorf("BULK_QUIET_HOURS=%q read as %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Telegram, Sender: ch.Client,
 		Limit: cfg.TelegramBulk.N, Window: cfg.TelegramBulk.Per, ReplyLimit: cfg.TelegramReplies.N, ReplyWindow: cfg.TelegramReplies.Per,
-		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst,
+		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst, BulkQuiet: cfg.BulkQuiet,
 	})
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux,
 		Channel: bot.Zalo, Sender: ch.Client,
 		// Zalo's quota counts every request of the app: replies and bulk share it.
 		Limit: zalo.AppLimit, Window: zalo.AppWindow, OneLimit: true, ChatInterval: zc.ChatInterval, ChatBurst: zalo.ChatBurst,
+		BulkQuiet: cfg.BulkQuiet,
 	})
 	if err != nil {
 		return false, err
