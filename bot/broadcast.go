@@ -27,13 +27,21 @@ const BroadcastTextMax = 2000
 
 // Broadcast is one message to an audience, in each citizen's language.
 type Broadcast struct {
-	ID       string         `json:"id"`
-	Audience AudienceQuery  `json:"audience"`
-	Text     Text           `json:"text"` // Vietnamese required; English falls back to it
-	At       time.Time      `json:"at"`   // not before
-	Created  time.Time      `json:"created"`
-	By       string         `json:"by,omitempty"` // who made it ("" for the scheduler)
-	State    BroadcastState `json:"state"`
+	ID       string        `json:"id"`
+	Audience AudienceQuery `json:"audience"`
+	Text     Text          `json:"text"` // Vietnamese required; English falls back to it
+	// Button, when set, is one button under the message (a command's payload).
+	Button  *BroadcastButton `json:"button,omitempty"`
+	At      time.Time        `json:"at"` // not before
+	Created time.Time        `json:"created"`
+	By      string           `json:"by,omitempty"` // who made it ("" for the scheduler)
+	State   BroadcastState   `json:"state"`
+}
+
+// BroadcastButton is a button under a broadcast, its label in both languages.
+type BroadcastButton struct {
+	Label   Text   `json:"label"`
+	Payload string `json:"payload"`
 }
 
 // ErrUnknownBroadcast: no broadcast with that id.
@@ -71,13 +79,17 @@ func (b Broadcast) Recipients() AudienceQuery {
 // Message is the broadcast as one citizen gets it, in the bulk lane: its id names the
 // broadcast and the citizen, so that a recipient is told once.
 func (b Broadcast) Message(m AudienceMember) Outbound {
-	return Outbound{
+	o := Outbound{
 		ID:           "bc:" + b.ID + ":" + m.Conversation.Key(),
 		Conversation: m.Conversation,
 		Lang:         m.Lang,
 		Reply:        Reply{Text: b.Text.In(m.Lang)},
 		Broadcast:    b.ID,
 	}
+	if b.Button != nil {
+		o.Reply.Choices = []Choice{{Label: b.Button.Label.In(m.Lang), Payload: b.Button.Payload}}
+	}
+	return o
 }
 
 // BroadcastProgress is how far a broadcast got, summed over the store's shards.

@@ -14,6 +14,7 @@ import (
 type Store interface {
 	Broadcasts(ctx context.Context, n int) ([]bot.Broadcast, error)
 	Broadcast(ctx context.Context, id string) (bot.Broadcast, error)
+	SaveBroadcast(ctx context.Context, b bot.Broadcast) error
 	SetBroadcastState(ctx context.Context, id string, state bot.BroadcastState, from ...bot.BroadcastState) (bool, error)
 	ClaimBroadcastShard(ctx context.Context, id string, shard int, holder string, ttl time.Duration) (redisstore.BroadcastShard, bool, error)
 	RenewBroadcastShard(ctx context.Context, sh redisstore.BroadcastShard, ttl time.Duration) (bool, error)
@@ -30,13 +31,17 @@ type Store interface {
 type Runner struct {
 	Store  Store
 	Holder string // this process's name, in the leases
-	Logger *slog.Logger
+	// Reminders, when set, become broadcasts as they fall due.
+	Reminders *Reminders
+	Logger    *slog.Logger
 	// Tick is how often due broadcasts are looked for (1s); Page, how many recipients
 	// one step queues (500); Hold, a shard's lease period (15s).
 	Tick time.Duration
 	Page int
 	Hold time.Duration
 	Now  func() time.Time
+
+	told map[string]bool // the late reminders already logged
 }
 
 // recent bounds the broadcasts looked at on each tick: the newest ones.
@@ -78,8 +83,12 @@ func (r *Runner) defaults() {
 	r.Logger = r.Logger.With("component", "broadcast")
 }
 
-// step starts the broadcasts that are due and fans out the shards nobody holds.
+// step schedules the reminders that fell due, starts the broadcasts that are due and
+// fans out the shards nobody holds.
 func (r *Runner) step(ctx context.Context) error {
+	if err := r.remind(ctx); err != nil {
+		return err
+	}
 	bs, err := r.Store.Broadcasts(ctx, recent)
 	if err != nil {
 		return err
@@ -100,6 +109,35 @@ func (r *Runner) step(ctx context.Context) error {
 		}
 		if err := r.fanOut(ctx, b); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// remind saves the reminders that fell due as broadcasts; one saved already (by this
+// process or another, before a restart) is refused by its id, so each goes once.
+func (r *Runner) remind(ctx context.Context) error {
+	if r.Reminders == nil {
+		return nil
+	}
+	due, late := r.Reminders.Due(r.Now())
+	for _, b := range due {
+		err := r.Store.SaveBroadcast(ctx, b)
+		switch {
+		case errors.Is(err, redisstore.ErrBroadcastExists):
+		case err != nil:
+			return err
+		default:
+			r.Logger.Info("reminder scheduled", "broadcast", b.ID, "audience", b.Audience.Index())
+		}
+	}
+	for _, id := range late {
+		if r.told == nil {
+			r.told = map[string]bool{}
+		}
+		if !r.told[id] {
+			r.told[id] = true
+			r.Logger.Warn("a reminder fell due while no gateway ran, after its program closed: not sent", "reminder", id)
 		}
 	}
 	return nil

@@ -40,6 +40,8 @@ type config struct {
 	Area flows.Area
 	// BulkQuiet is when no bulk message goes out on any channel (BULK_QUIET_HOURS).
 	BulkQuiet broadcast.QuietHours
+	// Reminders turns the programs' deadline reminders on (BROADCAST_REMINDERS).
+	Reminders bool
 	// Console is the operator console's (CONSOLE_*, console.go).
 	Console consoleSettings
 	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
@@ -88,6 +90,8 @@ var envVars = []envvar.Var{
 	{Name: "BULK_QUIET_HOURS", Default: broadcast.DefaultQuietHours, Help: "daily hours, Asia/Ho_Chi_Minh, when no bulk " +
 		"message (broadcast, reminder) goes out on any channel, as HH:MM-HH:MM: what is queued waits for their end; " +
 		"none: no quiet hours (Zalo refuses 22:00-06:00 anyway)"},
+	{Name: "BROADCAST_REMINDERS", Default: "on", Help: "on: serve sends the programs' reminders (at opening, a week " +
+		"and a day before the deadline); off: none (a staging gateway)"},
 	{Name: "TELEGRAM_BOT_TOKEN", Secret: true, Help: "Telegram bot token; empty: no Telegram channel"},
 	{Name: "TELEGRAM_WEBHOOK_SECRET", Secret: true, Help: "secret Telegram sends in X-Telegram-Bot-Api-Secret-Token " +
 		"(1-256 of A-Z a-z 0-9 _ -); required in webhook mode"},
@@ -166,6 +170,7 @@ func loadConfig(env func(string) string) (config, error) {
 		r.Fail(errors.New("TELEGRAM_BULK_RATE: want a limit, e.g. 30/1s: bulk messages must keep to Telegram's"))
 	}
 	c.BulkQuiet = readQuietHours(r)
+	c.Reminders = readReminders(r)
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
 		r.Fail(fmt.Errorf("CITY_BBOX=%q: %w", r.Get("CITY_BBOX"), err))
 	} else {
@@ -222,6 +227,19 @@ func (c *config) check(level, mediaTTL string) error {
 		return err
 	}
 	return nil
+}
+
+// readReminders reads BROADCAST_REMINDERS.
+func readReminders(r *envvar.Reader) bool {
+	switch v := strings.ToLower(r.Get("BROADCAST_REMINDERS")); v {
+	case "on":
+		return true
+	case "off":
+		return false
+	default:
+		r.Fail(fmt.Errorf("BROADCAST_REMINDERS=%q: want on or off", v))
+		return false
+	}
 }
 
 // readQuietHours reads BULK_QUIET_HOURS: "none" turns them off (empty is the default,

@@ -26,6 +26,9 @@ func newTestEnv(t testing.TB) testEnv {
 		"REDIS_PREFIX": redistest.Prefix(t),
 		"INTAKE_FILE":  filepath.Join(t.TempDir(), "data", "submissions.jsonl"),
 		"HTTP_ADDR":    "127.0.0.1:0",
+		// The shipped programs' reminders fall due by the calendar: only the tests of
+		// reminders want them.
+		"BROADCAST_REMINDERS": "off",
 	}
 }
 

@@ -99,6 +99,9 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	}
 	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
 	bc := &broadcast.Runner{Store: g.store, Holder: consumerID(), Logger: g.log}
+	if cfg.Reminders {
+		bc.Reminders = &broadcast.Reminders{Programs: g.programs, Catalog: g.catalog}
+	}
 	parts.run("broadcasts", func(ctx context.Context) { _ = bc.Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
 	// Stopped before the HTTP server (parts stop in reverse), whose shutdown would
