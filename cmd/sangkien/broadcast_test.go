@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +92,100 @@ func TestBroadcastEndToEnd(t *testing.T) {
 	}
 	if slices.ContainsFunc(sentTo(api, stopped.chat), func(s string) bool { return s == textVI }) {
 		t.Error("the citizen who said stop got the broadcast")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+// A program opened an hour ago closes in less than a day: serve schedules its opening
+// reminder for everyone subscribed and its last-day reminder for the citizen with an
+// unfinished draft in it, whose Continue button takes them back to their draft; the
+// citizen who said stop hears neither, and nobody hears one twice.
+func TestRemindersEndToEnd(t *testing.T) {
+	api := telegramtest.NewServer(t)
+	now := time.Now().In(bot.HoChiMinh())
+	programs := filepath.Join(t.TempDir(), "programs.yaml")
+	yaml := fmt.Sprintf(`programs:
+  - id: den-duong
+    name: { vi: "Chiếu sáng đô thị", en: "Street lighting" }
+    description: { vi: "Sáng kiến về chiếu sáng.", en: "Initiatives on lighting." }
+    fields:
+      - id: den
+        name: { vi: "Đèn đường", en: "Street lights" }
+        service_code: "LIGHT"
+    opens: %q
+    deadline: %q
+`, now.Add(-time.Hour).Format("2006-01-02 15:04"), now.Add(23*time.Hour).Format("2006-01-02 15:04"))
+	if err := os.WriteFile(programs, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := newTestEnv(t).set(
+		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
+		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
+		"BULK_QUIET_HOURS", "none", "PROGRAMS_FILE", programs, "BROADCAST_REMINDERS", "off",
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The citizens write while no reminder runs, then a gateway with reminders starts.
+	addr, done := startServe(t, ctx, env)
+	id := 2000
+	subscribed := tgCitizen{chat: 710000001, lang: "vi", nextID: &id}
+	drafting := tgCitizen{chat: 710000002, lang: "en", nextID: &id}
+	stopped := tgCitizen{chat: 710000003, lang: "vi", nextID: &id}
+	for _, c := range []tgCitizen{subscribed, drafting, stopped} {
+		postUpdate(t, addr, c.text("/start"))
+	}
+	postUpdate(t, addr, stopped.text("dừng nhận tin"))
+	for _, u := range [][]byte{drafting.press("cmd:initiative"), drafting.press("agree"), drafting.press("field:den"), drafting.text("Brighter lights for Hang Bac street")} {
+		postUpdate(t, addr, u)
+	}
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	addr, done = startServe(t, ctx, env.set("BROADCAST_REMINDERS", "on"))
+
+	waitChannel(t, func() []string { return sentTo(api, subscribed.chat) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `The program "Street lighting" now takes initiatives`)
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `Your initiative for the program "Street lighting" is not sent yet`)
+	reminder := api.Calls("sendMessage")
+	var buttons string
+	for _, r := range reminder {
+		if strings.Contains(r.Params["text"], "is not sent yet") {
+			buttons = r.Params["reply_markup"]
+		}
+	}
+	if !strings.Contains(buttons, `"callback_data":"cmd:initiative"`) || !strings.Contains(buttons, "Continue") {
+		t.Errorf("the draft reminder's buttons: %s", buttons)
+	}
+	postUpdate(t, addr, drafting.press("cmd:initiative"))
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Welcome back!")
+	postUpdate(t, addr, drafting.press("continue"))
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Please describe your initiative")
+
+	time.Sleep(300 * time.Millisecond) // room for a reminder too many
+	count := func(chat int64, part string) int {
+		n := 0
+		for _, s := range sentTo(api, chat) {
+			if strings.Contains(s, part) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(subscribed.chat, "Chiếu sáng đô thị"); n != 1 {
+		t.Errorf("the subscribed citizen got %d reminders, want the opening one", n)
+	}
+	if n := count(drafting.chat, "Street lighting"); n != 2 {
+		t.Errorf("the drafting citizen got %d reminders, want 2", n)
+	}
+	if n := count(stopped.chat, "Chiếu sáng"); n != 0 {
+		t.Errorf("the citizen who said stop got %d reminders", n)
 	}
 	cancel()
 	if err := <-done; err != nil {
