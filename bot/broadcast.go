@@ -94,14 +94,20 @@ func (b Broadcast) Message(m AudienceMember) Outbound {
 
 // BroadcastProgress is how far a broadcast got, summed over the store's shards.
 type BroadcastProgress struct {
-	// Queued recipients were put in a bulk lane; of them, Sent were delivered and
-	// Failed were not (the citizen blocked the bot, the channel refused).
-	Queued, Sent, Failed int64
+	// Queued recipients were put in a bulk lane; of them, Sent were delivered, Gone
+	// were skipped because the citizen blocked the bot or left the channel meanwhile,
+	// and Failed were not delivered for another reason (the channel refused).
+	Queued, Sent, Failed, Gone int64
 	// ShardsDone of Shards have every recipient queued.
 	Shards, ShardsDone int
 }
 
 // Finished reports whether every recipient was queued and then sent or failed.
 func (p BroadcastProgress) Finished() bool {
-	return p.Shards > 0 && p.ShardsDone == p.Shards && p.Sent+p.Failed >= p.Queued
+	return p.Shards > 0 && p.ShardsDone == p.Shards && p.Done() >= p.Queued
+}
+
+// Done counts the recipients finished with: sent, failed or gone.
+func (p BroadcastProgress) Done() int64 {
+	return p.Sent + p.Failed + p.Gone
 }

@@ -69,14 +69,14 @@ func (a Admin) List(ctx context.Context) error {
 		return err
 	}
 	w := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tSTATE\tAUDIENCE\tAT\tQUEUED\tSENT\tFAILED")
+	fmt.Fprintln(w, "ID\tSTATE\tAUDIENCE\tAT\tQUEUED\tSENT\tFAILED\tGONE")
 	for _, b := range bs {
 		p, err := a.Store.BroadcastProgress(ctx, b.ID)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", b.ID, b.State, audienceLabel(b.Audience),
-			b.At.In(a.zone()).Format("02/01/2006 15:04"), p.Queued, p.Sent, p.Failed)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", b.ID, b.State, audienceLabel(b.Audience),
+			b.At.In(a.zone()).Format("02/01/2006 15:04"), p.Queued, p.Sent, p.Failed, p.Gone)
 	}
 	return w.Flush()
 }
@@ -119,18 +119,18 @@ func (a Admin) Show(ctx context.Context, id string, asJSON bool) error {
 	if every <= 0 {
 		every = time.Second
 	}
-	last, lastAt := p.Sent+p.Failed, a.now()
+	last, lastAt := p.Done(), a.now()
 	for {
 		rate := 0.0
 		if dt := a.now().Sub(lastAt).Seconds(); dt > 0 {
-			rate = float64(p.Sent+p.Failed-last) / dt
+			rate = float64(p.Done()-last) / dt
 		}
 		fmt.Fprintf(a.Out, "\r%s", bar(b.State, p, rate))
 		if p.Finished() || b.State == bot.BroadcastCancelled {
 			fmt.Fprintln(a.Out)
 			return nil
 		}
-		last, lastAt = p.Sent+p.Failed, a.now()
+		last, lastAt = p.Done(), a.now()
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(a.Out)
@@ -149,7 +149,7 @@ func (a Admin) Show(ctx context.Context, id string, asJSON bool) error {
 // bar draws one line of progress: done of queued, the rate and the time left.
 func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string {
 	const width = 30
-	done := p.Sent + p.Failed
+	done := p.Done()
 	filled := 0
 	if p.Queued > 0 {
 		filled = int(int64(width) * min(done, p.Queued) / p.Queued)
@@ -158,8 +158,8 @@ func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string
 	if rate > 0 && p.Queued > done {
 		left = fmt.Sprintf(", ~%s left", (time.Duration(float64(p.Queued-done)/rate) * time.Second).Round(time.Second))
 	}
-	return fmt.Sprintf("[%s%s] %d/%d sent (%d failed), %s, %.0f/s%s  ", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
-		p.Sent, p.Queued, p.Failed, state, rate, left)
+	return fmt.Sprintf("[%s%s] %d/%d sent (%d failed, %d blocked or left), %s, %.0f/s%s  ", strings.Repeat("#", filled),
+		strings.Repeat("-", width-filled), p.Sent, p.Queued, p.Failed, p.Gone, state, rate, left)
 }
 
 // Cancel stops a broadcast's fan-out (what is already in a bulk lane still goes).

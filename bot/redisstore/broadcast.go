@@ -18,7 +18,7 @@ import (
 // (<p>:bc:<id>, listed in <p>:bc:list); its fan-out is per shard, in the shard's
 // hash-tag slot beside the audience indexes and the bulk lanes it reads and fills:
 //
-//	<p>:{sNN}:bc:<id>        hash: cursor (the audience walk's), done, queued, sent, failed
+//	<p>:{sNN}:bc:<id>        hash: cursor (the audience walk's), done, queued, sent, failed, gone
 //	<p>:{sNN}:bc:<id>:to     set: the conversations already given the broadcast
 //	<p>:{sNN}:lease:bc:<id>  the lease of the process fanning the shard out
 //
@@ -254,7 +254,7 @@ func (s *Store) BroadcastProgress(ctx context.Context, id string) (bot.Broadcast
 	pipe := s.c.Pipeline()
 	cmds := make([]*redis.SliceCmd, Shards)
 	for sh := range Shards {
-		cmds[sh] = pipe.HMGet(ctx, s.broadcastShard(id, sh), "done", "queued", "sent", "failed")
+		cmds[sh] = pipe.HMGet(ctx, s.broadcastShard(id, sh), "done", "queued", "sent", "failed", "gone")
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return bot.BroadcastProgress{}, fmt.Errorf("redisstore: broadcast %s progress: %w", id, err)
@@ -273,6 +273,7 @@ func (s *Store) BroadcastProgress(ctx context.Context, id string) (bot.Broadcast
 		p.Queued += count(v[1])
 		p.Sent += count(v[2])
 		p.Failed += count(v[3])
+		p.Gone += count(v[4])
 	}
 	return p, nil
 }

@@ -390,7 +390,8 @@ func streamTime(id string) time.Time {
 // KEYS: lease, stream, failed, the conversation's dlv, the broadcast's shard hash.
 // ARGV: token, group, entry id, failure JSON ("" = sent), maxlen, state JSON ("" =
 // not tracked), outbound id, the hash's ttl, the desk's channel, the conversation's
-// key, the broadcast's count to add to ("sent", "failed"; "" = not a broadcast's).
+// key, the broadcast's count to add to ("sent", "failed", "gone"; "" = not a
+// broadcast's).
 var doneScript = redis.NewScript(`
 if not (` + leaseHeld + `) then
   return 0
@@ -471,7 +472,10 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 	counted, bc := "", "-"
 	if d.Outbound.Broadcast != "" {
 		counted, bc = "sent", d.Outbound.Broadcast
-		if f != nil {
+		switch {
+		case f != nil && f.Failure == bot.Gone.String():
+			counted = "gone" // blocked the bot, unfollowed the OA: skipped, not a failure to look into
+		case f != nil:
 			counted = "failed"
 		}
 	}
