@@ -13,6 +13,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
 )
 
 // A broadcast sent from the terminal reaches, through serve and the fake Bot API, each
@@ -100,11 +101,13 @@ func TestBroadcastEndToEnd(t *testing.T) {
 }
 
 // A program opened an hour ago closes in less than a day: serve schedules its opening
-// reminder for everyone subscribed and its last-day reminder for the citizen with an
+// reminder for everyone subscribed (on Telegram and on Zalo, each in their language)
+// and its last-day reminder for the citizen with an
 // unfinished draft in it, whose Continue button takes them back to their draft; the
 // citizen who said stop hears neither, and nobody hears one twice.
 func TestRemindersEndToEnd(t *testing.T) {
 	api := telegramtest.NewServer(t)
+	zl := zalotest.NewServer(t)
 	now := time.Now().In(bot.HoChiMinh())
 	programs := filepath.Join(t.TempDir(), "programs.yaml")
 	yaml := fmt.Sprintf(`programs:
@@ -125,6 +128,9 @@ func TestRemindersEndToEnd(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
 		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
 		"BULK_QUIET_HOURS", "none", "PROGRAMS_FILE", programs, "BROADCAST_REMINDERS", "off",
+		"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
+		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
+		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms",
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -141,7 +147,13 @@ func TestRemindersEndToEnd(t *testing.T) {
 	for _, u := range [][]byte{drafting.press("cmd:initiative"), drafting.press("agree"), drafting.press("field:den"), drafting.text("Brighter lights for Hang Bac street")} {
 		postUpdate(t, addr, u)
 	}
+	n := 0
+	onZalo := zlCitizen{user: "7392845012349870099", n: &n}
+	for _, body := range [][]byte{onZalo.follow(), onZalo.text("xin chào")} {
+		postZalo(t, addr, body, zalotest.Sign(zalotest.AppID, body, zalotest.OASecret))
+	}
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "")
+	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, "")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -151,6 +163,7 @@ func TestRemindersEndToEnd(t *testing.T) {
 	addr, done = startServe(t, ctx, env.set("BROADCAST_REMINDERS", "on"))
 
 	waitChannel(t, func() []string { return sentTo(api, subscribed.chat) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
+	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `The program "Street lighting" now takes initiatives`)
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `Your initiative for the program "Street lighting" is not sent yet`)
 	reminder := api.Calls("sendMessage")
@@ -183,6 +196,15 @@ func TestRemindersEndToEnd(t *testing.T) {
 	}
 	if n := count(drafting.chat, "Street lighting"); n != 2 {
 		t.Errorf("the drafting citizen got %d reminders, want 2", n)
+	}
+	zaloGot := 0
+	for _, s := range zl.Sent(onZalo.user) {
+		if strings.Contains(s, "Chiếu sáng đô thị") {
+			zaloGot++
+		}
+	}
+	if zaloGot != 1 {
+		t.Errorf("the Zalo citizen got %d reminders, want the opening one", zaloGot)
 	}
 	if n := count(stopped.chat, "Chiếu sáng"); n != 0 {
 		t.Errorf("the citizen who said stop got %d reminders", n)
