@@ -70,7 +70,7 @@ func TestQueueBroadcastOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := s.BroadcastProgress(ctx, "b1")
-	if err != nil || p.Queued != 2 || p.Sent != 1 || p.Gone != 1 || p.Failed != 0 || p.ShardsDone != 1 || p.Shards != Shards || !p.Finished() {
+	if err != nil || p.Queued != 2 || p.Sent != 1 || p.Gone != 1 || p.Failed != 0 || p.ShardsDone != 1 || p.Shards != Shards || p.Done() != 2 {
 		t.Errorf("progress: %+v %v", p, err)
 	}
 	if ok, err := s.SetBroadcastState(ctx, "b1", bot.BroadcastCancelled, bot.BroadcastScheduled, bot.BroadcastSending); err != nil || !ok {
