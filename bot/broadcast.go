@@ -98,6 +98,8 @@ type BroadcastProgress struct {
 	// were skipped because the citizen blocked the bot or left the channel meanwhile,
 	// and Failed were not delivered for another reason (the channel refused).
 	Queued, Sent, Failed, Gone int64
+	// Cancelled were taken out of the lanes unsent when the broadcast was cancelled.
+	Cancelled int64
 	// ShardsDone of Shards have every recipient queued.
 	Shards, ShardsDone int
 }
@@ -107,7 +109,7 @@ func (p BroadcastProgress) Finished() bool {
 	return p.Shards > 0 && p.ShardsDone == p.Shards && p.Done() >= p.Queued
 }
 
-// Done counts the recipients finished with: sent, failed or gone.
+// Done counts the recipients finished with: sent, failed, gone or cancelled.
 func (p BroadcastProgress) Done() int64 {
-	return p.Sent + p.Failed + p.Gone
+	return p.Sent + p.Failed + p.Gone + p.Cancelled
 }

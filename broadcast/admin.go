@@ -19,7 +19,7 @@ import (
 type Admin struct {
 	Store interface {
 		Store
-		SaveBroadcast(ctx context.Context, b bot.Broadcast) error
+		DropBroadcast(ctx context.Context, id string) (int64, error)
 		AudienceCount(ctx context.Context, q bot.AudienceQuery) (int64, error)
 	}
 	Out  io.Writer
@@ -162,7 +162,8 @@ func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string
 		strings.Repeat("-", width-filled), p.Sent, p.Queued, p.Failed, p.Gone, state, rate, left)
 }
 
-// Cancel stops a broadcast's fan-out (what is already in a bulk lane still goes).
+// Cancel stops a broadcast: its fan-out ends, and what waits in the bulk lanes is taken
+// out (a message a sender has already taken still goes).
 func (a Admin) Cancel(ctx context.Context, id string) error {
 	ok, err := a.Store.SetBroadcastState(ctx, id, bot.BroadcastCancelled, bot.BroadcastScheduled, bot.BroadcastSending)
 	if err != nil {
@@ -175,7 +176,11 @@ func (a Admin) Cancel(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("broadcast %s is %s already: %w", id, b.State, ErrNotCancellable)
 	}
-	fmt.Fprintf(a.Out, "%s cancelled\n", id)
+	n, err := a.Store.DropBroadcast(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Out, "%s cancelled; %d messages taken out of the lanes unsent\n", id, n)
 	return nil
 }
 

@@ -1,12 +1,14 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -249,12 +251,77 @@ func (s *Store) QueueBroadcast(ctx context.Context, sh *BroadcastShard, msgs []b
 	return n, nil
 }
 
+// dropScript deletes a cancelled broadcast's messages from a bulk lane, those no
+// sender has read yet, and counts them. KEYS: the lane, the shard hash. ARGV: the
+// entry ids.
+var dropScript = redis.NewScript(`
+local n = 0
+for i = 1, #ARGV do
+  n = n + redis.call('XDEL', KEYS[1], ARGV[i])
+end
+if n > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'cancelled', n)
+end
+return n
+`)
+
+// DropBroadcast takes a cancelled broadcast's messages out of the bulk lanes, those
+// not read by a sender yet (one being sent goes), and returns how many.
+func (s *Store) DropBroadcast(ctx context.Context, id string) (int64, error) {
+	var total int64
+	mark := []byte(`"broadcast":"` + id + `"`)
+	group := DeliveryGroup
+	for sh := range Shards {
+		for _, ch := range bot.AudienceChannels() {
+			stream := s.BulkStream(sh, ch)
+			// Only what the group has not been given: entries after its last delivered id.
+			from := "-"
+			if groups, err := s.c.XInfoGroups(ctx, stream).Result(); err == nil {
+				for _, g := range groups {
+					if g.Name == group {
+						from = "(" + g.LastDeliveredID
+					}
+				}
+			} else if !isNoStream(err) {
+				return total, fmt.Errorf("redisstore: drop broadcast %s: %w", id, err)
+			}
+			for {
+				msgs, err := s.c.XRangeN(ctx, stream, from, "+", 500).Result()
+				if err != nil {
+					return total, fmt.Errorf("redisstore: drop broadcast %s: %w", id, err)
+				}
+				var ids []any
+				for _, m := range msgs {
+					if raw, _ := m.Values["m"].(string); bytes.Contains([]byte(raw), mark) {
+						ids = append(ids, m.ID)
+					}
+				}
+				if len(ids) > 0 {
+					n, err := dropScript.Run(ctx, s.c, []string{stream, s.broadcastShard(id, sh)}, ids...).Int64()
+					if err != nil {
+						return total, fmt.Errorf("redisstore: drop broadcast %s: %w", id, err)
+					}
+					total += n
+				}
+				if len(msgs) < 500 {
+					break
+				}
+				from = "(" + msgs[len(msgs)-1].ID
+			}
+		}
+	}
+	return total, nil
+}
+
+// isNoStream reports Redis's answer about a stream that does not exist.
+func isNoStream(err error) bool { return err != nil && strings.Contains(err.Error(), "no such key") }
+
 // BroadcastProgress sums the broadcast's shards.
 func (s *Store) BroadcastProgress(ctx context.Context, id string) (bot.BroadcastProgress, error) {
 	pipe := s.c.Pipeline()
 	cmds := make([]*redis.SliceCmd, Shards)
 	for sh := range Shards {
-		cmds[sh] = pipe.HMGet(ctx, s.broadcastShard(id, sh), "done", "queued", "sent", "failed", "gone")
+		cmds[sh] = pipe.HMGet(ctx, s.broadcastShard(id, sh), "done", "queued", "sent", "failed", "gone", "cancelled")
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return bot.BroadcastProgress{}, fmt.Errorf("redisstore: broadcast %s progress: %w", id, err)
@@ -274,6 +341,7 @@ func (s *Store) BroadcastProgress(ctx context.Context, id string) (bot.Broadcast
 		p.Sent += count(v[2])
 		p.Failed += count(v[3])
 		p.Gone += count(v[4])
+		p.Cancelled += count(v[5])
 	}
 	return p, nil
 }

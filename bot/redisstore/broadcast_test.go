@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,5 +85,60 @@ func TestQueueBroadcastOnce(t *testing.T) {
 	}
 	if _, err := s.Broadcast(ctx, "nope"); !errors.Is(err, bot.ErrUnknownBroadcast) {
 		t.Errorf("unknown: %v", err)
+	}
+}
+
+// Cancelling takes the broadcast's messages no sender has read out of the bulk lanes
+// and counts them; the one a sender has goes, and another broadcast's stay.
+func TestDropBroadcast(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	mk := func(id string) bot.Broadcast {
+		b := bot.Broadcast{ID: id, Audience: bot.AudienceQuery{Kind: bot.AudienceSubscribed}, Text: bot.Text{VI: "Tin " + id},
+			At: at, Created: at, State: bot.BroadcastSending}
+		if err := s.SaveBroadcast(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	gone, kept := mk("gone"), mk("kept")
+	var convs []bot.ConversationRef
+	for i := 0; len(convs) < 3; i++ {
+		if conv := (bot.ConversationRef{Channel: bot.Zalo, ID: fmt.Sprint("u", i)}); ShardOf(conv) == 9 {
+			convs = append(convs, conv)
+		}
+	}
+	for _, b := range []bot.Broadcast{gone, kept} {
+		sh, ok, err := s.ClaimBroadcastShard(ctx, b.ID, 9, "p", time.Minute)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		var msgs []bot.Outbound
+		for _, conv := range convs {
+			msgs = append(msgs, b.Message(bot.AudienceMember{Conversation: conv, Lang: "vi"}))
+		}
+		if _, err := s.QueueBroadcast(ctx, &sh, msgs, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := s.Bulk()
+	if ok, err := q.own(ctx, bot.Zalo, 9, "p", time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if got, err := q.read(ctx, bot.Zalo, 9, "p", 1); err != nil || len(got) != 1 || got[0].Outbound.Broadcast != "gone" {
+		t.Fatalf("a sender reads: %+v %v", got, err)
+	}
+	n, err := s.DropBroadcast(ctx, "gone")
+	if err != nil || n != 2 {
+		t.Fatalf("dropped %d, %v; want the 2 not read", n, err)
+	}
+	if left := c.XLen(ctx, s.BulkStream(9, bot.Zalo)).Val(); left != 4 {
+		t.Errorf("%d messages left in the lane, want the one being sent and the other broadcast's 3", left)
+	}
+	if p, _ := s.BroadcastProgress(ctx, "gone"); p.Cancelled != 2 || p.Queued != 3 {
+		t.Errorf("progress: %+v", p)
+	}
+	if p, _ := s.BroadcastProgress(ctx, "kept"); p.Cancelled != 0 {
+		t.Errorf("the other broadcast: %+v", p)
 	}
 }
