@@ -148,9 +148,9 @@ func (d *Dispatcher) lanes() []*lane {
 	case c.ReplyLimit > 0:
 		replies = &sendLimit{key: string(c.Channel) + ":replies", n: c.ReplyLimit, window: c.ReplyWindow}
 	}
-	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true}}
+	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true, turn: make(chan struct{}, 1)}}
 	if c.Bulk != nil {
-		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk}
+		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk, turn: make(chan struct{}, 1)}
 		if c.BulkQuiet != nil {
 			bl.quiet = &quietGate{hours: c.BulkQuiet, now: c.Now, check: c.QuietCheck, log: d.log.With("lane", "bulk")}
 		}
@@ -167,6 +167,10 @@ type lane struct {
 	limit  *sendLimit // nil: none
 	typing bool       // show "typing…" before a message that must wait
 	quiet  *quietGate // nil: the lane sends at any hour
+	// turn lets one of the lane's sends at a time ask the shared limit for a slot: the
+	// others wait here, not in Redis, so that thousands of held bulk messages do not
+	// poll the limiter together (and slow every reply down).
+	turn chan struct{}
 }
 
 // run claims and sends until ctx ends, then closes the queue.
@@ -479,6 +483,12 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 func (l *lane) waitLimit(ctx context.Context) error {
 	if l.limit == nil {
 		return nil
+	}
+	select {
+	case l.turn <- struct{}{}:
+		defer func() { <-l.turn }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	d, lim := l.d, l.limit
 	for n := 1; ; {

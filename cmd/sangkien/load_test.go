@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -25,6 +28,7 @@ var (
 	loadCitizens = flag.Int("citizens", 200, "BenchmarkCitizensWaitForReplies: citizens writing at once")
 	loadDuration = flag.Duration("duration", 20*time.Second, "BenchmarkCitizensWaitForReplies: how long they write")
 	loadThink    = flag.Duration("think", 2*time.Second, "BenchmarkCitizensWaitForReplies: a citizen's mean pause after each reply")
+	loadBulk     = flag.Int("broadcast", 0, "BenchmarkCitizensWaitForReplies: the recipients of a broadcast running meanwhile (0: none)")
 )
 
 // lostAfter is how long a citizen waits for a reply before the turn counts as lost.
@@ -39,6 +43,10 @@ const lostAfter = 10 * time.Second
 // with no reply within 10 s (lost). Run it once (-benchtime 1x):
 //
 //	go test -run '^$' -bench CitizensWaitForReplies -benchtime 1x ./cmd/sangkien/ -citizens 2000 -duration 60s
+//
+// With -broadcast N, N other citizens are made first, and a broadcast to them is fanned
+// out and sent (TELEGRAM_BULK_RATE) while the citizens write: replies must not wait
+// behind it.
 func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	api := telegramtest.NewServer(b)
 	replies := newReplyWatch()
@@ -59,9 +67,13 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 		"TELEGRAM_BOT_TOKEN", telegramtest.Token,
 		"TELEGRAM_WEBHOOK_SECRET", tgSecret,
 		"TELEGRAM_API_ENDPOINT", front.URL+"/bot%s/%s",
+		"BULK_QUIET_HOURS", "none",
 	)
 	ctx, cancel := context.WithCancel(context.Background())
+	bulk, bulkSent := seedBroadcast(b, ctx, env, *loadBulk)
 	addr, done := startServe(b, ctx, env)
+	bulk()
+	sentBefore := bulkSent()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: lostAfter}
 
 	var turns, lost atomic.Int64
@@ -108,6 +120,9 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	wg.Wait()
 	elapsed := b.Elapsed()
 	b.StopTimer()
+	if *loadBulk > 0 {
+		b.ReportMetric(float64(bulkSent()-sentBefore)/elapsed.Seconds(), "bulk/s")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		b.Errorf("serve: %v", err)
@@ -124,6 +139,68 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	b.ReportMetric(float64(lost.Load()), "lost")
 	b.ReportMetric(0, "ns/op")
 	fmt.Fprintf(b.Output(), "%d citizens, %v: %d turns answered, %d lost\n", *loadCitizens, *loadDuration, turns.Load(), lost.Load())
+}
+
+// seedBroadcast makes n Telegram citizens in env's Redis (through the engine, as their
+// first messages would) and returns a start that creates a broadcast to everyone
+// subscribed and waits until it is fanned out, and sent, how many of it were sent;
+// with n 0, they do nothing.
+func seedBroadcast(b *testing.B, ctx context.Context, env testEnv, n int) (start func(), sent func() int64) {
+	if n == 0 {
+		return func() {}, func() int64 { return 0 }
+	}
+	st := redisstore.New(redistest.Client(b), redisstore.Options{Prefix: env["REDIS_PREFIX"]})
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: silentFlows{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				ev := bot.Event{ID: fmt.Sprint("seed-", i), Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(500_000_000 + i)},
+					Kind: bot.EventText, Text: "xin chào", Lang: "vi", At: time.Now()}
+				if _, err := e.Handle(ctx, ev); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sent = func() int64 {
+		p, err := st.BroadcastProgress(ctx, "load")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return p.Sent
+	}
+	return func() {
+		bc := bot.Broadcast{ID: "load", Audience: bot.AudienceQuery{Kind: bot.AudienceSubscribed}, Text: bot.Text{VI: "📣 Thông báo thử"},
+			At: time.Now(), Created: time.Now(), State: bot.BroadcastScheduled}
+		if err := st.SaveBroadcast(ctx, bc); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			got, err := st.Broadcast(ctx, "load")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.State == bot.BroadcastQueued {
+				p, _ := st.BroadcastProgress(ctx, "load")
+				fmt.Fprintf(b.Output(), "broadcast to %d citizens fanned out; sending meanwhile\n", p.Queued)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}, sent
+}
+
+// silentFlows answer nothing: the seeded citizens only need to be in the audiences.
+type silentFlows struct{}
+
+func (silentFlows) Respond(context.Context, *bot.Session, bot.Event) (bot.Result, error) {
+	return bot.Result{Silent: true}, nil
 }
 
 // replyWatch tells a waiting citizen when the bot's next message to their chat arrives.
