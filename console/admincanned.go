@@ -28,7 +28,6 @@ func (s *Server) renderCanned(w http.ResponseWriter, r *http.Request, c caller, 
 
 // cannedPutPage saves the form's answer: a new one, or an edit of the one of its id.
 func (s *Server) cannedPutPage(w http.ResponseWriter, r *http.Request, c caller) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	a := bot.CannedAnswer{
 		ID: strings.TrimSpace(r.PostFormValue("id")), Title: strings.TrimSpace(r.PostFormValue("title")),
 		Text:      map[string]string{"vi": strings.TrimSpace(r.PostFormValue("vi"))},

@@ -198,7 +198,6 @@ func (s *Server) renderHolidays(w http.ResponseWriter, r *http.Request, c caller
 
 // holidayAddPage adds a day off or a day worked (or renames one).
 func (s *Server) holidayAddPage(w http.ResponseWriter, r *http.Request, c caller) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	e := workday.Edit{Date: strings.TrimSpace(r.PostFormValue("date")), Kind: r.PostFormValue("kind"),
 		Name: strings.TrimSpace(r.PostFormValue("name"))}
 	if e.Kind == workday.Normal || e.Validate() != nil || e.Name == "" {

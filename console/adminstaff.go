@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,21 +143,12 @@ type staffInput struct {
 	Password string `json:"password"`
 }
 
-func readStaffInput(w http.ResponseWriter, r *http.Request) (staffInput, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	var in staffInput
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case ct == "application/json":
-		if err := decodeJSON(r.Body, &in); err != nil {
-			return in, err
-		}
-	case r.ContentLength == 0 && ct == "":
-	default:
-		in = staffInput{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"),
+func readStaffInput(r *http.Request) (staffInput, error) {
+	in, err := readBody(r, func(r *http.Request) staffInput {
+		return staffInput{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"),
 			Role: r.PostFormValue("role"), Password: r.PostFormValue("password")}
-	}
-	return in, nil
+	})
+	return in, err
 }
 
 // staffRefusal is how an account change was refused: an HTTP status, the API's
@@ -197,7 +187,7 @@ func (s *Server) apiStaff(w http.ResponseWriter, r *http.Request, _ bot.StaffMem
 }
 
 func (s *Server) apiStaffAdd(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
-	in, err := readStaffInput(w, r)
+	in, err := readStaffInput(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -229,7 +219,7 @@ func (s *Server) apiStaffAdd(w http.ResponseWriter, r *http.Request, m bot.Staff
 // apiStaffChange is disable, password or token, on the account {email}.
 func (s *Server) apiStaffChange(change string) func(http.ResponseWriter, *http.Request, bot.StaffMember) {
 	return func(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
-		in, err := readStaffInput(w, r)
+		in, err := readStaffInput(r)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
@@ -302,7 +292,7 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c caller, s
 }
 
 func (s *Server) staffAddPage(w http.ResponseWriter, r *http.Request, c caller) {
-	in, err := readStaffInput(w, r)
+	in, err := readStaffInput(r)
 	if err == nil {
 		sc, by := s.staffChanges(r, c.member)
 		err = s.auditLost(sc.Add(r.Context(), by, in.Email, in.Name, bot.Role(in.Role), in.Password))
@@ -315,7 +305,6 @@ func (s *Server) staffAddPage(w http.ResponseWriter, r *http.Request, c caller) 
 func (s *Server) staffChangePage(change string) func(http.ResponseWriter, *http.Request, caller) {
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
 		email := bot.NormalizeEmail(r.PathValue("email"))
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 		token, err := s.changeStaff(r, c.member, change, email, r.PostFormValue("password"))
 		if change == "token" && err == nil {
 			v := s.adminPage(w, r, "staff", c, "console.admin.staff.title")

@@ -303,20 +303,25 @@ func decodeJSON(body io.Reader, v any) error {
 	return nil
 }
 
-func readInput(w http.ResponseWriter, r *http.Request) (actionInput, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	var in actionInput
+// readBody reads a request's input: JSON when it says so (decodeJSON), else its form
+// (fromForm); an empty body without a type is the zero input. apiAuth and pageBody
+// have bounded the body already.
+func readBody[T any](r *http.Request, fromForm func(*http.Request) T) (T, error) {
+	var in T
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case ct == "application/json":
-		if err := decodeJSON(r.Body, &in); err != nil {
-			return in, err
-		}
+		return in, decodeJSON(r.Body, &in)
 	case r.ContentLength == 0 && ct == "":
-	default:
-		in.Text, in.Email = r.PostFormValue("text"), r.PostFormValue("email")
+		return in, nil
 	}
-	return in, nil
+	return fromForm(r), nil
+}
+
+func readInput(r *http.Request) (actionInput, error) {
+	return readBody(r, func(r *http.Request) actionInput {
+		return actionInput{Text: r.PostFormValue("text"), Email: r.PostFormValue("email")}
+	})
 }
 
 // actionError is a refused action, with its HTTP status.
@@ -391,7 +396,7 @@ func (s *Server) actAndAudit(r *http.Request, m bot.StaffMember, action string, 
 
 func (s *Server) apiAction(action string) func(http.ResponseWriter, *http.Request, bot.StaffMember) {
 	return func(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return

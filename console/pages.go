@@ -323,7 +323,7 @@ func (s *Server) pageAction(action string) func(http.ResponseWriter, *http.Reque
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
 		key := r.PathValue("key")
 		back := Prefix + "conversations/" + url.PathEscape(key)
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err == nil {
 			_, err = s.actAndAudit(r, c.member, action, in)
 		}

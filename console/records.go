@@ -88,7 +88,6 @@ func (s *Server) apiCanned(w http.ResponseWriter, r *http.Request, _ bot.StaffMe
 }
 
 func (s *Server) apiCannedPut(w http.ResponseWriter, r *http.Request, m bot.StaffMember) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	var a bot.CannedAnswer
 	if err := decodeJSON(r.Body, &a); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
