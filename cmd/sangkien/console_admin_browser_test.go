@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,26 +18,12 @@ func TestConsoleAdminInABrowser(t *testing.T) {
 	env := newTestEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("mật khẩu của An 2026\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	if err := run(ctx, []string{"staff", "add", "--email", "an@hanoi.gov.vn", "--name", "Lê An", "--role", "admin",
-		"--password-file", pw}, env.get, strings.NewReader(""), &strings.Builder{}, &stderr); err != nil {
-		t.Fatalf("staff add: %v %s", err, stderr.String())
-	}
+	addStaff(t, ctx, env, "an@hanoi.gov.vn", "Lê An", "admin", "mật khẩu của An 2026")
 	addr, done := startServe(t, ctx, env)
 	base := "http://" + addr
 
 	b := consoleBrowser(t)
-	step(t, b, "log in",
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.SendKeys(chromedp.ID("email"), "an@hanoi.gov.vn"),
-		chromedp.SendKeys(chromedp.ID("password"), "mật khẩu của An 2026"),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("counts")),
-	)
+	logIn(t, b, base, "an@hanoi.gov.vn", "mật khẩu của An 2026")
 	step(t, b, "add an operator",
 		chromedp.Click(chromedp.CSS(`nav a[href="/console/staff"]`)),
 		chromedp.WaitVisible(chromedp.ID("add-email")),

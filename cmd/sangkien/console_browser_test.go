@@ -43,28 +43,14 @@ func TestConsoleInABrowser(t *testing.T) {
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("mật khẩu của Lan 2026\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	if err := run(ctx, []string{"staff", "add", "--email", "lan@hanoi.gov.vn", "--name", "Nguyễn Thị Lan", "--role", "operator",
-		"--password-file", pw}, env.get, strings.NewReader(""), &strings.Builder{}, &stderr); err != nil {
-		t.Fatalf("staff add: %v %s", err, stderr.String())
-	}
+	addStaff(t, ctx, env, "lan@hanoi.gov.vn", "Nguyễn Thị Lan", "operator", "mật khẩu của Lan 2026")
 	addr, done := startServe(t, ctx, env)
 	base := "http://" + addr
 
 	b := consoleBrowser(t)
-	step(t, b, "log in",
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.SendKeys(chromedp.ID("email"), "lan@hanoi.gov.vn"),
-		chromedp.SendKeys(chromedp.ID("password"), "mật khẩu của Lan 2026"),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.ID("counts")),
-		// The page listens for changes before the citizens write.
-		chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)),
-	)
+	logIn(t, b, base, "lan@hanoi.gov.vn", "mật khẩu của Lan 2026")
+	// The page listens for changes before the citizens write.
+	step(t, b, "the inbox goes live", chromedp.WaitReady(chromedp.CSS(`body[data-live="on"]`)))
 
 	id := 700
 	citizen := tgCitizen{chat: 555000111, lang: "vi", nextID: &id}
@@ -161,6 +147,32 @@ func operate(t *testing.T, b context.Context, row chromedp.CSS, l *locales.Local
 	if slices.ContainsFunc(sent(), func(s string) bool { return strings.Contains(s, note) }) {
 		t.Errorf("the internal note reached the citizen: %q", sent())
 	}
+}
+
+// addStaff adds an account with `sangkien staff add`, its password from a file.
+func addStaff(t *testing.T, ctx context.Context, env testEnv, email, name, role, password string) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if err := run(ctx, []string{"staff", "add", "--email", email, "--name", name, "--role", role, "--password-file", pw},
+		env.get, strings.NewReader(""), &strings.Builder{}, &stderr); err != nil {
+		t.Fatalf("staff add: %v %s", err, stderr.String())
+	}
+}
+
+// logIn logs the browser in at base's console and waits for the inbox.
+func logIn(t *testing.T, b context.Context, base, email, password string) {
+	t.Helper()
+	step(t, b, "log in",
+		chromedp.Navigate(base+"/console/login"),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("counts")),
+	)
 }
 
 // catalog is the citizens' and staff's strings in lang.
