@@ -421,7 +421,7 @@ func phase(j broadcastJSON) string {
 	return "sending"
 }
 
-// row lays j out in l's language.
+// broadcastRow lays j out in l's language.
 func (s *Server) broadcastRow(j broadcastJSON, l *locales.Localizer, lang string) broadcastRow {
 	p := j.Progress
 	row := broadcastRow{broadcastJSON: j, Phase: phase(j), Done: p.Sent + p.Failed, Bar: barPct(p.Percent),
@@ -476,7 +476,7 @@ func decimal(x float64, lang string) string {
 	return out
 }
 
-// broadcastPage starts a broadcasts page's view: its title and notice.
+// broadcastPageView starts a broadcasts page's view: its title and notice.
 func (s *Server) broadcastPageView(w http.ResponseWriter, r *http.Request, page string, c caller, titleID string) view {
 	v := s.newView(w, r, page, c)
 	v.Title, v.Broadcast = s.cat.For(v.Lang).T(titleID), &broadcastView{}

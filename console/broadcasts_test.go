@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/broadcast"
+	"github.com/sangkien/sangkien/console/consoletest"
 )
 
 // citizens makes n Telegram citizens through the desk's engine, writing in lang, and
@@ -329,5 +333,54 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// In a browser, under the console's Content-Security-Policy: an admin writes a
+// broadcast, previews it and confirms it; its page shows it scheduled, with its bar.
+func TestBroadcastFormInABrowser(t *testing.T) {
+	d := newDesk(t, false)
+	d.citizens(2, "vi")
+	b := consoletest.Browser(t)
+	text := "Chương trình nhận sáng kiến đến hết 31/12/2026."
+	if err := chromedp.Do(b,
+		chromedp.Navigate(d.srv.URL+"/console/login"),
+		chromedp.SendKeys(chromedp.ID("email"), an),
+		chromedp.SendKeys(chromedp.ID("password"), anPassword),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("counts")),
+		chromedp.Navigate(d.srv.URL+"/console/broadcasts/new"),
+		chromedp.SendKeys(chromedp.ID("bc-text-vi"), text),
+		chromedp.Click(chromedp.ID("bc-preview")),
+		chromedp.WaitVisible(chromedp.ID("bc-reach")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	reach, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-reach")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-en")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(reach, "Khoảng 2 người nhận") || en != text {
+		t.Errorf("the preview says %q, English %q", reach, en)
+	}
+	path := filepath.Join(t.TempDir(), "broadcast-preview.png")
+	if *screens != "" {
+		path = filepath.Join(*screens, "broadcast-preview.vi.png")
+	}
+	if err := chromedp.Do(b, consoletest.Screenshot(path), chromedp.Click(chromedp.ID("bc-confirm")), chromedp.WaitVisible(chromedp.ID("bc-phase"))); err != nil {
+		t.Fatal(err)
+	}
+	checkScreenshot(t, path)
+	phase, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-phase")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []broadcastAnswer
+	if phase != "Đã lên lịch" || d.api(an, "GET", "/console/api/broadcasts", nil, &list) != 200 || len(list) != 1 || list[0].Text.VI != text {
+		t.Errorf("after confirming: %q, %+v", phase, list)
 	}
 }
