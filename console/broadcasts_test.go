@@ -375,6 +375,11 @@ func TestBroadcastFormInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkScreenshot(t, path)
+	page := filepath.Join(filepath.Dir(path), "broadcast.vi.png")
+	if err := chromedp.Do(b, consoletest.Screenshot(page)); err != nil {
+		t.Fatal(err)
+	}
+	checkScreenshot(t, page)
 	phase, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-phase")))
 	if err != nil {
 		t.Fatal(err)
