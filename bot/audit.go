@@ -50,6 +50,9 @@ const (
 	AuditStaffToken    = "staff_token"
 	AuditCannedPut     = "canned_put"
 	AuditCannedDelete  = "canned_delete"
+	// A broadcast made or cancelled in the console (its id in Detail).
+	AuditBroadcastCreate = "broadcast_create"
+	AuditBroadcastCancel = "broadcast_cancel"
 )
 
 // ErrBadAuditCursor: a page cursor the audit trail never handed out.

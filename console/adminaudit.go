@@ -20,7 +20,7 @@ var auditActions = []string{
 	bot.AuditLogin, bot.AuditLoginFailed, bot.AuditTakeover, bot.AuditReply, bot.AuditNote, bot.AuditHandback,
 	bot.AuditResolve, bot.AuditAssign, bot.AuditResend, bot.AuditStaffAdd, bot.AuditStaffDisable,
 	bot.AuditStaffPassword, bot.AuditStaffToken, bot.AuditCannedPut, bot.AuditCannedDelete,
-	AuditHolidayPut, AuditHolidayDelete,
+	AuditHolidayPut, AuditHolidayDelete, bot.AuditBroadcastCreate, bot.AuditBroadcastCancel,
 }
 
 // auditActionMsg names the actions on the page.
@@ -33,7 +33,8 @@ var auditActionMsg = map[string]string{
 	bot.AuditStaffDisable: "console.admin.action.staff_disable", bot.AuditStaffPassword: "console.admin.action.staff_password",
 	bot.AuditStaffToken: "console.admin.action.staff_token", bot.AuditCannedPut: "console.admin.action.canned_put",
 	bot.AuditCannedDelete: "console.admin.action.canned_delete", AuditHolidayPut: "console.admin.action.holiday_put",
-	AuditHolidayDelete: "console.admin.action.holiday_delete",
+	AuditHolidayDelete:       "console.admin.action.holiday_delete",
+	bot.AuditBroadcastCreate: "console.broadcasts.action.create", bot.AuditBroadcastCancel: "console.broadcasts.action.cancel",
 }
 
 // auditFilter is the page's form: a staff email, an action, the first and last days

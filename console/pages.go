@@ -30,7 +30,8 @@ type pages struct {
 }
 
 // pageNames are the console's pages; each is parsed with layout.html.
-var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays", "reports"}
+var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays", "reports",
+	"broadcasts", "broadcast", "broadcastnew"}
 
 // Messages the templates' helpers pick by value (ids are literals, so that the
 // locales test finds them).
@@ -77,6 +78,8 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 			// path escapes a value that is one segment of a URL's path (a key, an email).
 			"path": url.PathEscape,
 			"num":  func(n int64) string { return number(n, lang) },
+			// dict gives a message its data: {{t "id" (dict "N" 3)}}.
+			"dict": dict,
 		}
 		for _, name := range pageNames {
 			t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
@@ -90,6 +93,22 @@ func parsePages(cat *locales.Catalog) (*pages, error) {
 		}
 	}
 	return p, nil
+}
+
+// dict makes a message's data of key, value pairs.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: an odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // when shows a time in the city's zone.
@@ -148,6 +167,10 @@ type view struct {
 	Admin *adminView
 	// The reports' (reports.go):
 	Report *reportView
+	// The broadcasts' (broadcasts.go); Refresh, when above 0, reloads the page every
+	// so many seconds (a broadcast on it is sending).
+	Broadcast *broadcastView
+	Refresh   int
 }
 
 // cannedView is a canned answer as the reply form offers it.

@@ -49,7 +49,7 @@ type Submissions interface {
 }
 
 // Config is what a Server needs. Every field but Logger, Now, Calendar, Targets,
-// MediaLink, Holidays, Reports and Programs is required.
+// MediaLink, Holidays, Reports, Programs and Broadcasts is required.
 type Config struct {
 	Engine        Engine
 	Accounts      Accounts
@@ -63,6 +63,9 @@ type Config struct {
 	// keeps them too. Programs names programs and fields in the reports (ids without).
 	Reports  Reports
 	Programs bot.Programs
+	// Broadcasts keeps the broadcasts (broadcasts.go); nil means Conversations, when
+	// it keeps them too.
+	Broadcasts Broadcasts
 	// Calendar and Targets run the clocks (workday.Default() and DefaultTargets).
 	Calendar *workday.Calendar
 	Targets  workday.Targets
@@ -178,6 +181,7 @@ func (s *Server) routes() {
 	page("GET /console/submissions", bot.RoleAdmin, s.submissionsPage)
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 	s.adminRoutes(api, page)
+	s.broadcastRoutes(api, page)
 }
 
 // MediaLinkTTL is how long a file's link on a console page works: long enough to read
