@@ -1,6 +1,9 @@
 package bot
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -113,3 +116,63 @@ func (p BroadcastProgress) Finished() bool {
 func (p BroadcastProgress) Done() int64 {
 	return p.Sent + p.Failed + p.Gone + p.Cancelled
 }
+
+// ParseAudience reads an audience as people write it: subscribed, all, program:ID or
+// draft:ID (the CLI's --audience, the console's form).
+func ParseAudience(s string) (AudienceQuery, error) {
+	kind, program, _ := strings.Cut(strings.TrimSpace(s), ":")
+	q := AudienceQuery{Kind: AudienceKind(kind), Program: program}
+	return q, q.Validate()
+}
+
+// NewBroadcastID names a broadcast made at now: its day in zone and twelve random hex
+// digits ("20261201-3f9a0c7d21be"), so that ids read by day and do not collide. The
+// CLI and the console both name broadcasts with it.
+func NewBroadcastID(now time.Time, zone *time.Location) string {
+	var id [6]byte
+	_, _ = rand.Read(id[:])
+	return now.In(zone).Format("20060102") + "-" + hex.EncodeToString(id[:])
+}
+
+// IsBroadcastID reports whether id has the shape NewBroadcastID gives: a form that
+// carries an id back (the console's preview, confirmed) names no other key.
+func IsBroadcastID(id string) bool {
+	day, hexPart, ok := strings.Cut(id, "-")
+	if !ok || len(day) != 8 || len(hexPart) != 12 {
+		return false
+	}
+	if _, err := time.Parse("20060102", day); err != nil {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil && strings.ToLower(hexPart) == hexPart
+}
+
+// BroadcastCanceller is what CancelBroadcast needs of the store: redisstore.Store.
+type BroadcastCanceller interface {
+	Broadcast(ctx context.Context, id string) (Broadcast, error)
+	SetBroadcastState(ctx context.Context, id string, state BroadcastState, from ...BroadcastState) (bool, error)
+	DropBroadcast(ctx context.Context, id string) (int64, error)
+}
+
+// CancelBroadcast stops a broadcast while it is scheduled or sending: its fan-out
+// ends, and what waits in the bulk lanes is taken out (a message a sender has already
+// taken still goes); it returns how many were taken out. ErrNotCancellable when it is
+// past that, ErrUnknownBroadcast when there is none. The CLI and the console share it.
+func CancelBroadcast(ctx context.Context, st BroadcastCanceller, id string) (int64, error) {
+	ok, err := st.SetBroadcastState(ctx, id, BroadcastCancelled, BroadcastScheduled, BroadcastSending)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		b, err := st.Broadcast(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("broadcast %s is %s already: %w", id, b.State, ErrNotCancellable)
+	}
+	return st.DropBroadcast(ctx, id)
+}
+
+// ErrNotCancellable: the broadcast's fan-out is over (queued) or was cancelled.
+var ErrNotCancellable = errors.New("nothing left to cancel")

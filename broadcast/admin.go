@@ -2,10 +2,7 @@ package broadcast
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -29,36 +26,6 @@ type Admin struct {
 	Every time.Duration
 }
 
-// ParseAudience reads --audience: subscribed, all, program:ID or draft:ID.
-func ParseAudience(s string) (bot.AudienceQuery, error) {
-	kind, program, _ := strings.Cut(strings.TrimSpace(s), ":")
-	q := bot.AudienceQuery{Kind: bot.AudienceKind(kind), Program: program}
-	return q, q.Validate()
-}
-
-// NewID names a broadcast made at now: its day in zone and twelve random hex digits
-// ("20261201-3f9a0c7d21be"), so that ids read by day and do not collide. The CLI and
-// the console both name broadcasts with it.
-func NewID(now time.Time, zone *time.Location) string {
-	var id [6]byte
-	_, _ = rand.Read(id[:])
-	return now.In(zone).Format("20060102") + "-" + hex.EncodeToString(id[:])
-}
-
-// IsID reports whether id has the shape NewID gives: a form that carries an id back
-// (the console's preview, confirmed) names no other key.
-func IsID(id string) bool {
-	day, hexPart, ok := strings.Cut(id, "-")
-	if !ok || len(day) != 8 || len(hexPart) != 12 {
-		return false
-	}
-	if _, err := time.Parse("20060102", day); err != nil {
-		return false
-	}
-	_, err := hex.DecodeString(hexPart)
-	return err == nil && strings.ToLower(hexPart) == hexPart
-}
-
 // Send creates a broadcast to q with the texts, not before at (now when zero), and
 // prints its id and how many citizens it reaches now.
 func (a Admin) Send(ctx context.Context, q bot.AudienceQuery, text bot.Text, at time.Time) (bot.Broadcast, error) {
@@ -66,7 +33,7 @@ func (a Admin) Send(ctx context.Context, q bot.AudienceQuery, text bot.Text, at 
 	if at.IsZero() {
 		at = now
 	}
-	b := bot.Broadcast{ID: NewID(now, a.zone()), Audience: q, Text: text,
+	b := bot.Broadcast{ID: bot.NewBroadcastID(now, a.zone()), Audience: q, Text: text,
 		At: at, Created: now, State: bot.BroadcastScheduled}
 	if err := b.Validate(); err != nil {
 		return b, err
@@ -186,42 +153,13 @@ func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string
 // Cancel stops a broadcast: its fan-out ends, and what waits in the bulk lanes is taken
 // out (a message a sender has already taken still goes).
 func (a Admin) Cancel(ctx context.Context, id string) error {
-	n, err := Cancel(ctx, a.Store, id)
+	n, err := bot.CancelBroadcast(ctx, a.Store, id)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Out, "%s cancelled; %d messages taken out of the lanes unsent\n", id, n)
 	return nil
 }
-
-// Cancelling is what Cancel needs of the store: redisstore.Store.
-type Cancelling interface {
-	Broadcast(ctx context.Context, id string) (bot.Broadcast, error)
-	SetBroadcastState(ctx context.Context, id string, state bot.BroadcastState, from ...bot.BroadcastState) (bool, error)
-	DropBroadcast(ctx context.Context, id string) (int64, error)
-}
-
-// Cancel stops a broadcast while it is scheduled or sending: its fan-out ends, and
-// what waits in the bulk lanes is taken out (a message a sender has already taken
-// still goes); it returns how many were taken out. ErrNotCancellable when it is past
-// that, bot.ErrUnknownBroadcast when there is none. The CLI and the console share it.
-func Cancel(ctx context.Context, st Cancelling, id string) (int64, error) {
-	ok, err := st.SetBroadcastState(ctx, id, bot.BroadcastCancelled, bot.BroadcastScheduled, bot.BroadcastSending)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		b, err := st.Broadcast(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return 0, fmt.Errorf("broadcast %s is %s already: %w", id, b.State, ErrNotCancellable)
-	}
-	return st.DropBroadcast(ctx, id)
-}
-
-// ErrNotCancellable: the broadcast's fan-out is over (queued) or was cancelled.
-var ErrNotCancellable = errors.New("nothing left to cancel")
 
 func (a Admin) now() time.Time {
 	if a.Now == nil {

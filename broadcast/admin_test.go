@@ -20,12 +20,12 @@ func TestAdminSendListCancel(t *testing.T) {
 	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
 	var out strings.Builder
 	a := broadcast.Admin{Store: st, Out: &out}
-	q, err := broadcast.ParseAudience("program:den-duong")
+	q, err := bot.ParseAudience("program:den-duong")
 	if err != nil || q != (bot.AudienceQuery{Kind: bot.AudienceProgram, Program: "den-duong"}) {
 		t.Fatalf("ParseAudience = %+v, %v", q, err)
 	}
 	for _, bad := range []string{"everyone", "program:", "subscribed:x"} {
-		if _, err := broadcast.ParseAudience(bad); err == nil {
+		if _, err := bot.ParseAudience(bad); err == nil {
 			t.Errorf("ParseAudience(%q) accepted", bad)
 		}
 	}
@@ -44,7 +44,7 @@ func TestAdminSendListCancel(t *testing.T) {
 	if err := a.Cancel(ctx, b.ID); err != nil || !strings.Contains(out.String(), "cancelled; 0 messages") {
 		t.Errorf("cancel: %v %q", err, out.String())
 	}
-	if err := a.Cancel(ctx, b.ID); !errors.Is(err, broadcast.ErrNotCancellable) {
+	if err := a.Cancel(ctx, b.ID); !errors.Is(err, bot.ErrNotCancellable) {
 		t.Errorf("cancelled twice: %v", err)
 	}
 	if err := a.Cancel(ctx, "nope"); !errors.Is(err, bot.ErrUnknownBroadcast) {

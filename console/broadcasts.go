@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sangkien/sangkien/bot"
-	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/locales"
 )
 
@@ -231,7 +230,7 @@ func (e *broadcastRefusal) Error() string { return e.msg }
 // makeBroadcast checks in (but for its At: the caller read it, as at) and makes the
 // broadcast it describes, by by, named id ("" for a new id).
 func (s *Server) makeBroadcast(in broadcastInput, id, by string, at time.Time) (bot.Broadcast, error) {
-	q, err := broadcast.ParseAudience(in.Audience)
+	q, err := bot.ParseAudience(in.Audience)
 	if err == nil {
 		q.Channel, q.Lang = bot.Channel(in.Channel), in.Lang
 		err = q.Validate()
@@ -261,7 +260,7 @@ func (s *Server) makeBroadcast(in broadcastInput, id, by string, at time.Time) (
 		return bot.Broadcast{}, &broadcastRefusal{"at is in the past", "console.broadcasts.error.past"}
 	}
 	if id == "" {
-		id = broadcast.NewID(now, zone())
+		id = bot.NewBroadcastID(now, zone())
 	}
 	b := bot.Broadcast{ID: id, Audience: q, Text: text, At: at, Created: now, By: by, State: bot.BroadcastScheduled}
 	if err := b.Validate(); err != nil {
@@ -337,7 +336,7 @@ func (s *Server) apiBroadcastCancel(w http.ResponseWriter, r *http.Request, m bo
 	switch {
 	case errors.Is(err, bot.ErrUnknownBroadcast):
 		writeError(w, http.StatusNotFound, "no broadcast has this id")
-	case errors.Is(err, broadcast.ErrNotCancellable):
+	case errors.Is(err, bot.ErrNotCancellable):
 		writeError(w, http.StatusConflict, err.Error())
 	case err != nil:
 		s.storeFailed(w, "broadcast cancel", err)
@@ -351,13 +350,13 @@ func (s *Server) apiBroadcastCancel(w http.ResponseWriter, r *http.Request, m bo
 	}
 }
 
-// cancel stops a broadcast (broadcast.Cancel) and records it.
+// cancel stops a broadcast (bot.CancelBroadcast) and records it.
 func (s *Server) cancel(r *http.Request, m bot.StaffMember, id string) error {
 	st := s.broadcasts()
 	if st == nil {
 		return errNoBroadcasts
 	}
-	n, err := broadcast.Cancel(r.Context(), st, id)
+	n, err := bot.CancelBroadcast(r.Context(), st, id)
 	if err != nil {
 		return err
 	}
@@ -435,7 +434,7 @@ func (s *Server) broadcastRow(j broadcastJSON, l *locales.Localizer, lang string
 	row := broadcastRow{broadcastJSON: j, Phase: phase(j), Done: p.done(), Bar: barPct(p.Percent),
 		PercentLabel: percent(p.Percent, lang)}
 	row.PhaseLabel = l.T(phaseMsg[row.Phase])
-	q, _ := broadcast.ParseAudience(j.Audience)
+	q, _ := bot.ParseAudience(j.Audience)
 	q.Channel, q.Lang = bot.Channel(j.Channel), j.Lang
 	row.AudienceLabel = s.audienceLabel(q, l, lang)
 	row.Cancellable = j.State == string(bot.BroadcastScheduled) || j.State == string(bot.BroadcastSending)
@@ -579,7 +578,7 @@ func (s *Server) fromForm(f broadcastForm, by string) (bot.Broadcast, error) {
 			}
 		}
 	}
-	if f.ID != "" && !broadcast.IsID(f.ID) {
+	if f.ID != "" && !bot.IsBroadcastID(f.ID) {
 		return bot.Broadcast{}, &broadcastRefusal{"bad id", "console.error.filter"}
 	}
 	return s.makeBroadcast(broadcastInput{Audience: f.Audience, Channel: f.Channel, Lang: f.Lang,
@@ -678,7 +677,7 @@ func (s *Server) broadcastCancelPage(w http.ResponseWriter, r *http.Request, c c
 	switch {
 	case errors.Is(err, bot.ErrUnknownBroadcast):
 		s.errorPage(w, r, c, http.StatusNotFound, "console.broadcasts.error.unknown")
-	case errors.Is(err, broadcast.ErrNotCancellable):
+	case errors.Is(err, bot.ErrNotCancellable):
 		http.Redirect(w, r, back+"?error=not_cancellable", http.StatusSeeOther)
 	case err != nil:
 		s.log.Error("broadcast cancel", "err", err)

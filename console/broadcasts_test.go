@@ -104,7 +104,7 @@ func TestBroadcastPagesByRoleAndForm(t *testing.T) {
 		t.Errorf("the preview shows %d texts, want both languages (English falling back)", n)
 	}
 	m := hiddenID.FindStringSubmatch(body)
-	if m == nil || !broadcast.IsID(m[1]) {
+	if m == nil || !bot.IsBroadcastID(m[1]) {
 		t.Fatalf("the preview carries no id: %v", m)
 	}
 	id := m[1]
@@ -222,7 +222,7 @@ func TestBroadcastAPI(t *testing.T) {
 		t.Errorf("a preview made a broadcast: %+v", list)
 	}
 	delete(in, "preview")
-	if d.api(an, "POST", "/console/api/broadcasts", in, &got) != http.StatusCreated || !broadcast.IsID(got.ID) || got.State != "scheduled" ||
+	if d.api(an, "POST", "/console/api/broadcasts", in, &got) != http.StatusCreated || !bot.IsBroadcastID(got.ID) || got.State != "scheduled" ||
 		!got.At.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, bot.HoChiMinh())) {
 		t.Fatalf("create: %+v", got)
 	}

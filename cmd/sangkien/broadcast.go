@@ -41,7 +41,7 @@ func broadcastCommand(ctx context.Context, args []string, env func(string) strin
 	a := broadcast.Admin{Store: store, Out: stdout}
 	switch sub {
 	case "send":
-		q, err := broadcast.ParseAudience(*audience)
+		q, err := bot.ParseAudience(*audience)
 		if err != nil {
 			return err
 		}
