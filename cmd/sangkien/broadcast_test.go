@@ -21,9 +21,7 @@ import (
 // list say how it went.
 func TestBroadcastEndToEnd(t *testing.T) {
 	api := telegramtest.NewServer(t)
-	env := newTestEnv(t).set(
-		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
-		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
+	env := newTestEnv(t).set(telegramVars(api)...).set(
 		"BULK_QUIET_HOURS", "none", // the test may run at night in Hanoi
 	)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,13 +122,8 @@ func TestRemindersEndToEnd(t *testing.T) {
 	if err := os.WriteFile(programs, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := newTestEnv(t).set(
-		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
-		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
+	env := newTestEnv(t).set(telegramVars(api)...).set(zaloVars(zl)...).set(
 		"BULK_QUIET_HOURS", "none", "PROGRAMS_FILE", programs, "BROADCAST_REMINDERS", "off",
-		"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
-		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
-		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms",
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

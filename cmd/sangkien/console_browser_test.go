@@ -33,12 +33,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	t.Cleanup(func() { staffBcryptCost = 12 })
 	tg := telegramtest.NewServer(t)
 	zl := zalotest.NewServer(t)
-	env := newTestEnv(t).set(
-		"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
-		"TELEGRAM_API_ENDPOINT", tg.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms",
-		"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
-		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
-		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms",
+	env := newTestEnv(t).set(telegramVars(tg)...).set(zaloVars(zl)...).set(
 		"PUBLIC_BASE_URL", "http://127.0.0.1", // the media proxy's: the console's links are relative
 	)
 	ctx, cancel := context.WithCancel(context.Background())

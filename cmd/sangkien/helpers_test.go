@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/integrations/zalo/zalotest"
 )
 
 // testEnv is an environment for run: a real Redis (REDIS_URL, or the local default
@@ -50,4 +52,17 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// telegramVars point serve at a fake Bot API in webhook mode, pacing chats briskly.
+func telegramVars(api *telegramtest.Server) []string {
+	return []string{"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
+		"TELEGRAM_API_ENDPOINT", api.Endpoint(), "TELEGRAM_CHAT_INTERVAL", "5ms"}
+}
+
+// zaloVars point serve at a fake OA API, pacing chats briskly.
+func zaloVars(zl *zalotest.Server) []string {
+	return []string{"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
+		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
+		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms"}
 }
