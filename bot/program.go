@@ -14,6 +14,40 @@ type Program struct {
 	Fields      []Field
 	Opens       time.Time
 	Deadline    time.Time
+	// Reminders are when the program's reminders go; nil for DefaultReminders.
+	Reminders []Reminder
+	// ZNS, when set, is the Zalo template message sent instead of a reminder to a
+	// Zalo citizen outside the OA's interaction window who gave a phone with consent.
+	ZNS *ZNSTemplate
+}
+
+// Reminder is one of a program's reminders. One AtOpening goes to everyone subscribed
+// to announcements when the program opens; one Before goes that long before the
+// deadline to the program's followers, and to those with an unfinished draft in it
+// as a personal reminder naming their draft.
+type Reminder struct {
+	AtOpening bool
+	Before    time.Duration
+}
+
+// DefaultReminders are a program's reminders when its file names none: at opening,
+// a week and a day before the deadline.
+var DefaultReminders = []Reminder{{AtOpening: true}, {Before: 7 * 24 * time.Hour}, {Before: 24 * time.Hour}}
+
+// ReminderList returns the program's reminders: its own, or DefaultReminders.
+func (p Program) ReminderList() []Reminder {
+	if p.Reminders == nil {
+		return DefaultReminders
+	}
+	return p.Reminders
+}
+
+// ZNSTemplate is an approved Zalo Notification Service template: its id, and the
+// value of each of its parameters, a text template that may name {{.Program}},
+// {{.Deadline}} and {{.Name}} (the citizen's name as they gave it).
+type ZNSTemplate struct {
+	ID     string
+	Params map[string]string
 }
 
 // Field is a domain (lĩnh vực) a program accepts initiatives in.
