@@ -89,6 +89,17 @@ func (p Program) Field(id string) (Field, bool) {
 // Programs is the catalog of programs, in the order the file lists them.
 type Programs []Program
 
+// ProgramSource gives the catalog as it stands now: the programs file with the
+// admins' edits over it, which may change while the gateway runs. Readers take it
+// once per piece of work (a turn, a page, a tick) and keep to that copy. A fixed
+// Programs is one.
+type ProgramSource interface {
+	Programs() Programs
+}
+
+// Programs returns ps itself: a catalog that never changes.
+func (ps Programs) Programs() Programs { return ps }
+
 // Get returns the program with the given id.
 func (ps Programs) Get(id string) (Program, bool) {
 	i := slices.IndexFunc(ps, func(p Program) bool { return p.ID == id })

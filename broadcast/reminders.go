@@ -38,7 +38,7 @@ const initiativePayload = "cmd:initiative"
 
 // Reminders makes the programs' reminders into broadcasts.
 type Reminders struct {
-	Programs  bot.Programs
+	Programs  bot.ProgramSource
 	Catalog   *locales.Catalog
 	Reminders []Reminder // DefaultReminders when nil
 }
@@ -53,7 +53,7 @@ func (r Reminders) Due(now time.Time) (due []bot.Broadcast, late []string) {
 	if rs == nil {
 		rs = DefaultReminders
 	}
-	for _, p := range r.Programs {
+	for _, p := range r.Programs.Programs() {
 		if p.Deadline.IsZero() {
 			continue
 		}

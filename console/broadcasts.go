@@ -239,7 +239,7 @@ func (s *Server) makeBroadcast(in broadcastInput, id, by string, at time.Time) (
 		return bot.Broadcast{}, &broadcastRefusal{err.Error(), "console.broadcasts.error.audience"}
 	}
 	if q.Program != "" {
-		if _, ok := s.cfg.Programs.Get(q.Program); !ok {
+		if _, ok := s.cfg.Programs.Programs().Get(q.Program); !ok {
 			return bot.Broadcast{}, &broadcastRefusal{"unknown program " + strconv.Quote(q.Program), "console.broadcasts.error.audience"}
 		}
 	}
@@ -547,7 +547,7 @@ func (s *Server) formChoices(v *view) {
 	l := s.cat.For(v.Lang)
 	bv := v.Broadcast
 	bv.Audiences = []choice{{string(bot.AudienceSubscribed), l.T("console.broadcasts.audience.subscribed")}}
-	for _, p := range s.cfg.Programs {
+	for _, p := range s.cfg.Programs.Programs() {
 		name := map[string]any{"Program": p.Name.In(v.Lang)}
 		bv.Audiences = append(bv.Audiences, choice{"program:" + p.ID, l.T("console.broadcasts.audience.program", name)},
 			choice{"draft:" + p.ID, l.T("console.broadcasts.audience.draft", name)})

@@ -299,7 +299,7 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, c caller) {
 	v.Title, v.Filter, v.Search = s.cat.For(v.Lang).T("console.inbox"), q, search
 	v.Statuses = []bot.DeskStatus{bot.DeskWaiting, bot.DeskOpen, bot.DeskResolved}
 	v.Channels = []bot.Channel{bot.Telegram, bot.Zalo, bot.Web, bot.Terminal}
-	for _, p := range s.cfg.Programs {
+	for _, p := range s.cfg.Programs.Programs() {
 		v.Programs = append(v.Programs, choice{p.ID, p.Name.In(v.Lang)})
 	}
 	v.Counts = map[string]any{"Waiting": counts[bot.DeskWaiting], "Open": counts[bot.DeskOpen], "Resolved": counts[bot.DeskResolved]}

@@ -253,14 +253,14 @@ func pct(n, total int64) float64 {
 
 // programName is a program's name in lang, its id when the catalog does not know it.
 func (s *Server) programName(id, lang string) string {
-	if p, ok := s.cfg.Programs.Get(id); ok {
+	if p, ok := s.cfg.Programs.Programs().Get(id); ok {
 		return p.Name.In(lang)
 	}
 	return id
 }
 
 func (s *Server) fieldName(program, id, lang string) string {
-	if p, ok := s.cfg.Programs.Get(program); ok {
+	if p, ok := s.cfg.Programs.Programs().Get(program); ok {
 		if f, ok := p.Field(id); ok {
 			return f.Name.In(lang)
 		}

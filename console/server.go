@@ -62,7 +62,7 @@ type Config struct {
 	// Reports reads the report counters (reports.go); nil means Conversations, when it
 	// keeps them too. Programs names programs and fields in the reports (ids without).
 	Reports  Reports
-	Programs bot.Programs
+	Programs bot.ProgramSource
 	// Broadcasts keeps the broadcasts (broadcasts.go); nil means Conversations, when
 	// it keeps them too.
 	Broadcasts Broadcasts
@@ -104,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Calendar == nil {
 		cfg.Calendar = workday.Default()
+	}
+	if cfg.Programs == nil {
+		cfg.Programs = bot.Programs(nil)
 	}
 	if cfg.Targets == (workday.Targets{}) {
 		cfg.Targets = workday.DefaultTargets

@@ -63,7 +63,7 @@ func (t *turn) startFeedback() error {
 // topicPrograms are the programs feedback can be about: those that have opened.
 func (t *turn) topicPrograms() bot.Programs {
 	var ps bot.Programs
-	for _, p := range t.r.programs {
+	for _, p := range t.programs {
 		if !t.now.Before(p.Opens) {
 			ps = append(ps, p)
 		}

@@ -68,7 +68,7 @@ func initiativeFlow() *flow {
 // startInitiative begins a proposal; programID comes from a deep link and picks the
 // program when it is open.
 func (t *turn) startInitiative(programID string) error {
-	open := t.r.programs.OpenAt(t.now)
+	open := t.programs.OpenAt(t.now)
 	if programID != "" {
 		if _, ok := open.Get(programID); !ok {
 			t.say(t.tr("program.link_closed"))
@@ -132,7 +132,7 @@ func (t *turn) declined() error {
 }
 
 func askProgram(t *turn) bot.Reply {
-	open := t.r.programs.OpenAt(t.now)
+	open := t.programs.OpenAt(t.now)
 	if len(open) == 0 {
 		return bot.Reply{Text: t.tr("program.none"), Choices: []bot.Choice{
 			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu)}}
@@ -153,7 +153,7 @@ func askProgram(t *turn) bot.Reply {
 
 func answerProgram(t *turn, in input) outcome {
 	id, ok := strings.CutPrefix(in.payload, "program:")
-	p, found := t.r.programs.OpenAt(t.now).Get(id)
+	p, found := t.programs.OpenAt(t.now).Get(id)
 	if !ok || !found {
 		return outcome{miss: t.tr("miss.choice")}
 	}
@@ -169,7 +169,7 @@ func answerProgram(t *turn, in input) outcome {
 // autoProgram passes the question when the program is known (a deep link) or when
 // only one program is open.
 func autoProgram(t *turn) bool {
-	open := t.r.programs.OpenAt(t.now)
+	open := t.programs.OpenAt(t.now)
 	d := t.draft()
 	if _, ok := open.Get(d.ProgramID); ok {
 		return true
@@ -182,7 +182,7 @@ func autoProgram(t *turn) bool {
 }
 
 func (t *turn) program() (bot.Program, bool) {
-	return t.r.programs.Get(t.draft().ProgramID)
+	return t.programs.Get(t.draft().ProgramID)
 }
 
 func askField(t *turn) bot.Reply {
@@ -547,7 +547,7 @@ func askReview(t *turn) bot.Reply {
 		"Email":       or(d.Email),
 	})
 	var choices []bot.Choice
-	if len(t.r.programs.OpenAt(t.now)) > 1 {
+	if len(t.programs.OpenAt(t.now)) > 1 {
 		choices = append(choices, t.button("edit.program", "edit:program"))
 	}
 	if len(p.Fields) > 1 {

@@ -21,7 +21,7 @@ type References interface {
 
 // Config configures a Router.
 type Config struct {
-	Programs bot.Programs
+	Programs bot.ProgramSource
 	Catalog  *locales.Catalog
 	Refs     References
 	// Now is the clock (default time.Now).
@@ -45,7 +45,7 @@ const (
 
 // Router is the bot's conversation: it implements bot.Conversation.
 type Router struct {
-	programs bot.Programs
+	programs bot.ProgramSource
 	cat      *locales.Catalog
 	refs     References
 	now      func() time.Time
@@ -73,6 +73,9 @@ func NewRouter(cfg Config) (*Router, error) {
 		notice:   cfg.NoticeVersion,
 		newID:    cfg.NewID,
 		log:      cfg.Logger,
+	}
+	if r.programs == nil {
+		r.programs = bot.Programs(nil)
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -112,7 +115,7 @@ func randomID() string {
 
 // Respond runs one event: it changes the session in place and returns the replies.
 func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
-	t := &turn{r: r, ctx: ctx, s: s, ev: ev, now: r.now(), filled: map[string]bool{}}
+	t := &turn{r: r, ctx: ctx, s: s, ev: ev, now: r.now(), programs: r.programs.Programs(), filled: map[string]bool{}}
 	if ev.Kind == bot.EventStatus {
 		// The city speaks, not the citizen: the flow, its draft and the offered choices
 		// stay as they were, so the pending question can still be answered by number.

@@ -17,8 +17,10 @@ type turn struct {
 	s   *bot.Session
 	ev  bot.Event
 	now time.Time
-	l   *locales.Localizer
-	res bot.Result
+	// programs is the catalog as it stood when the turn began.
+	programs bot.Programs
+	l        *locales.Localizer
+	res      bot.Result
 	// filled names steps answered on the way by another step in this event
 	// (a shared contact gives the name and the phone at once): they are not asked.
 	filled map[string]bool

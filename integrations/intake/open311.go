@@ -28,7 +28,7 @@ type Open311Config struct {
 	// JurisdictionID is sent as jurisdiction_id when set (servers that host several cities).
 	JurisdictionID string
 	// Programs maps each program's fields to service codes (Field.ServiceCode).
-	Programs bot.Programs
+	Programs bot.ProgramSource
 	// DefaultServiceCode is used for a field without a service code; empty means such a
 	// submission fails permanently, naming the field.
 	DefaultServiceCode string
@@ -329,7 +329,7 @@ func (c *Open311Client) serviceCode(s bot.Submission) (string, error) {
 		return "", &bot.SendError{Failure: bot.Permanent,
 			Detail: "no service_code for feedback: set a feedback or default service code"}
 	}
-	if p, ok := c.cfg.Programs.Get(s.ProgramID); ok {
+	if p, ok := c.cfg.Programs.Programs().Get(s.ProgramID); ok {
 		if fl, ok := p.Field(s.Field); ok && fl.ServiceCode != "" {
 			return fl.ServiceCode, nil
 		}

@@ -94,7 +94,7 @@ func (s Settings) Remote() bool { return s.Kind == "json" || s.Kind == "open311"
 
 // NewRemote builds the client of the city's intake named by s.Kind. mediaURL, when not
 // nil, gives each attachment's link; programs map fields to Open311 service codes.
-func NewRemote(s Settings, programs bot.Programs, mediaURL func(bot.Attachment, bot.Submission) (string, error), log *slog.Logger) (bot.Intake, error) {
+func NewRemote(s Settings, programs bot.ProgramSource, mediaURL func(bot.Attachment, bot.Submission) (string, error), log *slog.Logger) (bot.Intake, error) {
 	var (
 		in  bot.Intake
 		err error
