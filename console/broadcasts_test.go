@@ -356,11 +356,11 @@ func TestBroadcastFormInABrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	reach, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-reach")))
+	reach, err := chromedp.Run(b, consoletest.Text("#bc-reach"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-en")))
+	en, err := chromedp.Run(b, consoletest.Text("#bc-en"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestBroadcastFormInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkScreenshot(t, page)
-	phase, err := chromedp.Run(b, chromedp.Text(chromedp.ID("bc-phase")))
+	phase, err := chromedp.Run(b, consoletest.Text("#bc-phase"))
 	if err != nil {
 		t.Fatal(err)
 	}

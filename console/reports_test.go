@@ -386,7 +386,7 @@ func TestReportsPageInABrowser(t *testing.T) {
 	if len(widths) != 3 || widths[0] < 50 || math.Abs(widths[1]-widths[0]) > 1 || widths[2] <= 0 || widths[2] >= widths[1] {
 		t.Errorf("funnel bars: meter, first and last fill %v px", widths)
 	}
-	tile, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(`.tiles .tile .num`)))
+	tile, err := chromedp.Run(b, consoletest.Text(`.tiles .tile .num`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func TestScreens(t *testing.T) {
 		}
 		checkScreenshot(t, path)
 		if s.name == "conversation" {
-			draft, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(`section.draft`)))
+			draft, err := chromedp.Run(b, consoletest.Text(`section.draft`))
 			if err != nil || !strings.Contains(draft, "Chuyển đổi số phường, xã") || !strings.Contains(draft, "Dịch vụ công trực tuyến") ||
 				!strings.Contains(draft, "Trần Văn Hùng") {
 				t.Errorf("the draft says %q (%v), want the program and field by name and the contact", draft, err)

@@ -194,7 +194,7 @@ func step(t *testing.T, b context.Context, what string, actions ...chromedp.Acti
 
 func text(t *testing.T, b context.Context, sel chromedp.CSS) string {
 	t.Helper()
-	s, err := chromedp.Run(b, chromedp.Text(sel))
+	s, err := chromedp.Run(b, consoletest.Text(string(sel)))
 	if err != nil {
 		t.Fatalf("text: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,14 @@ func fullPage(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 		err = clearErr
 	}
 	return png, err
+}
+
+// Text reads the visible text of the first element matching the CSS selector in one
+// step inside the page. chromedp.Text finds the node first and reads it after, so on a
+// live page, whose parts are replaced as events arrive, the node it found may be gone
+// by the time it reads; this one cannot miss that way. It fails when nothing matches.
+func Text(selector string) chromedp.Action[string] {
+	q := strconv.Quote(selector)
+	return chromedp.Evaluate[string](`(() => { const e = document.querySelector(` + q + `);
+		if (!e) { throw new Error("nothing matches " + ` + q + `); } return e.innerText; })()`)
 }
