@@ -22,6 +22,9 @@ type Store interface {
 	Audience(ctx context.Context, shard int, q bot.AudienceQuery, cursor string, n int) ([]bot.AudienceMember, string, error)
 	QueueBroadcast(ctx context.Context, sh *redisstore.BroadcastShard, msgs []bot.Outbound, next string) (int, error)
 	BroadcastProgress(ctx context.Context, id string) (bot.BroadcastProgress, error)
+	ClaimLead(ctx context.Context, name, holder string, ttl time.Duration) (redisstore.Lease, bool, error)
+	RenewLead(ctx context.Context, l redisstore.Lease, ttl time.Duration) (bool, error)
+	ReleaseLead(ctx context.Context, l redisstore.Lease) error
 }
 
 // Runner fans due broadcasts out into the channels' bulk lanes. Every gateway process
@@ -31,18 +34,28 @@ type Store interface {
 type Runner struct {
 	Store  Store
 	Holder string // this process's name, in the leases
-	// Reminders, when set, become broadcasts as they fall due.
+	// Reminders, when set, become broadcasts as they fall due, in the one process of
+	// the fleet that holds the reminders' lead.
 	Reminders *Reminders
 	Logger    *slog.Logger
 	// Tick is how often due broadcasts are looked for (1s); Page, how many recipients
-	// one step queues (500); Hold, a shard's lease period (15s).
+	// one step queues (500); Hold, the lease period of a shard and of the reminders'
+	// lead (15s).
 	Tick time.Duration
 	Page int
 	Hold time.Duration
 	Now  func() time.Time
 
 	told map[string]bool // the late reminders already logged
+	// lead is this process's hold on the reminders' duty, renewed at leadAt; the
+	// zero Lease when another process has it.
+	lead   redisstore.Lease
+	leadAt time.Time
 }
+
+// remindersLead names the duty of turning reminders into broadcasts: one process of
+// the fleet does it at a time.
+const remindersLead = "reminders"
 
 // recent bounds the broadcasts looked at on each tick: the newest ones.
 const recent = 50
@@ -58,6 +71,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			r.stepDown(context.WithoutCancel(ctx))
 			return nil
 		case <-t.C:
 		}
@@ -120,6 +134,9 @@ func (r *Runner) remind(ctx context.Context) error {
 	if r.Reminders == nil {
 		return nil
 	}
+	if leading, err := r.leading(ctx); err != nil || !leading {
+		return err
+	}
 	due, late := r.Reminders.Due(r.Now())
 	for _, b := range due {
 		err := r.Store.SaveBroadcast(ctx, b)
@@ -141,6 +158,44 @@ func (r *Runner) remind(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// leading reports whether this process schedules the reminders: it claims the duty
+// when nobody has it, and renews it past a third of its period.
+func (r *Runner) leading(ctx context.Context) (bool, error) {
+	if r.lead.Key != "" {
+		if time.Since(r.leadAt) <= r.Hold/3 { // Redis's clock, not r.Now's
+			return true, nil
+		}
+		ok, err := r.Store.RenewLead(ctx, r.lead, r.Hold)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			r.leadAt = time.Now()
+			return true, nil
+		}
+		r.lead = redisstore.Lease{}
+		r.Logger.Warn("the reminders' lead ran out before it was renewed; claiming it again")
+	}
+	l, ok, err := r.Store.ClaimLead(ctx, remindersLead, r.Holder, r.Hold)
+	if err != nil || !ok {
+		return false, err
+	}
+	r.lead, r.leadAt = l, time.Now()
+	r.Logger.Info("this process schedules the programs' reminders", "holder", r.Holder)
+	return true, nil
+}
+
+// stepDown gives the reminders' lead back, so that another process takes it on at once.
+func (r *Runner) stepDown(ctx context.Context) {
+	if r.lead.Key == "" {
+		return
+	}
+	if err := r.Store.ReleaseLead(ctx, r.lead); err != nil {
+		r.Logger.Warn("giving the reminders' lead back failed; it runs out by itself", "err", err)
+	}
+	r.lead = redisstore.Lease{}
 }
 
 // fanOut queues what it can claim of b, and marks b queued once every shard is done.

@@ -15,6 +15,7 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/broadcast"
+	"github.com/sangkien/sangkien/locales"
 )
 
 // echo answers every message: enough for the engine to keep the audiences.
@@ -132,4 +133,70 @@ func TestFanOutResumesAfterACrash(t *testing.T) {
 	if p, err := st.BroadcastProgress(ctx, "crash"); err != nil || p.Queued != n-1 || p.ShardsDone != redisstore.Shards {
 		t.Errorf("progress: %+v %v", p, err)
 	}
+}
+
+// saving counts the reminders one process saves as broadcasts.
+type saving struct {
+	*redisstore.Store
+	saves atomic.Int32
+}
+
+func (s *saving) SaveBroadcast(ctx context.Context, b bot.Broadcast) error {
+	s.saves.Add(1)
+	return s.Store.SaveBroadcast(ctx, b)
+}
+
+// Of two processes, only the one that holds the reminders' lead turns reminders into
+// broadcasts; when it stops, the other takes the duty on.
+func TestOneProcessSchedulesTheReminders(t *testing.T) {
+	ctx := context.Background()
+	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := bot.Program{ID: "cds", Name: bot.Text{VI: "Chuyển đổi số", EN: "Digital wards"},
+		Opens: time.Now().Add(-time.Hour), Deadline: time.Now().Add(30 * time.Hour)}
+	rem := &broadcast.Reminders{Programs: bot.Programs{p}, Catalog: cat}
+	stores := [2]*saving{{Store: st}, {Store: st}}
+	var stops [2]context.CancelFunc
+	var done [2]chan struct{}
+	for i, s := range stores {
+		r := &broadcast.Runner{Store: s, Holder: fmt.Sprintf("p%d", i+1), Reminders: rem, Tick: 20 * time.Millisecond, Hold: 900 * time.Millisecond}
+		var runCtx context.Context
+		runCtx, stops[i] = context.WithCancel(ctx)
+		done[i] = make(chan struct{})
+		go func() { defer close(done[i]); _ = r.Run(runCtx) }()
+	}
+	defer func() {
+		for i := range stops {
+			stops[i]()
+			<-done[i]
+		}
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	waitFor("nobody scheduled the reminder", func() bool { return stores[0].saves.Load()+stores[1].saves.Load() > 0 })
+	time.Sleep(300 * time.Millisecond) // many ticks of both
+	leader, other := 0, 1
+	if stores[1].saves.Load() > 0 {
+		leader, other = 1, 0
+	}
+	if n := stores[other].saves.Load(); n != 0 {
+		t.Fatalf("both processes scheduled reminders (%d and %d saves)", stores[leader].saves.Load(), n)
+	}
+	if got, err := st.Broadcast(ctx, "rem-cds-opened-"+p.Deadline.In(bot.HoChiMinh()).Format("20060102T1504")); err != nil || got.Audience.Kind != bot.AudienceSubscribed {
+		t.Fatalf("the opening reminder = %+v, %v", got, err)
+	}
+	stops[leader]()
+	<-done[leader]
+	// It gave the lead back on its way out: the other takes it at its next tick, well
+	// before the lease would have run out.
+	waitFor("the other process did not take the reminders on", func() bool { return stores[other].saves.Load() > 0 })
 }

@@ -110,3 +110,39 @@ func TestLeaveCountsAConsumerGoneAtOnce(t *testing.T) {
 		t.Fatalf("%d alive after b left, want 1", n)
 	}
 }
+
+// A lead is held by one process at a time, renewed by it alone, and free at once
+// when it is given back.
+func TestLeadHandsOver(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	a, ok, err := s.ClaimLead(ctx, "reminders", "p1", time.Minute)
+	if err != nil || !ok || a.Key != s.prefix+":lease:lead:reminders" {
+		t.Fatalf("claim by p1 = %+v, %v, %v", a, ok, err)
+	}
+	if _, ok, _ := s.ClaimLead(ctx, "reminders", "p2", time.Minute); ok {
+		t.Fatal("p2 claimed the lead p1 holds")
+	}
+	if _, ok, _ := s.ClaimLead(ctx, "other", "p2", time.Minute); !ok {
+		t.Fatal("a lead on another duty was refused")
+	}
+	if ok, err := s.RenewLead(ctx, a, time.Minute); err != nil || !ok {
+		t.Fatalf("renew by p1 = %v, %v", ok, err)
+	}
+	if ttl := c.PTTL(ctx, a.Key).Val(); ttl > MaxLeasePeriod {
+		t.Fatalf("lead period %v, want at most %v", ttl, MaxLeasePeriod)
+	}
+	if err := s.ReleaseLead(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := s.ClaimLead(ctx, "reminders", "p2", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("p2 could not claim a lead given back: %v, %v", ok, err)
+	}
+	if ok, _ := s.RenewLead(ctx, a, time.Minute); ok {
+		t.Fatal("p1 renewed a lead it gave back")
+	}
+	if ok, _ := s.RenewLead(ctx, b, time.Minute); !ok {
+		t.Fatal("p2 could not renew its lead")
+	}
+}
