@@ -97,14 +97,49 @@ func (b Broadcast) Message(m AudienceMember) Outbound {
 
 // BroadcastProgress is how far a broadcast got, summed over the store's shards.
 type BroadcastProgress struct {
-	// Queued recipients were put in a bulk lane; of them, Sent were delivered, Gone
-	// were skipped because the citizen blocked the bot or left the channel meanwhile,
-	// and Failed were not delivered for another reason (the channel refused).
-	Queued, Sent, Failed, Gone int64
+	// Queued recipients were put in a bulk lane; of them, Sent were delivered, Failed
+	// were not for a reason to look into (the channel refused), and Skipped were left
+	// out by reason (the Skip constants), counted apart because nobody can mend them.
+	Queued, Sent, Failed int64
+	Skipped              map[string]int64 `json:",omitempty"`
 	// Cancelled were taken out of the lanes unsent when the broadcast was cancelled.
 	Cancelled int64
 	// ShardsDone of Shards have every recipient queued.
 	Shards, ShardsDone int
+}
+
+// Why a queued recipient was skipped: found at send time, or told by the channel.
+const (
+	SkipStopped    = "stopped"     // said stop since the broadcast was queued
+	SkipBlocked    = "blocked"     // blocked the bot (Telegram's 403) or left the channel
+	SkipUnfollowed = "unfollowed"  // unfollowed the Zalo OA
+	SkipZaloWindow = "zalo_window" // outside Zalo's interaction window, and no template message for them
+	SkipErased     = "erased"      // erased their data ("forget me")
+)
+
+// SkipReasons are the Skip constants in the order they are shown.
+func SkipReasons() []string {
+	return []string{SkipStopped, SkipBlocked, SkipUnfollowed, SkipZaloWindow, SkipErased}
+}
+
+// AddSkipped counts n more recipients skipped for reason.
+func (p *BroadcastProgress) AddSkipped(reason string, n int64) {
+	if n == 0 {
+		return
+	}
+	if p.Skipped == nil {
+		p.Skipped = map[string]int64{}
+	}
+	p.Skipped[reason] += n
+}
+
+// SkippedAll counts the recipients skipped for any reason.
+func (p BroadcastProgress) SkippedAll() int64 {
+	var n int64
+	for _, k := range p.Skipped {
+		n += k
+	}
+	return n
 }
 
 // Finished reports whether every recipient was queued and then sent or failed.
@@ -112,9 +147,9 @@ func (p BroadcastProgress) Finished() bool {
 	return p.Shards > 0 && p.ShardsDone == p.Shards && p.Done() >= p.Queued
 }
 
-// Done counts the recipients finished with: sent, failed, gone or cancelled.
+// Done counts the recipients finished with: sent, failed, skipped or cancelled.
 func (p BroadcastProgress) Done() int64 {
-	return p.Sent + p.Failed + p.Gone + p.Cancelled
+	return p.Sent + p.Failed + p.SkippedAll() + p.Cancelled
 }
 
 // ParseAudience reads an audience as people write it: subscribed, all, program:ID or

@@ -50,10 +50,13 @@ type Delivery struct {
 // DeliveryFailure is what is kept of a reply that could not be delivered, for operators:
 // which reply, to whom, and why; not its text (the transcript has it).
 type DeliveryFailure struct {
-	Outbound Outbound  `json:"outbound"`
-	Failure  string    `json:"failure"`
-	Code     int       `json:"code,omitempty"`
-	Detail   string    `json:"detail,omitempty"`
+	Outbound Outbound `json:"outbound"`
+	Failure  string   `json:"failure"`
+	Code     int      `json:"code,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+	// Skip, for a bulk message, is why its recipient was skipped (the Skip constants):
+	// counted apart from the failures to look into.
+	Skip     string    `json:"skip,omitempty"`
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
 }
@@ -87,6 +90,16 @@ type RateLimiter interface {
 // know (a citizen gone, a submission received), as events of their own.
 type EventHandler interface {
 	Handle(ctx context.Context, ev Event) (Outcome, error)
+}
+
+// BulkGate decides, as a bulk message's turn comes, whether it still goes: the citizen
+// may have said stop, erased their data or left the channel since it was queued, hours
+// earlier perhaps (the quiet hours hold it). It returns the message to send (o itself,
+// or one the channel can still deliver to them, such as a Zalo template message), or
+// the reason (a Skip constant) to leave them out. An error is the store's: the message
+// is asked about again.
+type BulkGate interface {
+	Admit(ctx context.Context, o Outbound) (Outbound, string, error)
 }
 
 // Typer is a Sender that can show the citizen that a reply is on its way; the

@@ -66,6 +66,9 @@ type DispatcherConfig struct {
 	// blocked the bot or left, as if they had unfollowed: the flows mark them
 	// unreachable, and a later message from them makes them reachable again.
 	Events EventHandler
+	// Gate, when set, is asked about each bulk message as its turn comes: a recipient
+	// who said stop or erased their data since it was queued is skipped, and counted.
+	Gate BulkGate
 }
 
 // Dispatcher sends one channel's queued messages in two lanes, replies and bulk: it
@@ -150,7 +153,7 @@ func (d *Dispatcher) lanes() []*lane {
 	}
 	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true, turn: make(chan struct{}, 1)}}
 	if c.Bulk != nil {
-		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk, turn: make(chan struct{}, 1)}
+		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk, gate: c.Gate, turn: make(chan struct{}, 1)}
 		if c.BulkQuiet != nil {
 			bl.quiet = &quietGate{hours: c.BulkQuiet, now: c.Now, check: c.QuietCheck, log: d.log.With("lane", "bulk")}
 		}
@@ -167,6 +170,7 @@ type lane struct {
 	limit  *sendLimit // nil: none
 	typing bool       // show "typing…" before a message that must wait
 	quiet  *quietGate // nil: the lane sends at any hour
+	gate   BulkGate   // nil: every message goes
 	// turn lets one of the lane's sends at a time ask the shared limit for a slot: the
 	// others wait here, not in Redis, so that thousands of held bulk messages do not
 	// poll the limiter together (and slow every reply down).
@@ -325,7 +329,7 @@ func (cl *convLines) run(key string) {
 			// Messages queued later answer a citizen who came back, and are sent.
 			l.fail(ctx, del, &SendError{Failure: Gone, Detail: "citizen is unreachable on this channel"}, 0)
 		default:
-			if l.deliver(ctx, del, l.d.chats.paceOf(key)) == Gone {
+			if del, ok := l.admit(ctx, del); ok && l.deliver(ctx, del, l.d.chats.paceOf(key)) == Gone {
 				l.d.chats.markGone(key)
 			}
 		}
@@ -511,9 +515,63 @@ func (l *lane) waitLimit(ctx context.Context) error {
 	}
 }
 
-// fail records the message as undeliverable and removes it from the queue.
+// admit asks the lane's gate whether a message still goes, and in what form. It
+// reports false when the message was skipped (and finished with), or when its hold
+// ended while the store could not answer (it is its next holder's then).
+func (l *lane) admit(ctx context.Context, del Delivery) (Delivery, bool) {
+	if l.gate == nil {
+		return del, true
+	}
+	for n := 1; ; n++ {
+		o, skip, err := l.gate.Admit(ctx, del.Outbound)
+		if err == nil && skip != "" {
+			l.skip(ctx, del, skip, "")
+			return del, false
+		}
+		if err == nil {
+			del.Outbound = o
+			return del, true
+		}
+		if ctx.Err() != nil {
+			return del, false
+		}
+		l.d.log.Warn("checking a bulk message's recipient failed; asking again", "reply", del.Outbound.ID, "err", err)
+		if Sleep(ctx, l.d.backoff(n)) != nil {
+			return del, false
+		}
+	}
+}
+
+// skip finishes a bulk message whose recipient is left out for reason (a Skip
+// constant): counted by reason in its broadcast's progress, not kept as a failure.
+func (l *lane) skip(ctx context.Context, del Delivery, reason, detail string) {
+	l.d.log.Debug("bulk message skipped", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID,
+		"skip", reason, "detail", detail)
+	o := del.Outbound
+	o.Reply = Reply{}
+	f := DeliveryFailure{Outbound: o, Failure: "skipped", Skip: reason, Detail: detail, At: time.Now()}
+	l.finish(ctx, del, func(ctx context.Context) error { return l.q.Fail(ctx, del, f) })
+}
+
+// goneSkip is why a bulk message to a citizen the channel says is gone is skipped.
+func goneSkip(ch Channel, se *SendError) string {
+	switch {
+	case se.Skip != "":
+		return se.Skip
+	case ch == Zalo:
+		return SkipUnfollowed
+	}
+	return SkipBlocked
+}
+
+// fail records the message as undeliverable and removes it from the queue; a bulk
+// message to a citizen who is gone is counted as skipped instead.
 func (l *lane) fail(ctx context.Context, del Delivery, se *SendError, attempts int) {
 	d := l.d
+	if se.Failure == Gone && del.Outbound.Broadcast != "" {
+		l.skip(ctx, del, goneSkip(del.Outbound.Conversation.Channel, se), se.Detail)
+		return
+	}
 	d.log.Warn("reply not delivered", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID,
 		"failure", se.Failure.String(), "code", se.Code, "detail", se.Detail, "attempts", attempts)
 	// The record names the reply, not what it said: the text may hold the citizen's

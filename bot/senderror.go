@@ -56,7 +56,10 @@ type SendError struct {
 	RetryFor time.Duration
 	Code     int
 	Detail   string
-	Err      error
+	// Skip, for a Gone failure, is its Skip constant when the channel knows better
+	// than the dispatcher's default for it (SkipBlocked; SkipUnfollowed on Zalo).
+	Skip string
+	Err  error
 }
 
 func (e *SendError) Error() string {

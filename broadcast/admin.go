@@ -57,14 +57,14 @@ func (a Admin) List(ctx context.Context) error {
 		return err
 	}
 	w := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tSTATE\tAUDIENCE\tAT\tQUEUED\tSENT\tFAILED\tGONE")
+	fmt.Fprintln(w, "ID\tSTATE\tAUDIENCE\tAT\tQUEUED\tSENT\tFAILED\tSKIPPED")
 	for _, b := range bs {
 		p, err := a.Store.BroadcastProgress(ctx, b.ID)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", b.ID, b.State, audienceLabel(b.Audience),
-			b.At.In(a.zone()).Format("02/01/2006 15:04"), p.Queued, p.Sent, p.Failed, p.Gone)
+			b.At.In(a.zone()).Format("02/01/2006 15:04"), p.Queued, p.Sent, p.Failed, p.SkippedAll())
 	}
 	return w.Flush()
 }
@@ -146,8 +146,28 @@ func bar(state bot.BroadcastState, p bot.BroadcastProgress, rate float64) string
 	if rate > 0 && p.Queued > done {
 		left = fmt.Sprintf(", ~%s left", (time.Duration(float64(p.Queued-done)/rate) * time.Second).Round(time.Second))
 	}
-	return fmt.Sprintf("[%s%s] %d/%d sent (%d failed, %d blocked or left), %s, %.0f/s%s  ", strings.Repeat("#", filled),
-		strings.Repeat("-", width-filled), p.Sent, p.Queued, p.Failed, p.Gone, state, rate, left)
+	return fmt.Sprintf("[%s%s] %d/%d sent (%d failed, %s), %s, %.0f/s%s  ", strings.Repeat("#", filled),
+		strings.Repeat("-", width-filled), p.Sent, p.Queued, p.Failed, skipped(p), state, rate, left)
+}
+
+// skipLabels say in the CLI why recipients were skipped.
+var skipLabels = map[string]string{
+	bot.SkipStopped: "said stop", bot.SkipBlocked: "blocked the bot", bot.SkipUnfollowed: "unfollowed the OA",
+	bot.SkipZaloWindow: "outside Zalo's window", bot.SkipErased: "erased their data",
+}
+
+// skipped counts the skipped recipients, by reason when there are any: "3 skipped: 2
+// said stop, 1 blocked the bot".
+func skipped(p bot.BroadcastProgress) string {
+	s := fmt.Sprintf("%d skipped", p.SkippedAll())
+	sep := ": "
+	for _, r := range bot.SkipReasons() {
+		if n := p.Skipped[r]; n > 0 {
+			s += fmt.Sprintf("%s%d %s", sep, n, skipLabels[r])
+			sep = ", "
+		}
+	}
+	return s
 }
 
 // Cancel stops a broadcast: its fan-out ends, and what waits in the bulk lanes is taken

@@ -28,6 +28,9 @@ func (echo) Respond(_ context.Context, s *bot.Session, ev bot.Event) (bot.Result
 	if ev.Text == "stop" {
 		s.Profile.OptedOut = true
 	}
+	if ev.Text == "forget me" {
+		return bot.Result{Forget: true}, nil
+	}
 	return bot.Result{Replies: []bot.Reply{{Text: "ok"}}}, nil
 }
 
@@ -174,15 +177,9 @@ func TestOneProcessSchedulesTheReminders(t *testing.T) {
 			<-done[i]
 		}
 	}()
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal(what)
-			}
-		}
-	}
-	waitFor("nobody scheduled the reminder", func() bool { return stores[0].saves.Load()+stores[1].saves.Load() > 0 })
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	waitFor(t, wait, "a process to schedule the reminder", func() bool { return stores[0].saves.Load()+stores[1].saves.Load() > 0 })
 	time.Sleep(300 * time.Millisecond) // many ticks of both
 	leader, other := 0, 1
 	if stores[1].saves.Load() > 0 {
@@ -198,5 +195,5 @@ func TestOneProcessSchedulesTheReminders(t *testing.T) {
 	<-done[leader]
 	// It gave the lead back on its way out: the other takes it at its next tick, well
 	// before the lease would have run out.
-	waitFor("the other process did not take the reminders on", func() bool { return stores[other].saves.Load() > 0 })
+	waitFor(t, wait, "the other process to take the reminders on", func() bool { return stores[other].saves.Load() > 0 })
 }

@@ -82,19 +82,22 @@ type broadcastJSON struct {
 }
 
 // progress is how far a broadcast got (bot.BroadcastProgress's counts). Rate is the
-// messages done (sent, failed, gone or cancelled) per
+// messages done (sent, failed, skipped or cancelled) per
 // second since the broadcast's time; LeftSeconds, how long the rest takes at that
 // rate (only while it sends and the rate is known).
 type progress struct {
-	Queued     int64   `json:"queued"`
-	Sent       int64   `json:"sent"`
-	Failed     int64   `json:"failed"`
-	Gone       int64   `json:"gone"`
-	Cancelled  int64   `json:"cancelled"`
-	Shards     int     `json:"shards"`
-	ShardsDone int     `json:"shards_done"`
-	Finished   bool    `json:"finished"`
-	Percent    float64 `json:"percent"`
+	Queued int64 `json:"queued"`
+	Sent   int64 `json:"sent"`
+	Failed int64 `json:"failed"`
+	// Skipped counts the recipients left out, SkippedBy by reason (bot's Skip
+	// constants): said stop, blocked the bot, unfollowed, outside Zalo's window, erased.
+	Skipped    int64            `json:"skipped"`
+	SkippedBy  map[string]int64 `json:"skipped_by,omitempty"`
+	Cancelled  int64            `json:"cancelled"`
+	Shards     int              `json:"shards"`
+	ShardsDone int              `json:"shards_done"`
+	Finished   bool             `json:"finished"`
+	Percent    float64          `json:"percent"`
 	// Recipients is the audience's size now, while the broadcast is scheduled or its
 	// fan-out runs (Queued grows towards it); 0 after.
 	Recipients  int64   `json:"recipients,omitempty"`
@@ -103,7 +106,7 @@ type progress struct {
 }
 
 // done counts the recipients finished with (bot.BroadcastProgress.Done).
-func (p progress) done() int64 { return p.Sent + p.Failed + p.Gone + p.Cancelled }
+func (p progress) done() int64 { return p.Sent + p.Failed + p.Skipped + p.Cancelled }
 
 func audienceName(q bot.AudienceQuery) string {
 	if q.Program != "" {
@@ -121,7 +124,7 @@ func (s *Server) readBroadcast(ctx context.Context, st Broadcasts, b bot.Broadca
 	}
 	out := broadcastJSON{ID: b.ID, Audience: audienceName(b.Audience), Channel: string(b.Audience.Channel), Lang: b.Audience.Lang,
 		Text: b.Text, At: b.At.In(zone()), Created: b.Created.In(zone()), By: b.By, State: string(b.State),
-		Progress: progress{Queued: p.Queued, Sent: p.Sent, Failed: p.Failed, Gone: p.Gone, Cancelled: p.Cancelled,
+		Progress: progress{Queued: p.Queued, Sent: p.Sent, Failed: p.Failed, Skipped: p.SkippedAll(), SkippedBy: p.Skipped, Cancelled: p.Cancelled,
 			Shards: p.Shards, ShardsDone: p.ShardsDone, Finished: p.Finished(), Percent: pct(p.Done(), p.Queued)}}
 	if withReach && (b.State == bot.BroadcastScheduled || b.State == bot.BroadcastSending) {
 		if out.Progress.Recipients, err = st.AudienceCount(ctx, b.Recipients()); err != nil {
@@ -385,6 +388,14 @@ type broadcastRow struct {
 	Bar                              int
 	PercentLabel, RateLabel, Left    string
 	Cancellable                      bool
+	// Skips are the reasons recipients were skipped for, with their counts.
+	Skips []skipCount
+}
+
+// skipCount is one reason recipients were skipped for, and how many.
+type skipCount struct {
+	Label string
+	N     int64
 }
 
 // broadcastForm is the form as typed (kept when refused, carried by the preview).
@@ -443,6 +454,11 @@ func (s *Server) broadcastRow(j broadcastJSON, l *locales.Localizer, lang string
 	}
 	if p.LeftSeconds != nil {
 		row.Left = humanDuration(time.Duration(*p.LeftSeconds)*time.Second, l)
+	}
+	for _, r := range bot.SkipReasons() {
+		if n := p.SkippedBy[r]; n > 0 {
+			row.Skips = append(row.Skips, skipCount{Label: l.T("console.broadcasts.skip." + r), N: n})
+		}
 	}
 	return row
 }

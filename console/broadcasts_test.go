@@ -306,15 +306,16 @@ func TestBroadcastPageShowsFanOut(t *testing.T) {
 		t.Errorf("the list:\n%s", between(list, "<tbody>", "</tbody>"))
 	}
 
-	// The last one goes: finished, and the page stops reloading.
-	if err := q.Ack(context.Background(), got[3]); err != nil {
+	// The last one's citizen said stop meanwhile: skipped, counted by reason; the
+	// broadcast is finished, and the page stops reloading.
+	if err := q.Fail(context.Background(), got[3], bot.DeliveryFailure{Outbound: got[3].Outbound, Failure: "skipped", Skip: bot.SkipStopped, At: clock()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := q.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	_, page = d.get(c, "/console/broadcasts/"+b.ID+"?lang=en")
-	for _, want := range []string{`id="bc-sent">3<`, "Finished", `class="fill w100"`, "4 of 4 messages done (100%)"} {
+	for _, want := range []string{`id="bc-sent">2<`, `id="bc-skipped">1<`, `id="bc-skips">said stop: 1<`, "Finished", `class="fill w100"`, "4 of 4 messages done (100%)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the finished page lacks %q:\n%s", want, between(page, "<main", "</main>"))
 		}

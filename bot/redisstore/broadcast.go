@@ -20,7 +20,7 @@ import (
 // (<p>:bc:<id>, listed in <p>:bc:list); its fan-out is per shard, in the shard's
 // hash-tag slot beside the audience indexes and the bulk lanes it reads and fills:
 //
-//	<p>:{sNN}:bc:<id>        hash: cursor (the audience walk's), done, queued, sent, failed, gone
+//	<p>:{sNN}:bc:<id>        hash: cursor (the audience walk's), done, queued, sent, failed, skip:<reason>, cancelled
 //	<p>:{sNN}:bc:<id>:to     set: the conversations already given the broadcast
 //	<p>:{sNN}:lease:bc:<id>  the lease of the process fanning the shard out
 //
@@ -319,29 +319,38 @@ func isNoStream(err error) bool { return err != nil && strings.Contains(err.Erro
 // BroadcastProgress sums the broadcast's shards.
 func (s *Store) BroadcastProgress(ctx context.Context, id string) (bot.BroadcastProgress, error) {
 	pipe := s.c.Pipeline()
-	cmds := make([]*redis.SliceCmd, Shards)
+	cmds := make([]*redis.MapStringStringCmd, Shards)
 	for sh := range Shards {
-		cmds[sh] = pipe.HMGet(ctx, s.broadcastShard(id, sh), "done", "queued", "sent", "failed", "gone", "cancelled")
+		cmds[sh] = pipe.HGetAll(ctx, s.broadcastShard(id, sh))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return bot.BroadcastProgress{}, fmt.Errorf("redisstore: broadcast %s progress: %w", id, err)
 	}
 	p := bot.BroadcastProgress{Shards: Shards}
-	count := func(v any) int64 {
-		s, _ := v.(string)
-		n, _ := strconv.ParseInt(s, 10, 64)
-		return n
-	}
 	for _, c := range cmds {
-		v := c.Val()
-		if v[0] == "1" {
-			p.ShardsDone++
+		for k, v := range c.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "done":
+				if v == "1" {
+					p.ShardsDone++
+				}
+			case "queued":
+				p.Queued += n
+			case "sent":
+				p.Sent += n
+			case "failed":
+				p.Failed += n
+			case "cancelled":
+				p.Cancelled += n
+			case "gone": // counted so before the skips had reasons
+				p.AddSkipped(bot.SkipBlocked, n)
+			default:
+				if reason, ok := strings.CutPrefix(k, "skip:"); ok {
+					p.AddSkipped(reason, n)
+				}
+			}
 		}
-		p.Queued += count(v[1])
-		p.Sent += count(v[2])
-		p.Failed += count(v[3])
-		p.Gone += count(v[4])
-		p.Cancelled += count(v[5])
 	}
 	return p, nil
 }

@@ -67,12 +67,17 @@ func TestQueueBroadcastOnce(t *testing.T) {
 	if err := q.done(ctx, got[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.fail(ctx, got[1], bot.DeliveryFailure{Outbound: got[1].Outbound, Failure: "gone", At: at}); err != nil {
+	if err := q.fail(ctx, got[1], bot.DeliveryFailure{Outbound: got[1].Outbound, Failure: "skipped", Skip: bot.SkipStopped, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.BroadcastProgress(ctx, "b1")
-	if err != nil || p.Queued != 2 || p.Sent != 1 || p.Gone != 1 || p.Failed != 0 || p.ShardsDone != 1 || p.Shards != Shards || p.Done() != 2 {
+	if err != nil || p.Queued != 2 || p.Sent != 1 || p.Skipped[bot.SkipStopped] != 1 || len(p.Skipped) != 1 || p.Failed != 0 ||
+		p.ShardsDone != 1 || p.Shards != Shards || p.Done() != 2 {
 		t.Errorf("progress: %+v %v", p, err)
+	}
+	// A skip is counted, not kept as a failure to look into.
+	if fs, err := q.Failures(ctx, bot.Telegram, 10); err != nil || len(fs) != 0 {
+		t.Errorf("failure records after a skip: %+v %v", fs, err)
 	}
 	if ok, err := s.SetBroadcastState(ctx, "b1", bot.BroadcastCancelled, bot.BroadcastScheduled, bot.BroadcastSending); err != nil || !ok {
 		t.Errorf("cancel: %v %v", ok, err)

@@ -454,11 +454,13 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 	what := "finish delivery"
 	var failure, state []byte
 	st := bot.DeliveryState{State: bot.DeliverySent, At: time.Now()}
-	if f != nil {
+	if f != nil && f.Skip == "" {
 		what = "record failed delivery"
 		if failure, err = json.Marshal(f); err != nil {
 			return fmt.Errorf("encode delivery failure: %w", err)
 		}
+	}
+	if f != nil {
 		st = bot.DeliveryState{State: bot.DeliveryFailed, Failure: f.Failure, Detail: f.Detail, At: f.At}
 	}
 	if d.Outbound.Track {
@@ -473,8 +475,8 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 	if d.Outbound.Broadcast != "" {
 		counted, bc = "sent", d.Outbound.Broadcast
 		switch {
-		case f != nil && f.Failure == bot.Gone.String():
-			counted = "gone" // blocked the bot, unfollowed the OA: skipped, not a failure to look into
+		case f != nil && f.Skip != "":
+			counted = "skip:" + f.Skip // not a failure to look into, nor kept as one
 		case f != nil:
 			counted = "failed"
 		}

@@ -72,7 +72,7 @@ func TestBroadcastEndToEnd(t *testing.T) {
 	if p := show.Progress; !p.Finished() || p.Queued != 2 || p.Sent != 2 || p.Failed != 0 || show.State != bot.BroadcastQueued {
 		t.Errorf("show: %s %+v", show.State, p)
 	}
-	if bar := cli("show", bc); !strings.Contains(bar, "2/2 sent (0 failed, 0 blocked or left)") {
+	if bar := cli("show", bc); !strings.Contains(bar, "2/2 sent (0 failed, 0 skipped)") {
 		t.Errorf("the progress bar says %q", bar)
 	}
 	if list := cli("list"); !strings.Contains(list, bc) || !strings.Contains(list, "queued") {

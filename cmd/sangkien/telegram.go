@@ -6,6 +6,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/integrations/telegram"
 )
 
@@ -54,11 +55,13 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 
 // dispatcher builds a channel's dispatcher from its channel, sender and limits: the
 // two lanes (replies and bulk, as this process sees them), the shared limiter and the
-// engine (told of citizens who are gone) are the same for every channel.
+// engine (told of citizens who are gone) and the broadcasts' gate are the same for
+// every channel.
 func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
 	name, opt := consumerID(), redisstore.SenderOptions{Logger: g.log}
 	c.Queue = g.store.Delivery().Sender(c.Channel, name, opt)
 	c.Bulk = g.store.Bulk().Sender(c.Channel, name, opt)
 	c.Limiter, c.Logger, c.Events = g.store.Delivery(), g.log, g.engine
+	c.Gate = broadcast.Gate{Sessions: g.store}
 	return bot.NewDispatcher(c)
 }

@@ -1,0 +1,111 @@
+package broadcast_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/broadcast"
+)
+
+// recording is a channel that delivers to everyone but the chats that blocked the bot,
+// and remembers whom it was asked to send the broadcast to.
+type recording struct {
+	mu      sync.Mutex
+	to      map[string]int
+	blocked map[string]bool
+}
+
+func (r *recording) Send(_ context.Context, o bot.Outbound) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o.Broadcast != "" {
+		r.to[o.Conversation.ID]++
+	}
+	if r.blocked[o.Conversation.ID] {
+		return &bot.SendError{Failure: bot.Gone, Code: 403, Detail: "Forbidden: bot was blocked by the user"}
+	}
+	return nil
+}
+
+func (r *recording) sends() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.to)
+}
+
+// Citizens queued for a broadcast who, before their turn came, said stop or erased
+// their data are not contacted; one who blocked the bot is skipped when Telegram says
+// so; each is counted by reason, apart from the failures, and the others get it once.
+func TestSkippedByReason(t *testing.T) {
+	ctx := context.Background()
+	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: echo{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(chat int, text string) {
+		t.Helper()
+		ev := bot.Event{ID: fmt.Sprintf("e%d-%s", chat, text), Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(chat)},
+			Kind: bot.EventText, Text: text, Lang: "vi", At: time.Now()}
+		if _, err := e.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for c := 1; c <= 5; c++ {
+		say(c, "xin chào")
+	}
+	b := bot.Broadcast{ID: "skips", Audience: bot.AudienceQuery{Kind: bot.AudienceSubscribed}, Text: bot.Text{VI: "Nhắc hạn"},
+		At: time.Now(), Created: time.Now(), State: bot.BroadcastScheduled}
+	if err := st.SaveBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	r := &broadcast.Runner{Store: st, Holder: "p1", Tick: 20 * time.Millisecond}
+	go func() { _ = r.Run(runCtx) }()
+	waitFor(t, runCtx, "the fan-out", func() bool {
+		got, err := st.Broadcast(ctx, "skips")
+		return err == nil && got.State == bot.BroadcastQueued
+	})
+	// Queued for all five; then, before any is sent, two change their minds.
+	say(2, "stop")
+	say(3, "forget me")
+	ch := &recording{to: map[string]int{}, blocked: map[string]bool{"4": true}}
+	d, err := bot.NewDispatcher(bot.DispatcherConfig{
+		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p1", redisstore.SenderOptions{}),
+		Bulk:    st.Bulk().Sender(bot.Telegram, "p1", redisstore.SenderOptions{Poll: 10 * time.Millisecond}),
+		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
+		Gate: broadcast.Gate{Sessions: st},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.Run(runCtx) }()
+	var p bot.BroadcastProgress
+	waitFor(t, runCtx, "every recipient finished with", func() bool { p, err = st.BroadcastProgress(ctx, "skips"); return err == nil && p.Finished() })
+	want := map[string]int64{bot.SkipStopped: 1, bot.SkipErased: 1, bot.SkipBlocked: 1}
+	if p.Queued != 5 || p.Sent != 2 || p.Failed != 0 || !maps.Equal(p.Skipped, want) {
+		t.Errorf("progress %+v, want 5 queued, 2 sent, skipped %v", p, want)
+	}
+	if got, want := ch.sends(), map[string]int{"1": 1, "4": 1, "5": 1}; !maps.Equal(got, want) {
+		t.Errorf("sends by chat %v, want %v: never to who said stop or erased their data", got, want)
+	}
+}
+
+// waitFor polls ok until it holds, failing the test when ctx ends first.
+func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
+	t.Helper()
+	for !ok() {
+		if ctx.Err() != nil {
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
