@@ -92,6 +92,16 @@ type EventHandler interface {
 	Handle(ctx context.Context, ev Event) (Outcome, error)
 }
 
+// Attempter is a bulk DeliveryQueue that records a broadcast's recipients as their
+// message is first tried, so that each is tried at most once per broadcast whatever
+// crashes: Attempt reports false when the recipient was tried already (by a process
+// killed with kill -9 while the message was on its way, say). The message is then
+// finished without another try: a second copy is worse than the one the dead process
+// most likely sent.
+type Attempter interface {
+	Attempt(ctx context.Context, d Delivery) (bool, error)
+}
+
 // BulkGate decides, as a bulk message's turn comes, whether it still goes: the citizen
 // may have said stop, erased their data or left the channel since it was queued, hours
 // earlier perhaps (the quiet hours hold it). It returns the message to send (o itself,

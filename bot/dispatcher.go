@@ -154,6 +154,7 @@ func (d *Dispatcher) lanes() []*lane {
 	out := []*lane{{d: d, name: "replies", q: c.Queue, limit: replies, typing: true, turn: make(chan struct{}, 1)}}
 	if c.Bulk != nil {
 		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk, gate: c.Gate, turn: make(chan struct{}, 1)}
+		bl.attempts, _ = c.Bulk.(Attempter)
 		if c.BulkQuiet != nil {
 			bl.quiet = &quietGate{hours: c.BulkQuiet, now: c.Now, check: c.QuietCheck, log: d.log.With("lane", "bulk")}
 		}
@@ -171,6 +172,8 @@ type lane struct {
 	typing bool       // show "typing…" before a message that must wait
 	quiet  *quietGate // nil: the lane sends at any hour
 	gate   BulkGate   // nil: every message goes
+	// attempts, when set, has each broadcast's recipient tried at most once.
+	attempts Attempter
 	// turn lets one of the lane's sends at a time ask the shared limit for a slot: the
 	// others wait here, not in Redis, so that thousands of held bulk messages do not
 	// poll the limiter together (and slow every reply down).
@@ -399,7 +402,7 @@ func (p *chatPace) wait(ctx context.Context) error {
 // It returns how it failed (Gone matters to the caller), or -1 when sent.
 func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFailure {
 	d, c := l.d, l.d.cfg
-	attempts, waits := 0, 0
+	attempts, waits, tried := 0, 0, false
 	if typer, ok := c.Sender.(Typer); ok && l.typing && pace.delay() >= time.Second/2 {
 		if err := typer.ShowTyping(ctx, del.Outbound.Conversation); err != nil {
 			d.log.Debug("typing action failed", "conversation", MaskID(del.Outbound.Conversation.Key()), "err", err)
@@ -414,6 +417,27 @@ func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFa
 		}
 		if !l.quiet.open() {
 			continue
+		}
+		if !tried && l.attempts != nil && del.Outbound.Broadcast != "" {
+			first, err := l.attempts.Attempt(ctx, del)
+			if err != nil {
+				if ctx.Err() != nil {
+					return Retryable
+				}
+				waits++
+				d.log.Warn("recording a broadcast's recipient failed; trying again", "reply", del.Outbound.ID, "err", err)
+				if Sleep(ctx, d.backoff(waits)) != nil {
+					return Retryable
+				}
+				continue
+			}
+			if !first {
+				d.log.Info("broadcast message tried before, by a process that stopped mid-send: not sent again",
+					"conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID)
+				l.finish(ctx, del, func(ctx context.Context) error { return l.q.Ack(ctx, del) })
+				return -1
+			}
+			tried = true
 		}
 		attempts++
 		err := c.Sender.Send(ctx, del.Outbound)

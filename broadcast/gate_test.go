@@ -109,3 +109,73 @@ func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A process killed while a broadcast's message was on its way: the process that takes
+// its shard over does not send that message again (the citizen most likely has it),
+// and sends the rest, each once.
+func TestTriedAtMostOnceAcrossACrash(t *testing.T) {
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: prefix})
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: echo{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := 1; c <= 3; c++ {
+		ev := bot.Event{ID: fmt.Sprintf("e%d", c), Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(c)},
+			Kind: bot.EventText, Text: "xin chào", Lang: "vi", At: time.Now()}
+		if _, err := e.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := bot.Broadcast{ID: "crash-mid-send", Audience: bot.AudienceQuery{Kind: bot.AudienceSubscribed}, Text: bot.Text{VI: "Nhắc hạn"},
+		At: time.Now(), Created: time.Now(), State: bot.BroadcastScheduled}
+	if err := st.SaveBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithTimeout(ctx, 15*time.Second)
+	defer stop()
+	go func() { _ = (&broadcast.Runner{Store: st, Holder: "p1", Tick: 20 * time.Millisecond}).Run(runCtx) }()
+	waitFor(t, runCtx, "the fan-out", func() bool {
+		got, err := st.Broadcast(ctx, b.ID)
+		return err == nil && got.State == bot.BroadcastQueued
+	})
+	// The dead process claimed the messages and was sending the first when it died:
+	// it never finished it, nor gave its shards back, nor renewed their leases.
+	deadClient := redistest.Client(t)
+	dead := redisstore.New(deadClient, redisstore.Options{Prefix: prefix}).Bulk().Sender(bot.Telegram, "dead", redisstore.SenderOptions{Hold: 300 * time.Millisecond, Poll: 10 * time.Millisecond})
+	var claimed []bot.Delivery
+	waitFor(t, runCtx, "the dead process's claim", func() bool {
+		ds, err := dead.Claim(runCtx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimed = append(claimed, ds...)
+		return len(claimed) == 3
+	})
+	if first, err := dead.(bot.Attempter).Attempt(ctx, claimed[0]); err != nil || !first {
+		t.Fatalf("the first try = %v, %v", first, err)
+	}
+	_ = deadClient.Close()
+	ch := &recording{to: map[string]int{}}
+	d, err := bot.NewDispatcher(bot.DispatcherConfig{
+		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p2", redisstore.SenderOptions{}),
+		Bulk:    st.Bulk().Sender(bot.Telegram, "p2", redisstore.SenderOptions{Hold: 300 * time.Millisecond, Poll: 10 * time.Millisecond}),
+		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
+		Gate: broadcast.Gate{Sessions: st},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.Run(runCtx) }()
+	var p bot.BroadcastProgress
+	waitFor(t, runCtx, "every recipient finished with", func() bool { p, err = st.BroadcastProgress(ctx, b.ID); return err == nil && p.Finished() })
+	want := map[string]int{"1": 1, "2": 1, "3": 1}
+	delete(want, claimed[0].Outbound.Conversation.ID)
+	if got := ch.sends(); !maps.Equal(got, want) {
+		t.Errorf("sends by chat %v, want %v: not again to the one the dead process was sending to", got, want)
+	}
+	if p.Sent != 3 || p.Failed != 0 || p.SkippedAll() != 0 {
+		t.Errorf("progress %+v, want all 3 counted sent", p)
+	}
+}

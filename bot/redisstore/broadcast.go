@@ -22,6 +22,7 @@ import (
 //
 //	<p>:{sNN}:bc:<id>        hash: cursor (the audience walk's), done, queued, sent, failed, skip:<reason>, cancelled
 //	<p>:{sNN}:bc:<id>:to     set: the conversations already given the broadcast
+//	<p>:{sNN}:bc:<id>:tried  set: the conversations a sender tried it on (Attempt): at most once each
 //	<p>:{sNN}:lease:bc:<id>  the lease of the process fanning the shard out
 //
 // A page of recipients goes to the bulk lanes in one script that adds each to the

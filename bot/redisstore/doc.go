@@ -62,8 +62,11 @@
 //	                                         id; score: created ms)
 //	<p>:{sNN}:bc:<id>                hash    QueueBroadcast (cursor,  BroadcastKeep (30 days) from the last page:
 //	                                         done, queued), a bulk    the shard's fan-out and its counts
-//	                                         Sender (sent, failed)
+//	                                         Sender (sent, failed,
+//	                                         skip:<reason>)
 //	<p>:{sNN}:bc:<id>:to             set     QueueBroadcast (convs)   BroadcastKeep: who was given it, once each
+//	<p>:{sNN}:bc:<id>:tried          set     a bulk Sender's Attempt  BroadcastKeep: who a sender tried it on,
+//	                                         (convs)                  so that no crash sends it twice
 //	<p>:{sNN}:lease:bc:<id>          string  ClaimBroadcastShard      a Lease (15s): the process fanning out
 //	                                                                   the shard
 //	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), refreshed by each

@@ -193,6 +193,21 @@ func (s *sender) Fail(ctx context.Context, d bot.Delivery, f bot.DeliveryFailure
 	return s.finished(d, s.q.fail(ctx, d, f))
 }
 
+// Attempt records that d's broadcast was tried on its recipient: false when it was
+// already (bot.Attempter). The set lives beside the broadcast's shard state, in the
+// conversation's slot: <p>:{sNN}:bc:<id>:tried.
+func (s *sender) Attempt(ctx context.Context, d bot.Delivery) (bool, error) {
+	st := s.q.s
+	key := st.broadcastShard(d.Outbound.Broadcast, ShardOf(d.Outbound.Conversation)) + ":tried"
+	pipe := st.c.TxPipeline()
+	added := pipe.SAdd(ctx, key, d.Outbound.Conversation.Key())
+	pipe.PExpire(ctx, key, BroadcastKeep)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, fmt.Errorf("record broadcast %s tried: %w", d.Outbound.Broadcast, err)
+	}
+	return added.Val() == 1, nil
+}
+
 // finished counts a reply done with when the queue update went through, or when the
 // lease it was claimed under is lost (the update can never go through: the reply is
 // someone else's now).
