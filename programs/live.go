@@ -91,16 +91,17 @@ func (l *Live) Programs() bot.Programs {
 // File returns the programs as the file lists them, without the edits.
 func (l *Live) File() bot.Programs { return l.file }
 
-// Edits reads the edits afresh (a console page shows what is stored, not what was
-// read a while ago) and returns the valid ones by program id, refreshing the catalog.
-func (l *Live) Edits(ctx context.Context) (map[string]Edit, error) {
+// Read reads the edits afresh (a console page shows what is stored, not what was read
+// a while ago): the catalog with them, and the valid ones by program id. It refreshes
+// the catalog Programs returns.
+func (l *Live) Read(ctx context.Context) (bot.Programs, map[string]Edit, error) {
 	l.reading.Lock()
 	defer l.reading.Unlock()
 	s, err := l.read(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.edits, nil
+	return s.programs, s.edits, nil
 }
 
 // Put stores the edit of program id, once it is found to stand over the file's

@@ -112,8 +112,9 @@ func TestLiveLaysEditsOverTheFile(t *testing.T) {
 	if d := deadlineOf(t, file, "xanh"); !d.Equal(xanh.Deadline) {
 		t.Errorf("the file's catalog changed: %v", d)
 	}
-	if edits, err := b.live.Edits(ctx); err != nil || len(edits) != 1 || edits["xanh"].Name.EN != "Green capital 2027" {
-		t.Errorf("edits: %+v, %v", edits, err)
+	if ps, edits, err := b.live.Read(ctx); err != nil || len(edits) != 1 || edits["xanh"].Name.EN != "Green capital 2027" ||
+		!deadlineOf(t, ps, "xanh").Equal(e.Deadline) {
+		t.Errorf("read: %v, %+v, %v", ps, edits, err)
 	}
 
 	// An edit that does not stand is left out, with a log line; the others apply.
@@ -190,7 +191,7 @@ func TestLiveKeepsTheLastCatalogThroughAnOutage(t *testing.T) {
 			t.Fatalf("during the outage: deadline %v, want the edited %v", d, e.Deadline)
 		}
 	}
-	if _, err := p.live.Edits(ctx); err == nil {
+	if _, _, err := p.live.Read(ctx); err == nil {
 		t.Error("the edits page read the edits during the outage")
 	}
 	if n := strings.Count(p.log.String(), "cannot be read"); n != 1 {
