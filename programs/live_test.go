@@ -292,3 +292,22 @@ func TestEditedDeadlineReschedulesReminders(t *testing.T) {
 		}
 	}
 }
+
+// What a turn pays to read the catalog: once read, an atomic load and a clock read.
+func BenchmarkLivePrograms(b *testing.B) {
+	ps, err := programs.Load(strings.NewReader(programsYAML))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := redistest.Client(b)
+	live := programs.NewLive(ps, redisstore.New(c, redisstore.Options{Prefix: redistest.Prefix(b)}).ProgramEdits(),
+		(&bottest.LogBuffer{}).Logger(), nil)
+	live.Programs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if len(live.Programs()) != 2 {
+				b.Error("lost a program")
+			}
+		}
+	})
+}
