@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -249,6 +250,14 @@ func TestProgramEditInABrowser(t *testing.T) {
 	if deadline != "29/02/2028 17:30" || flash != "Đã lưu chương trình." {
 		t.Errorf("after the save the list shows %q, notice %q", deadline, flash)
 	}
+	path := filepath.Join(t.TempDir(), "programs.vi.png")
+	if *screens != "" {
+		path = filepath.Join(*screens, "programs.vi.png")
+	}
+	if err := chromedp.Do(b, consoletest.Screenshot(path)); err != nil {
+		t.Fatal(err)
+	}
+	checkScreenshot(t, path)
 	if p, _ := live.Programs().Get(xanhID); !p.Deadline.Equal(time.Date(2028, 2, 29, 17, 30, 0, 0, bot.HoChiMinh())) ||
 		len(p.Reminders) != 3 || p.Reminders[1] != (bot.Reminder{Before: 14 * 24 * time.Hour}) {
 		t.Errorf("the gateway reads %+v", p)
