@@ -141,6 +141,8 @@ func TestLoadReminders(t *testing.T) {
 		{"bad offset", `, reminders: [opening, 7x]`, `program "a": reminders: reminder "7x": not "opening" or a time before the deadline`},
 		{"bad days", `, reminders: [1.5d]`, `reminder "1.5d": not "opening"`},
 		{"zero", `, reminders: [0m]`, `reminder "0m": the time before the deadline is not positive`},
+		{"zero days", `, reminders: [0d]`, `reminder "0d": the time before the deadline is not positive`},
+		{"no unit", `, reminders: [7]`, `reminder "7": not "opening"`},
 		{"negative", `, reminders: [-1d]`, `reminder "-1d": the time before the deadline is not positive`},
 		{"twice", `, reminders: [1d, 1d]`, `reminder "1d": listed twice`},
 		{"twice in other words", `, reminders: [1d, 24h]`, `reminder "24h": listed twice (also as "1d")`},

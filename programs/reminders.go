@@ -58,14 +58,15 @@ func parseOffset(s string) (time.Duration, error) {
 	neg := strings.HasPrefix(s, "-")
 	rest := strings.TrimPrefix(s, "-")
 	var d time.Duration
+	days := false
 	if i := strings.IndexByte(rest, 'd'); i > 0 {
-		days, err := strconv.Atoi(rest[:i])
-		if err != nil || days > 10000 {
+		n, err := strconv.Atoi(rest[:i])
+		if err != nil || n < 0 || n > 10000 {
 			return 0, fmt.Errorf("bad days in %q", s)
 		}
-		d, rest = time.Duration(days)*24*time.Hour, rest[i+1:]
+		d, rest, days = time.Duration(n)*24*time.Hour, rest[i+1:], true
 	}
-	if rest != "" || d == 0 {
+	if rest != "" || !days {
 		r, err := time.ParseDuration(rest)
 		if err != nil || r < 0 {
 			return 0, fmt.Errorf("bad duration %q", s)
