@@ -28,7 +28,7 @@ bench:
 # screens writes the console's screenshots shown in the README to docs/screens/ (a real
 # Chromium: CHROMIUM, or chromium on PATH). CI does not run it; make test checks the pages.
 screens:
-	$(WITH_REDIS) $(GO) test -count=1 -run '^Test(Screens|ReportsPageInABrowser|BroadcastFormInABrowser)$$' ./console -screens $(CURDIR)/docs/screens
+	$(WITH_REDIS) $(GO) test -count=1 -run '^Test(Screens|ReportsPageInABrowser|BroadcastFormInABrowser|ProgramEditInABrowser)$$' ./console -screens $(CURDIR)/docs/screens
 
 run:
 	$(GO) run ./cmd/sangkien serve

@@ -21,6 +21,7 @@ var auditActions = []string{
 	bot.AuditResolve, bot.AuditAssign, bot.AuditResend, bot.AuditStaffAdd, bot.AuditStaffDisable,
 	bot.AuditStaffPassword, bot.AuditStaffToken, bot.AuditCannedPut, bot.AuditCannedDelete,
 	AuditHolidayPut, AuditHolidayDelete, bot.AuditBroadcastCreate, bot.AuditBroadcastCancel,
+	AuditProgramEdit, AuditProgramReset,
 }
 
 // auditActionMsg names the actions on the page.
@@ -35,6 +36,7 @@ var auditActionMsg = map[string]string{
 	bot.AuditCannedDelete: "console.admin.action.canned_delete", AuditHolidayPut: "console.admin.action.holiday_put",
 	AuditHolidayDelete:       "console.admin.action.holiday_delete",
 	bot.AuditBroadcastCreate: "console.broadcasts.action.create", bot.AuditBroadcastCancel: "console.broadcasts.action.cancel",
+	AuditProgramEdit: "console.programs.action.edit", AuditProgramReset: "console.programs.action.reset",
 }
 
 // auditFilter is the page's form: a staff email, an action, the first and last days

@@ -31,7 +31,7 @@ type pages struct {
 
 // pageNames are the console's pages; each is parsed with layout.html.
 var pageNames = []string{"login", "inbox", "conversation", "submissions", "error", "staff", "canned", "audit", "holidays", "reports",
-	"broadcasts", "broadcast", "broadcastnew"}
+	"broadcasts", "broadcast", "broadcastnew", "programs", "program"}
 
 // Messages the templates' helpers pick by value (ids are literals, so that the
 // locales test finds them).
@@ -171,6 +171,8 @@ type view struct {
 	// so many seconds (a broadcast on it is sending).
 	Broadcast *broadcastView
 	Refresh   int
+	// The programs' (adminprograms.go):
+	Program *programView
 }
 
 // cannedView is a canned answer as the reply form offers it.

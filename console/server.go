@@ -49,7 +49,7 @@ type Submissions interface {
 }
 
 // Config is what a Server needs. Every field but Logger, Now, Calendar, Targets,
-// MediaLink, Holidays, Reports, Programs and Broadcasts is required.
+// MediaLink, Holidays, Reports, Programs, ProgramEdits and Broadcasts is required.
 type Config struct {
 	Engine        Engine
 	Accounts      Accounts
@@ -72,6 +72,9 @@ type Config struct {
 	// Holidays, when set, holds the admins' edits laid over Calendar
 	// (redisstore.Holidays); the holidays page edits it.
 	Holidays HolidayEdits
+	// ProgramEdits, when set, holds the admins' edits of the programs (programs.Live,
+	// which should be Programs too); the programs pages edit it.
+	ProgramEdits ProgramEdits
 	// MediaLink links to a file the citizen sent, through the gateway's media proxy
 	// (media.Signer.PathFor with MediaLinkTTL); nil when the gateway has no proxy
 	// (no PUBLIC_BASE_URL): files are then named, not shown.
@@ -185,6 +188,7 @@ func (s *Server) routes() {
 	page("POST /console/submissions/{id}/resend", bot.RoleAdmin, s.resendPage)
 	s.adminRoutes(api, page)
 	s.broadcastRoutes(api, page)
+	s.programRoutes(page)
 }
 
 // MediaLinkTTL is how long a file's link on a console page works: long enough to read

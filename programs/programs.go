@@ -30,6 +30,15 @@ type program struct {
 	// Opens and Deadline are dates in one of the layouts parseTime reads.
 	Opens    string `yaml:"opens"`
 	Deadline string `yaml:"deadline"`
+	// Reminders is nil when the file names none (the default reminders), and an
+	// empty list for none at all.
+	Reminders *[]string `yaml:"reminders"`
+	ZNS       *zns      `yaml:"zns"`
+}
+
+type zns struct {
+	Template string            `yaml:"template"`
+	Params   map[string]string `yaml:"params"`
 }
 
 type field struct {
@@ -46,8 +55,10 @@ type text struct {
 func (t text) domain() bot.Text { return bot.Text{VI: t.VI, EN: t.EN} }
 
 // Load reads a programs file and checks it: unknown keys, missing names in either
-// language, repeated or over-long ids, programs without fields and deadlines that do
-// not follow the opening are errors, so a bad file fails the start, not a conversation.
+// language, repeated or over-long ids, programs without fields, deadlines that do not
+// follow the opening, reminder offsets that do not parse, are not positive or come
+// twice, and ZNS parameters that are not templates of .Program, .Deadline and .Name
+// are errors, so a bad file fails the start, not a conversation or a reminder.
 func Load(r io.Reader) (bot.Programs, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -71,8 +82,6 @@ func Load(r io.Reader) (bot.Programs, error) {
 	return ps, nil
 }
 
-// domain checks the i-th program of the file and converts it; seen holds the ids of
-
 // ReadFile reads the programs file at path, or builtIn (the sample built into the
 // binary) when path is empty. Errors name PROGRAMS_FILE, the variable path comes from.
 func ReadFile(path string, builtIn []byte) (bot.Programs, error) {
@@ -93,6 +102,7 @@ func ReadFile(path string, builtIn []byte) (bot.Programs, error) {
 	return ps, nil
 }
 
+// domain checks the i-th program of the file and converts it; seen holds the ids of
 // the programs before it.
 func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 	p := bot.Program{ID: raw.ID, Name: raw.Name.domain(), Description: raw.Description.domain()}
@@ -124,6 +134,16 @@ func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 	}
 	if !p.Deadline.After(p.Opens) {
 		return bot.Program{}, fmt.Errorf("program %q: deadline is not after opening", p.ID)
+	}
+	if raw.Reminders != nil {
+		if p.Reminders, err = ParseReminders(*raw.Reminders); err != nil {
+			return bot.Program{}, fmt.Errorf("program %q: reminders: %w", p.ID, err)
+		}
+	}
+	if raw.ZNS != nil {
+		if p.ZNS, err = raw.ZNS.domain(); err != nil {
+			return bot.Program{}, fmt.Errorf("program %q: zns: %w", p.ID, err)
+		}
 	}
 	return p, nil
 }

@@ -151,6 +151,9 @@
 //	<p>:holidays                     hash    Holidays.Put/Delete      none: admins' edits of the working-day
 //	                                         (field: date, "off|work   calendar, laid over the holidays file;
 //	                                         <name>" or "normal")      consoles re-read it every 30 s
+//	<p>:programs                     hash    ProgramEdits.Put/Delete  none: admins' edits of the programs, laid
+//	                                         (field: program id, JSON  over the programs file; each process
+//	                                         programs.Edit)            re-reads it every 30 s (programs.Live)
 //
 // Staff keys share one hash tag, {staff}: a few hundred accounts fit one slot, and each
 // change to an account, its token and its sessions is one script on a cluster too.

@@ -87,6 +87,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		MediaLink:     mediaLink,
 		Holidays:      g.store.Holidays(),
 		Programs:      g.programs,
+		ProgramEdits:  g.programs,
 		Secure:        strings.HasPrefix(cfg.PublicBaseURL, "https://"),
 		Logger:        g.log,
 	})

@@ -28,8 +28,10 @@ type gateway struct {
 	engine  *bot.Engine
 	sink    *intake.FileSink // nil unless INTAKE_KIND is file
 	log     *slog.Logger
-	// programs is the catalog the flows offer; the Open311 intake maps its fields.
-	programs bot.Programs
+	// programs is the catalog as it stands, the programs file with the admins' edits:
+	// the flows offer it, the Open311 intake maps its fields, the console edits it and
+	// the reminders follow its dates.
+	programs *programs.Live
 }
 
 // newGateway builds the gateway from cfg. Channels in direct answer from Handle's
@@ -43,7 +45,7 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
-	g = &gateway{log: log, catalog: catalog, programs: progs}
+	g = &gateway{log: log, catalog: catalog}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
@@ -53,10 +55,11 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 		return nil, err
 	}
 	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Outbox: cfg.Outbox, Logger: log})
+	g.programs = programs.NewLive(progs, g.store.ProgramEdits(), log, nil)
 	router, err := flows.NewRouter(flows.Config{
 		// The notice version and draft ids are the flows' own defaults: the notice's
 		// text lives in locales, next to the version flows records with each consent.
-		Programs: progs,
+		Programs: g.programs,
 		Catalog:  catalog,
 		Refs:     g.store,
 		Now:      time.Now,
