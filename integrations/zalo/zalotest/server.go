@@ -1,6 +1,7 @@
 // Package zalotest is an httptest fake of Zalo for tests of any package that talks to
-// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs) and the
-// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token), on one server. It
+// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs), the
+// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token) and the ZNS endpoint
+// of the business API (POST /message/template, zns.go), on one server. It
 // records every request in order, answers scripted errors, and keeps tokens as Zalo
 // does: refresh tokens are single-use, and each refresh issues a new pair that voids
 // the old access token. It refuses user ids that are not numbers (-201). It also signs
@@ -72,6 +73,12 @@ type Server struct {
 	// shows it; false sends a number.
 	expiresAsString bool
 	delay           time.Duration
+
+	// The ZNS endpoint's state (zns.go).
+	templates map[string]Template
+	zns       []ZNS
+	znsErrs   []answer
+	clock     func() time.Time
 }
 
 type answer struct {
@@ -89,6 +96,8 @@ func NewServer(t testing.TB) *Server {
 		access:          map[string]bool{AccessToken: true},
 		refresh:         RefreshToken,
 		expiresAsString: true,
+		templates:       map[string]Template{},
+		clock:           time.Now,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -204,6 +213,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveSend(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v4/oa/access_token":
 		s.serveRefresh(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/message/template":
+		s.serveZNS(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, `{"error":404,"message":"not found"}`)
 	}
