@@ -149,7 +149,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
-// Send draws one reply as consultation messages and sends them.
+// Send draws one reply as consultation messages and sends them, or, for an Outbound
+// that carries a ZNS message, sends that instead (SendTemplate).
 //
 // Rendering: plain text (the API has no markup); choices as a numbered list under the
 // text, which the flows accept back as the number, the label, or the label without
@@ -160,6 +161,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if o.Conversation.Channel != bot.Zalo || !validUserID(o.Conversation.ID) {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "not a zalo user: " + bot.MaskID(o.Conversation.Key())}
+	}
+	if z := o.ZNS; z != nil {
+		err := c.SendTemplate(ctx, z.Phone, z.TemplateID, z.Data, TrackingID(o.ID))
+		if err != nil {
+			c.log.Debug("zns send failed", "conversation", bot.MaskID(o.Conversation.Key()), "outbound", o.ID, "err", err)
+		}
+		return err
 	}
 	if strings.TrimSpace(o.Reply.Text) == "" {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}

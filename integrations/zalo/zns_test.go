@@ -218,3 +218,26 @@ func TestUntilMidnight(t *testing.T) {
 		}
 	}
 }
+
+// An Outbound that carries a ZNS message goes through ZNS, not as a consultation
+// message, with the tracking id of its outbound id.
+func TestSendCarriesZNS(t *testing.T) {
+	c, api := newZNSClient(t)
+	o := outbound(bot.Reply{Text: "⏰ Sáng kiến của bạn vẫn chưa được gửi."})
+	o.ID, o.Broadcast = "bc:b1:zalo:"+userID, "b1"
+	o.ZNS = &bot.ZNSMessage{TemplateID: reminderID, Phone: lanPhone, Data: reminderData()}
+	if err := c.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.ZNSSent(lanPhone); len(got) != 1 || got[0].TrackingID != TrackingID(o.ID) || !maps.Equal(got[0].Data, reminderData()) {
+		t.Errorf("ZNS delivered %+v", got)
+	}
+	if n := len(api.Messages()); n != 0 {
+		t.Errorf("%d consultation messages sent besides", n)
+	}
+	o.ZNS.Phone = "0912345678"
+	var se *bot.SendError
+	if err := c.Send(context.Background(), o); !errors.As(err, &se) || se.Failure != bot.Permanent || strings.Contains(se.Error(), "0912345678") {
+		t.Errorf("a phone in the wrong form: %v, want permanent, naming no phone", err)
+	}
+}
