@@ -241,3 +241,24 @@ func TestSendCarriesZNS(t *testing.T) {
 		t.Errorf("a phone in the wrong form: %v, want permanent, naming no phone", err)
 	}
 }
+
+// Zalo's recorded answer to a consultation message past the interaction window is the
+// citizen gone for now: nothing reaches them until they write again.
+func TestSendPastTheWindow(t *testing.T) {
+	c, api, _ := newTestClient(t, freshToken(), nil)
+	api.FailSendHTTP(http.StatusOK, string(readTestdata(t, "cs_window_closed.json")))
+	var se *bot.SendError
+	if err := c.Send(context.Background(), outbound(bot.Reply{Text: "⏰ Chỉ còn 7 ngày nữa"})); !errors.As(err, &se) ||
+		se.Failure != bot.Gone || se.Code != codeNoInteraction {
+		t.Errorf("Send: %v, want gone with code %d", err, codeNoInteraction)
+	}
+}
+
+// Zalo's recorded success answer reads as sent.
+func TestSendTemplateReadsZalosAnswer(t *testing.T) {
+	c, api := newZNSClient(t)
+	api.FailZNSHTTP(http.StatusOK, string(readTestdata(t, "zns_ok.json")))
+	if err := c.SendTemplate(context.Background(), lanPhone, reminderID, reminderData(), "t1"); err != nil {
+		t.Errorf("Zalo's success answer: %v", err)
+	}
+}

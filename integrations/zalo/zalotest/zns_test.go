@@ -2,7 +2,11 @@ package zalotest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +110,66 @@ func TestZNSOldAccessTokenStopsWorking(t *testing.T) {
 	if got := s.WaitZNS(1); len(got) != 2 {
 		t.Errorf("recorded %+v", got)
 	}
+}
+
+// The fake answers in the shapes of Zalo's recorded answers (../testdata): the same
+// fields at every level, the same codes.
+func TestZNSAnswersAreZalos(t *testing.T) {
+	s := NewServer(t)
+	s.AddTemplate(Template{ID: "t1", Params: []string{"name"}, Night: true})
+	answer := func(access string) map[string]any {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/message/template",
+			strings.NewReader(`{"phone":"84912345678","template_id":"t1","template_data":{"name":"Lan"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("access_token", access)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	recorded := func(name string) map[string]any {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a map[string]any
+		if err := json.Unmarshal(b, &a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if got, want := shape(answer(AccessToken)), shape(recorded("zns_ok.json")); got != want {
+		t.Errorf("success answer shaped %s, Zalo's %s", got, want)
+	}
+	if got, want := answer("forged"), recorded("zns_token_invalid.json"); got["error"] != want["error"] || shape(got) != shape(want) {
+		t.Errorf("refused token answered %v, Zalo %v", got, want)
+	}
+}
+
+// shape is a JSON value's field names and kinds, nested, in a stable order.
+func shape(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ":" + shape(v[k])
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	}
+	return "other"
 }
