@@ -48,7 +48,8 @@ func (s *Server) AddTemplate(t Template) {
 	s.templates[t.ID] = t
 }
 
-// SetClock sets the clock the night rule reads (time.Now until set).
+// SetClock sets the clock the ZNS night rule and the interaction window read
+// (time.Now until set).
 func (s *Server) SetClock(now func() time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
