@@ -165,7 +165,8 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if z := o.ZNS; z != nil {
 		err := c.SendTemplate(ctx, z.Phone, z.TemplateID, z.Data, TrackingID(o.ID))
 		if err != nil {
-			c.log.Debug("zns send failed", "conversation", bot.MaskID(o.Conversation.Key()), "outbound", o.ID, "err", err)
+			// Not the outbound id: a broadcast's names the conversation in full.
+			c.log.Debug("zns send failed", "conversation", bot.MaskID(o.Conversation.Key()), "err", err)
 		}
 		return err
 	}
