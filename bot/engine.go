@@ -186,6 +186,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 		s.Profile.Created = now
 	}
 	s.Profile.Updated = now
+	s.Profile.NoteInbound(ev.Kind, ev.At, now)
 	if ev.Kind != EventStatus && !ev.Kind.FromStaff() {
 		// A notice from the city (or staff writing from the provider's tool) is not the
 		// citizen coming back: the draft's clock, and

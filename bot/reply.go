@@ -39,4 +39,16 @@ type Outbound struct {
 	// Broadcast names the broadcast this message is part of (bulk lane): its sender
 	// counts it sent or failed there.
 	Broadcast string `json:"broadcast,omitempty"`
+	// ZNS, when set, is sent instead of Reply, to a Zalo citizen outside the OA's
+	// interaction window (broadcast.ZNSFor decides).
+	ZNS *ZNSMessage `json:"zns,omitempty"`
+}
+
+// ZNSMessage is a Zalo Notification Service message: an approved template of the OA,
+// the phone the citizen gave with their consent (84xxxxxxxxx) and the template's
+// parameters filled in. Personal data: never logged.
+type ZNSMessage struct {
+	TemplateID string            `json:"template_id"`
+	Phone      string            `json:"phone"`
+	Data       map[string]string `json:"data"`
 }

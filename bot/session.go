@@ -41,8 +41,28 @@ type Profile struct {
 	// from before them is written into every index it belongs to by its next event.
 	Indexed     bool                `json:"indexed,omitempty"`
 	Submissions []SubmissionSummary `json:"submissions,omitempty"`
-	Created     time.Time           `json:"created"`
-	Updated     time.Time           `json:"updated"`
+	// LastInbound is when the citizen last acted on their channel themselves (wrote,
+	// pressed a button, followed), by the provider's clock: Zalo lets the OA send
+	// consultation messages only for a while after it, so broadcasts read it there.
+	LastInbound time.Time `json:"last_inbound,omitzero"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+// NoteInbound records an event of kind k that happened at at, when it is the citizen's
+// own doing (staff, the city's notices and leaving the channel are not). A time
+// ahead of now (a provider's clock running fast) counts as now, and an older event
+// arriving late leaves a later time as it is.
+func (p *Profile) NoteInbound(k EventKind, at, now time.Time) {
+	if !k.FromCitizen() && k != EventFollow {
+		return
+	}
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	if at.After(p.LastInbound) {
+		p.LastInbound = at
+	}
 }
 
 // Consent records the citizen's acceptance of a privacy notice.

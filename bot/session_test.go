@@ -39,3 +39,28 @@ func TestValidEmail(t *testing.T) {
 		}
 	}
 }
+
+// Only the citizen's own events move LastInbound, never backwards and never ahead of
+// the gateway's clock.
+func TestProfileNoteInbound(t *testing.T) {
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	var p bot.Profile
+	p.NoteInbound(bot.EventText, now.Add(-time.Hour), now)
+	if !p.LastInbound.Equal(now.Add(-time.Hour)) {
+		t.Fatalf("after a text: %v", p.LastInbound)
+	}
+	for _, k := range []bot.EventKind{bot.EventStatus, bot.EventStaffMessage, bot.EventStaffReply, bot.EventUnfollow} {
+		p.NoteInbound(k, now, now)
+		if !p.LastInbound.Equal(now.Add(-time.Hour)) {
+			t.Errorf("a %s event moved LastInbound to %v", k, p.LastInbound)
+		}
+	}
+	p.NoteInbound(bot.EventButton, now.Add(-2*time.Hour), now)
+	if !p.LastInbound.Equal(now.Add(-time.Hour)) {
+		t.Errorf("an older button press arriving late moved LastInbound back to %v", p.LastInbound)
+	}
+	p.NoteInbound(bot.EventFollow, now.Add(time.Hour), now)
+	if !p.LastInbound.Equal(now) {
+		t.Errorf("a follow stamped ahead of now: LastInbound %v, want %v", p.LastInbound, now)
+	}
+}

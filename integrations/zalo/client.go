@@ -28,9 +28,10 @@ const (
 type ClientConfig struct {
 	AppID     string // ZALO_APP_ID. Required.
 	AppSecret string // ZALO_APP_SECRET: sent as secret_key to refresh tokens. Required.
-	// APIBase and OAuthBase default to Zalo's; tests point them at zalotest.
+	// APIBase, OAuthBase and ZNSBase default to Zalo's; tests point them at zalotest.
 	APIBase   string
 	OAuthBase string
+	ZNSBase   string
 	// Tokens holds the token pair shared by every gateway process. Required.
 	Tokens TokenStore
 	// AccessToken and RefreshToken (ZALO_ACCESS_TOKEN, ZALO_REFRESH_TOKEN) seed an empty
@@ -55,6 +56,7 @@ type ClientConfig struct {
 type Client struct {
 	appID, appSecret   string
 	apiBase, oauthBase string
+	znsBase            string
 	tokens             TokenStore
 	seed               Token
 	hc                 *http.Client
@@ -67,6 +69,9 @@ type Client struct {
 	// config says once that Zalo refuses the app's sends for its setup (configError),
 	// and once when sends work again.
 	config *bot.Alarm
+	// template says once that Zalo refuses a program's ZNS template, and once when a
+	// ZNS message goes again.
+	template *bot.Alarm
 
 	refreshing chan struct{} // one refresh at a time within the process
 	mu         sync.Mutex
@@ -101,7 +106,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{
 		appID: cfg.AppID, appSecret: cfg.AppSecret,
-		apiBase: strings.TrimRight(cfg.APIBase, "/"), oauthBase: strings.TrimRight(cfg.OAuthBase, "/"),
+		apiBase: strings.TrimRight(cfg.APIBase, "/"), oauthBase: strings.TrimRight(cfg.OAuthBase, "/"), znsBase: strings.TrimRight(cfg.ZNSBase, "/"),
 		tokens: cfg.Tokens, seed: Token{Access: cfg.AccessToken, Refresh: cfg.RefreshToken}, hc: cfg.HTTP, log: cfg.Logger, now: cfg.Now,
 		refreshAhead: cfg.RefreshAhead, lockTTL: cfg.LockTTL, refreshWait: cfg.RefreshWait, texts: texts{cat: cfg.Catalog},
 		refreshing: make(chan struct{}, 1), storeBackoff: storeBackoff, storeBackoffMax: storeBackoffMax,
@@ -112,7 +117,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.oauthBase == "" {
 		c.oauthBase = DefaultOAuthBase
 	}
-	for name, base := range map[string]string{"API base": c.apiBase, "OAuth base": c.oauthBase} {
+	if c.znsBase == "" {
+		c.znsBase = DefaultZNSBase
+	}
+	for name, base := range map[string]string{"API base": c.apiBase, "OAuth base": c.oauthBase, "ZNS base": c.znsBase} {
 		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("zalo client: %s %q: want an absolute http(s) URL", name, base)
 		}
@@ -128,6 +136,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		c.now = time.Now
 	}
 	c.config = bot.NewAlarm(c.log, slog.LevelError, c.now)
+	c.template = bot.NewAlarm(c.log, slog.LevelError, c.now)
 	if c.refreshAhead <= 0 {
 		c.refreshAhead = DefaultRefreshAhead
 	}
@@ -140,7 +149,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
-// Send draws one reply as consultation messages and sends them.
+// Send draws one reply as consultation messages and sends them, or, for an Outbound
+// that carries a ZNS message, sends that instead (SendTemplate).
 //
 // Rendering: plain text (the API has no markup); choices as a numbered list under the
 // text, which the flows accept back as the number, the label, or the label without
@@ -151,6 +161,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	if o.Conversation.Channel != bot.Zalo || !validUserID(o.Conversation.ID) {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "not a zalo user: " + bot.MaskID(o.Conversation.Key())}
+	}
+	if z := o.ZNS; z != nil {
+		err := c.SendTemplate(ctx, z.Phone, z.TemplateID, z.Data, TrackingID(o.ID))
+		if err != nil {
+			// Not the outbound id: a broadcast's names the conversation in full.
+			c.log.Debug("zns send failed", "conversation", bot.MaskID(o.Conversation.Key()), "err", err)
+		}
+		return err
 	}
 	if strings.TrimSpace(o.Reply.Text) == "" {
 		return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + " has no text"}
@@ -164,16 +182,21 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	return nil
 }
 
-// sendText sends one message, refreshing the access token and trying once more when
-// Zalo says the token is invalid or expired.
+// sendText sends one consultation message.
 func (c *Client) sendText(ctx context.Context, userID, text string) error {
+	return c.withToken(ctx, tokenRefused, func(access string) error { return c.postCS(ctx, access, userID, text) })
+}
+
+// withToken calls post with the access token, refreshing it and calling post once more
+// when Zalo answers a code that refused says means an invalid or expired token.
+func (c *Client) withToken(ctx context.Context, refused func(code int) bool, post func(access string) error) error {
 	tok, err := c.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	err = c.postCS(ctx, tok.Access, userID, text)
+	err = post(tok.Access)
 	var se *bot.SendError
-	if !errors.As(err, &se) || !tokenRefused(se.Code) {
+	if !errors.As(err, &se) || !refused(se.Code) {
 		return err
 	}
 	c.log.Info("zalo refused the access token; refreshing", "code", se.Code)
@@ -181,8 +204,8 @@ func (c *Client) sendText(ctx context.Context, userID, text string) error {
 	if rerr != nil {
 		return wait(rerr, c.retryAfter(rerr))
 	}
-	err = c.postCS(ctx, nt.Access, userID, text)
-	if errors.As(err, &se) && tokenRefused(se.Code) {
+	err = post(nt.Access)
+	if errors.As(err, &se) && refused(se.Code) {
 		// A fresh token refused at once: not something waiting fixes quickly.
 		se.Failure, se.RetryAfter = bot.Retryable, 0
 	}

@@ -3,6 +3,12 @@
 // Client that draws bot.Replies as consultation ("cs") messages of the OA API v3 and
 // classifies failures as *bot.SendError for the delivery queue.
 //
+// A consultation message reaches a citizen only within Zalo's interaction window, 7
+// days after their last message (testdata/zns.md). Past it, the Client sends an
+// Outbound that carries a bot.ZNSMessage as a Zalo Notification Service message
+// instead: an approved template sent to the phone the citizen gave (zns.go), through
+// Zalo's business API with the same access token.
+//
 // Zalo's access tokens last about 25 hours and are renewed with a refresh token that is
 // single-use: each refresh returns a new pair and voids the old refresh token. Two
 // processes refreshing at once would each burn the other's token, so the pair lives in a

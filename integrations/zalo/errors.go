@@ -118,3 +118,89 @@ func httpFailure(status int) *bot.SendError {
 	}
 	return se
 }
+
+// ZNS error codes the sender acts on (Zalo's table of ZNS errors: the same numbers
+// mean other things in the OA API's table). Every other non-zero code fails the
+// message as Permanent with the code kept in its failure record.
+const (
+	znsUnknown          = -100 // Zalo's own error: try again later
+	znsAppInvalid       = -101 // the app sending is invalid
+	znsAppMissing       = -102 // the app does not exist
+	znsAppInactive      = -103 // the app is not activated
+	znsSecretInvalid    = -104 // the app's secret key is wrong
+	znsAppNotLinked     = -105 // the app is linked to no OA
+	znsPhoneInvalid     = -108 // the phone number is invalid
+	znsTemplateInvalid  = -109 // no such template id
+	znsDataEmpty        = -111 // the template data is empty
+	znsDataInvalid      = -112 // the template data is wrong (missing, extra or too long)
+	znsUserUnreachable  = -114 // the user is inactive, refuses the message or has an old app
+	znsOutOfQuota       = -115 // the ZNS account's balance is used up
+	znsTemplateDenied   = -117 // the OA or app may not use this template
+	znsNoAccount        = -118 // no Zalo account for this phone, or it is disabled
+	znsCannotReceive    = -119 // the account cannot receive ZNS messages
+	znsTokenInvalid     = -124 // access token invalid
+	znsTemplatePending  = -131 // the template is not approved
+	znsNight            = -133 // this template may not be sent between 22:00 and 06:00
+	znsOANotAllowed     = -135 // the OA may not send ZNS (not verified, free package)
+	znsNeedsCloud       = -136 // the OA needs a Zalo Cloud Account
+	znsCloudUnpaid      = -137 // the Zalo Cloud Account could not pay
+	znsAppNotAllowed    = -138 // the app may not use this feature
+	znsUserRefusedKind  = -139 // the user refuses this kind of ZNS message
+	znsUserRefusedOA    = -141 // the user refuses ZNS messages from the OA
+	znsOADailyLimit     = -144 // the OA sent its ZNS messages for the day
+	znsTemplateDisabled = -146 // the template was disabled for poor quality
+	znsTemplateDaily    = -147 // the template was sent its limit for the day
+)
+
+// znsTokenRefused reports the ZNS code that calls for a token refresh.
+func znsTokenRefused(code int) bool { return code == znsTokenInvalid }
+
+// znsConfigCodes say the app or the OA is not set up for ZNS: the message waits
+// (Held) and an operator is told, once, as for the OA API's configCodes.
+var znsConfigCodes = map[int]bool{
+	znsAppInvalid: true, znsAppMissing: true, znsAppInactive: true, znsSecretInvalid: true, znsAppNotLinked: true,
+	znsOANotAllowed: true, znsNeedsCloud: true, znsCloudUnpaid: true, znsAppNotAllowed: true,
+}
+
+// znsTemplateCodes say a program's template is wrong for Zalo: unknown, not approved,
+// not the OA's, disabled, or its parameters do not match what the program fills in.
+// The message fails (nothing waiting would fix it) and an operator is told, once.
+var znsTemplateCodes = map[int]bool{
+	znsTemplateInvalid: true, znsDataEmpty: true, znsDataInvalid: true, znsTemplateDenied: true,
+	znsTemplatePending: true, znsTemplateDisabled: true,
+}
+
+// znsFailure classifies an error the ZNS API reported in its JSON answer. The token
+// code is classified Held here; the sender refreshes and tries again before returning it.
+func znsFailure(code int, message string, now time.Time) *bot.SendError {
+	se := &bot.SendError{Code: code, Detail: "zns: " + message}
+	switch {
+	case znsTokenRefused(code):
+		se.Failure, se.RetryAfter = bot.Held, time.Minute
+	case code == znsUnknown:
+		se.Failure = bot.Retryable
+	case code == znsNight:
+		se.Failure, se.RetryAfter = bot.Held, untilMorning(now)
+	case code == znsOutOfQuota, code == znsCloudUnpaid:
+		se.Failure, se.RetryAfter = bot.Held, quotaWait
+	case code == znsOADailyLimit, code == znsTemplateDaily:
+		se.Failure, se.RetryAfter = bot.Held, untilMidnight(now)
+	case znsConfigCodes[code]:
+		se.Failure, se.RetryAfter = bot.Held, configWait
+	default:
+		// znsPhoneInvalid, the template codes, and the citizen's own refusals
+		// (znsUserUnreachable, znsNoAccount, znsCannotReceive, znsUserRefusedKind,
+		// znsUserRefusedOA): this message will not go, but the citizen may still
+		// follow the OA and write again, so they are not Gone.
+		se.Failure = bot.Permanent
+	}
+	return se
+}
+
+// untilMidnight is the time from now to the next 00:00 in Vietnam, when Zalo's daily
+// ZNS limits start again.
+func untilMidnight(now time.Time) time.Duration {
+	local := now.In(vietnam)
+	next := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, vietnam)
+	return next.Sub(now)
+}

@@ -172,14 +172,15 @@ func (m *memTokens) locked() bool {
 }
 
 // newTestClient starts a fake Zalo and a Client on it whose store holds tok (nothing
-// when tok is nil).
+// when tok is nil). Both read the clock fixedNow, an afternoon in Vietnam.
 func newTestClient(t *testing.T, tok *Token, log *slog.Logger) (*Client, *zalotest.Server, *memTokens) {
 	t.Helper()
 	api := zalotest.NewServer(t)
+	api.SetClock(fixedNow)
 	store := &memTokens{}
 	c, err := NewClient(ClientConfig{
 		AppID: zalotest.AppID, AppSecret: zalotest.AppSecret,
-		APIBase: api.URL, OAuthBase: api.URL, Tokens: store, Catalog: bottest.Catalog(t), Logger: log, Now: fixedNow,
+		APIBase: api.URL, OAuthBase: api.URL, ZNSBase: api.URL, Tokens: store, Catalog: bottest.Catalog(t), Logger: log, Now: fixedNow,
 		RefreshWait: 200 * time.Millisecond,
 	})
 	if err != nil {

@@ -1,10 +1,12 @@
 // Package zalotest is an httptest fake of Zalo for tests of any package that talks to
-// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs) and the
-// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token), on one server. It
-// records every request in order, answers scripted errors, and keeps tokens as Zalo
-// does: refresh tokens are single-use, and each refresh issues a new pair that voids
-// the old access token. It refuses user ids that are not numbers (-201). It also signs
-// webhook bodies as Zalo does, independently of the code under test.
+// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs), the
+// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token) and the ZNS endpoint
+// of the business API (POST /message/template, zns.go), on one server. It records
+// every request in order, answers scripted errors, and keeps tokens as Zalo does:
+// refresh tokens are single-use, and each refresh issues a new pair that voids the old
+// access token. It refuses user ids that are not numbers (-201) and, once asked to
+// (RequireInteraction), users outside Zalo's interaction window (-230, -232). It also
+// signs webhook bodies as Zalo does, independently of the code under test.
 package zalotest
 
 import (
@@ -72,6 +74,17 @@ type Server struct {
 	// shows it; false sends a number.
 	expiresAsString bool
 	delay           time.Duration
+
+	// interactions are when each user last interacted with the OA (Interacted);
+	// window says the consultation endpoint refuses messages outside it.
+	interactions map[string]time.Time
+	window       bool
+
+	// The ZNS endpoint's state (zns.go).
+	templates map[string]Template
+	zns       []ZNS
+	znsErrs   []answer
+	clock     func() time.Time
 }
 
 type answer struct {
@@ -89,6 +102,9 @@ func NewServer(t testing.TB) *Server {
 		access:          map[string]bool{AccessToken: true},
 		refresh:         RefreshToken,
 		expiresAsString: true,
+		interactions:    map[string]time.Time{},
+		templates:       map[string]Template{},
+		clock:           time.Now,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -204,6 +220,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveSend(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v4/oa/access_token":
 		s.serveRefresh(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/message/template":
+		s.serveZNS(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, `{"error":404,"message":"not found"}`)
 	}
@@ -237,6 +255,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 		s.sendErrs = s.sendErrs[1:]
 	}
 	valid := s.access[m.AccessToken]
+	window := s.windowCode(m.UserID)
 	s.mu.Unlock()
 	switch {
 	case scripted != nil:
@@ -258,6 +277,14 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 		m.Error = -216
 		s.record(m)
 		writeJSON(w, http.StatusOK, `{"error":-216,"message":"Access token is invalid"}`)
+	case window != 0:
+		m.Error = window
+		s.record(m)
+		msg := "User has not interacted with the OA in the past 7 days"
+		if window == -232 {
+			msg = "User has not interacted with the OA"
+		}
+		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"error":%d,"message":%q}`, window, msg))
 	default:
 		s.record(m)
 		writeJSON(w, http.StatusOK, fmt.Sprintf(`{"data":{"message_id":"m%d","user_id":%q},"error":0,"message":"Success"}`,
@@ -351,4 +378,45 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// Window is how long after a user's last interaction Zalo takes consultation messages
+// for them.
+const Window = 7 * 24 * time.Hour
+
+// RequireInteraction makes the consultation endpoint as strict about the interaction
+// window as Zalo: a message to a user who never interacted with the OA (Interacted) is
+// refused -232, and one to a user whose last interaction is Window old by the server's
+// clock (SetClock) is refused -230. Without it the fake lets every message through, for
+// tests that are not about the window.
+func (s *Server) RequireInteraction() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = true
+}
+
+// Interacted records that userID interacted with the OA at at (wrote, pressed a
+// button, followed): what the webhook events a test sends tell the gateway.
+func (s *Server) Interacted(userID string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at.After(s.interactions[userID]) {
+		s.interactions[userID] = at
+	}
+}
+
+// windowCode is the code Zalo refuses a consultation message to userID with for the
+// interaction window, or 0; s.mu must be held.
+func (s *Server) windowCode(userID string) int {
+	if !s.window {
+		return 0
+	}
+	last, ok := s.interactions[userID]
+	switch {
+	case !ok:
+		return -232
+	case s.clock().Sub(last) >= Window:
+		return -230
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // send posts one consultation message with access and returns Zalo's error code.
@@ -82,5 +83,35 @@ func TestUserIDMustBeNumeric(t *testing.T) {
 	}
 	if n := len(s.Sent("abc")); n != 0 {
 		t.Errorf("%d messages delivered to a non-numeric id", n)
+	}
+}
+
+// Once asked to, the fake refuses consultation messages outside the interaction
+// window as Zalo does: -232 to a user who never interacted, -230 a week after the last
+// interaction, and lets them through again when the user interacts again.
+func TestInteractionWindow(t *testing.T) {
+	s := NewServer(t)
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	const lan, minh = "7392845012349876543", "7392845012349876544"
+	if code, _ := send(t, s, AccessToken, lan); code != 0 {
+		t.Fatalf("without RequireInteraction: error %d", code)
+	}
+	s.RequireInteraction()
+	s.Interacted(lan, now.Add(-6*24*time.Hour))
+	if code, _ := send(t, s, AccessToken, lan); code != 0 {
+		t.Errorf("six days after the last interaction: error %d", code)
+	}
+	if code, msg := send(t, s, AccessToken, minh); code != -232 {
+		t.Errorf("a user who never interacted: error %d %q, want -232", code, msg)
+	}
+	now = now.Add(24 * time.Hour)
+	if code, msg := send(t, s, AccessToken, lan); code != -230 || !strings.Contains(msg, "7 days") {
+		t.Errorf("seven days after: error %d %q, want -230", code, msg)
+	}
+	s.Interacted(lan, now.Add(-8*24*time.Hour)) // an older event arriving late changes nothing
+	s.Interacted(lan, now)
+	if code, _ := send(t, s, AccessToken, lan); code != 0 {
+		t.Errorf("after the user wrote again: error %d", code)
 	}
 }
