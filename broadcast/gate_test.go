@@ -82,7 +82,7 @@ func TestSkippedByReason(t *testing.T) {
 		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p1", redisstore.SenderOptions{}),
 		Bulk:    st.Bulk().Sender(bot.Telegram, "p1", redisstore.SenderOptions{Poll: 10 * time.Millisecond}),
 		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
-		Gate: broadcast.Gate{Sessions: st},
+		Gate: &broadcast.Gate{Store: st},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestTriedAtMostOnceAcrossACrash(t *testing.T) {
 		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p2", redisstore.SenderOptions{}),
 		Bulk:    st.Bulk().Sender(bot.Telegram, "p2", redisstore.SenderOptions{Hold: 300 * time.Millisecond, Poll: 10 * time.Millisecond}),
 		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
-		Gate: broadcast.Gate{Sessions: st},
+		Gate: &broadcast.Gate{Store: st},
 	})
 	if err != nil {
 		t.Fatal(err)

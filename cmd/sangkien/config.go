@@ -112,6 +112,8 @@ var envVars = []envvar.Var{
 	{Name: "ZALO_REFRESH_TOKEN", Secret: true, Help: "OA refresh token (single-use, about 3 months), seeds the store with ZALO_ACCESS_TOKEN"},
 	{Name: "ZALO_API_BASE", Default: zalo.DefaultAPIBase, Help: "base URL of the OA API (a fake one in tests)"},
 	{Name: "ZALO_OAUTH_BASE", Default: zalo.DefaultOAuthBase, Help: "base URL of Zalo's OAuth endpoint that refreshes tokens"},
+	{Name: "ZALO_ZNS_BASE", Default: zalo.DefaultZNSBase, Help: "base URL of Zalo's business API, which sends the programs' " +
+		"ZNS template messages to Zalo citizens outside the OA's 7-day interaction window"},
 	{Name: "ZALO_FILE_HOSTS", Default: strings.Join(zalo.DefaultFileHosts(), ","), Help: "hosts (and their subdomains) the media proxy " +
 		"may fetch citizens' Zalo files from, over https only"},
 	{Name: "ZALO_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Zalo citizen (bursts of 3 allowed)"},

@@ -64,5 +64,5 @@ func telegramVars(api *telegramtest.Server) []string {
 func zaloVars(zl *zalotest.Server) []string {
 	return []string{"ZALO_APP_ID", zalotest.AppID, "ZALO_APP_SECRET", zalotest.AppSecret, "ZALO_OA_SECRET", zalotest.OASecret,
 		"ZALO_ACCESS_TOKEN", zalotest.AccessToken, "ZALO_REFRESH_TOKEN", zalotest.RefreshToken,
-		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms"}
+		"ZALO_API_BASE", zl.URL, "ZALO_OAUTH_BASE", zl.URL, "ZALO_ZNS_BASE", zl.URL, "ZALO_CHAT_INTERVAL", "5ms"}
 }

@@ -62,6 +62,6 @@ func (g *gateway) dispatcher(c bot.DispatcherConfig) (*bot.Dispatcher, error) {
 	c.Queue = g.store.Delivery().Sender(c.Channel, name, opt)
 	c.Bulk = g.store.Bulk().Sender(c.Channel, name, opt)
 	c.Limiter, c.Logger, c.Events = g.store.Delivery(), g.log, g.engine
-	c.Gate = broadcast.Gate{Sessions: g.store}
+	c.Gate = &broadcast.Gate{Store: g.store, Programs: g.programs}
 	return bot.NewDispatcher(c)
 }

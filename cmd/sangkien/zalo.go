@@ -59,6 +59,7 @@ func readZaloConfig(r *envvar.Reader) zalo.Settings {
 		RefreshToken: r.Get("ZALO_REFRESH_TOKEN"),
 		APIBase:      r.Get("ZALO_API_BASE"),
 		OAuthBase:    r.Get("ZALO_OAUTH_BASE"),
+		ZNSBase:      r.Get("ZALO_ZNS_BASE"),
 		FileHosts:    strings.Split(r.Get("ZALO_FILE_HOSTS"), ","),
 	}
 	interval := r.Get("ZALO_CHAT_INTERVAL")

@@ -25,6 +25,7 @@ type Settings struct {
 	RefreshToken string // ZALO_REFRESH_TOKEN
 	APIBase      string // ZALO_API_BASE
 	OAuthBase    string // ZALO_OAUTH_BASE
+	ZNSBase      string // ZALO_ZNS_BASE
 	// ChatInterval is the least time between messages to one citizen; bursts of
 	// ChatBurst are allowed.
 	ChatInterval time.Duration
@@ -56,7 +57,7 @@ func (s Settings) Check() error {
 	case (s.AccessToken == "") != (s.RefreshToken == ""):
 		return errors.New("ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN: set both (one pair from the OA's authorization) or neither")
 	}
-	for name, base := range map[string]string{"ZALO_API_BASE": s.APIBase, "ZALO_OAUTH_BASE": s.OAuthBase} {
+	for name, base := range map[string]string{"ZALO_API_BASE": s.APIBase, "ZALO_OAUTH_BASE": s.OAuthBase, "ZALO_ZNS_BASE": s.ZNSBase} {
 		if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s=%q: want an absolute http(s) URL", name, base)
 		}
@@ -142,7 +143,7 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	s := c.Settings
 	log := c.Logger.With("component", "zalo")
 	client, err := NewClient(ClientConfig{
-		AppID: s.AppID, AppSecret: s.AppSecret, APIBase: s.APIBase, OAuthBase: s.OAuthBase,
+		AppID: s.AppID, AppSecret: s.AppSecret, APIBase: s.APIBase, OAuthBase: s.OAuthBase, ZNSBase: s.ZNSBase,
 		Tokens: c.Tokens, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken,
 		HTTP: apiClient(), Catalog: c.Catalog, Logger: c.Logger,
 	})
