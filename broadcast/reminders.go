@@ -25,7 +25,9 @@ const initiativePayload = "cmd:initiative"
 //     the time left, and one personal reminder to the owners of an unfinished draft in
 //     it, naming their draft, with a button that takes them back to it. The followers'
 //     broadcast leaves the draft owners out (bot.AudienceQuery.WithoutDrafts): they hear
-//     the personal one instead, not both.
+//     the personal one instead, not both. Each walk reads the indexes as they stand, so
+//     a citizen who starts or ends a draft between the two walks of one offset (they
+//     are seconds apart) may hear both, or neither; the next offset finds them again.
 type Reminders struct {
 	Programs bot.ProgramSource
 	Catalog  *locales.Catalog

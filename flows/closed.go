@@ -36,13 +36,16 @@ func (t *turn) closedAtSubmit() error {
 }
 
 func askClosed(t *turn) bot.Reply {
-	p, _ := t.program()
+	name := t.draft().ProgramID // a program since taken out of the catalog has no name left
+	if p, ok := t.program(); ok {
+		name = p.Name.In(t.l.Lang())
+	}
 	var choices []bot.Choice
 	for _, o := range t.programs.OpenAt(t.now) {
 		choices = append(choices, bot.Choice{Label: t.tr("closed.move", map[string]any{"Program": o.Name.In(t.l.Lang())}),
 			Payload: closedMove + o.ID})
 	}
-	text := t.tr("closed.ask", map[string]any{"Program": p.Name.In(t.l.Lang())}) + "\n\n"
+	text := t.tr("closed.ask", map[string]any{"Program": name}) + "\n\n"
 	if len(choices) > 0 {
 		text += t.tr("closed.options_other")
 	} else {
