@@ -230,10 +230,7 @@ func (s *Store) liveMembers(ctx context.Context, shard int, key string, q bot.Au
 		m := bot.AudienceMember{Conversation: ref, Lang: src.lang, Since: since[i]}
 		switch {
 		case q.Kind == bot.AudienceDraft:
-			title, ok, err := draftTitle(states[i])
-			if err != nil {
-				return nil, err
-			}
+			title, ok := s.draftTitle(states[i])
 			if !ok {
 				gone = append(gone, ref.Key())
 				continue
@@ -257,14 +254,13 @@ func (s *Store) liveMembers(ctx context.Context, shard int, key string, q bot.Au
 }
 
 // draftTitle reads the title of the draft in a session's state as GET gave it; ok is
-// false when the state is gone (expired) or holds no draft.
-func draftTitle(get *redis.StringCmd) (title string, ok bool, err error) {
+// false when the state is gone (expired) or holds no draft. A state it cannot read
+// (nothing writes one) counts as a draft with no title, so that one such state does
+// not stall a broadcast's walk: its owner gets the plain text.
+func (s *Store) draftTitle(get *redis.StringCmd) (title string, ok bool) {
 	raw, err := get.Result()
-	if errors.Is(err, redis.Nil) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
+	if err != nil { // redis.Nil: the pipeline's other errors were returned before
+		return "", false
 	}
 	var st struct {
 		Draft *struct {
@@ -272,12 +268,13 @@ func draftTitle(get *redis.StringCmd) (title string, ok bool, err error) {
 		} `json:"draft"`
 	}
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		return "", false, fmt.Errorf("a session's state: %w", err)
+		s.log.Warn("a draft owner's state is unreadable; reminded without the title", "err", err)
+		return "", true
 	}
 	if st.Draft == nil {
-		return "", false, nil
+		return "", false
 	}
-	return st.Draft.Title, true, nil
+	return st.Draft.Title, true
 }
 
 // formatAudienceCursor is "<channel>|<lang>|<score>|<member>".

@@ -412,8 +412,9 @@ func TestAudienceDraftExpires(t *testing.T) {
 }
 
 // TestAudienceDraftTitle: a walk of the draft audience gives each owner's draft title
-// ("" before they gave one), and the program's followers WithoutDrafts leave the
-// draft owners out, in every language, while a plain walk of them has everyone.
+// ("" before they gave one, or when their state cannot be read), and the program's
+// followers WithoutDrafts leave the draft owners out, in every language, while a plain
+// walk of them has everyone.
 func TestAudienceDraftTitle(t *testing.T) {
 	w := newTown(t)
 	lan := bot.ConversationRef{Channel: bot.Telegram, ID: "4004"} // a titled draft
@@ -452,6 +453,18 @@ func TestAudienceDraftTitle(t *testing.T) {
 		if m.DraftTitle != "" {
 			t.Errorf("a follower's member carries a title: %+v", m)
 		}
+	}
+	// A state the walk cannot read does not stop it: that owner is reminded untitled.
+	state := fmt.Sprintf("%s:{s%02d}:state:%s", w.prefix, redisstore.ShardOf(lan), lan.Key())
+	if err := w.c.Set(context.Background(), state, "{broken", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	titles = map[string]string{}
+	for _, m := range w.walk(bot.AudienceQuery{Kind: bot.AudienceDraft, Program: green}, 10) {
+		titles[m.Conversation.Key()] = m.DraftTitle
+	}
+	if want := map[string]string{lan.Key(): "", minh.Key(): ""}; !maps.Equal(titles, want) {
+		t.Errorf("with an unreadable state, draft titles = %q, want %q", titles, want)
 	}
 }
 
