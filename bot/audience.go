@@ -41,6 +41,11 @@ type AudienceQuery struct {
 	Program string
 	Channel Channel // "" for every channel
 	Lang    string  // "vi", "en", or "" for both
+	// WithoutDrafts, for a program's followers, leaves out those with an unfinished
+	// draft in it: a program's reminder goes to them as a personal draft reminder
+	// instead (broadcast.Reminders), so that nobody is told twice. A count of the
+	// audience (a preview) still includes them.
+	WithoutDrafts bool `json:",omitempty"`
 }
 
 // Validate reports a query no index answers.
@@ -56,6 +61,9 @@ func (q AudienceQuery) Validate() error {
 		}
 	default:
 		return fmt.Errorf("audience %q: unknown (all, subscribed, program or draft)", q.Kind)
+	}
+	if q.WithoutDrafts && q.Kind != AudienceProgram {
+		return fmt.Errorf("audience %s: only a program's followers can leave out the draft owners", q.Kind)
 	}
 	if q.Channel != "" && !slices.Contains(AudienceChannels(), q.Channel) {
 		return fmt.Errorf("audience: unknown channel %q", q.Channel)
@@ -85,6 +93,10 @@ type AudienceMember struct {
 	Lang         string // "vi" or "en": the language to write to them in
 	// Since is when the citizen joined this audience (the order of the walk).
 	Since time.Time
+	// DraftTitle, in the draft audience, is the title of the citizen's unfinished
+	// initiative ("" when they have not given one yet), for their personal reminder
+	// (Broadcast.Personal). Personal data: never logged.
+	DraftTitle string
 }
 
 // AudienceChannels are the channels the indexes are kept for, in the order a walk

@@ -99,6 +99,9 @@ func TestAudienceQueryValidate(t *testing.T) {
 		{bot.AudienceQuery{Kind: "everyone"}, false, ""},
 		{bot.AudienceQuery{Kind: bot.AudienceAll, Lang: "fr"}, false, ""},
 		{bot.AudienceQuery{Kind: bot.AudienceAll, Channel: "sms"}, false, ""},
+		{bot.AudienceQuery{Kind: bot.AudienceProgram, Program: "p", WithoutDrafts: true}, true, "prog:p"},
+		{bot.AudienceQuery{Kind: bot.AudienceDraft, Program: "p", WithoutDrafts: true}, false, ""},
+		{bot.AudienceQuery{Kind: bot.AudienceSubscribed, WithoutDrafts: true}, false, ""},
 	} {
 		err := tc.q.Validate()
 		if (err == nil) != tc.ok {

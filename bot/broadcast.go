@@ -33,6 +33,10 @@ type Broadcast struct {
 	ID       string        `json:"id"`
 	Audience AudienceQuery `json:"audience"`
 	Text     Text          `json:"text"` // Vietnamese required; English falls back to it
+	// Personal, when set, is the text for a recipient whose draft has a title (a draft
+	// reminder, AudienceMember.DraftTitle): DraftTitlePlaceholder in it stands for the
+	// title. A recipient with none gets Text.
+	Personal Text `json:"personal,omitzero"`
 	// Button, when set, is one button under the message (a command's payload).
 	Button  *BroadcastButton `json:"button,omitempty"`
 	At      time.Time        `json:"at"` // not before
@@ -61,7 +65,11 @@ func (b Broadcast) Validate() error {
 	if strings.TrimSpace(b.Text.VI) == "" {
 		return errors.New("broadcast: the Vietnamese text is required")
 	}
-	for _, t := range []string{b.Text.VI, b.Text.EN} {
+	if p := b.Personal; p != (Text{}) && (!strings.Contains(p.VI, DraftTitlePlaceholder) ||
+		p.EN != "" && !strings.Contains(p.EN, DraftTitlePlaceholder)) {
+		return errors.New("broadcast: a personal text needs Vietnamese, and the title's place in each language")
+	}
+	for _, t := range []string{b.Text.VI, b.Text.EN, b.Personal.VI, b.Personal.EN} {
 		if utf8.RuneCountInString(t) > BroadcastTextMax {
 			return fmt.Errorf("broadcast: a text is longer than %d characters", BroadcastTextMax)
 		}
@@ -79,14 +87,25 @@ func (b Broadcast) Recipients() AudienceQuery {
 	return q
 }
 
+// DraftTitlePlaceholder stands for the citizen's draft title in a broadcast's Personal
+// text. A template's own syntax, so that a locale message can carry it through its
+// rendering (given as the Title value), and the plain replacement of one string per
+// recipient reads nothing a title holds as syntax.
+const DraftTitlePlaceholder = "{{.Title}}"
+
 // Message is the broadcast as one citizen gets it, in the bulk lane: its id names the
-// broadcast and the citizen, so that a recipient is told once.
+// broadcast and the citizen, so that a recipient is told once. A citizen whose draft
+// has a title gets the Personal text, naming it.
 func (b Broadcast) Message(m AudienceMember) Outbound {
+	text := b.Text.In(m.Lang)
+	if b.Personal.VI != "" && m.DraftTitle != "" {
+		text = strings.ReplaceAll(b.Personal.In(m.Lang), DraftTitlePlaceholder, m.DraftTitle)
+	}
 	o := Outbound{
 		ID:           "bc:" + b.ID + ":" + m.Conversation.Key(),
 		Conversation: m.Conversation,
 		Lang:         m.Lang,
-		Reply:        Reply{Text: b.Text.In(m.Lang)},
+		Reply:        Reply{Text: text},
 		Broadcast:    b.ID,
 	}
 	if b.Button != nil {

@@ -54,6 +54,9 @@ func payloadCommand(p string) (cmd, arg string, ok bool) {
 	if l, found := strings.CutPrefix(p, "lang:"); found {
 		return cmdLanguage, l, true
 	}
+	if id, found := strings.CutPrefix(p, payloadRemind); found {
+		return cmdRemind, id, true
+	}
 	return "", "", false
 }
 
@@ -133,6 +136,8 @@ func (t *turn) command(in input) error {
 		t.s.Profile.OptedOut = false
 		t.say(t.tr("subscribe.done"))
 		t.current()
+	case cmdRemind:
+		t.remind(in.arg)
 	case cmdHuman:
 		st.Pending, st.Misses = "", 0
 		t.s.Profile.Mode = bot.ModeHuman

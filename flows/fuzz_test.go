@@ -127,7 +127,7 @@ func fuzzEvent(op, arg byte, text string, s *bot.Session) bot.Event {
 	return bot.Event{}
 }
 
-var pendings = []string{"", pendingCancel, pendingDiscard, pendingForget, pendingResume}
+var pendings = []string{"", pendingCancel, pendingDiscard, pendingForget, pendingResume, pendingFarPoint, pendingLanguage}
 
 // checkResult holds the Router's promises after any event.
 func checkResult(t *testing.T, r *Router, s *bot.Session, ev bot.Event, res bot.Result) {

@@ -277,6 +277,11 @@ func (h *harness) stateLine() string {
 	if n := len(s.Profile.Submissions); n > 0 {
 		parts = append(parts, "submissions="+strconv.Itoa(n))
 	}
+	if len(s.Profile.Programs) > 0 {
+		// The flows follow a program only on "Remind me"; the engine adds those of the
+		// drafts and submissions after the turn (bot.followPrograms).
+		parts = append(parts, "follows="+strings.Join(s.Profile.Programs, ","))
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -32,6 +32,12 @@ func initiativeFlow() *flow {
 		{Name: "skip", Src: []string{"email"}, Dst: "review"},
 		{Name: "review", Src: initiativeEditable, Dst: "review"},
 		{Name: "submit", Src: []string{"review"}, Dst: "submitted"},
+		// A program closed before the submit (closed.go).
+		{Name: "closed", Src: []string{"submitted"}, Dst: "closed"},
+		{Name: "review", Src: []string{"closed"}, Dst: "review"},
+		{Name: "edit_field", Src: []string{"closed"}, Dst: "field"},
+		{Name: "as_feedback", Src: []string{"closed"}, Dst: "sent_as_feedback"},
+		{Name: "keep", Src: []string{"closed"}, Dst: "kept"},
 	}
 	// Submit's safety net (missingAnswer): a draft without a required answer asks it.
 	for _, s := range initiativeRequired {
@@ -56,10 +62,14 @@ func initiativeFlow() *flow {
 			"phone":       phoneStep(),
 			"email":       {ask: askEmail, answer: answerEmail},
 			"review":      {ask: askReview, answer: answerReview},
+			"closed":      closedStep(),
 		},
 		finals: map[string]func(*turn) error{
 			"submitted": (*turn).submitInitiative,
 			"declined":  (*turn).declined,
+			// The closed step's ways out (closed.go).
+			"sent_as_feedback": (*turn).sendAsFeedback,
+			"kept":             (*turn).keepDraft,
 		},
 	}
 	return f.addBack()
@@ -147,6 +157,10 @@ func askProgram(t *turn) bot.Reply {
 			"Deadline": date(p.Deadline),
 		}))
 		choices = append(choices, bot.Choice{Label: p.Name.In(t.l.Lang()), Payload: "program:" + p.ID})
+	}
+	// Not ready to write yet: a reminder before the deadline instead (remind.go).
+	for _, p := range open {
+		choices = append(choices, t.remindChoice(p))
 	}
 	return bot.Reply{Text: b.String(), Choices: choices}
 }

@@ -30,15 +30,13 @@ func (t *turn) reference(prefix string) (string, error) {
 }
 
 // submitInitiative turns the reviewed draft into a submission, unless its program
-// closed while the citizen was writing.
+// closed while the citizen was writing: then the draft is kept and the citizen asked
+// what to do with it (closed.go).
 func (t *turn) submitInitiative() error {
 	d := t.draft()
 	p, ok := t.program()
 	if !ok || !p.OpenAt(t.now) {
-		t.clear()
-		t.say(t.tr("initiative.closed", map[string]any{"Program": p.Name.In(t.l.Lang())}),
-			t.button("menu.feedback", "cmd:"+cmdFeedback), t.button("choice.menu", "cmd:"+cmdMenu))
-		return nil
+		return t.closedAtSubmit()
 	}
 	if missing, err := t.missingAnswer(d, true); missing || err != nil {
 		return err
@@ -70,7 +68,11 @@ func (t *turn) submitFeedback() error {
 		// Feedback about a program names it where an initiative does.
 		sub.ProgramID = d.TopicRef
 	}
-	t.record(sub, clip(d.Comment, 60))
+	title := clip(d.Comment, 60)
+	if d.Title != "" {
+		title = d.Title // an initiative sent as feedback (closed.go)
+	}
+	t.record(sub, title)
 	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
 	t.r.log.Info("feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
 	return nil

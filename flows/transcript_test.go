@@ -80,6 +80,20 @@ func transcripts(lang string) []transcript {
 		press("skip"),
 	)
 	then := func(prefix []act, more ...act) []act { return append(append([]act{}, prefix...), more...) }
+	closedAtSubmit := []act{
+		command("start", ""),
+		press("cmd:initiative"),
+		press("agree"),
+		press("program:giao-thong-xanh"),
+		press("field:cong-cong"),
+		say(title), say(description), press("done"), say(benefit),
+		press("skip"), press("skip"),
+		say(pick("Trần Văn Minh", "Anna Müller")), say("0987654321"), press("skip"),
+		wait(72 * time.Hour),
+		press("submit"),
+		press("continue"),
+		press("submit"),
+	}
 
 	return []transcript{
 		{name: "initiative_happy", acts: []act{
@@ -522,19 +536,37 @@ func transcripts(lang string) []transcript {
 			say(pick("maybe", "perhaps")),
 			press(discardYes),
 		)},
-		{name: "closed_at_submit", acts: []act{
-			command("start", ""),
-			press("cmd:initiative"),
-			press("agree"),
-			press("program:giao-thong-xanh"),
-			press("field:cong-cong"),
-			say(title), say(description), press("done"), say(benefit),
-			press("skip"), press("skip"),
-			say(pick("Trần Văn Minh", "Anna Müller")), say("0987654321"), press("skip"),
-			wait(72 * time.Hour),
+		// The program closes while the citizen writes: at submit the draft is kept and
+		// sent to the other open program, whose fields ask the field again.
+		{name: "closed_at_submit", acts: then(closedAtSubmit,
+			say("1"),
+			press("field:moi-truong"),
 			press("submit"),
+		)},
+		// ... or sent as feedback about the closed program, its content carried over.
+		{name: "closed_as_feedback", acts: then(closedAtSubmit,
+			say(pick("gui thanh gop y", "send as feedback")),
+			command("status", ""),
+		)},
+		// ... or kept: the menu, then the draft again from the menu, still at its question.
+		{name: "closed_keep", acts: then(closedAtSubmit,
+			press("keep"),
+			say(pick("1", "1")),
 			press("continue"),
-			press("submit"),
+			say(pick("xin chào", "hello")),
+		)},
+		// Not ready to write yet: "Remind me" at the program list follows the program and
+		// ends the empty draft; one who said stop is told how to hear the reminders.
+		{name: "remind_me", acts: []act{
+			command("initiative", ""),
+			press("agree"),
+			press("remind:giao-thong-xanh"),
+			say(pick("dừng", "stop")),
+			press("cmd:initiative"),
+			say("4"),
+			press("cmd:subscribe"),
+			wait(72 * time.Hour),
+			press("remind:giao-thong-xanh"),
 		}},
 		{name: "follow", acts: []act{
 			follow(),

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -78,7 +79,7 @@ func (s *Store) Audience(ctx context.Context, shard int, q bot.AudienceQuery, cu
 			if len(zs) > 0 {
 				last := zs[len(zs)-1]
 				pos = audiencePos{score: last.Score, member: last.Member.(string), set: true}
-				live, err := s.liveMembers(ctx, key, q.Kind, src.lang, zs)
+				live, err := s.liveMembers(ctx, shard, key, q, src, zs)
 				if err != nil {
 					return nil, "", fmt.Errorf("redisstore: audience: %w", err)
 				}
@@ -181,8 +182,11 @@ func (s *Store) audiencePage(ctx context.Context, key string, pos audiencePos, n
 }
 
 // liveMembers are the members whose session (for a draft audience: whose draft) still
-// exists; the others are removed from the index.
-func (s *Store) liveMembers(ctx context.Context, key string, kind bot.AudienceKind, lang string, zs []redis.Z) ([]bot.AudienceMember, error) {
+// exists; the others are removed from the index. A draft audience's members carry
+// their draft's title; followers WithoutDrafts are left out when they are in the
+// program's draft index too (of the same channel and language: a change of language
+// moves both).
+func (s *Store) liveMembers(ctx context.Context, shard int, key string, q bot.AudienceQuery, src audienceSource, zs []redis.Z) ([]bot.AudienceMember, error) {
 	refs := make([]bot.ConversationRef, 0, len(zs))
 	since := make([]time.Time, 0, len(zs))
 	for _, z := range zs {
@@ -192,29 +196,53 @@ func (s *Store) liveMembers(ctx context.Context, key string, kind bot.AudienceKi
 		}
 		refs, since = append(refs, ref), append(since, time.UnixMilli(int64(z.Score)))
 	}
-	cmds := make([]*redis.IntCmd, len(refs))
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	exists := make([]*redis.IntCmd, len(refs))
+	states := make([]*redis.StringCmd, len(refs))
+	drafting := make([]*redis.FloatCmd, len(refs))
+	drafts := s.prefix + ":" + tag(shard) + ":" + audienceName(src.ch, src.lang, bot.AudienceQuery{Kind: bot.AudienceDraft, Program: q.Program}.Index())
+	cmds, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, ref := range refs {
 			k := s.keys(ref)
-			if kind == bot.AudienceDraft {
-				cmds[i] = p.Exists(ctx, k.state)
-			} else {
-				cmds[i] = p.Exists(ctx, k.prof)
+			if q.Kind == bot.AudienceDraft {
+				states[i] = p.Get(ctx, k.state)
+				continue
+			}
+			exists[i] = p.Exists(ctx, k.prof)
+			if q.WithoutDrafts {
+				drafting[i] = p.ZScore(ctx, drafts, ref.Key())
 			}
 		}
 		return nil
 	})
-	if err != nil {
+	// A missing state or a follower in no draft answers redis.Nil; anything else is a
+	// failure, not a member gone.
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	var live []bot.AudienceMember
 	var gone []any
 	for i, ref := range refs {
-		if cmds[i].Val() == 1 {
-			live = append(live, bot.AudienceMember{Conversation: ref, Lang: lang, Since: since[i]})
-		} else {
+		m := bot.AudienceMember{Conversation: ref, Lang: src.lang, Since: since[i]}
+		switch {
+		case q.Kind == bot.AudienceDraft:
+			title, ok := s.draftTitle(states[i])
+			if !ok {
+				gone = append(gone, ref.Key())
+				continue
+			}
+			m.DraftTitle = title
+		case exists[i].Val() != 1:
 			gone = append(gone, ref.Key())
+			continue
+		case q.WithoutDrafts && drafting[i].Err() == nil:
+			continue // in the draft audience: told by the personal reminder
 		}
+		live = append(live, m)
 	}
 	if len(gone) > 0 {
 		// A failure only leaves them for the next walk to find.
@@ -223,6 +251,30 @@ func (s *Store) liveMembers(ctx context.Context, key string, kind bot.AudienceKi
 		}
 	}
 	return live, nil
+}
+
+// draftTitle reads the title of the draft in a session's state as GET gave it; ok is
+// false when the state is gone (expired) or holds no draft. A state it cannot read
+// (nothing writes one) counts as a draft with no title, so that one such state does
+// not stall a broadcast's walk: its owner gets the plain text.
+func (s *Store) draftTitle(get *redis.StringCmd) (title string, ok bool) {
+	raw, err := get.Result()
+	if err != nil { // redis.Nil: the pipeline's other errors were returned before
+		return "", false
+	}
+	var st struct {
+		Draft *struct {
+			Title string `json:"title"`
+		} `json:"draft"`
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		s.log.Warn("a draft owner's state is unreadable; reminded without the title", "err", err)
+		return "", true
+	}
+	if st.Draft == nil {
+		return "", false
+	}
+	return st.Draft.Title, true
 }
 
 // formatAudienceCursor is "<channel>|<lang>|<score>|<member>".

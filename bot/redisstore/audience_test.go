@@ -411,6 +411,63 @@ func TestAudienceDraftExpires(t *testing.T) {
 	}
 }
 
+// TestAudienceDraftTitle: a walk of the draft audience gives each owner's draft title
+// ("" before they gave one, or when their state cannot be read), and the program's
+// followers WithoutDrafts leave the draft owners out, in every language, while a plain
+// walk of them has everyone.
+func TestAudienceDraftTitle(t *testing.T) {
+	w := newTown(t)
+	lan := bot.ConversationRef{Channel: bot.Telegram, ID: "4004"} // a titled draft
+	minh := bot.ConversationRef{Channel: bot.Zalo, ID: "5005"}    // a draft, no title yet, in English
+	hoa := bot.ConversationRef{Channel: bot.Telegram, ID: "6006"} // follows, no draft
+	for _, c := range []bot.ConversationRef{lan, minh, hoa} {
+		w.send(c, bot.Event{Kind: bot.EventCommand, Command: "start"})
+	}
+	w.press(minh, "lang:en")
+	for _, c := range []bot.ConversationRef{lan, minh, hoa} {
+		w.press(c, "cmd:initiative")
+		w.press(c, "agree")
+		w.press(c, "program:"+green)
+	}
+	w.press(lan, "field:khong-khi")
+	w.say(lan, "Trồng thêm cây xanh trên phố Nguyễn Trãi")
+	w.say(hoa, "hủy")
+	w.press(hoa, "cancel:yes")
+	drafts := w.walk(bot.AudienceQuery{Kind: bot.AudienceDraft, Program: green}, 10)
+	titles := map[string]string{}
+	for _, m := range drafts {
+		titles[m.Conversation.Key()] = m.DraftTitle
+	}
+	if want := map[string]string{lan.Key(): "Trồng thêm cây xanh trên phố Nguyễn Trãi", minh.Key(): ""}; !maps.Equal(titles, want) {
+		t.Errorf("draft titles = %q, want %q", titles, want)
+	}
+	followers := bot.AudienceQuery{Kind: bot.AudienceProgram, Program: green}
+	if got := keysOf(w.walk(followers, 10)); len(got) != 3 {
+		t.Errorf("followers = %v, want all three", got)
+	}
+	followers.WithoutDrafts = true
+	if got := keysOf(w.walk(followers, 10)); !slices.Equal(got, []string{hoa.Key()}) {
+		t.Errorf("followers without drafts = %v, want %s alone", got, hoa.Key())
+	}
+	for _, m := range w.walk(followers, 10) {
+		if m.DraftTitle != "" {
+			t.Errorf("a follower's member carries a title: %+v", m)
+		}
+	}
+	// A state the walk cannot read does not stop it: that owner is reminded untitled.
+	state := fmt.Sprintf("%s:{s%02d}:state:%s", w.prefix, redisstore.ShardOf(lan), lan.Key())
+	if err := w.c.Set(context.Background(), state, "{broken", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	titles = map[string]string{}
+	for _, m := range w.walk(bot.AudienceQuery{Kind: bot.AudienceDraft, Program: green}, 10) {
+		titles[m.Conversation.Key()] = m.DraftTitle
+	}
+	if want := map[string]string{lan.Key(): "", minh.Key(): ""}; !maps.Equal(titles, want) {
+		t.Errorf("with an unreadable state, draft titles = %q, want %q", titles, want)
+	}
+}
+
 // BenchmarkAudienceWalk reads a 100,000-member audience in pages of 500 across all
 // shards and reports members per second (the members are written as Commit writes them).
 //

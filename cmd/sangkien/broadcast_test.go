@@ -101,9 +101,9 @@ func TestBroadcastEndToEnd(t *testing.T) {
 
 // A program opened an hour ago closes in less than a day: serve schedules its opening
 // reminder for everyone subscribed (on Telegram and on Zalo, each in their language)
-// and its last-day reminder for the citizen with an
-// unfinished draft in it, whose Continue button takes them back to their draft; the
-// citizen who said stop hears neither, and nobody hears one twice.
+// and its last-day reminder for the citizen with an unfinished draft in it, naming their
+// draft, whose Continue button takes them back to it; the citizen who said stop hears
+// neither, and nobody hears one twice.
 func TestRemindersEndToEnd(t *testing.T) {
 	api := telegramtest.NewServer(t)
 	zl := zalotest.NewServer(t)
@@ -159,7 +159,7 @@ func TestRemindersEndToEnd(t *testing.T) {
 	waitChannel(t, func() []string { return sentTo(api, subscribed.chat) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
 	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `The program "Street lighting" now takes initiatives`)
-	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `Your initiative for the program "Street lighting" is not sent yet`)
+	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, `Your initiative "Brighter lights for Hang Bac street" is not sent yet; the program "Street lighting" closes`)
 	reminder := api.Calls("sendMessage")
 	var buttons string
 	for _, r := range reminder {
