@@ -94,7 +94,14 @@ func TestSkippedByReason(t *testing.T) {
 	if p.Queued != 5 || p.Sent != 2 || p.Failed != 0 || !maps.Equal(p.Skipped, want) {
 		t.Errorf("progress %+v, want 5 queued, 2 sent, skipped %v", p, want)
 	}
-	if got, want := ch.sends(), map[string]int{"1": 1, "4": 1, "5": 1}; !maps.Equal(got, want) {
+	// The one who blocked the bot is tried once, or not at all when the answer to
+	// their greeting said so first.
+	got := ch.sends()
+	if got["4"] > 1 {
+		t.Errorf("the citizen who blocked the bot was tried %d times", got["4"])
+	}
+	delete(got, "4")
+	if want := map[string]int{"1": 1, "5": 1}; !maps.Equal(got, want) {
 		t.Errorf("sends by chat %v, want %v: never to who said stop or erased their data", got, want)
 	}
 }
@@ -177,5 +184,56 @@ func TestTriedAtMostOnceAcrossACrash(t *testing.T) {
 	}
 	if p.Sent != 3 || p.Failed != 0 || p.SkippedAll() != 0 {
 		t.Errorf("progress %+v, want all 3 counted sent", p)
+	}
+}
+
+// On Zalo, a citizen who last wrote over a week ago is outside the OA's interaction
+// window: one who left a phone in a draft of the program gets its template message
+// (ZNS) instead, the others are skipped; one who wrote lately gets the message itself.
+func TestZaloWindow(t *testing.T) {
+	ctx := context.Background()
+	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t)})
+	e, err := bot.NewEngine(bot.EngineConfig{Store: st, Conversation: echo{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, c := range []struct {
+		id   string
+		text string
+		ago  time.Duration
+	}{{"recent", "xin chào", time.Hour}, {"away", "xin chào", 8 * 24 * time.Hour}, {"drafting", "draft in cds", 8 * 24 * time.Hour}} {
+		ev := bot.Event{ID: "e-" + c.id, Conversation: bot.ConversationRef{Channel: bot.Zalo, ID: c.id},
+			Kind: bot.EventText, Text: c.text, Lang: "vi", At: now.Add(-c.ago)}
+		if _, err := e.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := bot.Program{ID: "cds", Name: bot.Text{VI: "Chuyển đổi số"}, Opens: now.Add(-30 * 24 * time.Hour), Deadline: now.Add(20 * time.Hour),
+		ZNS: &bot.ZNSTemplate{ID: "355330", Params: map[string]string{"program": "{{.Program}}", "name": "{{.Name}}"}}}
+	b := bot.Broadcast{ID: "rem-cds-1d-draft", Audience: bot.AudienceQuery{Kind: bot.AudienceDraft, Program: "cds"}, Text: bot.Text{VI: "Nhắc hạn"},
+		At: now, Created: now, State: bot.BroadcastScheduled}
+	if err := st.SaveBroadcast(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	g := &broadcast.Gate{Store: st, Programs: bot.Programs{p}}
+	admit := func(id string) (bot.Outbound, string) {
+		t.Helper()
+		o, skip, err := g.Admit(ctx, b.Message(bot.AudienceMember{Conversation: bot.ConversationRef{Channel: bot.Zalo, ID: id}, Lang: "vi"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o, skip
+	}
+	if o, skip := admit("recent"); skip != "" || o.ZNS != nil || o.Reply.Text != "Nhắc hạn" {
+		t.Errorf("inside the window: %q %+v", skip, o)
+	}
+	if _, skip := admit("away"); skip != bot.SkipZaloWindow {
+		t.Errorf("outside the window with no phone: skip %q, want %q", skip, bot.SkipZaloWindow)
+	}
+	o, skip := admit("drafting")
+	want := &bot.ZNSMessage{TemplateID: "355330", Phone: "84912345678", Data: map[string]string{"program": "Chuyển đổi số", "name": "Lan"}}
+	if skip != "" || o.ZNS == nil || o.ZNS.TemplateID != want.TemplateID || o.ZNS.Phone != want.Phone || !maps.Equal(o.ZNS.Data, want.Data) {
+		t.Errorf("outside the window with a draft: %q %+v, want the template message %+v", skip, o.ZNS, want)
 	}
 }

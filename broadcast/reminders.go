@@ -35,9 +35,9 @@ type Reminders struct {
 
 // Due returns the broadcasts of the reminders whose time came by now, for programs
 // still open: each has an id of its program, offset and deadline ("rem-cds-7d-
-// 20261220T1700", "rem-cds-7d-draft-…", "rem-cds-opened-…"), so that saving it twice
-// (another process, a restart) is refused, and a changed offset or deadline is a new
-// reminder.
+// 20261220T1700", "rem-cds-7d-draft-…"; the opening's names the opening instead,
+// "rem-cds-opened-20261201T0800"), so that saving it twice (another process, a
+// restart) is refused, and a changed offset or deadline is a new reminder.
 //
 // A reminder whose time passed while no gateway ran is still sent, once, late, until
 // the next reminder of its program before the deadline falls due (it says the same to
@@ -108,8 +108,14 @@ func schedule(p bot.Program) []slot {
 // broadcasts are the reminder's: the opening's, or the followers' and the draft owners'.
 func (r Reminders) broadcasts(p bot.Program, rem bot.Reminder, at time.Time) []bot.Broadcast {
 	deadline := p.Deadline.In(bot.HoChiMinh()).Format("15:04 02/01/2006")
+	// The opening's id names the opening, the others' the deadline: a deadline moved
+	// after the program opened does not announce the opening again.
 	id := func(name string) string {
-		return "rem-" + p.ID + "-" + name + "-" + p.Deadline.In(bot.HoChiMinh()).Format("20060102T1504")
+		when := p.Deadline
+		if rem.AtOpening {
+			when = p.Opens
+		}
+		return "rem-" + p.ID + "-" + name + "-" + when.In(bot.HoChiMinh()).Format("20060102T1504")
 	}
 	text := func(msg string, left func(*locales.Localizer) string) bot.Text {
 		in := func(lang string) string {

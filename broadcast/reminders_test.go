@@ -38,9 +38,9 @@ func TestRemindersDue(t *testing.T) {
 		due, late string
 	}{
 		{time.Date(2026, 12, 1, 7, 59, 0, 0, hn), "", ""},
-		{time.Date(2026, 12, 1, 8, 0, 0, 0, hn), "rem-cds-opened-20261220T1700", ""},
-		{time.Date(2026, 12, 8, 7, 0, 0, 0, hn), "rem-cds-opened-20261220T1700", ""},
-		{time.Date(2026, 12, 8, 9, 0, 0, 0, hn), "", "rem-cds-opened-20261220T1700"}, // a week after the opening: stale
+		{time.Date(2026, 12, 1, 8, 0, 0, 0, hn), "rem-cds-opened-20261201T0800", ""},
+		{time.Date(2026, 12, 8, 7, 0, 0, 0, hn), "rem-cds-opened-20261201T0800", ""},
+		{time.Date(2026, 12, 8, 9, 0, 0, 0, hn), "", "rem-cds-opened-20261201T0800"}, // a week after the opening: stale
 		{time.Date(2026, 12, 13, 17, 0, 0, 0, hn), "rem-cds-7d-20261220T1700 rem-cds-7d-draft-20261220T1700", ""},
 		{time.Date(2026, 12, 19, 17, 30, 0, 0, hn), "rem-cds-1d-20261220T1700 rem-cds-1d-draft-20261220T1700",
 			"rem-cds-7d-20261220T1700 rem-cds-7d-draft-20261220T1700"},
@@ -95,10 +95,16 @@ func TestRemindersDue(t *testing.T) {
 	if o := drafts.Message(bot.AudienceMember{Conversation: conv, Lang: "vi"}); o.Reply.Text != drafts.Text.VI || strings.Contains(o.Reply.Text, "{{") {
 		t.Errorf("a draft with no title yet: %q", o.Reply.Text)
 	}
+	// A deadline moved after the opening does not announce the opening again.
+	moved := p
+	moved.Deadline = p.Deadline.Add(48 * time.Hour)
+	if due, _ := (broadcast.Reminders{Programs: bot.Programs{moved}, Catalog: cat}).Due(time.Date(2026, 12, 2, 9, 0, 0, 0, hn)); ids(due) != "rem-cds-opened-20261201T0800" {
+		t.Errorf("a moved deadline: %q", ids(due))
+	}
 	// A program that opened less than a week before its deadline has no week reminder.
 	short := p
 	short.Opens = p.Deadline.Add(-3 * 24 * time.Hour)
-	if due, _ := (broadcast.Reminders{Programs: bot.Programs{short}, Catalog: cat}).Due(p.Deadline.Add(-time.Hour)); ids(due) != "rem-cds-opened-20261220T1700 rem-cds-1d-20261220T1700 rem-cds-1d-draft-20261220T1700" {
+	if due, _ := (broadcast.Reminders{Programs: bot.Programs{short}, Catalog: cat}).Due(p.Deadline.Add(-time.Hour)); ids(due) != "rem-cds-opened-20261217T1700 rem-cds-1d-20261220T1700 rem-cds-1d-draft-20261220T1700" {
 		t.Errorf("a short program: %q", ids(due))
 	}
 }

@@ -154,7 +154,7 @@ func (r *Runner) remind(ctx context.Context) error {
 		}
 		if !r.told[id] {
 			r.told[id] = true
-			r.Logger.Warn("a reminder fell due while no gateway ran, after its program closed: not sent", "reminder", id)
+			r.Logger.Warn("a reminder fell due while no gateway ran and went stale (its program closed, or its next reminder came): not sent", "reminder", id)
 		}
 	}
 	return nil

@@ -31,6 +31,12 @@ func (echo) Respond(_ context.Context, s *bot.Session, ev bot.Event) (bot.Result
 	if ev.Text == "forget me" {
 		return bot.Result{Forget: true}, nil
 	}
+	if program, ok := strings.CutPrefix(ev.Text, "draft in "); ok { // with a phone, after consent
+		s.Profile.Consent = &bot.Consent{At: ev.At, NoticeVersion: "test"}
+		s.State.Flow = bot.KindInitiative
+		s.State.Draft = &bot.Draft{ID: "d-" + ev.ID, Proposal: bot.Proposal{ProgramID: program, Title: "Đèn đường"},
+			SubmitterContact: bot.SubmitterContact{Name: "Lan", Phone: "+84912345678"}}
+	}
 	return bot.Result{Replies: []bot.Reply{{Text: "ok"}}}, nil
 }
 
@@ -188,7 +194,7 @@ func TestOneProcessSchedulesTheReminders(t *testing.T) {
 	if n := stores[other].saves.Load(); n != 0 {
 		t.Fatalf("both processes scheduled reminders (%d and %d saves)", stores[leader].saves.Load(), n)
 	}
-	if got, err := st.Broadcast(ctx, "rem-cds-opened-"+p.Deadline.In(bot.HoChiMinh()).Format("20060102T1504")); err != nil || got.Audience.Kind != bot.AudienceSubscribed {
+	if got, err := st.Broadcast(ctx, "rem-cds-opened-"+p.Opens.In(bot.HoChiMinh()).Format("20060102T1504")); err != nil || got.Audience.Kind != bot.AudienceSubscribed {
 		t.Fatalf("the opening reminder = %+v, %v", got, err)
 	}
 	stops[leader]()

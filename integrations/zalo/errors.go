@@ -79,7 +79,14 @@ func apiFailure(code int, message string, now time.Time) *bot.SendError {
 		code == codeWindowExpired, code == codeRestrictedUser:
 		// Nothing sent later reaches them until they write again: the dispatcher marks
 		// the conversation unreachable, and their next message makes it reachable.
-		se.Failure = bot.Gone
+		// A broadcast counts them skipped, outside the window or gone from the OA.
+		se.Failure, se.Skip = bot.Gone, bot.SkipUnfollowed
+		switch code {
+		case codeBlocked:
+			se.Skip = bot.SkipBlocked
+		case codeNoInteraction, codeWindowExpired:
+			se.Skip = bot.SkipZaloWindow
+		}
 	case code == codeNight:
 		se.Failure, se.RetryAfter = bot.Held, untilMorning(now)
 	case code == codeQuota, code == codeQuotaReceive:

@@ -288,3 +288,15 @@ func TestSendConfigErrorIsSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// A broadcast counts the citizens Zalo says it cannot reach as skipped, by why.
+func TestGoneSkipReasons(t *testing.T) {
+	for code, want := range map[int]string{
+		codeNotFollower: bot.SkipUnfollowed, codeBlocked: bot.SkipBlocked, codeInactive: bot.SkipUnfollowed,
+		codeNoInteraction: bot.SkipZaloWindow, codeWindowExpired: bot.SkipZaloWindow, codeRestrictedUser: bot.SkipUnfollowed,
+	} {
+		if se := apiFailure(code, "", testNow); se.Failure != bot.Gone || se.Skip != want {
+			t.Errorf("code %d: %s, skip %q; want gone, skip %q", code, se.Failure, se.Skip, want)
+		}
+	}
+}
