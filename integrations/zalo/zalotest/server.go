@@ -185,25 +185,34 @@ func (s *Server) Refreshes() []Refresh {
 // the test if that does not happen within a generous limit.
 func (s *Server) Wait(n int) []Message {
 	s.t.Helper()
+	s.waitDelivered(n, "messages", func() (k int) {
+		for _, m := range s.messages {
+			if m.Error == 0 {
+				k++
+			}
+		}
+		return k
+	})
+	return s.Messages()
+}
+
+// waitDelivered blocks until delivered, read under the lock, counts n, failing the test
+// after a generous limit; what names the messages in the failure.
+func (s *Server) waitDelivered(n int, what string, delivered func() int) {
+	s.t.Helper()
 	limit := time.After(waitLimit)
 	for {
 		s.mu.Lock()
-		changed := s.changed
-		delivered := 0
-		for _, m := range s.messages {
-			if m.Error == 0 {
-				delivered++
-			}
-		}
+		changed, got := s.changed, delivered()
 		s.mu.Unlock()
-		if delivered >= n {
-			return s.Messages()
+		if got >= n {
+			return
 		}
 		select {
 		case <-changed:
 		case <-limit:
-			s.t.Fatalf("zalotest: %d messages delivered, want %d", delivered, n)
-			return nil
+			s.t.Fatalf("zalotest: %d %s delivered, want %d", got, what, n)
+			return
 		}
 	}
 }

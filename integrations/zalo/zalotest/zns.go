@@ -92,27 +92,15 @@ func (s *Server) ZNSSent(phone string) []ZNS {
 // fails the test if that does not happen within a generous limit.
 func (s *Server) WaitZNS(n int) []ZNS {
 	s.t.Helper()
-	limit := time.After(waitLimit)
-	for {
-		s.mu.Lock()
-		changed := s.changed
-		delivered := 0
+	s.waitDelivered(n, "ZNS messages", func() (k int) {
 		for _, m := range s.zns {
 			if m.Error == 0 {
-				delivered++
+				k++
 			}
 		}
-		s.mu.Unlock()
-		if delivered >= n {
-			return s.ZNSMessages()
-		}
-		select {
-		case <-changed:
-		case <-limit:
-			s.t.Fatalf("zalotest: %d ZNS messages delivered, want %d", delivered, n)
-			return nil
-		}
-	}
+		return k
+	})
+	return s.ZNSMessages()
 }
 
 func (s *Server) serveZNS(w http.ResponseWriter, r *http.Request) {
