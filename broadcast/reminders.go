@@ -107,7 +107,6 @@ func schedule(p bot.Program) []slot {
 
 // broadcasts are the reminder's: the opening's, or the followers' and the draft owners'.
 func (r Reminders) broadcasts(p bot.Program, rem bot.Reminder, at time.Time) []bot.Broadcast {
-	deadline := p.Deadline.In(bot.HoChiMinh()).Format("15:04 02/01/2006")
 	// The opening's id names the opening, the others' the deadline: a deadline moved
 	// after the program opened does not announce the opening again.
 	id := func(name string) string {
@@ -120,8 +119,10 @@ func (r Reminders) broadcasts(p bot.Program, rem bot.Reminder, at time.Time) []b
 	text := func(msg string, left func(*locales.Localizer) string) bot.Text {
 		in := func(lang string) string {
 			l := r.Catalog.For(lang)
-			data := map[string]any{"Program": p.Name.In(lang), "Deadline": deadline,
-				"Title": bot.DraftTitlePlaceholder} // rendered per citizen (bot.Broadcast.Personal)
+			at := p.Deadline.In(bot.HoChiMinh())
+			data := map[string]any{"Program": p.Name.In(lang),
+				"Deadline": l.T("reminder.deadline", map[string]any{"Time": at.Format("15:04"), "Date": at.Format("02/01/2006")}),
+				"Title":    bot.DraftTitlePlaceholder} // rendered per citizen (bot.Broadcast.Personal)
 			if left != nil {
 				data["Left"] = left(l)
 			}

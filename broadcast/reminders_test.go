@@ -55,7 +55,7 @@ func TestRemindersDue(t *testing.T) {
 	opened, _ := r.Due(p.Opens)
 	week, _ := r.Due(p.Deadline.Add(-7 * 24 * time.Hour))
 	day, _ := r.Due(p.Deadline.Add(-time.Hour))
-	if opened[0].Audience != (bot.AudienceQuery{Kind: bot.AudienceSubscribed}) || !strings.Contains(opened[0].Text.VI, "17:00 20/12/2026") ||
+	if opened[0].Audience != (bot.AudienceQuery{Kind: bot.AudienceSubscribed}) || !strings.Contains(opened[0].Text.VI, "17:00 ngày 20/12/2026") ||
 		opened[0].Button == nil || opened[0].Button.Payload != "cmd:initiative" {
 		t.Errorf("the opening: %+v", opened[0])
 	}
@@ -83,8 +83,8 @@ func TestRemindersDue(t *testing.T) {
 	// The draft owner's reminder names their draft, and has the button that resumes it.
 	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "7"}
 	for lang, want := range map[string]string{
-		"vi": "⏰ Sáng kiến \"Wifi ở nhà văn hóa\" của bạn chưa được gửi; chương trình \"Chuyển đổi số\" hết hạn nhận vào 17:00 20/12/2026 (chỉ còn 7 ngày nữa). Bạn chọn \"Tiếp tục\" để hoàn thành nhé.",
-		"en": "⏰ Your initiative \"Wifi ở nhà văn hóa\" is not sent yet; the program \"Digital wards\" closes at 17:00 20/12/2026 (7 days left). Choose \"Continue\" to finish it.",
+		"vi": "⏰ Sáng kiến \"Wifi ở nhà văn hóa\" của bạn vẫn chưa được gửi. Chương trình \"Chuyển đổi số\" sẽ hết hạn nhận sáng kiến vào 17:00 ngày 20/12/2026 (chỉ còn 7 ngày nữa). Bạn chọn \"Tiếp tục\" để hoàn thành nhé.",
+		"en": "⏰ Your initiative \"Wifi ở nhà văn hóa\" is not sent yet; the program \"Digital wards\" closes at 17:00 on 20/12/2026 (7 days left). Choose \"Continue\" to finish it.",
 	} {
 		o := drafts.Message(bot.AudienceMember{Conversation: conv, Lang: lang, DraftTitle: "Wifi ở nhà văn hóa"})
 		if o.Reply.Text != want || len(o.Reply.Choices) != 1 || o.Reply.Choices[0].Payload != "cmd:initiative" ||

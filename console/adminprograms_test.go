@@ -120,7 +120,7 @@ func TestProgramEdit(t *testing.T) {
 		"Chương trình nhận sáng kiến",
 		`<a href="/console/programs/thu-do-xanh-2027">Sáng kiến vì Thủ đô xanh 2026–2027</a>`,
 		`<time datetime="2027-12-31T23:59:00&#43;07:00">31/12/2027 23:59</time>`,
-		`<span class="phase open">Đang nhận</span>`, `<span class="phase closed">Đã hết hạn</span>`,
+		`<span class="phase open">Đang mở nhận</span>`, `<span class="phase closed">Đã hết hạn</span>`,
 		"khi mở nhận; trước hạn chót 7d, 1d (mặc định)", "khi mở nhận; trước hạn chót 30d, 7d, 1d<",
 		"Tệp chương trình",
 	} {

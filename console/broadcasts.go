@@ -418,6 +418,13 @@ var broadcastFlash = map[string]string{
 	"created": "console.broadcasts.done.created", "cancelled": "console.broadcasts.done.cancelled",
 }
 
+// skipMsg says why recipients were skipped, by bot's Skip constant.
+var skipMsg = map[string]string{
+	bot.SkipStopped: "console.broadcasts.skip.stopped", bot.SkipBlocked: "console.broadcasts.skip.blocked",
+	bot.SkipUnfollowed: "console.broadcasts.skip.unfollowed", bot.SkipZaloWindow: "console.broadcasts.skip.zalo_window",
+	bot.SkipErased: "console.broadcasts.skip.erased",
+}
+
 // phaseMsg names a broadcast's phase: scheduled, sending (its fan-out runs, or its
 // messages are still going out of the bulk lanes), finished or cancelled.
 var phaseMsg = map[string]string{
@@ -457,7 +464,7 @@ func (s *Server) broadcastRow(j broadcastJSON, l *locales.Localizer, lang string
 	}
 	for _, r := range bot.SkipReasons() {
 		if n := p.SkippedBy[r]; n > 0 {
-			row.Skips = append(row.Skips, skipCount{Label: l.T("console.broadcasts.skip." + r), N: n})
+			row.Skips = append(row.Skips, skipCount{Label: l.T(skipMsg[r]), N: n})
 		}
 	}
 	return row

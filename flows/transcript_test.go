@@ -545,7 +545,7 @@ func transcripts(lang string) []transcript {
 		)},
 		// ... or sent as feedback about the closed program, its content carried over.
 		{name: "closed_as_feedback", acts: then(closedAtSubmit,
-			say(pick("gui thanh gop y", "send as feedback")),
+			say(pick("chuyen thanh gop y", "send as feedback")),
 			command("status", ""),
 		)},
 		// ... or kept: the menu, then the draft again from the menu, still at its question.

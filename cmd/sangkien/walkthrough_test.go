@@ -110,7 +110,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 	}
 	waitMinute(func() []string { return sentTo(api, follower.chat) }, `Only 1 minute left: the program "Street lighting"`)
 	waitMinute(func() []string { return sentTo(api, drafter.chat) },
-		`Sáng kiến "Đèn đường phố Hàng Bạc sáng hơn" của bạn chưa được gửi; chương trình "Chiếu sáng đô thị" hết hạn nhận vào`)
+		`Sáng kiến "Đèn đường phố Hàng Bạc sáng hơn" của bạn vẫn chưa được gửi. Chương trình "Chiếu sáng đô thị" sẽ hết hạn nhận sáng kiến vào`)
 	postUpdate(t, addr, drafter.press("cmd:initiative"))
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "Chào mừng bạn quay lại")
 	postUpdate(t, addr, drafter.press("continue"))
@@ -175,7 +175,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 		{"the follower", sentTo(api, follower.chat), "Street lighting\" now takes", 1},
 		{"the follower", sentTo(api, follower.chat), "Only 1 minute left", 1},
 		{"the draft owner", sentTo(api, drafter.chat), opened, 1},
-		{"the draft owner", sentTo(api, drafter.chat), "của bạn chưa được gửi", 1},
+		{"the draft owner", sentTo(api, drafter.chat), "của bạn vẫn chưa được gửi", 1},
 		{"the draft owner", sentTo(api, drafter.chat), "Chỉ còn 1 phút", 0}, // the personal one stands for it
 		{"the Zalo citizen", zl.Sent(onZalo.user), opened, 1},
 		{"the Zalo citizen", zl.Sent(onZalo.user), "1 phút", 0},
