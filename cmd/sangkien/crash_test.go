@@ -37,6 +37,7 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 	const first = 800_000_000
 	start := time.Now()
 	seedSubscribers(t, env, first, n)
+	st := envStore(t, env)
 	t.Logf("%d subscribers seeded in %s", n, time.Since(start).Round(time.Millisecond))
 
 	one := startProcess(t, "the first gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("one")))
@@ -44,14 +45,14 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 	id := sendBroadcast(t, env, textVI, textEN)
 	waitFor(t, time.Duration(n/100+60)*time.Second, "40% of the broadcast sent", func() bool { return front.count() >= n*2/5 })
 	one.kill9(t)
-	atKill := broadcastProgress(t, env, id)
+	atKill := broadcastProgress(t, st, id)
 	t.Logf("killed at %d sends; Redis counted %d sent, %d queued, %d of %d shards fanned out",
 		front.count(), atKill.Sent, atKill.Queued, atKill.ShardsDone, atKill.Shards)
 
 	two := startProcess(t, "the second gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
 	// The first one's leases on its shards run out (15 s) before the second takes them.
 	waitFor(t, time.Duration(n/100+120)*time.Second, "the broadcast finished", func() bool {
-		p := broadcastProgress(t, env, id)
+		p := broadcastProgress(t, st, id)
 		return p.Finished() && p.Queued == int64(n)
 	})
 	two.stop(t) // nothing is sent after this
@@ -91,7 +92,7 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 	if inFlight := byOne - int(atKill.Sent); twice != inFlight {
 		t.Errorf("%d citizens got the broadcast twice; %d sends were in flight at the kill", twice, inFlight)
 	}
-	if p := broadcastProgress(t, env, id); p.Sent != int64(n) || p.Failed != 0 || p.Gone != 0 {
+	if p := broadcastProgress(t, st, id); p.Sent != int64(n) || p.Failed != 0 || p.Gone != 0 {
 		t.Errorf("progress after the restart: %+v, want %d sent", p, n)
 	}
 	t.Logf("%d recipients: every one reached; %d sent twice (in flight at the kill); %d sent by the first process, %d by the second",

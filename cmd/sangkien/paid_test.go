@@ -52,6 +52,7 @@ func TestPaidBroadcastEndToEnd(t *testing.T) {
 	)
 	const n, first = 200, 820_000_000
 	seedSubscribers(t, env, first, n)
+	st := envStore(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, done := startServe(t, ctx, env)
@@ -63,11 +64,11 @@ func TestPaidBroadcastEndToEnd(t *testing.T) {
 	textVI, textEN := "📣 Còn 1 ngày để gửi sáng kiến.", "📣 1 day left to send an initiative."
 	bc := sendBroadcast(t, env, textVI, textEN)
 	waitFor(t, 30*time.Second, "the broadcast sent", func() bool {
-		p := broadcastProgress(t, env, bc)
+		p := broadcastProgress(t, st, bc)
 		return p.Finished() && p.Sent == n+1
 	})
-	postUpdate(t, addr, lan.text("xin chào"))
 	replies := len(sentTo(api, lan.chat))
+	postUpdate(t, addr, lan.text("xin chào"))
 	waitFor(t, 10*time.Second, "the reply to a message after the broadcast", func() bool { return len(sentTo(api, lan.chat)) > replies })
 	cancel()
 	if err := <-done; err != nil {

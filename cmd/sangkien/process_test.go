@@ -159,7 +159,7 @@ func tail(s string, n int) string {
 func seedSubscribers(t *testing.T, env testEnv, first int64, n int) {
 	t.Helper()
 	ctx := context.Background()
-	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env.get("REDIS_PREFIX")})
+	st := envStore(t, env)
 	const workers = 32
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -267,10 +267,15 @@ func sendBroadcast(t *testing.T, env testEnv, textVI, textEN string) string {
 	return strings.TrimSpace(id)
 }
 
-// broadcastProgress reads a broadcast's counts from Redis.
-func broadcastProgress(t *testing.T, env testEnv, id string) bot.BroadcastProgress {
+// envStore is the store of the gateways run with env: the test's Redis, env's prefix.
+func envStore(t *testing.T, env testEnv) *redisstore.Store {
 	t.Helper()
-	st := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env.get("REDIS_PREFIX")})
+	return redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env.get("REDIS_PREFIX")})
+}
+
+// broadcastProgress reads a broadcast's counts from Redis.
+func broadcastProgress(t *testing.T, st *redisstore.Store, id string) bot.BroadcastProgress {
+	t.Helper()
 	p, err := st.BroadcastProgress(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)

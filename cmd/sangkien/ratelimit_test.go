@@ -23,12 +23,13 @@ func TestBulkRateAcrossProcesses(t *testing.T) {
 		"BULK_QUIET_HOURS", "none", // the test may run at night in Hanoi
 	)
 	seedSubscribers(t, env, first, n)
+	st := envStore(t, env)
 	one := startProcess(t, "one gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("one")))
 	two := startProcess(t, "another gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
 
 	id := sendBroadcast(t, env, "📣 Nhắc hạn nộp sáng kiến.", "📣 A reminder of the deadline.")
 	waitFor(t, 2*time.Minute, "the broadcast sent", func() bool {
-		p := broadcastProgress(t, env, id)
+		p := broadcastProgress(t, st, id)
 		return p.Finished() && p.Queued == n
 	})
 	one.stop(t)
@@ -58,7 +59,7 @@ func TestBulkRateAcrossProcesses(t *testing.T) {
 	if by["one"] == 0 || by["two"] == 0 {
 		t.Errorf("the processes sent %d and %d: both should have taken part", by["one"], by["two"])
 	}
-	if p := broadcastProgress(t, env, id); p.Sent != n {
+	if p := broadcastProgress(t, st, id); p.Sent != n {
 		t.Errorf("progress: %+v, want %d sent", p, n)
 	}
 	t.Logf("%d sends in %s (%.1f/s; %.1f/s after the first %d), at most %d in a second; %d by one process, %d by the other",
