@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -69,3 +70,67 @@ func TestBulkRateAcrossProcesses(t *testing.T) {
 
 // telegramLimit is how many bulk sends Telegram takes in a second.
 const telegramLimit = 30
+
+// Two processes told to send three times faster than Telegram takes (TELEGRAM_BULK_RATE
+// 90/1s, against the fake's 30 a second): Telegram's 429s slow them down instead.
+// Every message is tried again no sooner than its retry_after said, and every
+// recipient is sent the broadcast once, however many 429s came before.
+func TestBulkObeysRetryAfter(t *testing.T) {
+	const n, first = 150, 840_000_000
+	api := telegramtest.NewServer(t)
+	api.LimitSends(telegramLimit, time.Second)
+	env := newTestEnv(t).set(telegramVars(api)...).set(
+		"BULK_QUIET_HOURS", "none", // the test may run at night in Hanoi
+		"TELEGRAM_BULK_RATE", "90/1s",
+	)
+	seedSubscribers(t, env, first, n)
+	st := envStore(t, env)
+	one := startProcess(t, "one gateway", env)
+	two := startProcess(t, "another gateway", env)
+	id := sendBroadcast(t, env, "📣 Nhắc hạn nộp sáng kiến.", "📣 A reminder of the deadline.")
+	waitFor(t, 2*time.Minute, "the broadcast sent", func() bool {
+		p := broadcastProgress(t, st, id)
+		return p.Finished() && p.Queued == n
+	})
+	one.stop(t)
+	two.stop(t)
+
+	type chat struct {
+		sent    int
+		waitEnd time.Time // the last 429's retry_after ends
+	}
+	chats := map[string]*chat{}
+	limited := 0
+	for _, c := range api.Calls("sendMessage") {
+		ch := chats[c.Params["chat_id"]]
+		if ch == nil {
+			ch = &chat{}
+			chats[c.Params["chat_id"]] = ch
+		}
+		if c.At.Before(ch.waitEnd) {
+			t.Errorf("chat %s tried again %s before its retry_after ended", c.Params["chat_id"], ch.waitEnd.Sub(c.At))
+		}
+		if c.Limited {
+			limited++
+			ch.waitEnd = c.At.Add(time.Duration(c.RetryAfter) * time.Second)
+			continue
+		}
+		ch.sent++
+	}
+	if limited == 0 {
+		t.Error("no send was answered 429: the test tried nothing")
+	}
+	for i := range n {
+		sent := 0
+		if c := chats[fmt.Sprint(first+i)]; c != nil {
+			sent = c.sent
+		}
+		if sent != 1 {
+			t.Errorf("chat %d was sent the broadcast %d times, want once", first+i, sent)
+		}
+	}
+	if p := broadcastProgress(t, st, id); p.Sent != n || p.Failed != 0 {
+		t.Errorf("progress: %+v, want %d sent", p, n)
+	}
+	t.Logf("%d recipients, %d answers 429, each obeyed", n, limited)
+}

@@ -52,8 +52,10 @@ type Request struct {
 	Params map[string]string
 	// At is when the fake received the call.
 	At time.Time
-	// Limited is set when the call was answered 429 by the limit of LimitSends.
-	Limited bool
+	// Limited is set when the call was answered 429 by the limit of LimitSends, and
+	// RetryAfter is then the retry_after of that answer, in seconds.
+	Limited    bool
+	RetryAfter int
 }
 
 // Server is a fake Bot API.
@@ -259,8 +261,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			lim = &s.limits[1]
 		}
 		if wait := lim.take(req.At); wait > 0 {
-			req.Limited = true
-			scripted = tooManyRequests(wait)
+			req.Limited, req.RetryAfter = true, retryAfter(wait)
+			scripted = tooManyRequests(req.RetryAfter)
 		}
 	}
 	s.reqs = append(s.reqs, req)
@@ -284,10 +286,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tooManyRequests is Telegram's answer to a send over its limit: retry_after is in
-// whole seconds, rounded up.
-func tooManyRequests(wait time.Duration) *answer {
-	after := max(1, int((wait+time.Second-1)/time.Second))
+// retryAfter is a wait as Telegram gives it: whole seconds, rounded up, at least 1.
+func retryAfter(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
+}
+
+// tooManyRequests is Telegram's answer to a send over its limit.
+func tooManyRequests(after int) *answer {
 	return &answer{http.StatusTooManyRequests, fmt.Sprintf(
 		`{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, after, after)}
 }

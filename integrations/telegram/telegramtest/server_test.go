@@ -130,6 +130,9 @@ func TestFakeLimitsSends(t *testing.T) {
 	for _, r := range srv.Calls("sendMessage") {
 		if r.Limited {
 			limited = append(limited, r.Params["chat_id"])
+			if r.RetryAfter != 3600 {
+				t.Errorf("the limited call's retry_after: %d, want 3600", r.RetryAfter)
+			}
 		}
 		if r.At.IsZero() {
 			t.Errorf("call to %s has no time", r.Params["chat_id"])
