@@ -43,7 +43,7 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 	one := startProcess(t, "the first gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("one")))
 	textVI, textEN := "📣 Còn 7 ngày để gửi sáng kiến Chuyển đổi số phường, xã.", "📣 7 days left to send an initiative to Digital wards."
 	id := sendBroadcast(t, env, textVI, textEN)
-	waitFor(t, time.Duration(n/100+60)*time.Second, "40% of the broadcast sent", func() bool { return front.count() >= n*2/5 })
+	waitFor(t, time.Duration(n/100+60)*time.Second, 10*time.Millisecond, "40% of the broadcast sent", func() bool { return front.count() >= n*2/5 })
 	one.kill9(t)
 	atKill := broadcastProgress(t, st, id)
 	t.Logf("killed at %d sends; Redis counted %d sent, %d queued, %d of %d shards fanned out",
@@ -51,7 +51,7 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 
 	two := startProcess(t, "the second gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
 	// The first one's leases on its shards run out (15 s) before the second takes them.
-	waitFor(t, time.Duration(n/100+120)*time.Second, "the broadcast finished", func() bool {
+	waitFor(t, time.Duration(n/100+120)*time.Second, 100*time.Millisecond, "the broadcast finished", func() bool {
 		p := broadcastProgress(t, st, id)
 		return p.Finished() && p.Queued == int64(n)
 	})

@@ -63,13 +63,13 @@ func TestPaidBroadcastEndToEnd(t *testing.T) {
 
 	textVI, textEN := "📣 Còn 1 ngày để gửi sáng kiến.", "📣 1 day left to send an initiative."
 	bc := sendBroadcast(t, env, textVI, textEN)
-	waitFor(t, 30*time.Second, "the broadcast sent", func() bool {
+	waitFor(t, 30*time.Second, 100*time.Millisecond, "the broadcast sent", func() bool {
 		p := broadcastProgress(t, st, bc)
 		return p.Finished() && p.Sent == n+1
 	})
 	replies := len(sentTo(api, lan.chat))
 	postUpdate(t, addr, lan.text("xin chào"))
-	waitFor(t, 10*time.Second, "the reply to a message after the broadcast", func() bool { return len(sentTo(api, lan.chat)) > replies })
+	waitFor(t, 10*time.Second, 10*time.Millisecond, "the reply to a message after the broadcast", func() bool { return len(sentTo(api, lan.chat)) > replies })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)

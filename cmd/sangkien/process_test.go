@@ -283,15 +283,16 @@ func broadcastProgress(t *testing.T, st *redisstore.Store, id string) bot.Broadc
 	return p
 }
 
-// waitFor polls cond every few milliseconds until it holds, failing the test with what
-// after limit: a guard against a hung test, not a timing assertion.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+// waitFor polls cond every so often until it holds, failing the test with what after
+// limit: a guard against a hung test, not a timing assertion. A condition that reads
+// Redis polls at a gentle pace, so as not to take the CPU the gateways need.
+func waitFor(t *testing.T, limit, every time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("still waiting after %s: %s", limit, what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(every)
 	}
 }

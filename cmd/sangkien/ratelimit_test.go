@@ -29,7 +29,7 @@ func TestBulkRateAcrossProcesses(t *testing.T) {
 	two := startProcess(t, "another gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
 
 	id := sendBroadcast(t, env, "📣 Nhắc hạn nộp sáng kiến.", "📣 A reminder of the deadline.")
-	waitFor(t, 2*time.Minute, "the broadcast sent", func() bool {
+	waitFor(t, 2*time.Minute, 100*time.Millisecond, "the broadcast sent", func() bool {
 		p := broadcastProgress(t, st, id)
 		return p.Finished() && p.Queued == n
 	})
@@ -88,7 +88,7 @@ func TestBulkObeysRetryAfter(t *testing.T) {
 	one := startProcess(t, "one gateway", env)
 	two := startProcess(t, "another gateway", env)
 	id := sendBroadcast(t, env, "📣 Nhắc hạn nộp sáng kiến.", "📣 A reminder of the deadline.")
-	waitFor(t, 2*time.Minute, "the broadcast sent", func() bool {
+	waitFor(t, 2*time.Minute, 100*time.Millisecond, "the broadcast sent", func() bool {
 		p := broadcastProgress(t, st, id)
 		return p.Finished() && p.Queued == n
 	})
