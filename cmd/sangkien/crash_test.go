@@ -1,27 +1,37 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
 var crashRecipients = flag.Int("crash-recipients", 3000, "TestBroadcastSurvivesKill9: the citizens the broadcast reaches (the issue's figure: 100000)")
 
 // A gateway killed with SIGKILL part-way through a broadcast, and a new one started
-// in its place: every subscribed citizen gets the broadcast, in their language, and
-// only the messages that were in flight at the kill go twice.
+// in its place: every subscribed citizen gets the broadcast once, in their language,
+// but for the messages in flight at the kill.
 //
-// Those are the ones Telegram had taken (the fake noted them) when the process died
-// before it recorded them sent in Redis: nothing tells a sender whether a message it
-// never heard back about reached the chat, and the Bot API takes no idempotency key,
-// so the next process sends them again rather than leave anyone out. The test counts
-// them exactly: those the killed process sent less those Redis counts sent, which
-// stands still from the kill until the new process starts. Every other recipient,
-// queued or claimed or not yet fanned out at the kill, gets the broadcast once.
+// Nothing tells a sender whether a message it never heard back about reached the chat,
+// and the Bot API takes no idempotency key: a message the killed process had sent and
+// not yet recorded sent in Redis is either sent again (at least once: those that
+// reached Telegram go twice) or, when the lane records each recipient tried before
+// the send, not sent again (at most once: those that never reached Telegram are
+// missed). The test holds either policy to its exact count: "unacked" are the sends
+// the fake took from the killed process less those Redis counted sent, which stands
+// still from the kill until the new process starts, and "pending" the bulk lanes'
+// messages claimed and not finished at the kill. At least once: unacked go twice and
+// none is missed; at most once: none goes twice and at most pending less unacked are
+// missed. Every other recipient, queued, claimed or not yet fanned out at the kill,
+// gets the broadcast once.
 //
 // The sends per second are logged. The 100,000 recipients:
 //
@@ -45,9 +55,9 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 	id := sendBroadcast(t, env, textVI, textEN)
 	waitFor(t, time.Duration(n/100+60)*time.Second, 10*time.Millisecond, "40% of the broadcast sent", func() bool { return front.count() >= n*2/5 })
 	one.kill9(t)
-	atKill := broadcastProgress(t, st, id)
-	t.Logf("killed at %d sends; Redis counted %d sent, %d queued, %d of %d shards fanned out",
-		front.count(), atKill.Sent, atKill.Queued, atKill.ShardsDone, atKill.Shards)
+	atKill, pending := broadcastProgress(t, st, id), bulkPending(t, env)
+	t.Logf("killed at %d sends; Redis counted %d sent, %d queued, %d pending, %d of %d shards fanned out",
+		front.count(), atKill.Sent, atKill.Queued, pending, atKill.ShardsDone, atKill.Shards)
 
 	two := startProcess(t, "the second gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
 	// The first one's leases on its shards run out (15 s) before the second takes them.
@@ -77,27 +87,50 @@ func TestBroadcastSurvivesKill9(t *testing.T) {
 			t.Errorf("chat %s got %q, want %q", s.chat, s.text, want)
 		}
 	}
-	twice := 0
+	twice, missed := 0, []string{}
 	for i := range n {
 		chat := fmt.Sprint(first + i)
 		switch c := got[chat]; {
 		case c[0]+c[1] == 0:
-			t.Errorf("chat %s never got the broadcast", chat)
+			missed = append(missed, chat)
 		case c[0] > 1 || c[1] > 1:
 			t.Errorf("chat %s got the broadcast %d times from one process (%d then %d)", chat, c[0]+c[1], c[0], c[1])
 		case c[0] == 1 && c[1] == 1:
 			twice++
 		}
 	}
-	if inFlight := byOne - int(atKill.Sent); twice != inFlight {
-		t.Errorf("%d citizens got the broadcast twice; %d sends were in flight at the kill", twice, inFlight)
+	unacked := byOne - int(atKill.Sent)
+	atLeastOnce := twice == unacked && len(missed) == 0
+	atMostOnce := twice == 0 && len(missed) <= pending-unacked
+	if !atLeastOnce && !atMostOnce {
+		t.Errorf("%d citizens got the broadcast twice and %d never (%.10q); at the kill %d sends were unacked and %d messages pending",
+			twice, len(missed), missed, unacked, pending)
 	}
 	if p := broadcastProgress(t, st, id); p.Sent != int64(n) || p.Failed != 0 || p.Gone != 0 {
 		t.Errorf("progress after the restart: %+v, want %d sent", p, n)
 	}
-	t.Logf("%d recipients: every one reached; %d sent twice (in flight at the kill); %d sent by the first process, %d by the second",
-		n, twice, byOne, len(front.sends())-byOne)
+	t.Logf("%d recipients: %d sent twice, %d missed (%d unacked, %d pending at the kill); %d sent by the first process, %d by the second",
+		n, twice, len(missed), unacked, pending, byOne, len(front.sends())-byOne)
 	t.Logf("sends per second: %s", sendRates(api))
+}
+
+// bulkPending counts the Telegram bulk lanes' messages claimed by a sender and not
+// finished, in every shard.
+func bulkPending(t *testing.T, env testEnv) int {
+	t.Helper()
+	c, st := redistest.Client(t), envStore(t, env)
+	total := 0
+	for shard := range redisstore.Shards {
+		p, err := c.XPending(context.Background(), st.BulkStream(shard, bot.Telegram), redisstore.DeliveryGroup).Result()
+		switch {
+		case err != nil && (strings.Contains(err.Error(), "NOGROUP") || strings.Contains(err.Error(), "no such key")):
+		case err != nil:
+			t.Fatal(err)
+		default:
+			total += int(p.Count)
+		}
+	}
+	return total
 }
 
 // sendRates is the fake's sendMessage rate, from its first call to its last, by each
