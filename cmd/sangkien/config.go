@@ -100,7 +100,11 @@ var envVars = []envvar.Var{
 		"PUBLIC_BASE_URL is set) or polling (getUpdates, for local trials)"},
 	{Name: "TELEGRAM_CHAT_INTERVAL", Default: "1s", Help: "least time between messages to one Telegram chat (bursts of 3 allowed)"},
 	{Name: "TELEGRAM_BULK_RATE", Default: envvar.Rate{N: telegram.BotLimit, Per: telegram.BotWindow}.String(), Help: "limit of the bot's " +
-		"bulk messages (broadcasts, reminders), shared by every gateway process: count/period, about Telegram's 30 a second"},
+		"bulk messages (broadcasts, reminders), shared by every gateway process: count/period, about Telegram's 30 a second " +
+		"(" + paidBulkRate.String() + " with TELEGRAM_PAID_BROADCAST)"},
+	{Name: "TELEGRAM_PAID_BROADCAST", Default: "false", Help: "true: bulk messages go with allow_paid_broadcast, up to " +
+		"1,000 a second (TELEGRAM_BULK_RATE's default rises to match) for 0.1 Telegram Stars each, taken from the bot's " +
+		"balance; replies are never paid for"},
 	{Name: "TELEGRAM_REPLY_RATE", Help: "optional limit of the bot's replies to citizens who wrote, shared by every process " +
 		"(count/period, e.g. 100/1s); empty: replies are paced per chat and by Telegram's 429 answers only"},
 	{Name: "ZALO_APP_ID", Help: "Zalo app id (developer console); with ZALO_OA_SECRET it turns the Zalo channel on " +
@@ -171,6 +175,10 @@ func loadConfig(env func(string) string) (config, error) {
 	if c.TelegramBulk.N == 0 {
 		r.Fail(errors.New("TELEGRAM_BULK_RATE: want a limit, e.g. 30/1s: bulk messages must keep to Telegram's"))
 	}
+	c.Telegram.PaidBroadcast = readPaidBroadcast(r)
+	if c.Telegram.PaidBroadcast && strings.TrimSpace(env("TELEGRAM_BULK_RATE")) == "" {
+		c.TelegramBulk = paidBulkRate
+	}
 	c.BulkQuiet = readQuietHours(r)
 	c.Reminders = readReminders(r)
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
@@ -229,6 +237,23 @@ func (c *config) check(level, mediaTTL string) error {
 		return err
 	}
 	return nil
+}
+
+// paidBulkRate is TELEGRAM_BULK_RATE's default when broadcasts are paid for: Telegram's
+// limit of paid broadcasts, in the window of the free ones.
+var paidBulkRate = envvar.Rate{N: telegram.PaidLimit, Per: telegram.BotWindow}
+
+// readPaidBroadcast reads TELEGRAM_PAID_BROADCAST.
+func readPaidBroadcast(r *envvar.Reader) bool {
+	switch v := strings.ToLower(r.Get("TELEGRAM_PAID_BROADCAST")); v {
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		r.Fail(fmt.Errorf("TELEGRAM_PAID_BROADCAST=%q: want true or false", v))
+		return false
+	}
 }
 
 // readReminders reads BROADCAST_REMINDERS.

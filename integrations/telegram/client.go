@@ -36,6 +36,9 @@ type Client struct {
 	log          *slog.Logger
 	fileEndpoint string
 	texts        texts
+	// paidBroadcast sends broadcasts' messages with allow_paid_broadcast
+	// (Settings.PaidBroadcast).
+	paidBroadcast bool
 }
 
 var _ bot.Sender = (*Client)(nil)

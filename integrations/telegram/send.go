@@ -40,6 +40,10 @@ const (
 //   - Text over 4,096 characters is split at paragraph, else sentence, else word
 //     boundaries; only the last part carries the keyboard. A failure after some parts
 //     went out makes a retry send those parts again: the price of one queue entry per reply.
+//   - A broadcast's message (o.Broadcast set: the bulk lane's) carries
+//     allow_paid_broadcast when the client pays for broadcasts (Settings.PaidBroadcast);
+//     a reply never does: replies are not held to the broadcast limit, and would be
+//     paid for nothing.
 func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	chatID, err := strconv.ParseInt(o.Conversation.ID, 10, 64)
 	if err != nil || chatID == 0 || o.Conversation.Channel != bot.Telegram {
@@ -54,12 +58,17 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	}
 	parts := textParts(o.Reply.Text)
 	for i, part := range parts {
-		m := tgbotapi.NewMessage(chatID, part)
-		m.DisableWebPagePreview = true
+		// The parameters are written here, not with the library's MessageConfig, which
+		// has no allow_paid_broadcast.
+		p := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": part}
+		p.AddBool("disable_web_page_preview", true)
+		p.AddBool("allow_paid_broadcast", c.paidBroadcast && o.Broadcast != "")
 		if i == len(parts)-1 {
-			m.ReplyMarkup = markup
+			if err := p.AddInterface("reply_markup", markup); err != nil {
+				return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + ": " + err.Error()}
+			}
 		}
-		if _, err := c.request(ctx, "sendMessage", m); err != nil {
+		if _, err := c.call(ctx, "sendMessage", p); err != nil {
 			c.log.Debug("send failed", "conversation", maskChat(o.Conversation.ID), "outbound", o.ID, "part", i, "err", err)
 			return err
 		}

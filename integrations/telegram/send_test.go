@@ -340,3 +340,46 @@ func TestNewClient(t *testing.T) {
 		t.Errorf("Username %q", c.Username())
 	}
 }
+
+// A client that pays for broadcasts sends a broadcast's messages, every part of a long
+// one, with allow_paid_broadcast, and a reply without it; a client that does not pay
+// sends neither with it. The fake refuses the parameter where the method has none.
+func TestSendPaidBroadcast(t *testing.T) {
+	long := strings.Repeat("Chương trình nhận sáng kiến đến hết tháng. ", 120) // two messages
+	tests := []struct {
+		name      string
+		paid      bool
+		broadcast string
+		text      string
+		want      string // allow_paid_broadcast of every sendMessage; "" when absent
+	}{
+		{"a paid broadcast", true, "bc-1", "📣 Nhắc hạn nộp sáng kiến", "true"},
+		{"a long paid broadcast", true, "bc-1", long, "true"},
+		{"a reply while broadcasts are paid", true, "", "Cảm ơn bạn", ""},
+		{"a broadcast not paid for", false, "bc-1", "📣 Nhắc hạn nộp sáng kiến", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := newTestClient(t, nil)
+			c.paidBroadcast = tt.paid
+			o := outbound(bot.Reply{Text: tt.text, Choices: []bot.Choice{ch("Tiếp tục", "continue")}})
+			o.Broadcast = tt.broadcast
+			if err := c.Send(context.Background(), o); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			sent := api.Calls("sendMessage")
+			if len(sent) == 0 {
+				t.Fatal("nothing sent")
+			}
+			for i, req := range sent {
+				got, given := req.Params["allow_paid_broadcast"]
+				if got != tt.want || given != (tt.want != "") {
+					t.Errorf("part %d: allow_paid_broadcast %q (given %t), want %q", i, got, given, tt.want)
+				}
+			}
+			if got := jsonOf(markupOf(t, sent[len(sent)-1])); !strings.Contains(got, `"callback_data":"continue"`) {
+				t.Errorf("the last part's keyboard: %s", got)
+			}
+		})
+	}
+}

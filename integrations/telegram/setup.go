@@ -26,6 +26,10 @@ type Settings struct {
 	// ChatInterval is the least time between messages to one chat (Telegram asks for
 	// about one a second); bursts of ChatBurst are allowed.
 	ChatInterval time.Duration
+	// PaidBroadcast (TELEGRAM_PAID_BROADCAST) sends the broadcasts' messages with
+	// allow_paid_broadcast: up to PaidLimit a second instead of BotLimit, for 0.1
+	// Telegram Stars a message from the bot's balance. Replies never carry it.
+	PaidBroadcast bool
 }
 
 // Check reports what is wrong with s; every error names its variable.
@@ -48,8 +52,12 @@ func (s Settings) Check() error {
 // Telegram's limits: 30 messages a second per bot, about one a second per chat. The
 // window is a little longer than a second so that network jitter between the limiter
 // and Telegram cannot squeeze a 31st message into Telegram's own one-second count.
+//
+// PaidLimit is the broadcasts' limit when they are paid for (allow_paid_broadcast), in
+// the same window.
 const (
 	BotLimit       = 30
+	PaidLimit      = 1000
 	BotWindow      = time.Second + 100*time.Millisecond
 	ChatBurst      = 3
 	MaxConnections = 40 // setWebhook's max_connections
@@ -136,6 +144,7 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %w", err)
 	}
+	client.paidBroadcast = s.PaidBroadcast
 	secret := s.Secret
 	if s.Mode == "polling" && secret == "" {
 		secret = PollingSecret()

@@ -9,6 +9,13 @@
 // and a text that is empty ("Bad Request: message text is empty") or longer than
 // MaxText characters ("Bad Request: message is too long"). Refused requests are
 // recorded like the others.
+//
+// LimitSends makes it count sendMessage as Telegram counts bulk notifications, and
+// answer 429 with retry_after, in Telegram's shape, to a send beyond the limit;
+// allow_paid_broadcast raises a send's limit to PaidLimit. The fake takes
+// allow_paid_broadcast only on the methods that have it (sendMessage, of those it
+// serves) and refuses it elsewhere, where the Bot API would ignore it: a test then
+// sees the parameter go where it buys nothing.
 package telegramtest
 
 import (
@@ -19,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +50,12 @@ type Request struct {
 	// Params are the form or JSON fields; JSON values that are not strings keep their
 	// JSON text (reply_markup stays a JSON document, as in a form request).
 	Params map[string]string
+	// At is when the fake received the call.
+	At time.Time
+	// Limited is set when the call was answered 429 by the limit of LimitSends, and
+	// RetryAfter is then the retry_after of that answer, in seconds.
+	Limited    bool
+	RetryAfter int
 }
 
 // Server is a fake Bot API.
@@ -59,6 +73,32 @@ type Server struct {
 	files   map[string]file // by file_id
 	updates []json.RawMessage
 	nextMsg int
+	limits  [2]window // LimitSends': the free sends, then the paid ones
+}
+
+// window counts the sends of the last period against a limit of n; n 0: no limit.
+type window struct {
+	n      int
+	period time.Duration
+	sent   []time.Time // in order, none older than period
+}
+
+// take counts one send at now and returns 0, or, when the window is full, counts
+// nothing and returns how long until a send is taken again.
+func (w *window) take(now time.Time) time.Duration {
+	if w.n <= 0 {
+		return 0
+	}
+	keep := 0
+	for keep < len(w.sent) && now.Sub(w.sent[keep]) >= w.period {
+		keep++
+	}
+	w.sent = w.sent[keep:]
+	if len(w.sent) >= w.n {
+		return w.sent[0].Add(w.period).Sub(now)
+	}
+	w.sent = append(w.sent, now)
+	return 0
 }
 
 type answer struct {
@@ -108,6 +148,24 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
+}
+
+// PaidLimit is how many sends with allow_paid_broadcast Telegram takes per second.
+const PaidLimit = 1000
+
+// LimitSends makes sendMessage take at most n sends in any period, as Telegram does
+// for a bot's notifications to many chats (about 30 a second), and PaidLimit per
+// period of those with allow_paid_broadcast, counted apart. A send beyond the limit
+// is answered 429 with retry_after, the whole seconds until the window has room
+// (at least 1), and counts nothing. n 0 lifts the limits.
+func (s *Server) LimitSends(n int, period time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	paid := 0
+	if n > 0 {
+		paid = PaidLimit
+	}
+	s.limits = [2]window{{n: n, period: period}, {n: paid, period: period}}
 }
 
 // AddFile makes getFile know fileID, and serves data at its download path.
@@ -190,14 +248,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Method: method, Params: params})
-	s.notify()
+	req := Request{Method: method, Params: params, At: time.Now()}
 	delay := s.delay
 	var scripted *answer
 	if q := s.scripts[method]; len(q) > 0 {
 		scripted = &q[0]
 		s.scripts[method] = q[1:]
 	}
+	if scripted == nil && token == s.Token && method == "sendMessage" {
+		lim := &s.limits[0]
+		if params["allow_paid_broadcast"] == "true" {
+			lim = &s.limits[1]
+		}
+		if wait := lim.take(req.At); wait > 0 {
+			req.Limited, req.RetryAfter = true, retryAfter(wait)
+			scripted = tooManyRequests(req.RetryAfter)
+		}
+	}
+	s.reqs = append(s.reqs, req)
+	s.notify()
 	s.mu.Unlock()
 
 	if delay > 0 {
@@ -217,8 +286,45 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// retryAfter is a wait as Telegram gives it: whole seconds, rounded up, at least 1.
+func retryAfter(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
+}
+
+// tooManyRequests is Telegram's answer to a send over its limit.
+func tooManyRequests(after int) *answer {
+	return &answer{http.StatusTooManyRequests, fmt.Sprintf(
+		`{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, after, after)}
+}
+
+// served are the methods the fake answers; paidMethods, those of them that take
+// allow_paid_broadcast.
+var (
+	served      = []string{"getMe", "sendMessage", "editMessageReplyMarkup", "sendChatAction", "answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands", "getFile", "getUpdates"}
+	paidMethods = []string{"sendMessage"}
+)
+
+// checkPaid refuses allow_paid_broadcast where the method has no such parameter, and
+// a value that is not a boolean. "" when acceptable.
+func checkPaid(method string, p map[string]string) string {
+	v, given := p["allow_paid_broadcast"]
+	switch {
+	case !given || !slices.Contains(served, method):
+		return "" // an unknown method is answered 404 all the same
+	case !slices.Contains(paidMethods, method):
+		return "allow_paid_broadcast is not a parameter of " + method
+	case v != "true" && v != "false":
+		return "allow_paid_broadcast must be a boolean"
+	}
+	return ""
+}
+
 // answer gives the normal answer of each method.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p map[string]string) {
+	if refused := checkPaid(method, p); refused != "" {
+		badRequest(w, refused)
+		return
+	}
 	switch method {
 	case "getMe":
 		ok(w, fmt.Sprintf(`{"id":123456789,"is_bot":true,"first_name":"Sáng kiến","username":%q,"can_join_groups":false,"can_read_all_group_messages":false,"supports_inline_queries":false}`, Username))

@@ -2,10 +2,14 @@ package telegramtest_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
@@ -35,6 +39,11 @@ func TestFakeRefusesWhatTelegramRefuses(t *testing.T) {
 		{"sendChatAction to chat 0", "sendChatAction", url.Values{"chat_id": {"0"}, "action": {"typing"}}, 400, "Bad Request: chat not found"},
 		{"editMessageReplyMarkup without chat_id", "editMessageReplyMarkup", url.Values{"message_id": {"44"}}, 400, "Bad Request: chat_id is empty"},
 		{"editMessageReplyMarkup of an inline message", "editMessageReplyMarkup", url.Values{"inline_message_id": {"im"}}, 200, ""},
+		{"sendMessage as a paid broadcast", "sendMessage", url.Values{"chat_id": {"42"}, "text": {"Tin mới"}, "allow_paid_broadcast": {"true"}}, 200, ""},
+		{"sendMessage not as a paid broadcast", "sendMessage", url.Values{"chat_id": {"42"}, "text": {"Tin mới"}, "allow_paid_broadcast": {"false"}}, 200, ""},
+		{"sendMessage with allow_paid_broadcast not a boolean", "sendMessage", url.Values{"chat_id": {"42"}, "text": {"Tin mới"}, "allow_paid_broadcast": {"yes"}}, 400, "Bad Request: allow_paid_broadcast must be a boolean"},
+		{"sendChatAction with allow_paid_broadcast", "sendChatAction", url.Values{"chat_id": {"42"}, "action": {"typing"}, "allow_paid_broadcast": {"true"}}, 400, "Bad Request: allow_paid_broadcast is not a parameter of sendChatAction"},
+		{"editMessageReplyMarkup with allow_paid_broadcast", "editMessageReplyMarkup", url.Values{"chat_id": {"42"}, "message_id": {"44"}, "allow_paid_broadcast": {"true"}}, 400, "Bad Request: allow_paid_broadcast is not a parameter of editMessageReplyMarkup"},
 	}
 	srv := telegramtest.NewServer(t)
 	for _, tt := range tests {
@@ -79,5 +88,61 @@ func TestFakeReadsJSONRequests(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("%s: status %d, want %d", body, resp.StatusCode, want)
 		}
+	}
+}
+
+// Beyond LimitSends' count in its period, sendMessage is answered 429 in Telegram's
+// shape, with retry_after in whole seconds; paid broadcasts count against their own,
+// higher limit. The period is an hour, so that no send leaves the window meanwhile.
+func TestFakeLimitsSends(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	srv.LimitSends(3, time.Hour)
+	send := func(chat string, paid bool) (int, string) {
+		t.Helper()
+		form := url.Values{"chat_id": {chat}, "text": {"Nhắc hạn nộp sáng kiến"}}
+		if paid {
+			form.Set("allow_paid_broadcast", "true")
+		}
+		resp, err := http.PostForm(srv.URL+"/bot"+srv.Token+"/sendMessage", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for i := range 3 {
+		if status, body := send(fmt.Sprint(100+i), false); status != 200 {
+			t.Fatalf("send %d: %d %s", i, status, body)
+		}
+	}
+	status, body := send("200", false)
+	want := `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3600","parameters":{"retry_after":3600}}`
+	if status != http.StatusTooManyRequests || body != want {
+		t.Errorf("the fourth send: %d %s, want 429 %s", status, body, want)
+	}
+	for i := range 5 {
+		if status, body := send(fmt.Sprint(300+i), true); status != 200 {
+			t.Errorf("paid send %d: %d %s", i, status, body)
+		}
+	}
+	var limited []string
+	for _, r := range srv.Calls("sendMessage") {
+		if r.Limited {
+			limited = append(limited, r.Params["chat_id"])
+			if r.RetryAfter != 3600 {
+				t.Errorf("the limited call's retry_after: %d, want 3600", r.RetryAfter)
+			}
+		}
+		if r.At.IsZero() {
+			t.Errorf("call to %s has no time", r.Params["chat_id"])
+		}
+	}
+	if !slices.Equal(limited, []string{"200"}) {
+		t.Errorf("limited calls: %v, want the one to 200", limited)
+	}
+	srv.LimitSends(0, 0)
+	if status, body := send("201", false); status != 200 {
+		t.Errorf("after the limit is lifted: %d %s", status, body)
 	}
 }

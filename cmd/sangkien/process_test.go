@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+// This file runs `sangkien serve` as a real process of its own, for the tests that kill
+// one with SIGKILL or run several side by side: the test binary starts itself again
+// with serveChildVar set, and TestMain turns that copy into the gateway, main and all.
+
+// serveChildVar makes the test binary run `sangkien serve` instead of its tests.
+const serveChildVar = "SANGKIEN_TEST_SERVE_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveChildVar) == "1" {
+		os.Args = []string{os.Args[0], "serve"}
+		main() // exits 1 itself on an error
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serveProcess is a gateway running as a child process.
+type serveProcess struct {
+	name string
+	cmd  *exec.Cmd
+	addr string
+	logs *bottest.LogBuffer
+	// exited is closed once the process has ended, and err is then what Wait said.
+	exited chan struct{}
+	err    error
+}
+
+// startProcess starts `sangkien serve` as a child process with env and nothing else of
+// the gateway's variables (the test's own environment keeps the rest: PATH, GORACE),
+// and waits until it listens. The test's end kills it if it still runs; a failed test
+// shows its log.
+func startProcess(t *testing.T, name string, env testEnv) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = childEnviron(env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout // one stream: the logs are on stderr, and what main says on failure
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProcess{name: name, cmd: cmd, logs: &bottest.LogBuffer{}, exited: make(chan struct{})}
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", name, tail(p.logs.String(), 60))
+		}
+	})
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.logs.Write([]byte(line + "\n"))
+			if m := listenLog.FindStringSubmatch(line); m != nil {
+				listening <- m[1]
+			}
+		}
+		close(listening)
+		p.err = cmd.Wait() // after the output is read, as Wait requires
+		close(p.exited)
+	}()
+	addr, ok := <-listening
+	if !ok {
+		<-p.exited
+		t.Fatalf("%s ended before it listened: %v\n%s", name, p.err, p.logs)
+	}
+	p.addr = addr
+	return p
+}
+
+// childEnviron is the test's environment without any variable the gateway reads, then
+// env, then the switch that makes the test binary a gateway.
+func childEnviron(env testEnv) []string {
+	ours := map[string]bool{}
+	for _, v := range envVars {
+		ours[v.Name], ours[v.Name+"_FILE"] = true, true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !ours[name] {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return append(out, serveChildVar+"=1")
+}
+
+// kill9 kills the process with SIGKILL, as kill -9 does: no shutdown, no lease given
+// back, sends in flight cut off. It returns once the process is gone.
+func (p *serveProcess) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %s: %v", p.name, err)
+	}
+	<-p.exited
+}
+
+// stop stops the process as an operator does (SIGTERM) and fails the test unless it
+// stopped cleanly.
+func (p *serveProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("stop %s: %v", p.name, err)
+	}
+	<-p.exited
+	if p.err != nil {
+		t.Errorf("%s did not stop cleanly: %v", p.name, p.err)
+	}
+}
+
+// kill ends the process if it still runs and waits for it.
+func (p *serveProcess) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// seedSubscribers makes n citizens on Telegram, chats first to first+n-1, subscribed to
+// announcements (every third writes English), by committing their sessions through
+// redisstore as the engine does, without n conversations through the flows.
+func seedSubscribers(t *testing.T, env testEnv, first int64, n int) {
+	t.Helper()
+	ctx := context.Background()
+	st := envStore(t, env)
+	const workers = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				if err := seedSubscriber(ctx, st, first+int64(i), i%3 == 2); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func seedSubscriber(ctx context.Context, st *redisstore.Store, chat int64, english bool) error {
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: fmt.Sprint(chat)}
+	lease, err := st.Begin(ctx, conv, "seed", time.Minute)
+	if err != nil {
+		return err
+	}
+	s := lease.Session
+	now := time.Now()
+	s.Profile.Lang, s.Profile.Indexed, s.Profile.Created, s.Profile.Updated = "vi", true, now, now
+	if english {
+		s.Profile.Lang = "en"
+	}
+	return st.Commit(ctx, lease, bot.Change{Session: s, Audience: bot.AudienceChange{After: bot.AudiencesOf(s)}})
+}
+
+// telegramFront stands before a fake Bot API and tells the gateway processes apart:
+// each is pointed at a path of its own (endpoint), and every sendMessage is noted with
+// the process that made it before the fake answers it.
+type telegramFront struct {
+	api *telegramtest.Server
+	srv *httptest.Server
+	mu  sync.Mutex
+	log []frontSend
+}
+
+// frontSend is one sendMessage as the front saw it.
+type frontSend struct {
+	process, chat, text string
+}
+
+func newTelegramFront(t *testing.T, api *telegramtest.Server) *telegramFront {
+	f := &telegramFront{api: api}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// endpoint is TELEGRAM_API_ENDPOINT for the process named process.
+func (f *telegramFront) endpoint(process string) string {
+	return f.srv.URL + "/" + process + "/bot%s/%s"
+}
+
+func (f *telegramFront) serve(w http.ResponseWriter, r *http.Request) {
+	process, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	r.URL.Path = "/" + rest
+	if strings.HasSuffix(rest, "/sendMessage") {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return // the sender died mid-request: Telegram never got it
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			f.mu.Lock()
+			f.log = append(f.log, frontSend{process: process, chat: form.Get("chat_id"), text: form.Get("text")})
+			f.mu.Unlock()
+		}
+	}
+	f.api.Config.Handler.ServeHTTP(w, r)
+}
+
+// sends returns every sendMessage so far, in order.
+func (f *telegramFront) sends() []frontSend {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]frontSend(nil), f.log...)
+}
+
+// count is how many sendMessage calls arrived so far.
+func (f *telegramFront) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.log)
+}
+
+// sendBroadcast sends a broadcast to every subscribed citizen with the CLI, as an
+// operator does, and returns its id.
+func sendBroadcast(t *testing.T, env testEnv, textVI, textEN string) string {
+	t.Helper()
+	var out, errs strings.Builder
+	args := []string{"broadcast", "send", "--audience", "subscribed", "--text-vi", textVI, "--text-en", textEN}
+	if err := run(context.Background(), args, env.get, strings.NewReader(""), &out, &errs); err != nil {
+		t.Fatalf("broadcast send: %v %s", err, errs.String())
+	}
+	id, _, _ := strings.Cut(out.String(), "\n")
+	return strings.TrimSpace(id)
+}
+
+// envStore is the store of the gateways run with env: the test's Redis, env's prefix.
+func envStore(t *testing.T, env testEnv) *redisstore.Store {
+	t.Helper()
+	return redisstore.New(redistest.Client(t), redisstore.Options{Prefix: env.get("REDIS_PREFIX")})
+}
+
+// broadcastProgress reads a broadcast's counts from Redis.
+func broadcastProgress(t *testing.T, st *redisstore.Store, id string) bot.BroadcastProgress {
+	t.Helper()
+	p, err := st.BroadcastProgress(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitFor polls cond every so often until it holds, failing the test with what after
+// limit: a guard against a hung test, not a timing assertion. A condition that reads
+// Redis polls at a gentle pace, so as not to take the CPU the gateways need.
+func waitFor(t *testing.T, limit, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %s: %s", limit, what)
+		}
+		time.Sleep(every)
+	}
+}
