@@ -85,6 +85,13 @@ type RateLimiter interface {
 	Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error)
 }
 
+// RatePauser is a RateLimiter that can hold every send under a limit for a while, in
+// every process: a provider that answers one bulk message "too many, wait" (Telegram's
+// 429 and its retry_after) speaks of the bot as a whole, not of that message.
+type RatePauser interface {
+	Pause(ctx context.Context, key string, d time.Duration) error
+}
+
 // EventHandler runs an event through the conversation: the Engine implements it. The
 // dispatcher and the outbox worker hand it what they learn that the conversation must
 // know (a citizen gone, a submission received), as events of their own.

@@ -155,6 +155,7 @@ func (d *Dispatcher) lanes() []*lane {
 	if c.Bulk != nil {
 		bl := &lane{d: d, name: "bulk", q: c.Bulk, limit: bulk, gate: c.Gate, turn: make(chan struct{}, 1)}
 		bl.attempts, _ = c.Bulk.(Attempter)
+		bl.pauser, _ = c.Limiter.(RatePauser)
 		if c.BulkQuiet != nil {
 			bl.quiet = &quietGate{hours: c.BulkQuiet, now: c.Now, check: c.QuietCheck, log: d.log.With("lane", "bulk")}
 		}
@@ -174,6 +175,9 @@ type lane struct {
 	gate   BulkGate   // nil: every message goes
 	// attempts, when set, has each broadcast's recipient tried at most once.
 	attempts Attempter
+	// pauser, when set, holds the lane's limit after a "too many" answer: the bulk
+	// lane's (a reply's 429 may be one chat's, and holds that chat only).
+	pauser RatePauser
 	// turn lets one of the lane's sends at a time ask the shared limit for a slot: the
 	// others wait here, not in Redis, so that thousands of held bulk messages do not
 	// poll the limiter together (and slow every reply down).
@@ -466,6 +470,7 @@ func (l *lane) deliver(ctx context.Context, del Delivery, pace *chatPace) SendFa
 			if wait <= 0 {
 				wait = d.backoff(waits)
 			}
+			l.pause(ctx, se)
 			d.log.Info("send must wait", "conversation", MaskID(del.Outbound.Conversation.Key()), "reply", del.Outbound.ID, "failure", se.Failure.String(), "wait", wait)
 		case Retryable:
 			if attempts >= c.MaxAttempts {
@@ -586,6 +591,17 @@ func goneSkip(ch Channel, se *SendError) string {
 		return SkipUnfollowed
 	}
 	return SkipBlocked
+}
+
+// pause holds the lane's whole limit, in every process, for as long as a provider's
+// "too many" answer says: the other bulk messages would only draw the same answer.
+func (l *lane) pause(ctx context.Context, se *SendError) {
+	if l.pauser == nil || l.limit == nil || l.limit.n <= 0 || se.Failure != RateLimited || se.RetryAfter <= 0 {
+		return
+	}
+	if err := l.pauser.Pause(ctx, l.limit.key, se.RetryAfter); err != nil {
+		l.d.log.Warn("pausing the lane's limit failed; the others may draw the same answer", "lane", l.name, "err", err)
+	}
 }
 
 // fail records the message as undeliverable and removes it from the queue; a bulk

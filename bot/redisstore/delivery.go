@@ -579,6 +579,10 @@ func (q *Delivery) Failures(ctx context.Context, ch bot.Channel, n int) ([]bot.D
 }
 
 var reserveScript = redis.NewScript(`
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  return paused * 1000
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
@@ -592,16 +596,39 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tonumber(oldest[2]) + window - now + 1
 `)
 
-// Reserve is a sliding-window limit on <p>:rl:<key> (a sorted set of the sends of the
+// Reserve is a sliding-window limit on <p>:rl:{<key>} (a sorted set of the sends of the
 // last window, in the server's clock, expiring a second after the window): exact, so
-// no window ever carries more than limit sends, whichever process sent them.
+// no window ever carries more than limit sends, whichever process sent them. While
+// the limit is paused (Pause) nothing is counted, and the wait is the pause's rest.
 func (q *Delivery) Reserve(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
-	micros, err := reserveScript.Run(ctx, q.s.c, []string{q.s.prefix + ":rl:" + key},
+	micros, err := reserveScript.Run(ctx, q.s.c, q.rateKeys(key),
 		limit, window.Microseconds(), newToken()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("rate limit %s: %w", key, err)
 	}
 	return time.Duration(micros) * time.Microsecond, nil
+}
+
+// rateKeys are a limit's window and its pause, in one hash-tag slot.
+func (q *Delivery) rateKeys(key string) []string {
+	k := q.s.prefix + ":rl:{" + key + "}"
+	return []string{k, k + ":pause"}
+}
+
+// pauseScript holds a limit until ARGV[1] ms from now, unless it is held longer already.
+var pauseScript = redis.NewScript(`
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+end
+return 1
+`)
+
+// Pause holds every send under key for d, in every process (bot.RatePauser): <p>:rl:{<key>}:pause.
+func (q *Delivery) Pause(ctx context.Context, key string, d time.Duration) error {
+	if err := pauseScript.Run(ctx, q.s.c, q.rateKeys(key), max(d.Milliseconds(), 1)).Err(); err != nil {
+		return fmt.Errorf("pause rate limit %s: %w", key, err)
+	}
+	return nil
 }
 
 // TakeQueued removes and returns, in order, the replies queued for conv, for a channel

@@ -70,6 +70,33 @@ func TestReserveSlidingWindow(t *testing.T) {
 	}
 }
 
+// A paused limit lets nothing through, in any process, until the pause ends; a
+// shorter pause does not cut a longer one; other limits go on.
+func TestReservePaused(t *testing.T) {
+	s, _ := newStore(t)
+	q, ctx := s.Delivery(), context.Background()
+	if err := q.Pause(ctx, "k", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Pause(ctx, "k", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := s.Delivery().Reserve(ctx, "k", 30, time.Second)
+	if err != nil || wait <= 2*time.Second || wait > 3*time.Second {
+		t.Fatalf("reservation while paused: wait %v, %v; want the rest of the 3 s pause", wait, err)
+	}
+	if wait, _ := q.Reserve(ctx, "other", 30, time.Second); wait != 0 {
+		t.Fatalf("another limit waits %v", wait)
+	}
+	if err := q.Pause(ctx, "short", 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if wait, _ := q.Reserve(ctx, "short", 30, time.Second); wait != 0 {
+		t.Fatalf("a pause that ended still holds: wait %v", wait)
+	}
+}
+
 func TestReadFailAndUnreadableEntries(t *testing.T) {
 	s, c := newStore(t)
 	q, ctx := s.Delivery(), context.Background()

@@ -95,8 +95,10 @@
 //	                                         DeliveryState)            text, so a Forget leaves it to expire
 //	<p>:members:out:<channel>        zset    a Sender's heartbeats    twice the heartbeat ttl: the live senders;
 //	                                         (member: process name)    Close removes a sender that stops cleanly
-//	<p>:rl:<key>                     zset    Delivery.Reserve         the window plus a second: sends of the
+//	<p>:rl:{<key>}                   zset    Delivery.Reserve         the window plus a second: sends of the
 //	                                                                   last window, for a limit all processes share
+//	<p>:rl:{<key>}:pause             string  Delivery.Pause           the provider's retry_after: the limit held
+//	                                                                   in every process after a bulk 429
 //	<p>:{sNN}:intake:retry           hash    Postpone (field: sub id, none: Ack, Fail and RetryFailed delete
 //	                                         JSON DeliveryAttempts)    the field when the submission leaves
 //	<p>:{sNN}:intake:failed          hash    Fail (field: sub id,     none: kept until an operator retries it
