@@ -53,11 +53,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	case "chat":
 		return chat(ctx, rest, env, stdin, stdout, stderr)
 	case "intake":
-		return intake.Command(ctx, rest, std, openOutbox(env, stderr))
+		return intake.Command(ctx, rest, std, adminStore(env, stderr, "the outbox lives", outboxAdmin))
 	case "staff":
-		return console.StaffCommand(ctx, rest, std, openStaff(env, stderr))
+		return console.StaffCommand(ctx, rest, std, adminStore(env, stderr, "staff accounts live", staffChanges))
 	case "broadcast":
-		return broadcast.Command(ctx, rest, std, openBroadcasts(env, stderr))
+		return broadcast.Command(ctx, rest, std, adminStore(env, stderr, "broadcasts live", broadcasts))
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil

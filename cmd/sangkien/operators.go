@@ -12,58 +12,47 @@ import (
 	"github.com/sangkien/sangkien/integrations/intake"
 )
 
-// The operator commands (intake, staff, broadcast) parse their own arguments in their
-// packages; these open what each needs in the gateway's Redis, once the arguments are
-// good.
+// The operator commands (intake, staff, broadcast) read their own arguments in their
+// packages, and open what they need in the gateway's Redis only once those are good:
+// adminStore is how they open it.
 
-// openOutbox opens the outbox for `sangkien intake`.
-func openOutbox(env func(string) string, stderr io.Writer) func() (intake.OutboxAdmin, func(), error) {
-	return func() (intake.OutboxAdmin, func(), error) {
-		_, store, closeStore, err := adminStore(env, stderr, "the outbox lives")
-		return store, closeStore, err
+// adminStore opens the gateway's Redis for an operator command, as serve configures
+// it, and gives the command what build makes of it; what names what the command needs
+// there, for the error.
+func adminStore[T any](env func(string) string, stderr io.Writer, what string, build func(config, *redisstore.Store) T) func() (T, func(), error) {
+	return func() (T, func(), error) {
+		var none T
+		cfg, err := loadConfig(env)
+		if err != nil {
+			return none, nil, err
+		}
+		if cfg.RedisURL == "" {
+			return none, nil, fmt.Errorf("REDIS_URL: required: %s in the gateway's Redis", what)
+		}
+		conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return none, nil, err
+		}
+		store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+		return build(cfg, store), func() { _ = conn.Close() }, nil
 	}
 }
 
-// openBroadcasts opens the broadcasts for `sangkien broadcast`.
-func openBroadcasts(env func(string) string, stderr io.Writer) func() (broadcast.AdminStore, func(), error) {
-	return func() (broadcast.AdminStore, func(), error) {
-		_, store, closeStore, err := adminStore(env, stderr, "broadcasts live")
-		return store, closeStore, err
-	}
-}
+// outboxAdmin is the outbox, for `sangkien intake`.
+func outboxAdmin(_ config, s *redisstore.Store) intake.OutboxAdmin { return s }
 
-// openStaff opens the staff accounts and the audit trail for `sangkien staff`. The
+// broadcasts are the broadcasts and their audiences, for `sangkien broadcast`.
+func broadcasts(_ config, s *redisstore.Store) broadcast.AdminStore { return s }
+
+// staffChanges are the staff accounts and the audit trail for `sangkien staff`. The
 // trail is trimmed by age as it is written, so it keeps CONSOLE_AUDIT_RETENTION as
 // serve does: the command must not trim it shorter.
-func openStaff(env func(string) string, stderr io.Writer) func() (console.StaffChanges, func(), error) {
-	return func() (console.StaffChanges, func(), error) {
-		cfg, store, closeStore, err := adminStore(env, stderr, "staff accounts live")
-		if err != nil {
-			return console.StaffChanges{}, nil, err
-		}
-		accounts := console.Accounts{Store: store.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()}
-		audit := store.Audit(redisstore.AuditOptions{Retention: cfg.Console.AuditRetention})
-		return console.StaffChanges{Accounts: accounts, Audit: audit}, closeStore, nil
+func staffChanges(cfg config, s *redisstore.Store) console.StaffChanges {
+	return console.StaffChanges{
+		Accounts: console.Accounts{Store: s.Staff(redisstore.StaffOptions{}), Cost: staffBcryptCost, Zone: bot.HoChiMinh()},
+		Audit:    s.Audit(redisstore.AuditOptions{Retention: cfg.Console.AuditRetention}),
 	}
 }
 
 // staffBcryptCost is the cost of staff passwords' hashes; tests lower it.
 var staffBcryptCost = 12
-
-// adminStore opens the gateway's Redis for an operator command, as serve configures it;
-// what names what the command needs there, for the error.
-func adminStore(env func(string) string, stderr io.Writer, what string) (config, *redisstore.Store, func(), error) {
-	cfg, err := loadConfig(env)
-	if err != nil {
-		return cfg, nil, nil, err
-	}
-	if cfg.RedisURL == "" {
-		return cfg, nil, nil, fmt.Errorf("REDIS_URL: required: %s in the gateway's Redis", what)
-	}
-	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return cfg, nil, nil, err
-	}
-	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
-	return cfg, store, func() { _ = conn.Close() }, nil
-}
