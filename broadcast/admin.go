@@ -14,16 +14,19 @@ import (
 
 // Admin is `sangkien broadcast …`: what operators do with broadcasts from a terminal.
 type Admin struct {
-	Store interface {
-		Store
-		DropBroadcast(ctx context.Context, id string) (int64, error)
-		AudienceCount(ctx context.Context, q bot.AudienceQuery) (int64, error)
-	}
-	Out  io.Writer
-	Now  func() time.Time
-	Zone *time.Location
+	Store AdminStore
+	Out   io.Writer
+	Now   func() time.Time
+	Zone  *time.Location
 	// Every is how often Show redraws its progress (1s).
 	Every time.Duration
+}
+
+// AdminStore is what Admin reads and changes: redisstore.Store implements it.
+type AdminStore interface {
+	Store
+	DropBroadcast(ctx context.Context, id string) (int64, error)
+	AudienceCount(ctx context.Context, q bot.AudienceQuery) (int64, error)
 }
 
 // Send creates a broadcast to q with the texts, not before at (now when zero), and

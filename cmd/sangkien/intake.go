@@ -3,16 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
-	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
@@ -112,82 +108,4 @@ func (g *gateway) intakeWorker(p intakeParts) *bot.OutboxWorker {
 	w := g.worker(p.client)
 	w.Events, w.TellReceived = g.engine, p.remote
 	return w
-}
-
-// intakeCommand is `sangkien intake pending|failed|retry|dead`: what operators see of
-// the outbox, and how they send refused submissions again.
-func intakeCommand(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	a, done, err := parseIntakeArgs(args, stdout, stderr)
-	if done {
-		return err
-	}
-	store, closeStore, err := adminStore(env, stderr, "the outbox lives")
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	admin := intake.Admin{Outbox: store, Out: stdout, Zone: bot.HoChiMinh()}
-	err = admin.Run(ctx, a.sub, a.ids, a.all)
-	if errors.Is(err, intake.ErrUnknownCommand) {
-		intakeUsage(stderr)
-		return fmt.Errorf("intake: %w", err)
-	}
-	return err
-}
-
-// adminStore opens the gateway's Redis for an operator command (intake, staff), as
-// serve configures it; what names what the command needs there, for the error.
-func adminStore(env func(string) string, stderr io.Writer, what string) (*redisstore.Store, func(), error) {
-	cfg, err := loadConfig(env)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.RedisURL == "" {
-		return nil, nil, fmt.Errorf("REDIS_URL: required: %s in the gateway's Redis", what)
-	}
-	conn, err := redisstore.Open(cfg.RedisURL, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, nil, err
-	}
-	store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
-	return store, func() { _ = conn.Close() }, nil
-}
-
-// intakeArgs are the operator command, its submission ids and --all.
-type intakeArgs struct {
-	sub string
-	ids []string
-	all bool
-}
-
-// parseIntakeArgs reads `intake <command> [ids…] [--all]`; done means there is nothing
-// more to do (help was shown, or err says what is wrong).
-func parseIntakeArgs(args []string, stdout, stderr io.Writer) (a intakeArgs, done bool, err error) {
-	fs := flag.NewFlagSet("intake", flag.ContinueOnError)
-	all := fs.Bool("all", false, "retry: every failed submission")
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		a.sub, args = args[0], args[1:]
-	}
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		a.ids, args = append(a.ids, args[0]), args[1:]
-	}
-	if done, err := parseFlags(fs, args, stdout, intakeUsage); done {
-		return a, true, err
-	}
-	a.all = *all
-	switch {
-	case a.sub == "":
-		intakeUsage(stderr)
-		return a, true, errors.New("intake: pending, failed, retry or dead?")
-	case a.sub == "retry" && (a.all == (len(a.ids) > 0)):
-		return a, true, errors.New("intake retry: give submission ids or --all (see sangkien intake --help)")
-	case a.sub != "retry" && (len(a.ids) > 0 || a.all):
-		return a, true, fmt.Errorf("intake %s: takes no arguments", a.sub)
-	}
-	return a, false, nil
-}
-
-func intakeUsage(w io.Writer) {
-	fmt.Fprint(w, "Usage: sangkien intake pending|failed|retry <id>|retry --all\n\n"+intake.AdminHelp+
-		"\nReads REDIS_URL and REDIS_PREFIX, as serve does.\n\n")
 }

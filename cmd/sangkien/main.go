@@ -21,6 +21,10 @@ import (
 	"syscall"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/broadcast"
+	"github.com/sangkien/sangkien/cmdline"
+	"github.com/sangkien/sangkien/console"
+	"github.com/sangkien/sangkien/integrations/intake"
 )
 
 func main() {
@@ -42,17 +46,18 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		usage(stderr)
 		return errors.New("no command given")
 	}
+	std := cmdline.Stdio{In: stdin, Out: stdout, Err: stderr}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serve(ctx, rest, env, stdout, stderr)
 	case "chat":
 		return chat(ctx, rest, env, stdin, stdout, stderr)
 	case "intake":
-		return intakeCommand(ctx, rest, env, stdout, stderr)
+		return intake.Command(ctx, rest, std, adminStore(env, stderr, "the outbox lives", outboxAdmin))
 	case "staff":
-		return staffCommand(ctx, rest, env, stdin, stdout, stderr)
+		return console.StaffCommand(ctx, rest, std, adminStore(env, stderr, "staff accounts live", staffChanges))
 	case "broadcast":
-		return broadcastCommand(ctx, rest, env, stdout, stderr)
+		return broadcast.Command(ctx, rest, std, adminStore(env, stderr, "broadcasts live", broadcasts))
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -82,19 +87,7 @@ Usage:
 	writeEnvHelp(w)
 }
 
-// parseFlags parses a subcommand's flags. On -h or --help it prints the usage to stdout
-// and reports done: the command has nothing more to do.
+// parseFlags is cmdline.ParseFlags, the one parser of every command's flags.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage func(io.Writer)) (done bool, err error) {
-	fs.SetOutput(io.Discard)
-	err = fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
-		return true, nil
-	case err != nil:
-		return true, fmt.Errorf("%s: %w (see sangkien %s --help)", fs.Name(), err, fs.Name())
-	case fs.NArg() > 0:
-		return true, fmt.Errorf("%s: unexpected argument %q (see sangkien %s --help)", fs.Name(), fs.Arg(0), fs.Name())
-	}
-	return false, nil
+	return cmdline.ParseFlags(fs, args, stdout, usage)
 }

@@ -1,4 +1,4 @@
-package main
+package broadcast
 
 import (
 	"context"
@@ -6,15 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
-	"github.com/sangkien/sangkien/broadcast"
+	"github.com/sangkien/sangkien/cmdline"
 )
 
-// broadcastCommand is `sangkien broadcast send|list|show|cancel`.
-func broadcastCommand(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+// Command is `sangkien broadcast send|list|show|cancel`. It opens the store with open
+// only once the arguments are read, so that --help and a mistyped flag need no Redis;
+// the close open returns is called at the end.
+func Command(ctx context.Context, args []string, std cmdline.Stdio, open func() (AdminStore, func(), error)) error {
 	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
 	audience := fs.String("audience", "subscribed", "send: subscribed, all, program:ID or draft:ID")
 	channel := fs.String("channel", "", "send: only this channel (telegram, zalo)")
@@ -23,22 +24,17 @@ func broadcastCommand(ctx context.Context, args []string, env func(string) strin
 	textEN := fs.String("text-en", "", "send: the English text (Vietnamese when empty)")
 	at := fs.String("at", "", "send: not before this time (RFC 3339); now when empty")
 	asJSON := fs.Bool("json", false, "show: print the progress once, as JSON")
-	sub, id := "", ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = args[0], args[1:]
-	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
-	if done, err := parseFlags(fs, args, stdout, broadcastUsage); done {
+	var sub, id string
+	args = cmdline.Words(args, &sub, &id)
+	if done, err := cmdline.ParseFlags(fs, args, std.Out, usage); done {
 		return err
 	}
-	store, closeStore, err := adminStore(env, stderr, "broadcasts live")
+	store, closeStore, err := open()
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	a := broadcast.Admin{Store: store, Out: stdout}
+	a := Admin{Store: store, Out: std.Out}
 	switch sub {
 	case "send":
 		q, err := bot.ParseAudience(*audience)
@@ -65,11 +61,12 @@ func broadcastCommand(ctx context.Context, args []string, env func(string) strin
 		}
 		return a.Show(ctx, id, *asJSON)
 	}
-	broadcastUsage(stderr)
+	usage(std.Err)
 	return errors.New("broadcast: send, list, show or cancel?")
 }
 
-func broadcastUsage(w io.Writer) {
+// usage is Command's --help.
+func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   sangkien broadcast send --audience subscribed|all|program:ID|draft:ID [--channel C] [--lang L]
                           --text-vi T [--text-en T] [--at RFC3339]
