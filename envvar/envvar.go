@@ -63,6 +63,9 @@ func (r *Reader) Get(name string) string {
 	return val
 }
 
+// IsSet reports whether the variable is given, not left to its default.
+func (r *Reader) IsSet(name string) bool { return strings.TrimSpace(r.env(name)) != "" }
+
 // Fail records err unless an earlier error is already recorded.
 func (r *Reader) Fail(err error) {
 	if r.err == nil {

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/integrations/terminal"
+	"github.com/sangkien/sangkien/lifecycle"
 )
 
 // drainTimeout bounds how long chat waits at the end for its submissions to reach the
@@ -21,7 +23,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	lang := fs.String("lang", "", "the citizen's language hint: vi or en (default: Vietnamese)")
 	id := fs.String("id", "local", "conversation id: the same id continues the same conversation")
-	if done, err := parseFlags(fs, args, stdout, chatUsage); done {
+	if done, err := cmdline.ParseFlags(fs, args, stdout, chatUsage); done {
 		return err
 	}
 	tc := terminal.Config{ID: *id, Lang: *lang, Out: stdout}
@@ -41,13 +43,13 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	// its file, and serve never sends the chat's trials to the city.
 	cfg.Outbox = "chat"
 	log := newLogger(stderr, cfg.LogLevel)
-	parts := &components{log: log}
-	defer func() { _ = parts.stop(shutdownTimeout) }()
+	parts := &lifecycle.Parts{Log: log}
+	defer func() { _ = parts.Stop(lifecycle.ShutdownTimeout) }()
 	g, err := newGateway(cfg, log, bot.Terminal)
 	if err != nil {
 		return err
 	}
-	parts.add("gateway", func(context.Context) error {
+	parts.Add("gateway", func(context.Context) error {
 		if err := g.Close(); err != nil {
 			log.Error("close", "err", err)
 		}
@@ -63,7 +65,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	sink := terminal.Watch(g.sink)
 	w := g.worker(sink)
 	w.Block = 250 * time.Millisecond // a short poll keeps the exit prompt
-	parts.run("outbox worker", func(ctx context.Context) { _ = w.Run(ctx) })
+	parts.Run("outbox worker", func(ctx context.Context) { _ = w.Run(ctx) })
 
 	tc.Engine, tc.News, tc.Catalog = g.engine, g.store, g.catalog
 	t, err := terminal.New(tc)

@@ -92,9 +92,9 @@ func TestConfigDefaultsAndSecretFiles(t *testing.T) {
 		{"TELEGRAM_BOT_TOKEN", cfg.Telegram.Token, "123:abc"},
 		{"TELEGRAM_API_ENDPOINT", cfg.Telegram.Endpoint, "https://api.telegram.org/bot%s/%s"},
 		{"TELEGRAM_CHAT_INTERVAL", cfg.Telegram.ChatInterval.String(), "1s"},
-		{"TELEGRAM_BULK_RATE", cfg.TelegramBulk.String(), "30/1.1s"},
-		{"TELEGRAM_REPLY_RATE", cfg.TelegramReplies.String(), "none"},
-		{"BULK_QUIET_HOURS", cfg.BulkQuiet.String(), "21:00-07:00"},
+		{"TELEGRAM_BULK_RATE", cfg.Telegram.Bulk.String(), "30/1.1s"},
+		{"TELEGRAM_REPLY_RATE", cfg.Telegram.Replies.String(), "none"},
+		{"BULK_QUIET_HOURS", cfg.Broadcast.Quiet.String(), "21:00-07:00"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -115,7 +115,7 @@ func TestConfigBulkQuietHours(t *testing.T) {
 		if err != nil {
 			t.Fatalf("BULK_QUIET_HOURS=%q: %v", tt.in, err)
 		}
-		if got := cfg.BulkQuiet.String(); got != tt.want {
+		if got := cfg.Broadcast.Quiet.String(); got != tt.want {
 			t.Errorf("BULK_QUIET_HOURS=%q read as %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -12,7 +12,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,9 +84,4 @@ Usage:
 
 `)
 	writeEnvHelp(w)
-}
-
-// parseFlags is cmdline.ParseFlags, the one parser of every command's flags.
-func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, usage func(io.Writer)) (done bool, err error) {
-	return cmdline.ParseFlags(fs, args, stdout, usage)
 }

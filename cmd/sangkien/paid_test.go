@@ -29,8 +29,8 @@ func TestConfigPaidBroadcast(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Telegram.PaidBroadcast != tt.paid || cfg.TelegramBulk.String() != tt.bulkRate {
-				t.Errorf("paid %t at %s, want %t at %s", cfg.Telegram.PaidBroadcast, cfg.TelegramBulk, tt.paid, tt.bulkRate)
+			if cfg.Telegram.PaidBroadcast != tt.paid || cfg.Telegram.Bulk.String() != tt.bulkRate {
+				t.Errorf("paid %t at %s, want %t at %s", cfg.Telegram.PaidBroadcast, cfg.Telegram.Bulk, tt.paid, tt.bulkRate)
 			}
 		})
 	}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/broadcast"
+	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
+	"github.com/sangkien/sangkien/lifecycle"
 )
 
 // serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
@@ -29,7 +31,7 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 `)
 		writeEnvHelp(w)
 	}
-	if done, err := parseFlags(fs, args, stdout, usage); done {
+	if done, err := cmdline.ParseFlags(fs, args, stdout, usage); done {
 		return err
 	}
 	cfg, err := loadConfig(env)
@@ -37,20 +39,20 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	parts := &components{log: log}
+	parts := &lifecycle.Parts{Log: log}
 	failed, err := startServing(ctx, cfg, log, parts)
 	if err != nil {
-		_ = parts.stop(shutdownTimeout)
+		_ = parts.Stop(lifecycle.ShutdownTimeout)
 		return err
 	}
 	select {
 	case <-ctx.Done():
 		log.Info("stopping", "component", "http")
 	case err := <-failed:
-		_ = parts.stop(shutdownTimeout)
+		_ = parts.Stop(lifecycle.ShutdownTimeout)
 		return fmt.Errorf("http server: %w", err)
 	}
-	err = parts.stop(shutdownTimeout)
+	err = parts.Stop(lifecycle.ShutdownTimeout)
 	log.Info("stopped", "component", "http")
 	return err
 }
@@ -58,12 +60,12 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 // startServing starts the parts of serve in order, adding each to parts: the gateway,
 // the listener, the channels, the intake and its worker, then the HTTP server. It
 // returns the channel a failure of the HTTP server arrives on.
-func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *components) (<-chan error, error) {
+func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *lifecycle.Parts) (<-chan error, error) {
 	g, err := newGateway(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	parts.add("gateway", func(context.Context) error {
+	parts.Add("gateway", func(context.Context) error {
 		if err := g.Close(); err != nil {
 			log.Error("close", "err", err)
 		}
@@ -73,7 +75,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	if err != nil {
 		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
 	}
-	parts.add("listener", func(context.Context) error {
+	parts.Add("listener", func(context.Context) error {
 		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			return err
 		}
@@ -97,16 +99,16 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 	if err != nil {
 		return nil, err
 	}
-	parts.run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
+	parts.Run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
 	bc := &broadcast.Runner{Store: g.store, Holder: consumerID(), Logger: g.log}
-	if cfg.Reminders {
+	if cfg.Broadcast.Reminders {
 		bc.Reminders = &broadcast.Reminders{Programs: g.programs, Catalog: g.catalog}
 	}
-	parts.run("broadcasts", func(ctx context.Context) { _ = bc.Run(ctx) })
+	parts.Run("broadcasts", func(ctx context.Context) { _ = bc.Run(ctx) })
 	failed := startHTTP(ln, mux, log, parts)
 	// Stopped before the HTTP server (parts stop in reverse), whose shutdown would
 	// otherwise wait for the console's open event streams.
-	parts.add("console", func(context.Context) error { desk.Close(); return nil })
+	parts.Add("console", func(context.Context) error { desk.Close(); return nil })
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
 		"intake", cfg.Intake.Kind)
 	return failed, nil
@@ -114,7 +116,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *comp
 
 // startHTTP serves mux on ln. Stopping it stops taking requests and waits, within the
 // stop's deadline, for those in flight.
-func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *components) <-chan error {
+func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *lifecycle.Parts) <-chan error {
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -130,7 +132,7 @@ func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *compo
 			failed <- err
 		}
 	}()
-	parts.add("http", func(ctx context.Context) error {
+	parts.Add("http", func(ctx context.Context) error {
 		if err := srv.Shutdown(ctx); err != nil {
 			return fmt.Errorf("http shutdown: %w", err)
 		}

@@ -8,12 +8,13 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/lifecycle"
 )
 
 // startTelegram sets the Telegram channel up, mounts its webhook on mux (webhook mode)
 // or starts polling, and starts its dispatcher and album sweeper, adding each to parts.
 // It returns the client, or nil when no token is set.
-func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.ServeMux, parts *components) (*telegram.Client, error) {
+func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.ServeMux, parts *lifecycle.Parts) (*telegram.Client, error) {
 	tc := cfg.Telegram
 	if tc.Token == "" {
 		return nil, nil
@@ -27,26 +28,26 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	}
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Telegram, Sender: ch.Client,
-		Limit: cfg.TelegramBulk.N, Window: cfg.TelegramBulk.Per, ReplyLimit: cfg.TelegramReplies.N, ReplyWindow: cfg.TelegramReplies.Per,
-		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst, BulkQuiet: cfg.BulkQuiet,
+		Limit: tc.Bulk.N, Window: tc.Bulk.Per, ReplyLimit: tc.Replies.N, ReplyWindow: tc.Replies.Per,
+		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst, BulkQuiet: cfg.Broadcast.Quiet,
 	})
 	if err != nil {
 		return nil, err
 	}
-	parts.run("telegram dispatcher", func(ctx context.Context) { _ = d.Run(ctx) })
+	parts.Run("telegram dispatcher", func(ctx context.Context) { _ = d.Run(ctx) })
 	// Every process sweeps: albums whose parts reached other processes, or whose
 	// process died, are handed over all the same.
-	parts.run("telegram albums", ch.Webhook.RunAlbums)
+	parts.Run("telegram albums", ch.Webhook.RunAlbums)
 	// Once no more updates arrive, the webhook's background calls finish; albums still
 	// gathering stay in Redis for the other processes, or this one after a restart.
-	parts.add("telegram webhook", func(ctx context.Context) error {
+	parts.Add("telegram webhook", func(ctx context.Context) error {
 		if err := ch.Webhook.Close(ctx); err != nil {
 			g.log.Warn("closing the webhook", "component", "telegram", "err", err)
 		}
 		return nil
 	})
 	if ch.Polling() {
-		parts.run("telegram polling", ch.Poll)
+		parts.Run("telegram polling", ch.Poll)
 	} else {
 		mux.Handle("POST "+telegram.WebhookPath, ch.Webhook)
 	}

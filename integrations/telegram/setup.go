@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/locales"
 )
 
@@ -30,6 +31,9 @@ type Settings struct {
 	// allow_paid_broadcast: up to PaidLimit a second instead of BotLimit, for 0.1
 	// Telegram Stars a message from the bot's balance. Replies never carry it.
 	PaidBroadcast bool
+	// Bulk bounds the bot's bulk messages (TELEGRAM_BULK_RATE); Replies, when set, its
+	// replies too (TELEGRAM_REPLY_RATE). Both are shared by every gateway process.
+	Bulk, Replies envvar.Rate
 }
 
 // Check reports what is wrong with s; every error names its variable.

@@ -1,4 +1,4 @@
-package main
+package lifecycle
 
 import (
 	"context"
@@ -22,14 +22,14 @@ func TestComponentsStopInReverseWithinTheTimeout(t *testing.T) {
 		defer mu.Unlock()
 		stopped = append(stopped, name)
 	}
-	parts := &components{log: slog.New(slog.DiscardHandler)}
-	parts.add("redis", func(context.Context) error { record("redis"); return nil })
-	parts.run("worker", func(ctx context.Context) { <-ctx.Done(); record("worker") })
-	parts.run("stuck", func(ctx context.Context) { select {} })
-	parts.add("http", func(context.Context) error { record("http"); return nil })
+	parts := &Parts{Log: slog.New(slog.DiscardHandler)}
+	parts.Add("redis", func(context.Context) error { record("redis"); return nil })
+	parts.Run("worker", func(ctx context.Context) { <-ctx.Done(); record("worker") })
+	parts.Run("stuck", func(ctx context.Context) { select {} })
+	parts.Add("http", func(context.Context) error { record("http"); return nil })
 
 	start := time.Now()
-	err := parts.stop(200 * time.Millisecond)
+	err := parts.Stop(200 * time.Millisecond)
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("stop took %v, want about the timeout", took)
 	}
