@@ -14,9 +14,9 @@ import (
 // gateway that was down, or first started then): a program a week old is not news.
 const openingStale = 7 * 24 * time.Hour
 
-// initiativePayload is the buttons': the initiative command, which resumes a draft
-// the citizen has, or starts one.
-const initiativePayload = "cmd:initiative"
+// initiativePayload is the buttons' (+ the program's id): the program's deep link, the
+// initiative command, which resumes a draft the citizen has, or starts one in it.
+const initiativePayload = "cmd:initiative:"
 
 // Reminders makes the programs' reminders (bot.Program.ReminderList) into broadcasts:
 //
@@ -131,7 +131,7 @@ func (r Reminders) broadcasts(p bot.Program, rem bot.Reminder, at time.Time) []b
 		return bot.Text{VI: in(locales.VI), EN: in(locales.EN)}
 	}
 	button := func(label string) *bot.BroadcastButton {
-		return &bot.BroadcastButton{Payload: initiativePayload,
+		return &bot.BroadcastButton{Payload: initiativePayload + p.ID,
 			Label: bot.Text{VI: r.Catalog.For(locales.VI).T(label), EN: r.Catalog.For(locales.EN).T(label)}}
 	}
 	b := func(name string, q bot.AudienceQuery, t bot.Text, btn *bot.BroadcastButton) bot.Broadcast {

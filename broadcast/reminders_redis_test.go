@@ -109,7 +109,7 @@ func TestRemindersReachFollowersAndDraftOwnersOnce(t *testing.T) {
 	}
 	o := got[anna.Key()][0]
 	if !strings.Contains(o.Reply.Text, `Your initiative "Night buses to the outer wards" is not sent yet`) || !strings.Contains(o.Reply.Text, "1 minute left") ||
-		len(o.Reply.Choices) != 1 || o.Reply.Choices[0].Payload != "cmd:initiative" {
+		len(o.Reply.Choices) != 1 || o.Reply.Choices[0].Payload != "cmd:initiative:gap" {
 		t.Errorf("the draft owner's reminder: %q %+v", o.Reply.Text, o.Reply.Choices)
 	}
 }

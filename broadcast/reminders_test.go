@@ -56,7 +56,7 @@ func TestRemindersDue(t *testing.T) {
 	week, _ := r.Due(p.Deadline.Add(-7 * 24 * time.Hour))
 	day, _ := r.Due(p.Deadline.Add(-time.Hour))
 	if opened[0].Audience != (bot.AudienceQuery{Kind: bot.AudienceSubscribed}) || !strings.Contains(opened[0].Text.VI, "17:00 ngày 20/12/2026") ||
-		opened[0].Button == nil || opened[0].Button.Payload != "cmd:initiative" {
+		opened[0].Button == nil || opened[0].Button.Payload != "cmd:initiative:cds" {
 		t.Errorf("the opening: %+v", opened[0])
 	}
 	followers, drafts := week[0], week[1]
@@ -87,7 +87,7 @@ func TestRemindersDue(t *testing.T) {
 		"en": "⏰ Your initiative \"Wifi ở nhà văn hóa\" is not sent yet; the program \"Digital wards\" closes at 17:00 on 20/12/2026 (7 days left). Choose \"Continue\" to finish it.",
 	} {
 		o := drafts.Message(bot.AudienceMember{Conversation: conv, Lang: lang, DraftTitle: "Wifi ở nhà văn hóa"})
-		if o.Reply.Text != want || len(o.Reply.Choices) != 1 || o.Reply.Choices[0].Payload != "cmd:initiative" ||
+		if o.Reply.Text != want || len(o.Reply.Choices) != 1 || o.Reply.Choices[0].Payload != "cmd:initiative:cds" ||
 			o.Reply.Choices[0].Label != map[string]string{"vi": "▶️ Tiếp tục", "en": "▶️ Continue"}[lang] {
 			t.Errorf("%s: the draft reminder is %q %+v\nwant %q", lang, o.Reply.Text, o.Reply.Choices, want)
 		}

@@ -218,3 +218,19 @@ func TestRemindMe(t *testing.T) {
 		t.Errorf("during a draft, opted out: follows %v, state %+v, replies %+v", h.s.Profile.Programs, h.s.State, res.Replies)
 	}
 }
+
+// A reminder's button is its program's deep link: one with no draft starts an
+// initiative in that program; one with a draft is offered it back.
+func TestReminderButtonOpensItsProgram(t *testing.T) {
+	h := closedHarness(t, closedPrograms())
+	h.s.State = bot.State{}
+	h.pressed("cmd:initiative:many")
+	if d := h.s.State.Draft; h.s.State.Flow != bot.KindInitiative || d == nil || d.ProgramID != "many" {
+		t.Errorf("no draft: state %+v, draft %+v; want an initiative in the program", h.s.State, d)
+	}
+	h = closedHarness(t, closedPrograms()) // a draft at its review
+	res := h.pressed("cmd:initiative:many")
+	if h.s.State.Step != "review" || !slices.Contains(payloads(lastReply(t, res)), "continue") {
+		t.Errorf("a draft: state %+v, replies %+v; want it offered back", h.s.State, res.Replies)
+	}
+}

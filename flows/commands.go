@@ -46,10 +46,15 @@ func commandName(c string) string {
 	return cmdHelp
 }
 
-// payloadCommand reads the payload of a global button: "cmd:<command>" or "lang:<code>".
+// payloadCommand reads the payload of a global button: "cmd:<command>", "cmd:initiative:
+// <program id>" (a reminder's button: the program's deep link) or "lang:<code>".
 func payloadCommand(p string) (cmd, arg string, ok bool) {
 	if c, found := strings.CutPrefix(p, "cmd:"); found {
-		return commandName(c), "", true
+		c, arg, _ = strings.Cut(c, ":")
+		if c = commandName(c); c != cmdInitiative {
+			arg = ""
+		}
+		return c, arg, true
 	}
 	if l, found := strings.CutPrefix(p, "lang:"); found {
 		return cmdLanguage, l, true

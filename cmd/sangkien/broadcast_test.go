@@ -167,10 +167,10 @@ func TestRemindersEndToEnd(t *testing.T) {
 			buttons = r.Params["reply_markup"]
 		}
 	}
-	if !strings.Contains(buttons, `"callback_data":"cmd:initiative"`) || !strings.Contains(buttons, "Continue") {
+	if !strings.Contains(buttons, `"callback_data":"cmd:initiative:den-duong"`) || !strings.Contains(buttons, "Continue") {
 		t.Errorf("the draft reminder's buttons: %s", buttons)
 	}
-	postUpdate(t, addr, drafting.press("cmd:initiative"))
+	postUpdate(t, addr, drafting.press("cmd:initiative:den-duong"))
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Welcome back!")
 	postUpdate(t, addr, drafting.press("continue"))
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Please describe your initiative")

@@ -111,7 +111,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 	waitMinute(func() []string { return sentTo(api, follower.chat) }, `Only 1 minute left: the program "Street lighting"`)
 	waitMinute(func() []string { return sentTo(api, drafter.chat) },
 		`Sáng kiến "Đèn đường phố Hàng Bạc sáng hơn" của bạn vẫn chưa được gửi. Chương trình "Chiếu sáng đô thị" sẽ hết hạn nhận sáng kiến vào`)
-	postUpdate(t, addr, drafter.press("cmd:initiative"))
+	postUpdate(t, addr, drafter.press("cmd:initiative:den-duong"))
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "Chào mừng bạn quay lại")
 	postUpdate(t, addr, drafter.press("continue"))
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "mô tả")
