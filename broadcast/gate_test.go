@@ -78,18 +78,7 @@ func TestSkippedByReason(t *testing.T) {
 	say(2, "stop")
 	say(3, "forget me")
 	ch := &recording{to: map[string]int{}, blocked: map[string]bool{"4": true}}
-	d, err := bot.NewDispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p1", redisstore.SenderOptions{}),
-		Bulk:    st.Bulk().Sender(bot.Telegram, "p1", redisstore.SenderOptions{Poll: 10 * time.Millisecond}),
-		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
-		Gate: &broadcast.Gate{Store: st},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = d.Run(runCtx) }()
-	var p bot.BroadcastProgress
-	waitFor(t, runCtx, "every recipient finished with", func() bool { p, err = st.BroadcastProgress(ctx, "skips"); return err == nil && p.Finished() })
+	p := sendAll(t, runCtx, st, ch, "p1", "skips")
 	want := map[string]int64{bot.SkipStopped: 1, bot.SkipErased: 1, bot.SkipBlocked: 1}
 	if p.Queued != 5 || p.Sent != 2 || p.Failed != 0 || !maps.Equal(p.Skipped, want) {
 		t.Errorf("progress %+v, want 5 queued, 2 sent, skipped %v", p, want)
@@ -104,6 +93,26 @@ func TestSkippedByReason(t *testing.T) {
 	if want := map[string]int{"1": 1, "5": 1}; !maps.Equal(got, want) {
 		t.Errorf("sends by chat %v, want %v: never to who said stop or erased their data", got, want)
 	}
+}
+
+// sendAll runs a Telegram dispatcher named holder, with the gate, sending through ch
+// until ctx ends, and returns broadcast id's progress once every recipient is done with.
+// Its shards are held 300 ms, so that it takes over a dead holder's soon.
+func sendAll(t *testing.T, ctx context.Context, st *redisstore.Store, ch bot.Sender, holder, id string) bot.BroadcastProgress {
+	t.Helper()
+	d, err := bot.NewDispatcher(bot.DispatcherConfig{
+		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, holder, redisstore.SenderOptions{}),
+		Bulk:    st.Bulk().Sender(bot.Telegram, holder, redisstore.SenderOptions{Hold: 300 * time.Millisecond, Poll: 10 * time.Millisecond}),
+		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
+		Gate: &broadcast.Gate{Store: st},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = d.Run(ctx) }()
+	var p bot.BroadcastProgress
+	waitFor(t, ctx, "every recipient finished with", func() bool { p, err = st.BroadcastProgress(ctx, id); return err == nil && p.Finished() })
+	return p
 }
 
 // waitFor polls ok until it holds, failing the test when ctx ends first.
@@ -165,18 +174,7 @@ func TestTriedAtMostOnceAcrossACrash(t *testing.T) {
 	}
 	_ = deadClient.Close()
 	ch := &recording{to: map[string]int{}}
-	d, err := bot.NewDispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Queue: st.Delivery().Sender(bot.Telegram, "p2", redisstore.SenderOptions{}),
-		Bulk:    st.Bulk().Sender(bot.Telegram, "p2", redisstore.SenderOptions{Hold: 300 * time.Millisecond, Poll: 10 * time.Millisecond}),
-		Limiter: st.Delivery(), Sender: ch, Limit: 100, Window: time.Second, ChatInterval: time.Millisecond, ChatBurst: 10,
-		Gate: &broadcast.Gate{Store: st},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = d.Run(runCtx) }()
-	var p bot.BroadcastProgress
-	waitFor(t, runCtx, "every recipient finished with", func() bool { p, err = st.BroadcastProgress(ctx, b.ID); return err == nil && p.Finished() })
+	p := sendAll(t, runCtx, st, ch, "p2", b.ID)
 	want := map[string]int{"1": 1, "2": 1, "3": 1}
 	delete(want, claimed[0].Outbound.Conversation.ID)
 	if got := ch.sends(); !maps.Equal(got, want) {
