@@ -2,6 +2,8 @@ package flows
 
 import (
 	"strings"
+	"sync"
+	"unicode"
 
 	"github.com/looplab/fsm"
 
@@ -98,6 +100,9 @@ var nameLike = map[string]bool{"huy": true, "dung": true}
 
 // matchKeyword finds the command a whole message names.
 func matchKeyword(text string, atName bool) (cmd, arg string, ok bool) {
+	if alnum(text) > keywordIndex().longest {
+		return "", "", false // an answer, not a command: folding it is the costly part
+	}
 	f := fold(text)
 	if f == "" {
 		return "", "", false
@@ -107,18 +112,48 @@ func matchKeyword(text string, atName bool) (cmd, arg string, ok bool) {
 	if atName && plain && nameLike[f] {
 		return "", "", false
 	}
-	for _, k := range keywords {
-		for _, w := range k.words {
-			if fold(w) != f {
-				continue
-			}
-			if !plain && lower(w) != low {
-				continue
-			}
-			return k.cmd, k.arg, true
+	for _, sp := range keywordIndex().byFold[f] {
+		if !plain && sp.lower != low {
+			continue
 		}
+		return sp.cmd, sp.arg, true
 	}
 	return "", "", false
+}
+
+// spelling is one way of writing a keyword: its command, and the spelling lowered with
+// its diacritics kept, which a message typed with diacritics must match.
+type spelling struct{ cmd, arg, lower string }
+
+// keywordSpellings are the keywords by their folded spelling, in the order of keywords,
+// folded once rather than on every message; longest is the most letters and digits of
+// any (a message with more names none).
+type keywordSpellings struct {
+	byFold  map[string][]spelling
+	longest int
+}
+
+var keywordIndex = sync.OnceValue(func() keywordSpellings {
+	idx := keywordSpellings{byFold: map[string][]spelling{}}
+	for _, k := range keywords {
+		for _, w := range k.words {
+			f := fold(w)
+			idx.byFold[f] = append(idx.byFold[f], spelling{cmd: k.cmd, arg: k.arg, lower: lower(w)})
+			idx.longest = max(idx.longest, alnum(w))
+		}
+	}
+	return idx
+})
+
+// alnum counts the letters and digits of s: what folding keeps, one for one.
+func alnum(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // command runs a global command.
