@@ -8,13 +8,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
@@ -29,10 +29,8 @@ type config struct {
 	PublicBaseURL string
 	Telegram      telegram.Settings // TELEGRAM_*
 	Intake        intake.Settings   // INTAKE_*, OPEN311_*
-	// MediaSecret signs media links (MEDIA_SECRET); empty: a random key kept in Redis.
-	MediaSecret string
-	MediaTTL    time.Duration // MEDIA_LINK_TTL
-	Zalo        zalo.Settings // ZALO_* (zalo.go)
+	Media         media.Settings    // MEDIA_*
+	Zalo          zalo.Settings     // ZALO_* (zalo.go)
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area      flows.Area
 	Broadcast broadcast.Settings // BULK_QUIET_HOURS, BROADCAST_REMINDERS
@@ -58,9 +56,7 @@ var envVars = slices.Concat([]envvar.Var{
 }, intake.EnvVars, []envvar.Var{
 	{Name: "CITY_BBOX", Default: flowsBox(flows.Hanoi), Help: "the city as minLat,minLon,maxLat,maxLon (WGS84; " +
 		"default Hà Nội): a shared point outside it is questioned at the location step"},
-	{Name: "MEDIA_SECRET", Secret: true, Help: "key that signs the media links (GET /media/{id}) the intake gets for " +
-		"attachments; empty: a random key made once and kept in Redis (<prefix>:key:media), shared by every process"},
-	{Name: "MEDIA_LINK_TTL", Default: "168h", Help: "how long a media link works"},
+}, media.EnvVars, []envvar.Var{
 	{Name: "CONSOLE_SESSION_IDLE", Default: "8h", Help: "a console session unused that long ends (it ends 12 hours " +
 		"after its login in any case, or after this when longer)"},
 	{Name: "CONSOLE_AUDIT_RETENTION", Default: "17520h", Help: "how long the console's audit trail keeps staff actions (default 2 years)"},
@@ -83,7 +79,7 @@ func loadConfig(env func(string) string) (config, error) {
 		Zalo:          zalo.ReadSettings(r),
 		Intake:        intake.ReadSettings(r),
 		Broadcast:     broadcast.ReadSettings(r),
-		MediaSecret:   r.Get("MEDIA_SECRET"),
+		Media:         media.ReadSettings(r),
 		Later:         map[string]string{},
 	}
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
@@ -92,7 +88,7 @@ func loadConfig(env func(string) string) (config, error) {
 		c.Area = area
 	}
 	c.Console = readConsoleSettings(r)
-	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
+	level := r.Get("LOG_LEVEL")
 	for _, v := range envVars {
 		if v.Later {
 			c.Later[v.Name] = r.Get(v.Name)
@@ -101,14 +97,14 @@ func loadConfig(env func(string) string) (config, error) {
 	if err := r.Err(); err != nil {
 		return config{}, err
 	}
-	if err := c.check(level, mediaTTL); err != nil {
+	if err := c.check(level); err != nil {
 		return config{}, err
 	}
 	return c, nil
 }
 
 // check checks what loadConfig read and settles the values parsed from text.
-func (c *config) check(level, mediaTTL string) error {
+func (c *config) check(level string) error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
@@ -121,9 +117,6 @@ func (c *config) check(level, mediaTTL string) error {
 		return fmt.Errorf("REDIS_PREFIX=%q: not empty, no spaces or braces (braces are hash tags)", c.RedisPrefix)
 	}
 	if err := c.Intake.Check(); err != nil {
-		return err
-	}
-	if err := c.checkMedia(mediaTTL); err != nil {
 		return err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/flows"
@@ -15,19 +12,6 @@ import (
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
-
-// checkMedia reads MEDIA_LINK_TTL and checks MEDIA_SECRET.
-func (c *config) checkMedia(mediaTTL string) error {
-	d, err := time.ParseDuration(mediaTTL)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("MEDIA_LINK_TTL=%q: want a positive duration such as 168h", mediaTTL)
-	}
-	c.MediaTTL = d
-	if c.MediaSecret != "" && len(c.MediaSecret) < 16 {
-		return errors.New("MEDIA_SECRET: want at least 16 characters")
-	}
-	return nil
-}
 
 // intakeParts is what serve runs for the intake: the client the outbox worker delivers
 // to, and the signer of media links (nil without PUBLIC_BASE_URL).
@@ -47,7 +31,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 	if cfg.PublicBaseURL == "" {
 		notice(log, cfg, "PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
-		s, err := media.SignerFor(ctx, cfg.MediaSecret, g.store, cfg.PublicBaseURL, cfg.MediaTTL)
+		s, err := media.SignerFor(ctx, cfg.Media.Secret, g.store, cfg.PublicBaseURL, cfg.Media.TTL)
 		if err != nil {
 			return p, err
 		}
