@@ -55,6 +55,9 @@ func (k convKeys) seen(eventID string) string { return k.base + "seen:" + k.conv
 
 // OutboundStream names the delivery queue of one channel in one shard; a channel's
 // sender reads it for every shard in 0..Shards-1. Each entry's field "m" is a JSON
+// KeyPrefix is the prefix of every key of the store (Options.Prefix).
+func (s *Store) KeyPrefix() string { return s.prefix }
+
 // bot.Outbound.
 func (s *Store) OutboundStream(shard int, ch bot.Channel) string {
 	return s.prefix + ":" + tag(shard) + ":out:" + string(ch)
