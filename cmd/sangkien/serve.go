@@ -15,6 +15,7 @@ import (
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/lifecycle"
+	"github.com/sangkien/sangkien/metrics"
 )
 
 // serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
@@ -83,11 +84,15 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	})
 	mux := http.NewServeMux()
 	health.Mount(mux, g.store, log)
-	tg, err := g.startTelegram(ctx, cfg, mux, parts)
+	m, err := metrics.Setup(cfg.Metrics, g.store, mux, parts, log)
 	if err != nil {
 		return nil, err
 	}
-	zl, err := g.startZalo(ctx, cfg, mux, parts)
+	tg, err := g.startTelegram(ctx, cfg, mux, parts, m)
+	if err != nil {
+		return nil, err
+	}
+	zl, err := g.startZalo(ctx, cfg, mux, parts, m)
 	if err != nil {
 		return nil, err
 	}
