@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
 
 // Every metric the Grafana dashboard in docs/ queries is one the gateway serves.
@@ -26,6 +27,8 @@ func TestDashboardQueriesServedMetrics(t *testing.T) {
 		&bot.SendError{Failure: bot.RateLimited, RetryAfter: time.Second},
 	}}).Send(context.Background(), bot.Outbound{Conversation: tg})
 	_, _ = m.Events(recordingHandler{fail: true}).Handle(context.Background(), bot.Event{Conversation: tg, Kind: bot.EventText})
+	_, _ = m.Intake(&scriptedIntake{errs: []error{nil}}).Deliver(context.Background(), bot.Submission{})
+	m.CountRedis(redistest.Client(t))
 	m.Webhook(bot.Telegram, http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", nil))
 	families, err := m.reg.Gather()
 	if err != nil {

@@ -23,12 +23,13 @@ type Metrics struct {
 	reg *prometheus.Registry
 	log *slog.Logger
 
-	webhookRequests *prometheus.CounterVec   // channel, code
-	events          *prometheus.CounterVec   // channel, kind
-	eventErrors     *prometheus.CounterVec   // channel
-	eventSeconds    *prometheus.HistogramVec // channel
-	sends           *prometheus.CounterVec   // channel, lane, outcome
-	rateLimitWait   *prometheus.CounterVec   // channel, lane
+	webhookRequests  *prometheus.CounterVec   // channel, code
+	events           *prometheus.CounterVec   // channel, kind
+	eventErrors      *prometheus.CounterVec   // channel
+	eventSeconds     *prometheus.HistogramVec // channel
+	sends            *prometheus.CounterVec   // channel, lane, outcome
+	rateLimitWait    *prometheus.CounterVec   // channel, lane
+	intakeDeliveries *prometheus.CounterVec   // kind, outcome
 }
 
 // New makes the registry, with the Go runtime and process collectors in it.
@@ -62,11 +63,16 @@ func New(log *slog.Logger) *Metrics {
 			Name: "sangkien_send_rate_limited_wait_seconds_total",
 			Help: "Time a channel's API told the gateway to wait (429's retry_after), by channel and lane.",
 		}, []string{"channel", "lane"}),
+		intakeDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sangkien_intake_deliveries_total",
+			Help: "Attempts to hand a submission to the city's intake, by kind (initiative, feedback) " +
+				"and outcome (delivered, retried, refused).",
+		}, []string{"kind", "outcome"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.webhookRequests, m.events, m.eventErrors, m.eventSeconds, m.sends, m.rateLimitWait,
+		m.webhookRequests, m.events, m.eventErrors, m.eventSeconds, m.sends, m.rateLimitWait, m.intakeDeliveries,
 	)
 	return m
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/lifecycle"
 )
@@ -299,4 +300,60 @@ func gathered(t *testing.T, m *Metrics) string {
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, Path, nil))
 	return rec.Body.String()
+}
+
+// scriptedIntake answers each delivery with the next of its errors.
+type scriptedIntake struct{ errs []error }
+
+func (s *scriptedIntake) Deliver(context.Context, bot.Submission) (bot.Receipt, error) {
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	return bot.Receipt{IntakeID: "SR-1"}, err
+}
+
+// Every attempt to hand a submission over is counted by its kind and outcome.
+func TestIntakeCountsDeliveries(t *testing.T) {
+	m := newMetrics(t)
+	in := m.Intake(&scriptedIntake{errs: []error{
+		nil, &bot.SendError{Failure: bot.Retryable, Code: 503}, errors.New("timeout"),
+		&bot.SendError{Failure: bot.Permanent, Code: 400}, nil,
+	}})
+	for i, kind := range []string{bot.KindInitiative, bot.KindInitiative, bot.KindInitiative, bot.KindFeedback, bot.KindFeedback} {
+		rec, err := in.Deliver(context.Background(), bot.Submission{ID: "s", Proposal: bot.Proposal{Kind: kind}})
+		if rec.IntakeID != "SR-1" || (err == nil) != (i == 0 || i == 4) {
+			t.Fatalf("delivery %d: %+v, %v; the wrapper must hand the intake's answer back", i, rec, err)
+		}
+	}
+	want := `
+# HELP sangkien_intake_deliveries_total Attempts to hand a submission to the city's intake, by kind (initiative, feedback) and outcome (delivered, retried, refused).
+# TYPE sangkien_intake_deliveries_total counter
+sangkien_intake_deliveries_total{kind="feedback",outcome="delivered"} 1
+sangkien_intake_deliveries_total{kind="feedback",outcome="refused"} 1
+sangkien_intake_deliveries_total{kind="initiative",outcome="delivered"} 1
+sangkien_intake_deliveries_total{kind="initiative",outcome="retried"} 2
+`
+	if err := testutil.CollectAndCompare(m.intakeDeliveries, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The round trips of a client are counted: a command alone one, a pipeline one.
+func TestCountRedis(t *testing.T) {
+	m := newMetrics(t)
+	c := redistest.Client(t)
+	m.CountRedis(c)
+	ctx := context.Background()
+	key := redistest.Prefix(t) + ":n"
+	if err := c.Set(ctx, key, "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pipe := c.Pipeline()
+	pipe.Incr(ctx, key)
+	pipe.Get(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(gathered(t, m), "sangkien_redis_round_trips_total 2\n") {
+		t.Fatalf("round trips not counted as 2:\n%s", gathered(t, m))
+	}
 }

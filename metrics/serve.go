@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/lifecycle"
 )
@@ -49,11 +51,13 @@ func (m *Metrics) Serve(s Settings, mux *http.ServeMux, parts *lifecycle.Parts) 
 }
 
 // Setup makes serve's metrics: the registry, the delivery queues of the channels that
-// send (Telegram, Zalo), the outbox and the broadcasts read from st on each scrape,
-// served as s says. The channels wrap their parts with its Sender, Webhook and Events.
-func Setup(s Settings, st QueueStore, mux *http.ServeMux, parts *lifecycle.Parts, log *slog.Logger) (*Metrics, error) {
+// send (Telegram, Zalo), the outbox and the broadcasts read from st on each scrape, the
+// round trips of rc counted, served as s says. The channels wrap their parts with its
+// Sender, Webhook and Events, the outbox worker its intake with Intake.
+func Setup(s Settings, st QueueStore, rc redis.UniversalClient, mux *http.ServeMux, parts *lifecycle.Parts, log *slog.Logger) (*Metrics, error) {
 	m := New(log)
 	m.WatchQueues(st, []bot.Channel{bot.Telegram, bot.Zalo})
+	m.CountRedis(rc)
 	if err := m.Serve(s, mux, parts); err != nil {
 		return nil, err
 	}

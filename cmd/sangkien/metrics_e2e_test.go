@@ -65,6 +65,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 				`sangkien_delivery_queue_oldest_seconds{channel="telegram",lane="bulk"} `,
 				`sangkien_outbox_depth 0`,
 				`sangkien_queue_scrape_ok 1`,
+				`sangkien_redis_round_trips_total `,
 				`go_goroutines `,
 			}
 			var body string

@@ -84,7 +84,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	})
 	mux := http.NewServeMux()
 	health.Mount(mux, g.store, log)
-	m, err := metrics.Setup(cfg.Metrics, g.store, mux, parts, log)
+	m, err := metrics.Setup(cfg.Metrics, g.store, g.redis.Client, mux, parts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	if err != nil {
 		return nil, err
 	}
-	parts.Run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
+	parts.Run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in, m.Intake).Run(ctx) })
 	bc := &broadcast.Runner{Store: g.store, Holder: consumerID(), Logger: g.log}
 	if cfg.Broadcast.Reminders {
 		bc.Reminders = &broadcast.Reminders{Programs: g.programs, Catalog: g.catalog}
