@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
 
 // QueueStats sums every shard of a lane and ages it by its oldest entry, in the
@@ -53,6 +54,27 @@ func TestQueueStats(t *testing.T) {
 			t.Errorf("%s: oldest %s, want about 5m", name, q.Oldest)
 		case q.Depth == 0 && q.Oldest != 0:
 			t.Errorf("%s: empty, yet its oldest is %s", name, q.Oldest)
+		}
+	}
+}
+
+// BenchmarkQueueStats is one scrape's read of the queues of two channels and the
+// outbox, with messages waiting in a few shards: one pipeline.
+func BenchmarkQueueStats(b *testing.B) {
+	s := New(redistest.Client(b), Options{Prefix: redistest.Prefix(b)})
+	ctx := context.Background()
+	var msgs []bot.Outbound
+	for i := range 100 {
+		conv := bot.ConversationRef{Channel: bot.Telegram, ID: strconv.Itoa(i)}
+		msgs = append(msgs, bot.Outbound{ID: "b" + strconv.Itoa(i), Conversation: conv, Reply: bot.Reply{Text: "nhắc"}})
+	}
+	if err := s.QueueBulk(ctx, msgs); err != nil {
+		b.Fatal(err)
+	}
+	channels := []bot.Channel{bot.Telegram, bot.Zalo}
+	for b.Loop() {
+		if _, err := s.QueueStats(ctx, channels); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
