@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/bottest"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/envvar"
@@ -286,12 +288,38 @@ func TestServe(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "go_goroutines") {
 		t.Fatalf("GET /metrics on the main mux: %d", rec.Code)
 	}
+	logs := &bottest.LogBuffer{}
+	m.log = logs.Logger()
+	public := http.NewServeMux()
+	if err := m.Serve(Settings{Addr: "127.0.0.1:0"}, public, parts); err != nil {
+		t.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	public.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, Path, nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("GET /metrics on the main mux with an address of its own: %d", rec.Code)
+	}
+	addr, ok := strings.CutPrefix(regexp.MustCompile(`addr=\S+`).FindString(logs.String()), "addr=")
+	if !ok {
+		t.Fatalf("no listening line:\n%s", logs)
+	}
+	resp, err := http.Get("http://" + addr + Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics on its own listener: %d", resp.StatusCode)
+	}
 	if err := m.Serve(Settings{Addr: "127.0.0.1:bad"}, http.NewServeMux(), parts); err == nil ||
 		!strings.Contains(err.Error(), "METRICS_ADDR") {
 		t.Fatalf("a bad METRICS_ADDR: %v", err)
 	}
 	if err := parts.Stop(time.Second); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + addr + Path); err == nil {
+		t.Fatal("the metrics listener still answers after parts stopped")
 	}
 }
 
