@@ -81,11 +81,11 @@ func loadConfig(env func(string) string) (config, error) {
 		RedisPrefix:   r.Get("REDIS_PREFIX"),
 		ProgramsFile:  r.Get("PROGRAMS_FILE"),
 		PublicBaseURL: r.Get("PUBLIC_BASE_URL"),
+		Metrics:       metrics.ReadSettings(r),
 		Telegram:      telegram.ReadSettings(r),
 		Zalo:          zalo.ReadSettings(r),
 		Intake:        intake.ReadSettings(r),
 		Broadcast:     broadcast.ReadSettings(r),
-		Metrics:       metrics.ReadSettings(r),
 		MediaSecret:   r.Get("MEDIA_SECRET"),
 		Later:         map[string]string{},
 	}
