@@ -17,6 +17,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
+	"github.com/sangkien/sangkien/metrics"
 )
 
 // config is everything the gateway reads from its environment, checked once at start.
@@ -34,6 +35,7 @@ type config struct {
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area      flows.Area
 	Broadcast broadcast.Settings // BULK_QUIET_HOURS, BROADCAST_REMINDERS
+	Metrics   metrics.Settings   // METRICS_ADDR
 	// Console is the operator console's (CONSOLE_*, console.go).
 	Console consoleSettings
 	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
@@ -64,7 +66,7 @@ var envVars = slices.Concat([]envvar.Var{
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars)
+}, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -75,6 +77,7 @@ func loadConfig(env func(string) string) (config, error) {
 		RedisPrefix:   r.Get("REDIS_PREFIX"),
 		ProgramsFile:  r.Get("PROGRAMS_FILE"),
 		PublicBaseURL: r.Get("PUBLIC_BASE_URL"),
+		Metrics:       metrics.ReadSettings(r),
 		Telegram:      telegram.ReadSettings(r),
 		Zalo:          zalo.ReadSettings(r),
 		Intake:        intake.ReadSettings(r),

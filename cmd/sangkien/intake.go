@@ -86,10 +86,10 @@ func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Chann
 	return f
 }
 
-// intakeWorker is the outbox worker of serve. With the city's intake it tells the
-// citizen that the city received the submission.
-func (g *gateway) intakeWorker(p intakeParts) *bot.OutboxWorker {
-	w := g.worker(p.client)
+// intakeWorker is the outbox worker of serve, delivering through count (the metrics'
+// wrapper). With the city's intake it tells the citizen that the city received the submission.
+func (g *gateway) intakeWorker(p intakeParts, count func(bot.Intake) bot.Intake) *bot.OutboxWorker {
+	w := g.worker(count(p.client))
 	w.Events, w.TellReceived = g.engine, p.remote
 	return w
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/lifecycle"
+	"github.com/sangkien/sangkien/metrics"
 )
 
 // serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
@@ -83,11 +84,15 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	})
 	mux := http.NewServeMux()
 	health.Mount(mux, g.store, log)
-	tg, err := g.startTelegram(ctx, cfg, mux, parts)
+	m, err := metrics.Setup(cfg.Metrics, g.store, g.redis.Client, mux, parts, log)
 	if err != nil {
 		return nil, err
 	}
-	zl, err := g.startZalo(ctx, cfg, mux, parts)
+	tg, err := g.startTelegram(ctx, cfg, mux, parts, m)
+	if err != nil {
+		return nil, err
+	}
+	zl, err := g.startZalo(ctx, cfg, mux, parts, m)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +104,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	if err != nil {
 		return nil, err
 	}
-	parts.Run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in).Run(ctx) })
+	parts.Run("outbox worker", func(ctx context.Context) { _ = g.intakeWorker(in, m.Intake).Run(ctx) })
 	bc := &broadcast.Runner{Store: g.store, Holder: consumerID(), Logger: g.log}
 	if cfg.Broadcast.Reminders {
 		bc.Reminders = &broadcast.Reminders{Programs: g.programs, Catalog: g.catalog}

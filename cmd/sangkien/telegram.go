@@ -9,25 +9,26 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/lifecycle"
+	"github.com/sangkien/sangkien/metrics"
 )
 
 // startTelegram sets the Telegram channel up, mounts its webhook on mux (webhook mode)
 // or starts polling, and starts its dispatcher and album sweeper, adding each to parts.
-// It returns the client, or nil when no token is set.
-func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.ServeMux, parts *lifecycle.Parts) (*telegram.Client, error) {
+// It returns the client, or nil when no token is set. m counts its events and sends.
+func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.ServeMux, parts *lifecycle.Parts, m *metrics.Metrics) (*telegram.Client, error) {
 	tc := cfg.Telegram
 	if tc.Token == "" {
 		return nil, nil
 	}
 	ch, err := telegram.Setup(ctx, telegram.SetupConfig{
-		Settings: tc, Handler: g.engine, Albums: g.store.Albums(), Catalog: g.catalog,
+		Settings: tc, Handler: m.Events(g.engine), Albums: g.store.Albums(), Catalog: g.catalog,
 		PublicBaseURL: cfg.PublicBaseURL, Logger: g.log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	d, err := g.dispatcher(bot.DispatcherConfig{
-		Channel: bot.Telegram, Sender: ch.Client,
+		Channel: bot.Telegram, Sender: m.Sender(ch.Client),
 		Limit: tc.Bulk.N, Window: tc.Bulk.Per, ReplyLimit: tc.Replies.N, ReplyWindow: tc.Replies.Per,
 		ChatInterval: tc.ChatInterval, ChatBurst: telegram.ChatBurst, BulkQuiet: cfg.Broadcast.Quiet,
 	})
@@ -49,7 +50,7 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	if ch.Polling() {
 		parts.Run("telegram polling", ch.Poll)
 	} else {
-		mux.Handle("POST "+telegram.WebhookPath, ch.Webhook)
+		mux.Handle("POST "+telegram.WebhookPath, m.Webhook(bot.Telegram, ch.Webhook))
 	}
 	return ch.Client, nil
 }
