@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
+	"github.com/sangkien/sangkien/logging"
 )
 
 // config is everything the gateway reads from its environment, checked once at start.
@@ -25,7 +25,7 @@ type config struct {
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
 	ProgramsFile  string
-	LogLevel      slog.Level
+	Log           logging.Settings // LOG_LEVEL, LOG_FORMAT
 	PublicBaseURL string
 	Telegram      telegram.Settings // TELEGRAM_*
 	Intake        intake.Settings   // INTAKE_*, OPEN311_*
@@ -66,9 +66,8 @@ var envVars = slices.Concat([]envvar.Var{
 	{Name: "CONSOLE_AUDIT_RETENTION", Default: "17520h", Help: "how long the console's audit trail keeps staff actions (default 2 years)"},
 	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
-	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars)
+}, logging.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -84,6 +83,7 @@ func loadConfig(env func(string) string) (config, error) {
 		Intake:        intake.ReadSettings(r),
 		Broadcast:     broadcast.ReadSettings(r),
 		MediaSecret:   r.Get("MEDIA_SECRET"),
+		Log:           logging.ReadSettings(r),
 		Later:         map[string]string{},
 	}
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
@@ -92,7 +92,7 @@ func loadConfig(env func(string) string) (config, error) {
 		c.Area = area
 	}
 	c.Console = readConsoleSettings(r)
-	level, mediaTTL := r.Get("LOG_LEVEL"), r.Get("MEDIA_LINK_TTL")
+	mediaTTL := r.Get("MEDIA_LINK_TTL")
 	for _, v := range envVars {
 		if v.Later {
 			c.Later[v.Name] = r.Get(v.Name)
@@ -101,14 +101,14 @@ func loadConfig(env func(string) string) (config, error) {
 	if err := r.Err(); err != nil {
 		return config{}, err
 	}
-	if err := c.check(level, mediaTTL); err != nil {
+	if err := c.check(mediaTTL); err != nil {
 		return config{}, err
 	}
 	return c, nil
 }
 
 // check checks what loadConfig read and settles the values parsed from text.
-func (c *config) check(level, mediaTTL string) error {
+func (c *config) check(mediaTTL string) error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
@@ -125,9 +125,6 @@ func (c *config) check(level, mediaTTL string) error {
 	}
 	if err := c.checkMedia(mediaTTL); err != nil {
 		return err
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
 	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)

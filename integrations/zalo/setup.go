@@ -158,10 +158,14 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The one line that says the channel runs, and how. Zalo has no webhook registration
+	// call: the URL is registered for the OA in the Zalo developer console.
+	url := WebhookPath
 	if c.PublicBaseURL != "" {
-		log.Info("register this webhook URL for the OA in the Zalo developer console",
-			"url", WebhookURL(c.PublicBaseURL))
+		url = WebhookURL(c.PublicBaseURL)
 	}
+	log.Info("channel started; register webhook_url for the OA in the Zalo developer console",
+		"mode", "webhook", "app_id", s.AppID, "webhook_url", url)
 	return &Channel{Client: client, Webhook: webhook}, nil
 }
 
