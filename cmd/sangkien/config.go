@@ -13,6 +13,7 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/flows"
+	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
@@ -26,6 +27,7 @@ type config struct {
 	RedisPrefix   string
 	ProgramsFile  string
 	Log           logging.Settings // LOG_LEVEL, LOG_FORMAT
+	Health        health.Settings  // READY_MAX_QUEUE_AGE
 	PublicBaseURL string
 	Telegram      telegram.Settings // TELEGRAM_*
 	Intake        intake.Settings   // INTAKE_*, OPEN311_*
@@ -67,7 +69,7 @@ var envVars = slices.Concat([]envvar.Var{
 	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, logging.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars)
+}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -84,6 +86,7 @@ func loadConfig(env func(string) string) (config, error) {
 		Broadcast:     broadcast.ReadSettings(r),
 		MediaSecret:   r.Get("MEDIA_SECRET"),
 		Log:           logging.ReadSettings(r),
+		Health:        health.ReadSettings(r),
 		Later:         map[string]string{},
 	}
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
@@ -135,10 +138,7 @@ func (c *config) check(mediaTTL string) error {
 	if err := c.Telegram.Check(); err != nil {
 		return err
 	}
-	if err := c.Zalo.Check(); err != nil {
-		return err
-	}
-	return nil
+	return c.Zalo.Check()
 }
 
 // flowsBox writes an area's box as CITY_BBOX reads it.

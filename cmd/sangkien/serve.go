@@ -83,7 +83,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 		return nil
 	})
 	mux := http.NewServeMux()
-	health.Mount(mux, g.store, log)
+	health.Mount(mux, g.store, cfg.Health, log)
 	tg, err := g.startTelegram(ctx, cfg, mux, parts)
 	if err != nil {
 		return nil, err

@@ -50,6 +50,12 @@ func TestServe(t *testing.T) {
 				}
 			}
 
+			// Docker's HEALTHCHECK: `sangkien healthcheck` with the gateway's environment.
+			env := tt.env(newTestEnv(t)).set("HTTP_ADDR", addr)
+			if err := run(ctx, []string{"healthcheck"}, env.get, nil, io.Discard, io.Discard); (err == nil) != (tt.wantReady == http.StatusOK) {
+				t.Errorf("healthcheck = %v, with /readyz answering %d", err, tt.wantReady)
+			}
+
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("serve after cancel: %v", err)
