@@ -103,7 +103,7 @@ func postWithRequestID(t *testing.T, addr string, body []byte, id string) string
 }
 
 // TestStartUpLines: serve says which channels run, one line each with its mode, bot or
-// app and webhook, and warns when none does. chat writes text.
+// OA and webhook, and warns when none does; LOG_FORMAT=text writes text.
 func TestStartUpLines(t *testing.T) {
 	api, zl := telegramtest.NewServer(t), zalotest.NewServer(t)
 	withBoth := append(append(telegramVars(api), zaloVars(zl)...), "PUBLIC_BASE_URL", "https://gw.example.vn")
@@ -117,7 +117,7 @@ func TestStartUpLines(t *testing.T) {
 			`{"time":"[^"]+","level":"INFO","msg":"channel started","component":"telegram","mode":"webhook","bot":"@` +
 				telegramtest.Username + `","webhook_url":"https://gw.example.vn/webhooks/telegram","registered":true}`,
 			`{"time":"[^"]+","level":"INFO","msg":"channel started; register webhook_url for the OA in the Zalo developer console",` +
-				`"component":"zalo","mode":"webhook","app_id":"` + zalotest.AppID + `","webhook_url":"https://gw.example.vn/webhooks/zalo"}`,
+				`"component":"zalo","mode":"webhook","oa_id":"` + zalotest.OAID + `","app_id":"` + zalotest.AppID + `","webhook_url":"https://gw.example.vn/webhooks/zalo"}`,
 		}, `"no channel configured`},
 		{"telegram polling, as text", append(telegramVars(api), "TELEGRAM_MODE", "polling", "LOG_FORMAT", "text"), []string{
 			`level=INFO msg="channel started" component=telegram mode=polling bot=@` + telegramtest.Username + `$`,
