@@ -23,5 +23,8 @@ ENV TZ=Asia/Ho_Chi_Minh \
 USER 65532:65532
 EXPOSE 8080
 VOLUME ["/data"]
+# No shell or curl in the image: the binary asks its own GET /readyz on HTTP_ADDR
+# (Redis answers, no reply waiting longer than READY_MAX_QUEUE_AGE) and exits 0 or 1.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["/sangkien", "healthcheck"]
 ENTRYPOINT ["/sangkien"]
 CMD ["serve"]

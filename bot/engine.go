@@ -114,13 +114,13 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		return Outcome{}, err
 	}
 	if lease.Duplicate {
-		e.log.Debug("duplicate event acknowledged", "conversation", MaskID(ev.Conversation.Key()), "event", ev.ID)
+		e.log.DebugContext(ctx, "duplicate event acknowledged", "conversation", MaskID(ev.Conversation.Key()), "event", ev.ID)
 		return Outcome{Duplicate: true}, nil
 	}
 	out, change, err := e.respond(ctx, lease, ev)
 	if err != nil {
 		if rerr := e.store.Release(context.WithoutCancel(ctx), lease); rerr != nil {
-			e.log.Warn("release after failure", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
+			e.log.WarnContext(ctx, "release after failure", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
 		}
 		return Outcome{}, err
 	}
@@ -132,7 +132,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 	if err := e.store.Commit(cctx, lease, change); err != nil {
 		if !errors.Is(err, ErrLeaseLost) {
 			if rerr := e.store.Release(cctx, lease); rerr != nil {
-				e.log.Warn("release after a failed commit", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
+				e.log.WarnContext(ctx, "release after a failed commit", "conversation", MaskID(ev.Conversation.Key()), "err", rerr)
 			}
 		}
 		return Outcome{}, fmt.Errorf("commit event %s: %w", ev.ID, err)

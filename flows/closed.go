@@ -29,7 +29,7 @@ func (t *turn) closedAtSubmit() error {
 	if err := fire(t.ctx, t.machine(t.r.flows[bot.KindInitiative]), "closed"); err != nil {
 		return err
 	}
-	t.r.log.Info("initiative's program closed before it was sent: the draft is kept", "conversation",
+	t.r.log.InfoContext(t.ctx, "initiative's program closed before it was sent: the draft is kept", "conversation",
 		bot.MaskID(t.s.Conversation.Key()), "program", t.draft().ProgramID)
 	t.ask()
 	return nil

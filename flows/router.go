@@ -120,7 +120,7 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 		// The city speaks, not the citizen: the flow, its draft and the offered choices
 		// stay as they were, so the pending question can still be answered by number.
 		t.statusChange()
-		r.log.Debug("status change told", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
+		r.log.DebugContext(ctx, "status change told", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
 			"replies", len(t.res.Replies))
 		return t.res, nil
 	}
@@ -148,7 +148,7 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 	if s.State.Flow == "" && s.State.Pending == "" {
 		s.State.Misses = 0
 	}
-	r.log.Debug("responded", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
+	r.log.DebugContext(ctx, "responded", "conversation", bot.MaskID(s.Conversation.Key()), "event", ev.ID,
 		"kind", ev.Kind, "flow", s.State.Flow, "step", s.State.Step, "replies", len(t.res.Replies))
 	return t.res, nil
 }

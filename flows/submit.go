@@ -49,7 +49,7 @@ func (t *turn) submitInitiative() error {
 	t.record(sub, d.Title)
 	t.say(t.tr("initiative.submitted", map[string]any{"Reference": ref, "Program": p.Name.In(t.l.Lang())}),
 		t.menuChoices()...)
-	t.r.log.Info("initiative submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "program", p.ID)
+	t.r.log.InfoContext(t.ctx, "initiative submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "program", p.ID)
 	return nil
 }
 
@@ -74,7 +74,7 @@ func (t *turn) submitFeedback() error {
 	}
 	t.record(sub, title)
 	t.say(t.tr("feedback.submitted", map[string]any{"Reference": ref}), t.menuChoices()...)
-	t.r.log.Info("feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
+	t.r.log.InfoContext(t.ctx, "feedback submitted", "conversation", bot.MaskID(t.s.Conversation.Key()), "reference", ref, "rating", d.Rating)
 	return nil
 }
 
@@ -95,7 +95,7 @@ func (t *turn) missingAnswer(d *bot.Draft, review bool) (bool, error) {
 	st.Editing = review
 	t.say(t.tr(missingMessage(step)))
 	t.ask()
-	t.r.log.Warn("draft without a required answer sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
+	t.r.log.WarnContext(t.ctx, "draft without a required answer sent back", "conversation", bot.MaskID(t.s.Conversation.Key()),
 		"kind", d.Kind, "step", step)
 	return true, nil
 }

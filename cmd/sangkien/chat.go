@@ -11,6 +11,7 @@ import (
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/integrations/terminal"
 	"github.com/sangkien/sangkien/lifecycle"
+	"github.com/sangkien/sangkien/logging"
 )
 
 // drainTimeout bounds how long chat waits at the end for its submissions to reach the
@@ -42,7 +43,7 @@ func chat(ctx context.Context, args []string, env func(string) string, stdin io.
 	// An outbox of its own: a chat beside serve on one Redis delivers what it made to
 	// its file, and serve never sends the chat's trials to the city.
 	cfg.Outbox = "chat"
-	log := newLogger(stderr, cfg.LogLevel)
+	log := cfg.Log.New(stderr, logging.Text)
 	parts := &lifecycle.Parts{Log: log}
 	defer func() { _ = parts.Stop(lifecycle.ShutdownTimeout) }()
 	g, err := newGateway(cfg, log, bot.Terminal)

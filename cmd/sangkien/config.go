@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -13,10 +12,12 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/flows"
+	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/zalo"
+	"github.com/sangkien/sangkien/logging"
 	"github.com/sangkien/sangkien/metrics"
 )
 
@@ -26,7 +27,8 @@ type config struct {
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
 	ProgramsFile  string
-	LogLevel      slog.Level
+	Log           logging.Settings // LOG_LEVEL, LOG_FORMAT
+	Health        health.Settings  // READY_MAX_QUEUE_AGE
 	PublicBaseURL string
 	Telegram      telegram.Settings // TELEGRAM_*
 	Intake        intake.Settings   // INTAKE_*, OPEN311_*
@@ -64,9 +66,8 @@ var envVars = slices.Concat([]envvar.Var{
 	{Name: "CONSOLE_AUDIT_RETENTION", Default: "17520h", Help: "how long the console's audit trail keeps staff actions (default 2 years)"},
 	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
-	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error (chat: warn unless set)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars)
+}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -83,6 +84,8 @@ func loadConfig(env func(string) string) (config, error) {
 		Intake:        intake.ReadSettings(r),
 		Broadcast:     broadcast.ReadSettings(r),
 		Media:         media.ReadSettings(r),
+		Log:           logging.ReadSettings(r),
+		Health:        health.ReadSettings(r),
 		Later:         map[string]string{},
 	}
 	if area, err := flows.Hanoi.ParseBox(r.Get("CITY_BBOX")); err != nil {
@@ -91,7 +94,6 @@ func loadConfig(env func(string) string) (config, error) {
 		c.Area = area
 	}
 	c.Console = readConsoleSettings(r)
-	level := r.Get("LOG_LEVEL")
 	for _, v := range envVars {
 		if v.Later {
 			c.Later[v.Name] = r.Get(v.Name)
@@ -100,14 +102,14 @@ func loadConfig(env func(string) string) (config, error) {
 	if err := r.Err(); err != nil {
 		return config{}, err
 	}
-	if err := c.check(level); err != nil {
+	if err := c.check(); err != nil {
 		return config{}, err
 	}
 	return c, nil
 }
 
 // check checks what loadConfig read and settles the values parsed from text.
-func (c *config) check(level string) error {
+func (c *config) check() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTP_ADDR=%q: want host:port, e.g. :8080", c.HTTPAddr)
 	}
@@ -122,9 +124,6 @@ func (c *config) check(level string) error {
 	if err := c.Intake.Check(); err != nil {
 		return err
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", level)
-	}
 	if c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -134,10 +133,7 @@ func (c *config) check(level string) error {
 	if err := c.Telegram.Check(); err != nil {
 		return err
 	}
-	if err := c.Zalo.Check(); err != nil {
-		return err
-	}
-	return nil
+	return c.Zalo.Check()
 }
 
 // flowsBox writes an area's box as CITY_BBOX reads it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -116,9 +115,4 @@ func (g *gateway) Close() error {
 		errs = append(errs, g.redis.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// newLogger writes text logs to w at level.
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -40,7 +40,7 @@ func startServeLogged(t *testing.T, ctx context.Context, env testEnv) (string, <
 		logs.Write(append(sc.Bytes(), '\n'))
 		if m := listenLog.FindStringSubmatch(sc.Text()); m != nil {
 			go func() { _, _ = io.Copy(logs, logR) }()
-			return m[1], done, logs
+			return m[1] + m[2], done, logs
 		}
 	}
 	t.Fatalf("serve ended before it listened: %v\n%s", <-done, logs)

@@ -23,6 +23,7 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/console"
+	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/integrations/intake"
 )
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return console.StaffCommand(ctx, rest, std, adminStore(env, stderr, "staff accounts live", staffChanges))
 	case "broadcast":
 		return broadcast.Command(ctx, rest, std, adminStore(env, stderr, "broadcasts live", broadcasts))
+	case "healthcheck":
+		return health.Command(ctx, rest, std, env, envVars)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
@@ -71,6 +74,7 @@ func usage(w io.Writer) {
 
 Usage:
   sangkien serve               run the gateway (HTTP server, outbox worker)
+  sangkien healthcheck         exit 0 when the gateway on HTTP_ADDR is ready (Docker)
   sangkien chat [--lang en] [--id ID]
                                talk to the bot in this terminal
   sangkien intake pending|failed|retry <id>|retry --all

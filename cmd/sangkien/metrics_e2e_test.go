@@ -12,7 +12,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
-var metricsListenLog = regexp.MustCompile(`msg="metrics server listening".* addr=(\S+)`)
+var metricsListenLog = regexp.MustCompile(`"msg":"metrics server listening".*"addr":"([^"]+)"|msg="metrics server listening".* addr=(\S+)`)
 
 // scrape GETs url and returns its status code and body.
 func scrape(t *testing.T, url string) (int, string) {
@@ -47,7 +47,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 				if m == nil {
 					t.Fatalf("no metrics listener in the log:\n%s", logs)
 				}
-				metricsURL = "http://" + m[1] + "/metrics"
+				metricsURL = "http://" + m[1] + m[2] + "/metrics"
 				if code, _ := scrape(t, "http://"+addr+"/metrics"); code != http.StatusNotFound {
 					t.Fatalf("GET /metrics on the main listener with METRICS_ADDR set: %d, want 404", code)
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/console"
 	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/logging"
 )
 
 // The operator commands (intake, staff, broadcast) read their own arguments in their
@@ -33,7 +34,7 @@ func adminStore[T any](env func(string) string, stderr io.Writer, what string, b
 		if err != nil {
 			return none, nil, err
 		}
-		store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: newLogger(stderr, cfg.LogLevel)})
+		store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: cfg.Log.New(stderr, logging.Text)})
 		return build(cfg, store), func() { _ = conn.Close() }, nil
 	}
 }

@@ -82,7 +82,7 @@ func startProcess(t *testing.T, name string, env testEnv) *serveProcess {
 			line := sc.Text()
 			p.logs.Write([]byte(line + "\n"))
 			if m := listenLog.FindStringSubmatch(line); m != nil {
-				listening <- m[1]
+				listening <- m[1] + m[2]
 			}
 		}
 		close(listening)

@@ -15,6 +15,7 @@ import (
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
 	"github.com/sangkien/sangkien/lifecycle"
+	"github.com/sangkien/sangkien/logging"
 	"github.com/sangkien/sangkien/metrics"
 )
 
@@ -39,7 +40,7 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := cfg.Log.New(stderr, logging.JSON)
 	parts := &lifecycle.Parts{Log: log}
 	failed, err := startServing(ctx, cfg, log, parts)
 	if err != nil {
@@ -83,7 +84,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 		return nil
 	})
 	mux := http.NewServeMux()
-	health.Mount(mux, g.store, log)
+	health.Mount(mux, g.store, cfg.Health, log)
 	m, err := metrics.Setup(cfg.Metrics, g.store, g.redis.Client, mux, parts, log)
 	if err != nil {
 		return nil, err
@@ -95,6 +96,9 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	zl, err := g.startZalo(ctx, cfg, mux, parts, m)
 	if err != nil {
 		return nil, err
+	}
+	if tg == nil && !zl {
+		log.Warn("no channel configured: citizens cannot reach this gateway (set TELEGRAM_BOT_TOKEN or ZALO_APP_ID)")
 	}
 	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl))
 	if err != nil {

@@ -50,6 +50,12 @@ func TestServe(t *testing.T) {
 				}
 			}
 
+			// Docker's HEALTHCHECK: `sangkien healthcheck` with the gateway's environment.
+			env := tt.env(newTestEnv(t)).set("HTTP_ADDR", addr)
+			if err := run(ctx, []string{"healthcheck"}, env.get, nil, io.Discard, io.Discard); (err == nil) != (tt.wantReady == http.StatusOK) {
+				t.Errorf("healthcheck = %v, with /readyz answering %d", err, tt.wantReady)
+			}
+
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("serve after cancel: %v", err)
@@ -61,7 +67,8 @@ func TestServe(t *testing.T) {
 	}
 }
 
-var listenLog = regexp.MustCompile(`msg="http server listening".* addr=(\S+)`)
+// listenLog finds the bound address in serve's log, JSON (serve's default) or text.
+var listenLog = regexp.MustCompile(`"msg":"http server listening".*"addr":"([^"]+)"|msg="http server listening".* addr=(\S+)`)
 
 // startServe runs `sangkien serve` and returns the address it bound (learned from its
 // log, as an operator would) and the channel its result arrives on.
@@ -78,7 +85,7 @@ func startServe(t testing.TB, ctx context.Context, env testEnv) (string, <-chan 
 	for sc.Scan() {
 		if m := listenLog.FindStringSubmatch(sc.Text()); m != nil {
 			go func() { _, _ = io.Copy(io.Discard, logR) }() // keep the log flowing
-			return m[1], done
+			return m[1] + m[2], done
 		}
 	}
 	t.Fatalf("serve ended before it listened: %v", <-done)

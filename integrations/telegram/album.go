@@ -52,7 +52,7 @@ func (w *Webhook) gather(ctx context.Context, update int64, group string, ev bot
 	}
 	ready := time.Now().Add(w.cfg.AlbumWindow)
 	if err := w.cfg.Albums.Add(ctx, ev.Conversation, group, update, data, ready); err != nil {
-		w.log.Error("album part not stored; telegram will deliver it again",
+		w.log.ErrorContext(ctx, "album part not stored; telegram will deliver it again",
 			"update", update, "conversation", maskChat(ev.Conversation.ID), "err", err)
 		return fmt.Errorf("album part %d: %w", update, err)
 	}

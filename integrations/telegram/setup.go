@@ -164,13 +164,21 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 		log.Warn("setMyCommands failed; the command menu keeps its old texts", "err", err)
 	}
 	ch := &Channel{Client: client, Webhook: webhook, polling: s.Mode == "polling", log: log}
-	if !ch.polling && c.PublicBaseURL != "" {
+	started := []any{"mode", s.Mode, "bot", "@" + client.Username()}
+	switch {
+	case !ch.polling && c.PublicBaseURL != "":
 		url := WebhookURL(c.PublicBaseURL)
 		if err := client.SetWebhook(ctx, url, secret, Updates(), MaxConnections); err != nil {
 			return nil, fmt.Errorf("setWebhook with PUBLIC_BASE_URL: %w", err)
 		}
-		log.Info("webhook registered", "url", url)
+		started = append(started, "webhook_url", url, "registered", true)
+	case !ch.polling:
+		// Registered by hand, or by another process that has PUBLIC_BASE_URL.
+		started = append(started, "webhook_url", WebhookPath, "registered", false)
 	}
+	// The one line that says the channel runs, and how: an operator reads the mode, the
+	// bot and the webhook off it.
+	log.Info("channel started", started...)
 	return ch, nil
 }
 

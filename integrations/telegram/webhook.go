@@ -124,7 +124,8 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 
 // ServeHTTP checks the secret and the body, then processes the update.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if !webhook.IsPost(rw, r) {
+	r, ok := webhook.Accept(rw, r)
+	if !ok {
 		return
 	}
 	got := sha256.Sum256([]byte(r.Header.Get(SecretHeader)))
@@ -141,7 +142,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !json.Valid(body) {
 		// Only a body that is not JSON at all is refused: valid JSON the gateway cannot
 		// use is acknowledged by Process, or Telegram would deliver it again and again.
-		w.log.Debug("malformed update")
+		w.log.DebugContext(r.Context(), "malformed update")
 		http.Error(rw, "malformed update", http.StatusBadRequest)
 		return
 	}
@@ -161,18 +162,18 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 func (w *Webhook) Process(ctx context.Context, body []byte) error {
 	p, err := parse(body)
 	if err != nil {
-		w.log.Warn("unusable update acknowledged", "update", p.id, "err", err)
+		w.log.WarnContext(ctx, "unusable update acknowledged", "update", p.id, "err", err)
 		return nil
 	}
 	if p.note != "" {
-		w.log.Info("update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
+		w.log.InfoContext(ctx, "update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
 	}
 	switch {
 	case p.skip != "":
-		w.log.Debug("update acknowledged, not run", "update", p.id, "why", p.skip)
+		w.log.DebugContext(ctx, "update acknowledged, not run", "update", p.id, "why", p.skip)
 		return nil
 	case p.group != nil:
-		w.answerGroup(p.group)
+		w.answerGroup(ctx, p.group)
 		return nil
 	case p.album != "" && len(p.events) == 1:
 		return w.gather(ctx, p.id, p.album, p.events[0])
@@ -186,11 +187,11 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 		}
 		w.failing.Clear("events are handled again")
 		if out.Duplicate {
-			w.log.Debug("repeated update acknowledged", "update", p.id)
+			w.log.DebugContext(ctx, "repeated update acknowledged", "update", p.id)
 			continue
 		}
 		if p.callback != nil {
-			w.answerButton(p.callback)
+			w.answerButton(ctx, p.callback)
 		}
 	}
 	return nil
@@ -227,17 +228,17 @@ func validSecret(s string) bool {
 
 // answerButton stops the button's spinner, then takes the keyboard off the message so
 // old buttons cannot be pressed twice.
-func (w *Webhook) answerButton(q *callbackQuery) {
-	w.side(func(ctx context.Context, c *Client) {
+func (w *Webhook) answerButton(ctx context.Context, q *callbackQuery) {
+	w.side(ctx, func(ctx context.Context, c *Client) {
 		if err := c.answerCallback(ctx, q.ID); err != nil {
-			w.log.Warn("answerCallbackQuery failed", "err", err)
+			w.log.WarnContext(ctx, "answerCallbackQuery failed", "err", err)
 		}
 		if q.Message == nil || q.Message.Chat == nil {
 			return
 		}
 		err := c.removeInlineKeyboard(ctx, q.Message.Chat.ID, int(q.Message.MessageID))
 		if err != nil && !strings.Contains(err.Error(), "message is not modified") {
-			w.log.Warn("removing pressed keyboard failed", "conversation", maskChat(fmt.Sprint(q.Message.Chat.ID)), "err", err)
+			w.log.WarnContext(ctx, "removing pressed keyboard failed", "conversation", maskChat(fmt.Sprint(q.Message.Chat.ID)), "err", err)
 		}
 	})
 }
@@ -245,29 +246,30 @@ func (w *Webhook) answerButton(q *callbackQuery) {
 // answerGroup tells a group the bot only talks in private chats, at most once an hour
 // per group and process: a busy group must not spend the bot's sending limit. Nothing
 // is stored.
-func (w *Webhook) answerGroup(m *message) {
+func (w *Webhook) answerGroup(ctx context.Context, m *message) {
 	if !w.groups.due(m.Chat.ID, time.Now()) {
-		w.log.Debug("group message ignored: notice given recently", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
+		w.log.DebugContext(ctx, "group message ignored: notice given recently", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
 		return
 	}
-	w.log.Debug("group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
-	w.side(func(ctx context.Context, c *Client) {
+	w.log.DebugContext(ctx, "group message answered with a notice", "chat", maskChat(fmt.Sprint(m.Chat.ID)))
+	w.side(ctx, func(ctx context.Context, c *Client) {
 		if err := c.sendText(ctx, m.Chat.ID, c.texts.groupNotice(w.cfg.BotUsername), int(m.MessageID)); err != nil {
-			w.log.Warn("group notice failed", "err", err)
+			w.log.WarnContext(ctx, "group notice failed", "err", err)
 		}
 	})
 }
 
 // side runs fn in the background with a bounded time: the webhook's answer does not
-// wait for calls Telegram does not need before it.
-func (w *Webhook) side(fn func(context.Context, *Client)) {
+// wait for calls Telegram does not need before it. fn's context keeps ctx's values (the
+// request id of its log lines), not its end.
+func (w *Webhook) side(ctx context.Context, fn func(context.Context, *Client)) {
 	if w.cfg.Client == nil {
 		return
 	}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.SideTimeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SideTimeout)
 		defer cancel()
 		fn(ctx, w.cfg.Client)
 	}()

@@ -1,22 +1,63 @@
 // Package webhook reads a provider's webhook request the way every channel must: POST
-// only, a bounded body, and answers that tell the provider what went wrong (405, 413,
-// 400) so it stops redelivering what can never be taken.
+// only, a request id for its log lines, a bounded body, and answers that tell the
+// provider what went wrong (405, 413, 400) so it stops redelivering what can never be
+// taken.
 package webhook
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
+
+	"github.com/sangkien/sangkien/logging"
 )
 
-// IsPost reports whether r is a POST, and answers 405 when it is not.
-func IsPost(rw http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodPost {
-		return true
+// RequestIDHeader names a request's id, in the request (from a proxy in front, kept
+// when sane) and in the answer.
+const RequestIDHeader = "X-Request-Id"
+
+// Accept is what every webhook does first. It answers 405 to anything but a POST;
+// otherwise it gives the request its id, the proxy's X-Request-Id when it is sane or a
+// new one, in the answer's header and in the context of the request it returns, so that
+// every line logged with that context (the channel's, the engine's, the flows') names it.
+func Accept(rw http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", http.MethodPost)
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return r, false
 	}
-	rw.Header().Set("Allow", http.MethodPost)
-	http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-	return false
+	id := r.Header.Get(RequestIDHeader)
+	if !saneID(id) {
+		id = newID()
+	}
+	rw.Header().Set(RequestIDHeader, id)
+	return r.WithContext(logging.WithRequestID(r.Context(), id)), true
+}
+
+// saneID reports an id fit for a log line: 1 to 64 letters, digits and -_.:, which
+// covers what proxies send (UUIDs, hex, nginx's $request_id) and keeps out anything
+// that could forge a field or smuggle text into the logs.
+func saneID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// newID is a random request id: 16 hex digits, unique enough to find one request in a
+// day's logs.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // ReadBody reads a webhook's body of at most max bytes. When it cannot, it has already

@@ -9,6 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/sangkien/sangkien/integrations/webhook"
+	"github.com/sangkien/sangkien/logging"
 )
 
 func TestReadBody(t *testing.T) {
@@ -34,7 +35,7 @@ func TestReadBody(t *testing.T) {
 			}
 			rec := httptest.NewRecorder()
 			var body []byte
-			ok := webhook.IsPost(rec, req)
+			req, ok := webhook.Accept(rec, req)
 			if ok {
 				body, ok = webhook.ReadBody(rec, req, 16)
 			}
@@ -50,6 +51,53 @@ func TestReadBody(t *testing.T) {
 			if tt.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != http.MethodPost {
 				t.Error("405 without Allow: POST")
 			}
+		})
+	}
+}
+
+// TestAcceptGivesTheRequestItsID: a proxy's sane X-Request-Id is kept, anything else
+// replaced by a new id; the id is in the answer's header and the request's context.
+func TestAcceptGivesTheRequestItsID(t *testing.T) {
+	uuid := "0b7f7e4e-3c8a-4f4e-9f55-2d1e1b6c9a10"
+	tests := []struct {
+		name   string
+		header string
+		keep   bool
+	}{
+		{"a proxy's uuid", uuid, true},
+		{"nginx's request id", "8f2d0c4e9a1b7c3d5e6f708192a3b4c5", true},
+		{"none", "", false},
+		{"too long", strings.Repeat("a", 65), false},
+		{"a forged field", `x" level=ERROR msg="forged`, false},
+		{"a line break", "abc\nlevel=ERROR", false},
+		{"a citizen's text", "Nguyễn Thị Lan", false},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/x", strings.NewReader("{}"))
+			if tt.header != "" {
+				req.Header.Set(webhook.RequestIDHeader, tt.header)
+			}
+			rec := httptest.NewRecorder()
+			got, ok := webhook.Accept(rec, req)
+			if !ok {
+				t.Fatalf("a POST refused: %d", rec.Code)
+			}
+			id := logging.RequestID(got.Context())
+			if answered := rec.Header().Get(webhook.RequestIDHeader); answered != id {
+				t.Errorf("answered X-Request-Id %q, the context carries %q", answered, id)
+			}
+			if tt.keep && id != tt.header {
+				t.Errorf("id = %q, want the proxy's %q", id, tt.header)
+			}
+			if !tt.keep && (id == tt.header || len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "") {
+				t.Errorf("id = %q, want 16 new hex digits", id)
+			}
+			if seen[id] {
+				t.Errorf("id %q given twice", id)
+			}
+			seen[id] = true
 		})
 	}
 }

@@ -2,14 +2,17 @@ package zalo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/locales"
 )
 
@@ -153,16 +156,67 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	if err := CheckTokens(ctx, client, s, log); err != nil {
 		return nil, err
 	}
+	// Which OA the tokens belong to, for the start-up line only: a Zalo that does not
+	// say is no reason not to start.
+	oactx, cancel := context.WithTimeout(ctx, oaInfoTimeout)
+	oa, err := client.oaID(oactx)
+	cancel()
+	if err != nil {
+		log.Warn("zalo did not say which OA the tokens belong to", "err", err)
+	}
 	webhook, err := NewWebhook(Config{AppID: s.AppID, OASecret: s.OASecret, Handler: c.Handler, Inbox: c.Inbox,
 		FileHosts: s.FileHosts, Logger: c.Logger})
 	if err != nil {
 		return nil, err
 	}
+	// The one line that says the channel runs, and how. Zalo has no webhook registration
+	// call: the URL is registered for the OA in the Zalo developer console.
+	url := WebhookPath
 	if c.PublicBaseURL != "" {
-		log.Info("register this webhook URL for the OA in the Zalo developer console",
-			"url", WebhookURL(c.PublicBaseURL))
+		url = WebhookURL(c.PublicBaseURL)
 	}
+	log.Info("channel started; register webhook_url for the OA in the Zalo developer console",
+		"mode", "webhook", "oa_id", oa, "app_id", s.AppID, "webhook_url", url)
 	return &Channel{Client: client, Webhook: webhook}, nil
+}
+
+// oaInfoTimeout bounds the start's question of which OA the tokens belong to.
+const oaInfoTimeout = 5 * time.Second
+
+// oaID asks Zalo which OA the access token belongs to (GET /v2.0/oa/getoa), refreshing
+// the token pair when Zalo refuses the token, as a send does.
+func (c *Client) oaID(ctx context.Context) (string, error) {
+	var id string
+	err := c.withToken(ctx, tokenRefused, func(access string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.apiBase+"/v2.0/oa/getoa", nil)
+		if err != nil {
+			return &bot.SendError{Failure: bot.Permanent, Detail: "build request", Err: err}
+		}
+		req.Header.Set("access_token", access)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return &bot.SendError{Failure: bot.Retryable, Detail: "network error", Err: scrubURL(err)}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return httpFailure(resp.StatusCode)
+		}
+		var a struct {
+			apiAnswer
+			Data struct {
+				OAID json.RawMessage `json:"oa_id"` // a string; a number would do too
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&a); err != nil || a.Error == nil {
+			return &bot.SendError{Failure: bot.Retryable, Code: resp.StatusCode, Detail: "unreadable answer"}
+		}
+		if *a.Error != 0 {
+			return apiFailure(*a.Error, a.Message, c.now())
+		}
+		id = strings.Trim(string(a.Data.OAID), `"`)
+		return nil
+	})
+	return id, err
 }
 
 // apiClient is the HTTP client of the OA API: its connections are kept for reuse, as

@@ -166,7 +166,8 @@ func NewWebhook(cfg Config) (*Webhook, error) {
 
 // ServeHTTP checks the request, stores its event and runs it.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if !webhook.IsPost(rw, r) {
+	r, ok := webhook.Accept(rw, r)
+	if !ok {
 		return
 	}
 	sig := r.Header.Get(SignatureHeader)
@@ -203,7 +204,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.refused.Clear("zalo webhook requests accepted again")
 
-	events := w.events(env, body, at)
+	events := w.events(r.Context(), env, body, at)
 	if len(events) == 0 {
 		rw.WriteHeader(http.StatusOK) // nothing to run, so nothing to keep
 		return
@@ -221,7 +222,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if done != nil {
 		if err := w.run(ctx, events); err == nil {
 			if err := done(ctx); err != nil {
-				w.log.Debug("event run, not yet removed from the inbox", "event", env.EventName, "err", err)
+				w.log.DebugContext(ctx, "event run, not yet removed from the inbox", "event", env.EventName, "err", err)
 			}
 		}
 	}
@@ -263,7 +264,7 @@ func (w *Webhook) Takeover(ctx context.Context) (int, error) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, w.cfg.Deadline)
 		defer cancel()
-		return w.run(ctx, w.events(env, body, at))
+		return w.run(ctx, w.events(ctx, env, body, at))
 	})
 }
 
@@ -276,14 +277,14 @@ func (w *Webhook) refuse(rw http.ResponseWriter, status int, msg string, args ..
 // events parses a verified body into the events to run. An event the gateway does not
 // use (an echo of its own send, a receipt, an unknown kind) or cannot use gives none:
 // it is acknowledged without being stored.
-func (w *Webhook) events(env envelope, body []byte, at time.Time) []bot.Event {
+func (w *Webhook) events(ctx context.Context, env envelope, body []byte, at time.Time) []bot.Event {
 	p, err := parse(env, body, at, FileURLs{Hosts: w.cfg.FileHosts})
 	if err != nil {
-		w.log.Warn("unusable event acknowledged", "event", env.EventName, "err", err)
+		w.log.WarnContext(ctx, "unusable event acknowledged", "event", env.EventName, "err", err)
 		return nil
 	}
 	if p.skip != "" {
-		w.log.Debug("event acknowledged, not run", "why", p.skip)
+		w.log.DebugContext(ctx, "event acknowledged, not run", "why", p.skip)
 	}
 	return p.events
 }
@@ -299,7 +300,7 @@ func (w *Webhook) run(ctx context.Context, events []bot.Event) error {
 			return fmt.Errorf("handle zalo event %s: %w", ev.ID, err)
 		}
 		if out.Duplicate {
-			w.log.Debug("repeated event acknowledged", "event", ev.ID)
+			w.log.DebugContext(ctx, "repeated event acknowledged", "event", ev.ID)
 		}
 	}
 	w.failing.Clear("zalo events run again")

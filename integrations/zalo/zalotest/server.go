@@ -1,8 +1,8 @@
 // Package zalotest is an httptest fake of Zalo for tests of any package that talks to
-// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs), the
-// OAuth endpoint that refreshes tokens (POST /v4/oa/access_token) and the ZNS endpoint
-// of the business API (POST /message/template, zns.go), on one server. It records
-// every request in order, answers scripted errors, and keeps tokens as Zalo does:
+// it: the OA API's consultation message endpoint (POST /v3.0/oa/message/cs) and the
+// OA's information (GET /v2.0/oa/getoa), the OAuth endpoint that refreshes tokens
+// (POST /v4/oa/access_token) and the ZNS endpoint of the business API (POST
+// /message/template, zns.go), on one server. It records every request in order, answers scripted errors, and keeps tokens as Zalo does:
 // refresh tokens are single-use, and each refresh issues a new pair that voids the old
 // access token. It refuses user ids that are not numbers (-201) and, once asked to
 // (RequireInteraction), users outside Zalo's interaction window (-230, -232). It also
@@ -30,6 +30,8 @@ const (
 	OASecret     = "fake-oa-secret-for-tests"
 	AccessToken  = "access-0"
 	RefreshToken = "refresh-0"
+	// OAID is the id of the OA the tokens belong to, as getoa reports it.
+	OAID = "4318462937412650001"
 )
 
 // ExpiresIn is the access token life the fake reports after a refresh, in seconds.
@@ -227,6 +229,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/v3.0/oa/message/cs":
 		s.serveSend(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/v2.0/oa/getoa":
+		s.serveOA(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v4/oa/access_token":
 		s.serveRefresh(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/message/template":
@@ -234,6 +238,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusNotFound, `{"error":404,"message":"not found"}`)
 	}
+}
+
+// serveOA answers getoa as Zalo does: the OA's information for a valid access token
+// (sent in the access_token header), -216 otherwise.
+func (s *Server) serveOA(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	valid := s.access[r.Header.Get("access_token")]
+	s.mu.Unlock()
+	if !valid {
+		writeJSON(w, http.StatusOK, `{"error":-216,"message":"Access token is invalid"}`)
+		return
+	}
+	writeJSON(w, http.StatusOK, `{"data":{"oa_id":"`+OAID+`","name":"Sáng kiến Hà Nội","description":"Góp ý, sáng kiến cho Thủ đô",`+
+		`"oa_alias":"","is_verified":true,"oa_type":2,"cate_name":"Cơ quan nhà nước","num_follower":1024,`+
+		`"avatar":"https://s160-ava-talk.zadn.vn/a/b/c.jpg","cover":"https://cover-talk.zadn.vn/a/b/c.jpg"},"error":0,"message":"Success"}`)
 }
 
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,42 @@ func TestInteractionWindow(t *testing.T) {
 	s.Interacted(lan, now)
 	if code, _ := send(t, s, AccessToken, lan); code != 0 {
 		t.Errorf("after the user wrote again: error %d", code)
+	}
+}
+
+// TestOAInfo: getoa answers the OA's id for a valid access token only, as Zalo does.
+func TestOAInfo(t *testing.T) {
+	s := NewServer(t)
+	for _, tt := range []struct {
+		access string
+		want   string // the code, then the id
+	}{{AccessToken, "0 " + OAID}, {"access-forged", "-216 "}, {"", "-216 "}} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v2.0/oa/getoa", nil)
+		if tt.access != "" {
+			req.Header.Set("access_token", tt.access)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a struct {
+			Error int `json:"error"`
+			Data  struct {
+				OAID string `json:"oa_id"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if got := strconv.Itoa(a.Error) + " " + a.Data.OAID; err != nil || got != tt.want {
+			t.Errorf("getoa with %q = %q, %v; want %q", tt.access, got, err, tt.want)
+		}
+	}
+	resp, err := http.Post(s.URL+"/v2.0/oa/getoa", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST getoa = %d, want 404 as for any unknown call", resp.StatusCode)
 	}
 }
