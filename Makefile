@@ -1,10 +1,13 @@
 # make test needs a real Redis: REDIS_URL when set, else scripts/with-redis.sh starts one.
+# make test-cluster runs the same tests on a three-master Redis Cluster that
+# scripts/with-cluster.sh starts and stops, plus the tests only a cluster can run.
 GO       ?= go
 BIN      ?= bin/sangkien
 PKGS     ?= ./...
 WITH_REDIS = scripts/with-redis.sh
+WITH_CLUSTER = scripts/with-cluster.sh
 
-.PHONY: build test vet cover bench run chat screens clean
+.PHONY: build test test-cluster vet cover bench run chat screens clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
@@ -14,6 +17,9 @@ vet:
 
 test: vet
 	$(WITH_REDIS) $(GO) test -race -count=1 $(PKGS)
+
+test-cluster: vet
+	$(WITH_CLUSTER) $(GO) test -race -count=1 $(PKGS)
 
 cover:
 	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)

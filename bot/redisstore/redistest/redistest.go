@@ -11,19 +11,20 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot/redisstore/redisurl"
 )
 
 // defaultURL is the server tried when REDIS_URL is empty.
 const defaultURL = "redis://127.0.0.1:6379"
 
 // Client returns a client for the test's Redis server and closes it when the test ends.
-// REDIS_URL may name a single server (redis://, rediss://, unix://) or a cluster
-// (several addr= parameters, as redis.ParseClusterURL reads them).
+// REDIS_URL may name a single server or a cluster, in any form REDIS_URL takes in
+// production (redisurl.Parse): scripts/with-cluster.sh gives redis://h1,h2,h3.
 func Client(t testing.TB) redis.UniversalClient {
 	t.Helper()
 	url := os.Getenv("REDIS_URL")
@@ -48,20 +49,14 @@ func Client(t testing.TB) redis.UniversalClient {
 	return c
 }
 
-// open parses url as a cluster URL when it lists extra nodes, else as one server.
+// open builds the client of url as the gateway does (redisurl.Parse): one server, or a
+// cluster when it lists several hosts, addr= parameters or redis+cluster://.
 func open(url string) (redis.UniversalClient, error) {
-	if strings.Contains(url, "addr=") {
-		o, err := redis.ParseClusterURL(url)
-		if err != nil {
-			return nil, err
-		}
-		return redis.NewClusterClient(o), nil
-	}
-	o, err := redis.ParseURL(url)
+	newClient, err := redisurl.Parse(url)
 	if err != nil {
 		return nil, err
 	}
-	return redis.NewClient(o), nil
+	return newClient(), nil
 }
 
 // Prefix returns a key prefix unique to this test ("skt:<random>") and deletes every key
