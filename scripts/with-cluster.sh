@@ -36,10 +36,19 @@ port_in_use() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# A node also listens on its port + 10000 (the cluster bus): both must be free.
+# A node also listens on its port + 10000 (the cluster bus): both must be free, and
+# both below the kernel's ephemeral range, where the tests' own outgoing connections
+# could take them between the check and the bind.
+low=32768
+if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+fi
+if ((low < 12000)); then
+	low=32768
+fi
 ports=()
 for _ in $(seq 1 100); do
-	candidate=$((20000 + RANDOM % 30000))
+	candidate=$((1024 + RANDOM % (low - 10000 - 1024)))
 	if port_in_use "$candidate" || port_in_use $((candidate + 10000)); then
 		continue
 	fi

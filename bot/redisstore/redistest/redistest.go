@@ -11,6 +11,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,31 +82,50 @@ func Prefix(t testing.TB) string {
 	return p
 }
 
+// Keys returns every key matching pattern (a SCAN pattern), read on every master of a
+// cluster: a cluster client sends SCAN and KEYS to one node only, which holds a third
+// of the keys of a three-master cluster.
+func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]string, error) {
+	var mu sync.Mutex
+	var keys []string
+	scan := func(ctx context.Context, n redis.UniversalClient) error {
+		it := n.Scan(ctx, 0, pattern, 500).Iterator()
+		for it.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, it.Val())
+			mu.Unlock()
+		}
+		return it.Err()
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			return scan(ctx, n)
+		})
+	} else {
+		err = scan(ctx, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
 // Delete unlinks every key that starts with prefix, on every master of a cluster.
 func Delete(ctx context.Context, c redis.UniversalClient, prefix string) error {
-	del := func(ctx context.Context, n redis.UniversalClient) error {
-		it := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var batch []string
-		for it.Next(ctx) {
-			batch = append(batch, it.Val())
-			if len(batch) == 500 {
-				if err := unlink(ctx, n, batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
-		}
-		if err := it.Err(); err != nil {
+	keys, err := Keys(ctx, c, prefix+"*")
+	if err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		if err := unlink(ctx, c, keys[:n]); err != nil {
 			return err
 		}
-		return unlink(ctx, n, batch)
+		keys = keys[n:]
 	}
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			return del(ctx, n)
-		})
-	}
-	return del(ctx, c)
+	return nil
 }
 
 // unlink removes keys one by one: on a cluster, keys of one batch may live in different

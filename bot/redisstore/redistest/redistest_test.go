@@ -30,7 +30,7 @@ func TestPrefixCleansUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	keys, _, err := c.Scan(ctx, 0, prefix+"*", 10000).Result()
+	keys, err := Keys(ctx, c, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}
