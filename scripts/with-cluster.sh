@@ -5,8 +5,7 @@
 # 127.0.0.1 in a temporary directory, joined with redis-cli --cluster create, and the
 # command runs once the cluster says cluster_state:ok, with
 # REDIS_URL=redis://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3 (a cluster URL, as
-# bot/redisstore reads it) and REDIS_CLUSTER_NODES=127.0.0.1:p1 … (for the tests that
-# move slots between masters). Everything is stopped and removed when the command
+# bot/redisstore reads it; the tests find the masters through it). Everything is stopped and removed when the command
 # ends, whatever its result. Unlike with-redis.sh it ignores a REDIS_URL already set:
 # the point is to run against a cluster.
 #
@@ -132,6 +131,5 @@ export REDIS_URL="redis://$(
 	IFS=,
 	echo "${nodes[*]}"
 )"
-export REDIS_CLUSTER_NODES="${nodes[*]}"
 # Not exec: the trap must run after the command to stop the servers.
 "$@"
