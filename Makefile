@@ -21,8 +21,8 @@ test: vet
 
 test-cluster: vet
 	$(GO) vet -tags cluster ./bot/redisstore/
-	$(WITH_CLUSTER) sh -c '$(GO) test -race -count=1 $(PKGS) && \
-		$(GO) test -race -count=1 -tags cluster -run "^TestSlotMigration" ./bot/redisstore/'
+	$(WITH_CLUSTER) sh -c '$(GO) test -count=1 $(PKGS) && \
+		$(GO) test -count=1 -tags cluster -run "^TestSlotMigration" ./bot/redisstore/'
 
 cover:
 	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)

@@ -5,8 +5,8 @@
 # 127.0.0.1 in a temporary directory, joined with redis-cli --cluster create, and the
 # command runs once the cluster says cluster_state:ok, with
 # REDIS_URL=redis://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3 (a cluster URL, as
-# bot/redisstore reads it; the tests find the masters through it). Everything is stopped and removed when the command
-# ends, whatever its result. Unlike with-redis.sh it ignores a REDIS_URL already set:
+# bot/redisstore reads it; the tests find the masters through it). Everything is
+# stopped and removed when the command ends, whatever its result. Unlike with-redis.sh it ignores a REDIS_URL already set:
 # the point is to run against a cluster.
 #
 # Usage: scripts/with-cluster.sh <command> [args...]
