@@ -26,9 +26,10 @@ import (
 // TestSlotMigrationLosesNothing moves the hash slot of one shard from its master to
 // another while the engine handles its conversations' events, a few keys at a time,
 // each step after the engine tried another event: every event is handled once, in
-// order, and every reply stays queued. A command that meets the move gets MOVED, ASK or TRYAGAIN
-// (go-redis follows and retries them); an event that still fails is delivered again,
-// as Telegram and Zalo do after an error, and the dedupe keeps it to once.
+// order, and every reply stays queued. A command that meets the move gets MOVED, ASK
+// or TRYAGAIN (go-redis follows and retries them); an event that still fails is
+// delivered again, as Telegram and Zalo do after an error, and the dedupe keeps it to
+// once.
 func TestSlotMigrationLosesNothing(t *testing.T) {
 	w := newTown(t)
 	cc, ok := w.c.(*redis.ClusterClient)
