@@ -30,37 +30,9 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 	fi
 fi
 
-# port_in_use reports whether something accepts connections on 127.0.0.1:$1.
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# A node also listens on its port + 10000 (the cluster bus): both must be free, and
-# both below the kernel's ephemeral range, where the tests' own outgoing connections
-# could take them between the check and the bind.
-low=32768
-if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
-	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-fi
-if ((low < 12000)); then
-	low=32768
-fi
-ports=()
-for _ in $(seq 1 100); do
-	candidate=$((1024 + RANDOM % (low - 10000 - 1024)))
-	if port_in_use "$candidate" || port_in_use $((candidate + 10000)); then
-		continue
-	fi
-	for p in "${ports[@]}"; do
-		if [[ $p -eq $candidate || $p -eq $((candidate + 10000)) || $((p + 10000)) -eq $candidate ]]; then
-			continue 2
-		fi
-	done
-	ports+=("$candidate")
-	if [[ ${#ports[@]} -eq 3 ]]; then
-		break
-	fi
-done
+# shellcheck source=scripts/ports.sh
+source "$(dirname "$0")/ports.sh"
+mapfile -t ports < <(free_ports 3)
 if [[ ${#ports[@]} -ne 3 ]]; then
 	echo "with-cluster: found no three free ports" >&2
 	exit 1
