@@ -1,10 +1,14 @@
 # make test needs a real Redis: REDIS_URL when set, else scripts/with-redis.sh starts one.
+# make test-cluster runs the same tests on a three-master Redis Cluster that
+# scripts/with-cluster.sh starts and stops, then, alone on it, the tests only a cluster
+# can run (build tag cluster: a hash slot moved between masters while events run).
 GO       ?= go
 BIN      ?= bin/sangkien
 PKGS     ?= ./...
 WITH_REDIS = scripts/with-redis.sh
+WITH_CLUSTER = scripts/with-cluster.sh
 
-.PHONY: build test vet cover bench run chat screens clean
+.PHONY: build test test-cluster vet cover bench run chat screens clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
@@ -14,6 +18,11 @@ vet:
 
 test: vet
 	$(WITH_REDIS) $(GO) test -race -count=1 $(PKGS)
+
+test-cluster: vet
+	$(GO) vet -tags cluster ./bot/redisstore/
+	$(WITH_CLUSTER) sh -c '$(GO) test -count=1 $(PKGS) && \
+		$(GO) test -count=1 -tags cluster -run "^TestSlotMigration" ./bot/redisstore/'
 
 cover:
 	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)

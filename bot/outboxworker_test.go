@@ -555,7 +555,7 @@ func TestOutboxWorkerRetryFor(t *testing.T) {
 func expireOutboxLeases(t *testing.T, c redis.UniversalClient, prefix string) {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := c.Keys(ctx, prefix+":*:lease:outbox:*").Result()
+	keys, err := redistest.Keys(ctx, c, prefix+":*:lease:outbox:*")
 	if err != nil {
 		t.Errorf("find outbox leases: %v", err)
 		return

@@ -33,23 +33,12 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 	fi
 fi
 
-# port_in_use reports whether something accepts connections on 127.0.0.1:$1.
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port=""
-for _ in $(seq 1 50); do
-	candidate=$((20000 + RANDOM % 40000))
-	if ! port_in_use "$candidate"; then
-		port=$candidate
-		break
-	fi
-done
-if [[ -z "$port" ]]; then
+# shellcheck source=scripts/ports.sh
+source "$(dirname "$0")/ports.sh"
+port=$(free_ports 1) || {
 	echo "with-redis: found no free port" >&2
 	exit 1
-fi
+}
 
 dir=$(mktemp -d)
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \

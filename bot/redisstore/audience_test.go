@@ -130,9 +130,12 @@ func (w *town) indexes() map[string]map[string]float64 {
 	w.t.Helper()
 	ctx := context.Background()
 	out := map[string]map[string]float64{}
-	it := w.c.Scan(ctx, 0, w.prefix+":*:aud:*", 1000).Iterator()
-	for it.Next(ctx) {
-		zs, err := w.c.ZRangeWithScores(ctx, it.Val(), 0, -1).Result()
+	keys, err := redistest.Keys(ctx, w.c, w.prefix+":*:aud:*")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, k := range keys {
+		zs, err := w.c.ZRangeWithScores(ctx, k, 0, -1).Result()
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -140,10 +143,7 @@ func (w *town) indexes() map[string]map[string]float64 {
 		for _, z := range zs {
 			m[z.Member.(string)] = z.Score
 		}
-		out[it.Val()] = m
-	}
-	if err := it.Err(); err != nil {
-		w.t.Fatal(err)
+		out[k] = m
 	}
 	return out
 }

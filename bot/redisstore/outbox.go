@@ -483,43 +483,49 @@ type deadEntry struct {
 }
 
 // bury moves unreadable entries to the dead letters: XACK, XDEL, the record and the
-// end of the lease claimShardScript took in one transaction. A failure is logged and the entries stay pending: a later
-// Claim meets them again and retries. Logs name entries by id only; their content may
-// be personal data. It reports whether it moved any.
+// end of the lease claimShardScript took, in one transaction per shard (a transaction
+// across shards is refused on a cluster). A failure is logged and the shard's entries
+// stay pending: a later Claim meets them again and retries. Logs name entries by id
+// only; their content may be personal data. It reports whether it moved any.
 func (s *Store) bury(ctx context.Context, dead []deadEntry) bool {
-	if len(dead) == 0 {
-		return false
+	byShard := map[int][]deadEntry{}
+	for _, d := range dead {
+		byShard[d.shard] = append(byShard[d.shard], d)
 	}
 	now := time.Now()
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	moved := false
+	for shard, dead := range byShard {
+		_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			stream := s.outboxStream(shard)
+			for _, d := range dead {
+				fields := make(map[string]string, len(d.msg.Values))
+				for k, v := range d.msg.Values {
+					fields[k] = fmt.Sprint(v)
+				}
+				b, err := json.Marshal(DeadEntry{
+					Entry: entryName(d.shard, d.msg.ID), Fields: fields, Reason: d.err.Error(), At: now,
+				})
+				if err != nil {
+					return err
+				}
+				p.HSet(ctx, s.deadKey(d.shard), d.msg.ID, b)
+				p.XAck(ctx, stream, IntakeGroup, d.msg.ID)
+				p.XDel(ctx, stream, d.msg.ID)
+				p.Del(ctx, s.outboxLeaseKey(d.shard, d.msg.ID))
+			}
+			return nil
+		})
 		for _, d := range dead {
-			fields := make(map[string]string, len(d.msg.Values))
-			for k, v := range d.msg.Values {
-				fields[k] = fmt.Sprint(v)
-			}
-			b, err := json.Marshal(DeadEntry{
-				Entry: entryName(d.shard, d.msg.ID), Fields: fields, Reason: d.err.Error(), At: now,
-			})
+			entry := entryName(d.shard, d.msg.ID)
 			if err != nil {
-				return err
+				s.log.Error("outbox entry unreadable; moving it to the dead letters failed", "entry", entry, "err", err)
+				continue
 			}
-			stream := s.outboxStream(d.shard)
-			p.HSet(ctx, s.deadKey(d.shard), d.msg.ID, b)
-			p.XAck(ctx, stream, IntakeGroup, d.msg.ID)
-			p.XDel(ctx, stream, d.msg.ID)
-			p.Del(ctx, s.outboxLeaseKey(d.shard, d.msg.ID))
+			s.log.Error("outbox entry unreadable; moved to the dead letters", "entry", entry)
 		}
-		return nil
-	})
-	for _, d := range dead {
-		entry := entryName(d.shard, d.msg.ID)
-		if err != nil {
-			s.log.Error("outbox entry unreadable; moving it to the dead letters failed", "entry", entry, "err", err)
-			continue
-		}
-		s.log.Error("outbox entry unreadable; moved to the dead letters", "entry", entry)
+		moved = moved || err == nil
 	}
-	return err == nil
+	return moved
 }
 
 // DeadEntries lists the outbox's dead letters, the oldest entry first.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,6 +212,38 @@ func TestClaimBuriesUnreadableEntry(t *testing.T) {
 	d := dead[0]
 	if d.Entry != "3/"+bad || d.Fields["s"] != "{broken" || d.Fields["id"] != "x" || d.Reason == "" || d.At.IsZero() {
 		t.Errorf("dead letter = %+v, want entry 3/%s whole, with a reason", d, bad)
+	}
+}
+
+// Unreadable entries of several shards found by one claim all move to the dead letters:
+// each shard's in a transaction of its own (one transaction across shards is refused
+// on a cluster: CROSSSLOT).
+func TestClaimBuriesUnreadableEntriesOfSeveralShards(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	shards := []int{3, 11, 26}
+	for _, sh := range shards {
+		unreadable(t, s, sh, 2)
+	}
+	if items := claim(t, s, "a", 10, time.Minute, 0); len(items) != 0 {
+		t.Errorf("claimed %v, want nothing readable", submissionIDs(items))
+	}
+	for _, sh := range shards {
+		if n := c.XLen(ctx, s.outboxStream(sh)).Val(); n != 0 {
+			t.Errorf("shard %d's outbox holds %d entries, want the unreadable ones gone", sh, n)
+		}
+	}
+	dead, err := s.DeadEntries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perShard := map[string]int{}
+	for _, d := range dead {
+		sh, _, _ := strings.Cut(d.Entry, "/")
+		perShard[sh]++
+	}
+	if fmt.Sprint(perShard) != "map[11:2 26:2 3:2]" {
+		t.Errorf("dead letters per shard = %v, want two in each of shards 3, 11 and 26", perShard)
 	}
 }
 

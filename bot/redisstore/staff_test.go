@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
 
 // clock is a test's time, moved by hand.
@@ -122,7 +123,10 @@ func TestStaffTokens(t *testing.T) {
 		}
 	}
 	// The token is kept only as its hash.
-	keys, _ := st.c.Keys(ctx, st.prefix+"*").Result()
+	keys, err := redistest.Keys(ctx, st.c, st.prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range keys {
 		if strings.Contains(k, strings.TrimPrefix(second, bot.StaffTokenPrefix)) {
 			t.Errorf("key %s holds the token in the clear", k)

@@ -133,9 +133,11 @@ func operate(t *testing.T, b context.Context, row chromedp.CSS, l *locales.Local
 		chromedp.Click(chromedp.CSS(`form[action$="/note"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#transcript .k-staff_note`)),
 	)
-	step(t, b, "hand back", chromedp.Click(chromedp.CSS(`form[action$="/handback"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/takeover"]`)))
+	// The conversation's live updates replace its forms as they come: these clicks find
+	// and press their button in one step (consoletest.Click).
+	step(t, b, "hand back", consoletest.Click(`form[action$="/handback"] button`), chromedp.WaitVisible(chromedp.CSS(`form[action$="/takeover"]`)))
 	waitChannel(t, sent, l.T("human.handed_back"))
-	step(t, b, "resolve", chromedp.Click(chromedp.CSS(`#resolve button`)), chromedp.WaitNotPresent(chromedp.ID("resolve")))
+	step(t, b, "resolve", consoletest.Click(`#resolve button`), chromedp.WaitNotPresent(chromedp.ID("resolve")))
 	if state := text(t, b, chromedp.CSS("#state")); !strings.Contains(state, l.T("console.status.resolved")) {
 		t.Errorf("after resolving, the page says %q", state)
 	}

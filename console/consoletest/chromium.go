@@ -148,3 +148,17 @@ func Text(selector string) chromedp.Action[string] {
 	return chromedp.Evaluate[string](`(() => { const e = document.querySelector(` + q + `);
 		if (!e) { throw new Error("nothing matches " + ` + q + `); } return e.innerText; })()`)
 }
+
+// Click clicks the first element matching the CSS selector in one step inside the page,
+// for the same reason as Text: chromedp.Click finds the node first and clicks it after,
+// and a live page may have replaced it in between ("Could not find node with given
+// id"). It fails when nothing matches.
+func Click(selector string) chromedp.Action[chromedp.Void] {
+	q := strconv.Quote(selector)
+	click := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(` + q + `);
+		if (!e) { throw new Error("nothing matches " + ` + q + `); } e.click(); return true; })()`)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := click(ctx, t)
+		return err
+	})
+}

@@ -11,19 +11,22 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"strings"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot/redisstore/redisurl"
 )
 
 // defaultURL is the server tried when REDIS_URL is empty.
 const defaultURL = "redis://127.0.0.1:6379"
 
 // Client returns a client for the test's Redis server and closes it when the test ends.
-// REDIS_URL may name a single server (redis://, rediss://, unix://) or a cluster
-// (several addr= parameters, as redis.ParseClusterURL reads them).
+// REDIS_URL may name a single server or a cluster, in any form REDIS_URL takes in
+// production (redisurl.Parse): scripts/with-cluster.sh gives redis://h1,h2,h3.
 func Client(t testing.TB) redis.UniversalClient {
 	t.Helper()
 	url := os.Getenv("REDIS_URL")
@@ -48,20 +51,14 @@ func Client(t testing.TB) redis.UniversalClient {
 	return c
 }
 
-// open parses url as a cluster URL when it lists extra nodes, else as one server.
+// open builds the client of url as the gateway does (redisurl.Parse): one server, or a
+// cluster when it lists several hosts, addr= parameters or redis+cluster://.
 func open(url string) (redis.UniversalClient, error) {
-	if strings.Contains(url, "addr=") {
-		o, err := redis.ParseClusterURL(url)
-		if err != nil {
-			return nil, err
-		}
-		return redis.NewClusterClient(o), nil
-	}
-	o, err := redis.ParseURL(url)
+	newClient, err := redisurl.Parse(url)
 	if err != nil {
 		return nil, err
 	}
-	return redis.NewClient(o), nil
+	return newClient(), nil
 }
 
 // Prefix returns a key prefix unique to this test ("skt:<random>") and deletes every key
@@ -85,31 +82,50 @@ func Prefix(t testing.TB) string {
 	return p
 }
 
+// Keys returns every key matching pattern (a SCAN pattern), read on every master of a
+// cluster: a cluster client sends SCAN and KEYS to one node only, which holds a third
+// of the keys of a three-master cluster.
+func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]string, error) {
+	var mu sync.Mutex
+	var keys []string
+	scan := func(ctx context.Context, n redis.UniversalClient) error {
+		it := n.Scan(ctx, 0, pattern, 500).Iterator()
+		for it.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, it.Val())
+			mu.Unlock()
+		}
+		return it.Err()
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			return scan(ctx, n)
+		})
+	} else {
+		err = scan(ctx, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
 // Delete unlinks every key that starts with prefix, on every master of a cluster.
 func Delete(ctx context.Context, c redis.UniversalClient, prefix string) error {
-	del := func(ctx context.Context, n redis.UniversalClient) error {
-		it := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var batch []string
-		for it.Next(ctx) {
-			batch = append(batch, it.Val())
-			if len(batch) == 500 {
-				if err := unlink(ctx, n, batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
-		}
-		if err := it.Err(); err != nil {
+	keys, err := Keys(ctx, c, prefix+"*")
+	if err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		if err := unlink(ctx, c, keys[:n]); err != nil {
 			return err
 		}
-		return unlink(ctx, n, batch)
+		keys = keys[n:]
 	}
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			return del(ctx, n)
-		})
-	}
-	return del(ctx, c)
+	return nil
 }
 
 // unlink removes keys one by one: on a cluster, keys of one batch may live in different

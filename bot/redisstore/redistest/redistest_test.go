@@ -30,7 +30,7 @@ func TestPrefixCleansUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	keys, _, err := c.Scan(ctx, 0, prefix+"*", 10000).Result()
+	keys, err := Keys(ctx, c, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +47,8 @@ func TestOpen(t *testing.T) {
 	}{
 		{url: "redis://127.0.0.1:6379/0"},
 		{url: "redis://127.0.0.1:7000?addr=127.0.0.1:7001", cluster: true},
+		{url: "redis://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002", cluster: true},
+		{url: "redis+cluster://127.0.0.1:7000", cluster: true},
 		{url: "http://nope", wantErr: true},
 		{url: "http://nope?addr=x", wantErr: true},
 	}
