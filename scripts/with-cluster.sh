@@ -17,21 +17,9 @@ if [[ $# -eq 0 ]]; then
 	exit 2
 fi
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-		echo "with-cluster: installing redis-server with apt-get" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2
-		apt-get install -y -qq redis-server >&2
-	else
-		echo "with-cluster: redis-server is not installed and cannot be installed here." >&2
-		echo "  Install it (apt-get install redis-server, brew install redis)." >&2
-		exit 1
-	fi
-fi
-
-# shellcheck source=scripts/ports.sh
-source "$(dirname "$0")/ports.sh"
+# shellcheck source=scripts/redis-common.sh
+source "$(dirname "$0")/redis-common.sh"
+need_redis with-cluster ""
 mapfile -t ports < <(free_ports 3)
 if [[ ${#ports[@]} -ne 3 ]]; then
 	echo "with-cluster: found no three free ports" >&2

@@ -20,21 +20,9 @@ if [[ -n "${REDIS_URL:-}" ]]; then
 	exec "$@"
 fi
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-		echo "with-redis: installing redis-server with apt-get" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >&2
-		apt-get install -y -qq redis-server >&2
-	else
-		echo "with-redis: redis-server is not installed and cannot be installed here." >&2
-		echo "  Install it (apt-get install redis-server, brew install redis) or set REDIS_URL." >&2
-		exit 1
-	fi
-fi
-
-# shellcheck source=scripts/ports.sh
-source "$(dirname "$0")/ports.sh"
+# shellcheck source=scripts/redis-common.sh
+source "$(dirname "$0")/redis-common.sh"
+need_redis with-redis " or set REDIS_URL"
 port=$(free_ports 1) || {
 	echo "with-redis: found no free port" >&2
 	exit 1

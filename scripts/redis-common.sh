@@ -1,4 +1,23 @@
-# ports.sh is sourced by with-redis.sh and with-cluster.sh: how they pick free ports.
+# redis-common.sh is sourced by with-redis.sh and with-cluster.sh: how they make sure
+# redis-server is there and pick free ports.
+
+# need_redis installs redis-server with apt-get when it is missing and this is root on
+# Debian, else fails; $1 names the script in its messages, $2 is a hint to add.
+need_redis() {
+	if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+		return 0
+	fi
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "$1: installing redis-server with apt-get" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >&2
+		apt-get install -y -qq redis-server >&2
+	else
+		echo "$1: redis-server is not installed and cannot be installed here." >&2
+		echo "  Install it (apt-get install redis-server, brew install redis)$2." >&2
+		exit 1
+	fi
+}
 
 # port_in_use reports whether something accepts connections on 127.0.0.1:$1.
 port_in_use() {
