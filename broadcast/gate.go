@@ -9,16 +9,10 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// Sessions reads a conversation's session without locking it (redisstore.Store); nil
-// when the conversation has none.
-type Sessions interface {
-	Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error)
-}
-
-// GateStore is what the gate reads: sessions, and the broadcasts their messages come
-// from (redisstore.Store).
+// GateStore is what the gate reads (redisstore.Store): a conversation's session without
+// locking it (nil when it has none), and the broadcasts the messages come from.
 type GateStore interface {
-	Sessions
+	Session(ctx context.Context, conv bot.ConversationRef) (*bot.Session, error)
 	Broadcast(ctx context.Context, id string) (bot.Broadcast, error)
 }
 

@@ -108,21 +108,7 @@ func TestRemindersEndToEnd(t *testing.T) {
 	api := telegramtest.NewServer(t)
 	zl := zalotest.NewServer(t)
 	now := time.Now().In(bot.HoChiMinh())
-	programs := filepath.Join(t.TempDir(), "programs.yaml")
-	yaml := fmt.Sprintf(`programs:
-  - id: den-duong
-    name: { vi: "Chiếu sáng đô thị", en: "Street lighting" }
-    description: { vi: "Sáng kiến về chiếu sáng.", en: "Initiatives on lighting." }
-    fields:
-      - id: den
-        name: { vi: "Đèn đường", en: "Street lights" }
-        service_code: "LIGHT"
-    opens: %q
-    deadline: %q
-`, now.Add(-time.Hour).Format("2006-01-02 15:04"), now.Add(23*time.Hour).Format("2006-01-02 15:04"))
-	if err := os.WriteFile(programs, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	programs := lightingProgram(t, now.Add(-time.Hour).Format("2006-01-02 15:04"), now.Add(23*time.Hour).Format("2006-01-02 15:04"), "")
 	env := newTestEnv(t).set(telegramVars(api)...).set(zaloVars(zl)...).set(
 		"BULK_QUIET_HOURS", "none", "PROGRAMS_FILE", programs, "BROADCAST_REMINDERS", "off",
 	)
@@ -141,20 +127,11 @@ func TestRemindersEndToEnd(t *testing.T) {
 	for _, u := range [][]byte{drafting.press("cmd:initiative"), drafting.press("agree"), drafting.press("field:den"), drafting.text("Brighter lights for Hang Bac street")} {
 		postUpdate(t, addr, u)
 	}
-	n := 0
-	onZalo := zlCitizen{user: "7392845012349870099", n: &n}
-	for _, body := range [][]byte{onZalo.follow(), onZalo.text("xin chào")} {
-		postZalo(t, addr, body, zalotest.Sign(zalotest.AppID, body, zalotest.OASecret))
-	}
+	onZalo := zaloHello(t, addr, "7392845012349870099")
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "")
 	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, "")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
+	addr, done, cancel = withReminders(t, cancel, done, env)
 	defer cancel()
-	addr, done = startServe(t, ctx, env.set("BROADCAST_REMINDERS", "on"))
 
 	waitChannel(t, func() []string { return sentTo(api, subscribed.chat) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
 	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`)
@@ -207,4 +184,51 @@ func TestRemindersEndToEnd(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
+}
+
+// lightingProgram writes a programs file of one program, "den-duong", open from opens
+// to deadline (as the programs file writes dates), with extra lines of its own (its
+// reminders), and returns its path.
+func lightingProgram(t *testing.T, opens, deadline, extra string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "programs.yaml")
+	yaml := fmt.Sprintf(`programs:
+  - id: den-duong
+    name: { vi: "Chiếu sáng đô thị", en: "Street lighting" }
+    description: { vi: "Sáng kiến về chiếu sáng.", en: "Initiatives on lighting." }
+    fields:
+      - id: den
+        name: { vi: "Đèn đường", en: "Street lights" }
+        service_code: "LIGHT"
+    opens: %q
+    deadline: %q
+%s`, opens, deadline, extra)
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// zaloHello has a Zalo citizen follow the OA and greet it.
+func zaloHello(t *testing.T, addr, user string) zlCitizen {
+	t.Helper()
+	n := 0
+	c := zlCitizen{user: user, n: &n}
+	for _, body := range [][]byte{c.follow(), c.text("xin chào")} {
+		postZalo(t, addr, body, zalotest.Sign(zalotest.AppID, body, zalotest.OASecret))
+	}
+	return c
+}
+
+// withReminders stops the serve that cancel and done belong to, which ran with
+// BROADCAST_REMINDERS off while the citizens wrote, and starts one with them on.
+func withReminders(t *testing.T, cancel context.CancelFunc, done <-chan error, env testEnv) (string, <-chan error, context.CancelFunc) {
+	t.Helper()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done := startServe(t, ctx, env.set("BROADCAST_REMINDERS", "on"))
+	return addr, done, cancel
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,21 +40,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 	if *walkthroughMinutes {
 		deadline = now.Add(2 * time.Minute)
 	}
-	programs := filepath.Join(t.TempDir(), "programs.yaml")
-	yaml := fmt.Sprintf(`programs:
-  - id: den-duong
-    name: { vi: "Chiếu sáng đô thị", en: "Street lighting" }
-    description: { vi: "Sáng kiến về chiếu sáng.", en: "Initiatives on lighting." }
-    fields:
-      - id: den
-        name: { vi: "Đèn đường", en: "Street lights" }
-    opens: %q
-    deadline: %q
-    reminders: [opening, 1m]
-`, now.Add(-time.Minute).Format(time.RFC3339), deadline.Format(time.RFC3339))
-	if err := os.WriteFile(programs, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	programs := lightingProgram(t, now.Add(-time.Minute).Format(time.RFC3339), deadline.Format(time.RFC3339), "    reminders: [opening, 1m]\n")
 	env := newTestEnv(t).set(telegramVars(api)...).set(zaloVars(zl)...).set(
 		"BULK_QUIET_HOURS", "none", "PROGRAMS_FILE", programs, "BROADCAST_REMINDERS", "off",
 	)
@@ -77,21 +60,12 @@ func TestDeadlineWalkthrough(t *testing.T) {
 		drafter.text("Đèn đường phố Hàng Bạc sáng hơn")} {
 		postUpdate(t, addr, u)
 	}
-	n := 0
-	onZalo := zlCitizen{user: "7392845012349870555", n: &n}
-	for _, body := range [][]byte{onZalo.follow(), onZalo.text("xin chào")} {
-		postZalo(t, addr, body, zalotest.Sign(zalotest.AppID, body, zalotest.OASecret))
-	}
+	onZalo := zaloHello(t, addr, "7392845012349870555")
 	waitChannel(t, func() []string { return sentTo(api, follower.chat) }, "We'll remind you")
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "mô tả")
 	waitChannel(t, func() []string { return zl.Sent(onZalo.user) }, "")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
+	addr, done, cancel = withReminders(t, cancel, done, env)
 	defer cancel()
-	addr, done = startServe(t, ctx, env.set("BROADCAST_REMINDERS", "on"))
 
 	opened := `"Chiếu sáng đô thị" đã bắt đầu nhận sáng kiến`
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, opened)
@@ -121,7 +95,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 	for _, bc := range []string{"rem-den-duong-opened-" + now.Add(-time.Minute).Format("20060102T1504"),
 		"rem-den-duong-1m-" + stamp, "rem-den-duong-1m-draft-" + stamp} {
 		var out, errs strings.Builder
-		if err := run(ctx, []string{"broadcast", "show", bc}, env.get, strings.NewReader(""), &out, &errs); err != nil {
+		if err := run(context.Background(), []string{"broadcast", "show", bc}, env.get, strings.NewReader(""), &out, &errs); err != nil {
 			t.Fatalf("broadcast show %s: %v %s", bc, err, errs.String())
 		}
 		want := map[bool]string{true: "3/3 sent", false: "1/1 sent"}[strings.Contains(bc, "opened")]
