@@ -124,16 +124,32 @@ func Screenshot(path string) chromedp.Action[chromedp.Void] {
 }
 
 // fullPage captures the page as a PNG, laid out WindowWidth wide and as tall as it is.
+// Scrollbars are hidden while it does, so that a page which grows after it was measured
+// (an image that loads, an event that adds a line) cannot take a scrollbar's width off
+// the picture; the height is measured again after the viewport is set, until it holds.
 func fullPage(ctx context.Context, t *chromedp.Target) ([]byte, error) {
-	height, err := chromedp.Evaluate[int64](`document.documentElement.scrollHeight`)(ctx, t)
-	if err != nil {
+	if _, err := cdp.Call(ctx, t, emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: true}); err != nil {
 		return nil, err
 	}
-	if _, err := chromedp.EmulateViewport(WindowWidth, max(height, WindowHeight))(ctx, t); err != nil {
-		return nil, err
+	var height int64 = -1
+	for range 3 {
+		h, err := chromedp.Evaluate[int64](`document.documentElement.scrollHeight`)(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if h == height {
+			break
+		}
+		height = h
+		if _, err := chromedp.EmulateViewport(WindowWidth, max(height, WindowHeight))(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	png, err := chromedp.FullScreenshot(100)(ctx, t) // 100: PNG, not JPEG
 	if _, clearErr := cdp.Call(ctx, t, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err == nil {
+		err = clearErr
+	}
+	if _, clearErr := cdp.Call(ctx, t, emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: false}); err == nil {
 		err = clearErr
 	}
 	return png, err
