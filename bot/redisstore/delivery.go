@@ -279,6 +279,11 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 	if len(plain) == 0 {
 		return out, errs
 	}
+	// Each shard's stream, named once: a read answers for many shards at once.
+	names := make([]string, len(shards))
+	for _, i := range plain {
+		names[i] = q.stream(shards[i], ch)
+	}
 	got := func(i int, res []redis.XStream, err error) {
 		switch {
 		case errors.Is(err, redis.Nil):
@@ -287,7 +292,7 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 			errs[i] = fmt.Errorf("read delivery shard %d: %w", shards[i], err)
 		default:
 			for _, st := range res {
-				if st.Stream == q.stream(shards[i], ch) {
+				if st.Stream == names[i] {
 					out[i] = append(out[i], q.decode(ctx, ch, shards[i], st.Messages, leases[i])...)
 				}
 			}
@@ -298,7 +303,7 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 		// NOGROUP names no stream) is every shard's: the next own makes the groups again.
 		streams := make([]string, 0, 2*len(plain))
 		for _, i := range plain {
-			streams = append(streams, q.stream(shards[i], ch))
+			streams = append(streams, names[i])
 		}
 		for range plain {
 			streams = append(streams, ">")
@@ -317,7 +322,7 @@ func (q *Delivery) readMany(ctx context.Context, ch bot.Channel, consumer string
 	for k, i := range plain {
 		cmds[k] = pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: DeliveryGroup, Consumer: consumer,
-			Streams: []string{q.stream(shards[i], ch), ">"}, Count: int64(n), Block: -1,
+			Streams: []string{names[i], ">"}, Count: int64(n), Block: -1,
 		})
 	}
 	_, _ = pipe.Exec(ctx) // each command's own error is looked at below
@@ -485,7 +490,7 @@ func (q *Delivery) finish(ctx context.Context, d bot.Delivery, f *bot.DeliveryFa
 		q.s.prefix + ":" + tag(shard) + ":dlv:" + conv.Key(), q.s.broadcastShard(bc, shard)}
 	args := []any{d.Fence, DeliveryGroup, id, failure, FailedMax, state, d.Outbound.ID,
 		millis(q.s.o.TranscriptTTL), q.s.deskChannel(), conv.Key(), counted}
-	ok, err := doneScript.Run(ctx, q.s.c, keys, args...).Int()
+	ok, err := q.s.pipe.run(ctx, doneScript, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, d.Entry, err)
 	}

@@ -55,6 +55,8 @@ type Store struct {
 	o      Options
 	log    *slog.Logger
 	claims claimState
+	// pipe gathers the hot path's scripts of concurrent events into pipelines.
+	pipe *autoPipe
 	// wakes, by lane ("out", "bulk"), wake this process's senders when it queued
 	// messages itself, so that they need not wait for their next poll.
 	wakes map[string]*wakeup
@@ -94,6 +96,7 @@ func New(c redis.UniversalClient, o Options) *Store {
 		o:      o,
 		log:    o.Logger.With("component", "redisstore"),
 		claims: claimState{spare: map[string][]spareItem{}},
+		pipe:   newAutoPipe(c),
 		wakes:  map[string]*wakeup{"out": {}, "bulk": {}},
 	}
 }
@@ -125,7 +128,7 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 	}
 	token := newToken()
 	k := s.keys(conv)
-	res, err := beginScript.Run(ctx, s.c, []string{k.lock, k.seen(eventID), k.prof, k.state}, token, millis(ttl)).Slice()
+	res, err := s.pipe.run(ctx, beginScript, []string{k.lock, k.seen(eventID), k.prof, k.state}, token, millis(ttl)).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: begin: %w", err)
 	}
@@ -319,7 +322,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	for _, ix := range leave {
 		keys = append(keys, k.audience(lease.Conversation.Channel, ix))
 	}
-	res, err := commitScript.Run(ctx, s.c, keys, args...).Text()
+	res, err := s.pipe.run(ctx, commitScript, keys, args...).Text()
 	if err != nil {
 		return fmt.Errorf("redisstore: commit: %w", err)
 	}

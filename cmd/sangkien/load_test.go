@@ -8,11 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,14 +32,16 @@ var (
 const lostAfter = 10 * time.Second
 
 // BenchmarkCitizensWaitForReplies is the reply latency a citizen feels when many write
-// at once. It runs `sangkien serve` (webhook mode, on the test's Redis) against a fake
-// Bot API; each citizen posts a step of a proposal to the webhook, waits for the bot's
-// first reply at the fake API, thinks about -think (±25%), and posts the next step,
-// proposal after proposal, for -duration. It reports turns per second, the latency from
-// posting an update to the first sendMessage for that chat (p50, p99, max), and turns
-// with no reply within 10 s (lost). Run it once (-benchtime 1x):
+// at once. It runs -procs `sangkien serve` processes of their own (webhook mode, on the
+// test's Redis: REDIS_URL, a cluster too) against a fake Bot API in this process; each
+// citizen posts a step of a proposal to the webhook of one of them (citizen c to process
+// c mod -procs), waits for the bot's first reply at the fake API, thinks about -think
+// (±25%), and posts the next step, proposal after proposal, for -duration. It reports
+// turns per second, the latency from posting an update to the first sendMessage for that
+// chat (p50, p99, max), turns with no reply within 10 s (lost), and each process's
+// turns, CPU per turn and peak RSS. Run it once (-benchtime 1x):
 //
-//	go test -run '^$' -bench CitizensWaitForReplies -benchtime 1x ./cmd/sangkien/ -citizens 2000 -duration 60s
+//	go test -run '^$' -bench CitizensWaitForReplies -benchtime 1x ./cmd/sangkien/ -citizens 4000 -duration 60s
 //
 // With -broadcast N, N other citizens are made first, and a broadcast to them is fanned
 // out and sent (TELEGRAM_BULK_RATE) while the citizens write: replies must not wait
@@ -50,31 +49,28 @@ const lostAfter = 10 * time.Second
 func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	api := telegramtest.NewServer(b)
 	replies := newReplyWatch()
-	// The fake sees every call first through the watch, which notes when a chat's
+	// The fake sees every call first through the front, which notes when a chat's
 	// message arrived, then answers as the Bot API does.
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if form, err := url.ParseQuery(string(body)); err == nil {
-				replies.arrived(form.Get("chat_id"))
-			}
-		}
-		api.Config.Handler.ServeHTTP(w, r)
-	}))
-	b.Cleanup(front.Close)
-	env := newTestEnv(b).set(
-		"TELEGRAM_BOT_TOKEN", telegramtest.Token,
-		"TELEGRAM_WEBHOOK_SECRET", tgSecret,
-		"TELEGRAM_API_ENDPOINT", front.URL+"/bot%s/%s",
-		"BULK_QUIET_HOURS", "none",
-	)
+	front := newTelegramFront(b, api)
+	front.sent = replies.arrived
+	env := newTestEnv(b).set("BULK_QUIET_HOURS", "none")
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	bulk, bulkSent := seedBroadcast(b, ctx, env, *loadBulk)
-	addr, done := startServe(b, ctx, env)
+	procs := make([]*serveProcess, *benchProcs)
+	for i := range procs {
+		name := "p" + strconv.Itoa(i+1)
+		procs[i] = startProcess(b, name, env.set("TELEGRAM_BOT_TOKEN", telegramtest.Token,
+			"TELEGRAM_WEBHOOK_SECRET", tgSecret, "TELEGRAM_API_ENDPOINT", front.endpoint(name)))
+	}
 	bulk()
 	sentBefore := bulkSent()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: lostAfter}
+	cpu0 := make([]time.Duration, len(procs))
+	for i, p := range procs {
+		cpu0[i] = procsCPU(b, []*serveProcess{p})
+	}
+	posted := make([]atomic.Int64, len(procs))
 
 	var turns, lost atomic.Int64
 	var mu sync.Mutex
@@ -87,6 +83,7 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 			id := c * 1_000_000
 			citizen := tgCitizen{chat: int64(30_000_000 + c), lang: []string{"vi", "en"}[c%2], nextID: &id}
 			chat := strconv.FormatInt(citizen.chat, 10)
+			p := c % len(procs)
 			// Citizens do not all start at the same instant.
 			time.Sleep(rand.N(*loadThink))
 			for time.Now().Before(stop) {
@@ -97,10 +94,11 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 					}
 					wait := replies.expect(chat)
 					start := time.Now()
-					if err := postLoad(hc, addr, update); err != nil {
+					if err := postLoad(hc, procs[p].addr, update); err != nil {
 						b.Error(err)
 						return
 					}
+					posted[p].Add(1)
 					select {
 					case <-wait:
 						d := time.Since(start)
@@ -123,9 +121,11 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	if *loadBulk > 0 {
 		b.ReportMetric(float64(bulkSent()-sentBefore)/elapsed.Seconds(), "bulk/s")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		b.Errorf("serve: %v", err)
+	for i, p := range procs {
+		cpu := procsCPU(b, []*serveProcess{p}) - cpu0[i]
+		fmt.Fprintf(b.Output(), "%s: %d turns (%.0f/s), %.0f µs CPU per turn, peak RSS %d MiB\n", p.name, posted[i].Load(),
+			float64(posted[i].Load())/elapsed.Seconds(), float64(cpu.Microseconds())/float64(max(posted[i].Load(), 1)), peakRSS(b, p)>>20)
+		p.stop(b)
 	}
 	slices.Sort(lat)
 	if len(lat) == 0 {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,10 +35,34 @@ const serveChildVar = "SANGKIEN_TEST_SERVE_CHILD"
 func TestMain(m *testing.M) {
 	if os.Getenv(serveChildVar) == "1" {
 		os.Args = []string{os.Args[0], "serve"}
+		stop := childProfile()
 		main() // exits 1 itself on an error
+		stop()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// childProfileVar names a file for the CPU profile of a child gateway, from its start
+// until it stops on SIGTERM (go tool pprof reads it with the test binary).
+const childProfileVar = "SANGKIEN_TEST_CHILD_CPUPROFILE"
+
+// childProfile starts the child's CPU profile when childProfileVar asks for one, and
+// returns what stops it.
+func childProfile() (stop func()) {
+	path := os.Getenv(childProfileVar)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child profile:", err)
+		os.Exit(1)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }
 }
 
 // serveProcess is a gateway running as a child process.
@@ -55,7 +80,7 @@ type serveProcess struct {
 // the gateway's variables (the test's own environment keeps the rest: PATH, GORACE),
 // and waits until it listens. The test's end kills it if it still runs; a failed test
 // shows its log.
-func startProcess(t *testing.T, name string, env testEnv) *serveProcess {
+func startProcess(t testing.TB, name string, env testEnv) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = childEnviron(env)
@@ -130,7 +155,7 @@ func (p *serveProcess) kill9(t *testing.T) {
 
 // stop stops the process as an operator does (SIGTERM) and fails the test unless it
 // stopped cleanly.
-func (p *serveProcess) stop(t *testing.T) {
+func (p *serveProcess) stop(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("stop %s: %v", p.name, err)
@@ -203,6 +228,8 @@ type telegramFront struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	log []frontSend
+	// sent, when set, is told of each sendMessage's chat as it arrives.
+	sent func(chat string)
 }
 
 // frontSend is one sendMessage as the front saw it.
@@ -210,7 +237,7 @@ type frontSend struct {
 	process, chat, text string
 }
 
-func newTelegramFront(t *testing.T, api *telegramtest.Server) *telegramFront {
+func newTelegramFront(t testing.TB, api *telegramtest.Server) *telegramFront {
 	f := &telegramFront{api: api}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -235,6 +262,9 @@ func (f *telegramFront) serve(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			f.log = append(f.log, frontSend{process: process, chat: form.Get("chat_id"), text: form.Get("text")})
 			f.mu.Unlock()
+			if f.sent != nil {
+				f.sent(form.Get("chat_id"))
+			}
 		}
 	}
 	f.api.Config.Handler.ServeHTTP(w, r)

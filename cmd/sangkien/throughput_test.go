@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+)
+
+var (
+	throughputInFlight = flag.Int("inflight", 64, "BenchmarkWebhookThroughput: webhook requests in flight")
+	benchProcs         = flag.Int("procs", 1, "BenchmarkWebhookThroughput and BenchmarkCitizensWaitForReplies: serve processes sharing the load (and Redis)")
+)
+
+// BenchmarkWebhookThroughput is how many Telegram updates a second the gateway takes
+// when -inflight requests are always in flight, each chat posting a whole proposal
+// (16 updates, one after another), and what they cost. It runs -procs `sangkien serve`
+// processes of their own (webhook mode, on the test's Redis: REDIS_URL, a cluster too)
+// against a fake Bot API in this process; chat c goes to process c mod -procs, as a
+// balancer that keeps a chat on one process would not need to (any process may take any
+// update). The run ends when every reply was delivered at the fake: updates/s counts from
+// the first post to the last reply. It reports the CPU (user + system) of the serve
+// processes and of Redis over the run per update, each process's updates and peak RSS,
+// and checks that every chat got the same replies in the same order (nothing lost,
+// doubled or reordered). With SANGKIEN_TEST_CHILD_CPUPROFILE=file the (last) process
+// writes its CPU profile there. -benchtime is the number of updates:
+//
+//	go test -run '^$' -bench WebhookThroughput -benchtime 32000x ./cmd/sangkien/
+//	go test -run '^$' -bench WebhookThroughput -benchtime 32000x ./cmd/sangkien/ -procs 2
+func BenchmarkWebhookThroughput(b *testing.B) {
+	api := telegramtest.NewServer(b)
+	front := newTelegramFront(b, api)
+	rc := redistest.Client(b)
+	base := newTestEnv(b).set("BULK_QUIET_HOURS", "none")
+	procs := make([]*serveProcess, *benchProcs)
+	for i := range procs {
+		name := "p" + strconv.Itoa(i+1)
+		procs[i] = startProcess(b, name, base.set(
+			"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
+			"TELEGRAM_API_ENDPOINT", front.endpoint(name),
+			// A chat's replies as fast as the gateway sends them: the fake sets no limit,
+			// and a pace of one a second per chat would make the run a test of waiting.
+			"TELEGRAM_CHAT_INTERVAL", "1ms"))
+	}
+	st := redisstore.New(rc, redisstore.Options{Prefix: base["REDIS_PREFIX"]})
+	ctx := context.Background()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
+
+	posted := make([]atomic.Int64, len(procs))
+	var nextChat atomic.Int64
+	var remaining atomic.Int64
+	remaining.Store(int64(b.N))
+	cpu0 := procsCPU(b, procs)
+	redis0 := redisCPU(b, ctx, rc)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range *throughputInFlight {
+		wg.Go(func() {
+			for {
+				c := nextChat.Add(1) - 1
+				id := int(c) * 100
+				citizen := tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}
+				p := int(c) % len(procs)
+				for _, u := range citizen.proposal("Thêm cây xanh trên phố Huế", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ.",
+					"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh") {
+					if remaining.Add(-1) < 0 {
+						return
+					}
+					if err := postLoad(hc, procs[p].addr, u); err != nil {
+						b.Error(err)
+						return
+					}
+					posted[p].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Every reply delivered: the reply lanes empty, and no new send for a moment.
+	for last := -1; ; {
+		stats, err := st.QueueStats(ctx, []bot.Channel{bot.Telegram})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := front.count()
+		if stats[0].Depth == 0 && n == last {
+			break
+		}
+		last = n
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := b.Elapsed() - 50*time.Millisecond // the last quiet look
+	b.StopTimer()
+	updates := float64(b.N)
+	gw := procsCPU(b, procs) - cpu0
+	rd := redisCPU(b, ctx, rc) - redis0
+	b.ReportMetric(updates/elapsed.Seconds(), "updates/s")
+	b.ReportMetric(float64(front.count())/elapsed.Seconds(), "replies/s")
+	b.ReportMetric(float64(gw.Microseconds())/updates, "gw-cpu-µs/update")
+	b.ReportMetric(float64(rd.Microseconds())/updates, "redis-cpu-µs/update")
+	b.ReportMetric(float64((gw+rd).Microseconds())/updates, "cpu-µs/update")
+	b.ReportMetric(0, "ns/op")
+	for i, p := range procs {
+		fmt.Fprintf(b.Output(), "%s: %d updates (%.0f/s), peak RSS %d MiB\n", p.name, posted[i].Load(),
+			float64(posted[i].Load())/elapsed.Seconds(), peakRSS(b, p)>>20)
+	}
+	checkSameReplies(b, front.sends(), int(nextChat.Load()))
+	for _, p := range procs {
+		p.stop(b) // SIGTERM: a clean stop, and the child's CPU profile written
+	}
+}
+
+// checkSameReplies fails unless every chat that posted a whole proposal got the same
+// replies, in the same order, as every other (reference codes aside): a reply lost,
+// sent twice or out of order shows as a chat that differs.
+func checkSameReplies(b *testing.B, sends []frontSend, chats int) {
+	b.Helper()
+	code := regexp.MustCompile(`SK-\d{4}-\d+`)
+	byChat := map[string][]string{}
+	for _, s := range sends {
+		byChat[s.chat] = append(byChat[s.chat], code.ReplaceAllString(s.text, "SK-…"))
+	}
+	// The first chat is whole unless the run was shorter than one proposal; the last
+	// ones may have stopped midway.
+	want := byChat["40000000"]
+	whole, differ := 0, 0
+	for c := range chats {
+		got := byChat[strconv.Itoa(40_000_000+c)]
+		if len(got) < len(want) {
+			continue
+		}
+		whole++
+		if !slices.Equal(got, want) {
+			differ++
+			if differ <= 3 {
+				b.Errorf("chat %d got %d replies that differ from chat 40000000's %d", 40_000_000+c, len(got), len(want))
+			}
+		}
+	}
+	if whole == 0 || len(want) == 0 {
+		b.Fatalf("no chat finished a proposal (%d sends)", len(sends))
+	}
+	fmt.Fprintf(b.Output(), "%d chats with a whole proposal, %d replies each, %d differ\n", whole, len(want), differ)
+}
+
+// procsCPU is the user and system time the processes have used so far.
+func procsCPU(b *testing.B, procs []*serveProcess) time.Duration {
+	var sum time.Duration
+	for _, p := range procs {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Fields after the command's name, which is in parentheses: utime and stime are
+		// the 14th and 15th of the whole line, in clock ticks (100 a second on Linux).
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+		for _, s := range f[11:13] {
+			ticks, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += time.Duration(ticks) * 10 * time.Millisecond
+		}
+	}
+	return sum
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes.
+func peakRSS(b *testing.B, p *serveProcess) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// redisCPU is the CPU time (user + system) Redis has used so far, every master's
+// together on a cluster.
+func redisCPU(b *testing.B, ctx context.Context, rc redis.UniversalClient) time.Duration {
+	var mu sync.Mutex
+	var sum time.Duration
+	add := func(ctx context.Context, c *redis.Client) error {
+		info, err := c.Info(ctx, "cpu").Result()
+		if err != nil {
+			return err
+		}
+		for line := range strings.Lines(info) {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+				s, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				sum += time.Duration(s * float64(time.Second))
+				mu.Unlock()
+			}
+		}
+		return nil
+	}
+	var err error
+	switch c := rc.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, add)
+	case *redis.Client:
+		err = add(ctx, c)
+	default:
+		b.Fatalf("redisCPU: a %T", rc)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sum
+}
