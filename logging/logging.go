@@ -6,6 +6,8 @@ package logging
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,6 +70,15 @@ type requestKey struct{}
 // WithRequestID returns ctx carrying a request's id.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestKey{}, id)
+}
+
+// NewRequestID is a random request id: 16 hex digits, unique enough to find one request
+// in a day's logs. Webhook requests get one when the proxy gave none; an update fetched
+// by polling and an event run again from the inbox get one each too.
+func NewRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // RequestID is the request id ctx carries, or "".

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
@@ -41,6 +42,7 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 		return err
 	}
 	log := cfg.Log.New(stderr, logging.JSON)
+	redisstore.RouteClientLogs(log.With("component", "redis")) // go-redis's lines in serve's format too
 	parts := &lifecycle.Parts{Log: log}
 	failed, err := startServing(ctx, cfg, log, parts)
 	if err != nil {

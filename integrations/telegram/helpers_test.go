@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
+	"github.com/sangkien/sangkien/logging"
 )
 
 const testSecret = "s3cret-webhook-token_for-tests"
@@ -32,6 +33,8 @@ type recorder struct {
 	mu    sync.Mutex
 	fail  error
 	calls int
+	// requests are the request ids of the contexts Handle was given, in order.
+	requests []string
 }
 
 func newRecorder(t testing.TB) *recorder {
@@ -44,6 +47,7 @@ func (r *recorder) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, error
 	defer func() { r.done <- struct{}{} }()
 	r.mu.Lock()
 	r.calls++
+	r.requests = append(r.requests, logging.RequestID(ctx))
 	fail := r.fail
 	r.mu.Unlock()
 	if fail != nil {

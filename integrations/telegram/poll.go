@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/logging"
 )
 
 // pollBackoffMax caps the wait between failed polls.
@@ -46,7 +47,8 @@ func Poll(ctx context.Context, c *Client, w *Webhook, timeout int) error {
 		}
 		wait, failures = 0, 0
 		for _, u := range ups {
-			if err := w.Process(ctx, u); err != nil {
+			// Each update its own request id, as a webhook request has.
+			if err := w.Process(logging.WithRequestID(ctx, logging.NewRequestID()), u); err != nil {
 				failures++
 				wait = pollWait(failures, err)
 				break

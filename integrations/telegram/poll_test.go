@@ -44,6 +44,14 @@ func TestPoll(t *testing.T) {
 	if len(events) != 2 || events[0] != "700000001 text" || events[1] != "700000004 button menu:propose" {
 		t.Errorf("events %q", events)
 	}
+	// Every try of an update has a request id of its own for its log lines, as a
+	// webhook request has: three tries (text.json twice), three ids.
+	rec.mu.Lock()
+	ids := rec.requests
+	rec.mu.Unlock()
+	if len(ids) != 3 || ids[0] == "" || ids[0] == ids[1] || ids[1] == ids[2] || ids[0] == ids[2] {
+		t.Errorf("request ids of the handled updates %q: want three, each its own", ids)
+	}
 	reqs := api.Requests()
 	if reqs[1].Method != "deleteWebhook" {
 		t.Errorf("first call after getMe: %s", reqs[1].Method)

@@ -5,8 +5,6 @@
 package webhook
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -30,7 +28,7 @@ func Accept(rw http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	}
 	id := r.Header.Get(RequestIDHeader)
 	if !saneID(id) {
-		id = newID()
+		id = logging.NewRequestID()
 	}
 	rw.Header().Set(RequestIDHeader, id)
 	return r.WithContext(logging.WithRequestID(r.Context(), id)), true
@@ -50,14 +48,6 @@ func saneID(id string) bool {
 		}
 	}
 	return true
-}
-
-// newID is a random request id: 16 hex digits, unique enough to find one request in a
-// day's logs.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
 }
 
 // ReadBody reads a webhook's body of at most max bytes. When it cannot, it has already

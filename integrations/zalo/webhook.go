@@ -15,6 +15,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/webhook"
+	"github.com/sangkien/sangkien/logging"
 )
 
 // SignatureHeader carries Zalo's signature of every webhook delivery.
@@ -262,8 +263,10 @@ func (w *Webhook) Takeover(ctx context.Context) (int, error) {
 				"event", env.EventName, "inbox_id", id, "timestamp", string(env.Timestamp))
 			return nil
 		}
-		ctx, cancel := context.WithTimeout(ctx, w.cfg.Deadline)
+		// A request id of its own: the request that brought the event is long gone.
+		ctx, cancel := context.WithTimeout(logging.WithRequestID(ctx, logging.NewRequestID()), w.cfg.Deadline)
 		defer cancel()
+		w.log.InfoContext(ctx, "zalo event run again from the inbox", "event", env.EventName, "inbox_id", id)
 		return w.run(ctx, w.events(ctx, env, body, at))
 	})
 }
