@@ -2,7 +2,15 @@
 # The gateway as a static binary on an empty image: no shell, no package manager,
 # running as an unprivileged user. Build: docker build -t sangkien .
 
-FROM golang:1.26 AS build
+# The build image is pinned by digest, so that a rebuild uses the same compiler and
+# CA roots until someone moves the pin on purpose: golang:1.26 as it was at Go 1.26.8
+# (the Debian-based default variant). To refresh it, take the
+# digest that `docker buildx imagetools inspect golang:1.26` prints on its Digest line
+# and put it here; deploy/compose_test.go fails when the pin is missing.
+# The final image is scratch, which has no digest: it is empty.
+ARG GO_IMAGE=golang:1.26@sha256:0f063af2d465d8dcae54cce04278ada488b96f77b42449c8d071e47d016cc65a
+
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
