@@ -1,8 +1,9 @@
 // Package metrics is the gateway's Prometheus metrics: one registry, every name of the
 // gateway's own prefixed sangkien_, with the Go runtime's and the process's. The bot
 // package knows nothing of it: the metrics are taken around its parts, by wrappers
-// (a channel's Sender, a webhook's handler, the engine as a channel's event handler)
-// and by a collector that reads the queues from Redis when Prometheus scrapes.
+// (a channel's Sender, a webhook's handler, the engine as a channel's event handler
+// and as the console's, reading what each event did from its Outcome) and by a
+// collector that reads the queues from Redis when Prometheus scrapes.
 package metrics
 
 import (
