@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -183,5 +184,17 @@ func TestLabelBounded(t *testing.T) {
 		if got := label(in); got != want {
 			t.Errorf("label(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// What counting a turn adds to an event: an answer and the next step reached.
+func BenchmarkCountTurn(b *testing.B) {
+	m := New(slog.New(slog.DiscardHandler))
+	ev := bot.Event{Conversation: bot.ConversationRef{Channel: bot.Telegram, ID: "1"}, Kind: bot.EventText}
+	out := bot.Outcome{Steps: []bot.StepMove{{Flow: "initiative", Step: "title", Outcome: bot.StepAnswered},
+		{Flow: "initiative", Step: "description", Outcome: bot.StepReached}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.countTurn(ev, out)
 	}
 }
