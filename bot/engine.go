@@ -24,6 +24,9 @@ type Result struct {
 	Forget bool
 	// Silent events are stored in the transcript but answered by no one (human mode).
 	Silent bool
+	// Missed: the conversation refused the citizen's answer and asked again. Back: the
+	// citizen went back a step. The step metrics need them (steps.go).
+	Missed, Back bool
 }
 
 // Outcome is what Handle did with an event.
@@ -31,6 +34,10 @@ type Outcome struct {
 	Duplicate  bool
 	Replies    []Outbound
 	Submission *Submission
+	// Steps are what the event did at the steps of a flow (steps.go), and Answer the
+	// first staff answer of a wait for a person it was: the metrics count them.
+	Steps  []StepMove
+	Answer *AnswerPair
 }
 
 // EngineConfig configures an Engine.
@@ -173,7 +180,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 	if err := checkHold(ev, s); err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
-	wasHuman, prior, was, audience := s.Profile.Mode == ModeHuman, s.Profile.Desk, beforeOf(s), audienceBefore(s)
+	wasHuman, prior, was, audience, from := s.Profile.Mode == ModeHuman, s.Profile.Desk, beforeOf(s), audienceBefore(s), placeOf(s)
 	res, err := e.conv.Respond(ctx, s, ev)
 	if err != nil {
 		return Outcome{}, Change{}, fmt.Errorf("respond to event %s: %w", ev.ID, err)
@@ -210,7 +217,7 @@ func (e *Engine) respond(ctx context.Context, lease *Lease, ev Event) (Outcome, 
 			Attachments: storedAttachments(ev.Attachments), Location: ev.Location,
 		})
 	}
-	out := Outcome{Submission: res.Submission}
+	out := Outcome{Submission: res.Submission, Steps: stepMoves(from, placeOf(s), res), Answer: change.Tally.Answer}
 	for i, r := range res.Replies {
 		o := Outbound{
 			ID:           ev.ID + "/" + strconv.Itoa(i),

@@ -291,6 +291,7 @@ func (t *turn) back() error {
 	if err := fire(t.ctx, m, backEvent(to)); err != nil {
 		return err
 	}
+	t.res.Back = true
 	if st.Editing {
 		st.Editing = false
 	} else {

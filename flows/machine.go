@@ -223,6 +223,7 @@ func (t *turn) ask() {
 // missed repeats a question after a wrong answer, with the reason first. From the
 // third miss at one question it also offers help and a person.
 func (t *turn) missed(reason string, q bot.Reply) {
+	t.res.Missed = true
 	q.Text = reason + "\n\n" + q.Text
 	if t.s.State.Misses >= 3 {
 		q.Text += "\n\n" + t.tr("miss.offer_help")

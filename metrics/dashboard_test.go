@@ -27,6 +27,10 @@ func TestDashboardQueriesServedMetrics(t *testing.T) {
 		&bot.SendError{Failure: bot.RateLimited, RetryAfter: time.Second},
 	}}).Send(context.Background(), bot.Outbound{Conversation: tg})
 	_, _ = m.Events(recordingHandler{fail: true}).Handle(context.Background(), bot.Event{Conversation: tg, Kind: bot.EventText})
+	now := time.Now()
+	_, _ = m.Turns(outcomeHandler{bot.Outcome{Steps: []bot.StepMove{{Flow: "initiative", Step: "title", Outcome: bot.StepReached}},
+		Answer: &bot.AnswerPair{WaitingSince: now.Add(-time.Minute), Answered: now}}}).
+		Handle(context.Background(), bot.Event{Conversation: tg, Kind: bot.EventStaffReply})
 	_, _ = m.Intake(&scriptedIntake{errs: []error{nil}}).Deliver(context.Background(), bot.Submission{})
 	m.CountRedis(redistest.Client(t))
 	m.Webhook(bot.Telegram, http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", nil))
@@ -54,3 +58,8 @@ func TestDashboardQueriesServedMetrics(t *testing.T) {
 		}
 	}
 }
+
+// outcomeHandler answers every event with out.
+type outcomeHandler struct{ out bot.Outcome }
+
+func (h outcomeHandler) Handle(context.Context, bot.Event) (bot.Outcome, error) { return h.out, nil }

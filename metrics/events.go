@@ -7,8 +7,8 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// Events counts the events a channel hands h (the engine) by channel and kind, and
-// times each through it.
+// Events counts the events a channel hands h (the engine) by channel and kind, times
+// each through it, and counts what each did to its conversation as Turns does.
 func (m *Metrics) Events(h bot.EventHandler) bot.EventHandler {
 	return &timedHandler{m: m, next: h}
 }
@@ -26,6 +26,8 @@ func (t *timedHandler) Handle(ctx context.Context, ev bot.Event) (bot.Outcome, e
 	t.m.events.WithLabelValues(ch, string(ev.Kind)).Inc()
 	if err != nil {
 		t.m.eventErrors.WithLabelValues(ch).Inc()
+	} else {
+		t.m.countTurn(ev, out)
 	}
 	return out, err
 }

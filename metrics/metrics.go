@@ -1,8 +1,9 @@
 // Package metrics is the gateway's Prometheus metrics: one registry, every name of the
 // gateway's own prefixed sangkien_, with the Go runtime's and the process's. The bot
 // package knows nothing of it: the metrics are taken around its parts, by wrappers
-// (a channel's Sender, a webhook's handler, the engine as a channel's event handler)
-// and by a collector that reads the queues from Redis when Prometheus scrapes.
+// (a channel's Sender, a webhook's handler, the engine as a channel's event handler
+// and as the console's, reading what each event did from its Outcome) and by a
+// collector that reads the queues from Redis when Prometheus scrapes.
 package metrics
 
 import (
@@ -30,6 +31,10 @@ type Metrics struct {
 	sends            *prometheus.CounterVec   // channel, lane, outcome
 	rateLimitWait    *prometheus.CounterVec   // channel, lane
 	intakeDeliveries *prometheus.CounterVec   // kind, outcome
+	flowSteps        *prometheus.CounterVec   // flow, step, outcome
+	staffReplies     *prometheus.CounterVec   // channel
+	staffFirstAnswer *prometheus.HistogramVec // channel
+	staffActions     *prometheus.CounterVec   // action
 }
 
 // New makes the registry, with the Go runtime and process collectors in it.
@@ -68,11 +73,31 @@ func New(log *slog.Logger) *Metrics {
 			Help: "Attempts to hand a submission to the city's intake, by kind (initiative, feedback) " +
 				"and outcome (delivered, retried, refused).",
 		}, []string{"kind", "outcome"}),
+		flowSteps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sangkien_flow_steps_total",
+			Help: "What events did at the steps of the flows, by flow, step and outcome " +
+				"(reached, answered, invalid, back, abandoned).",
+		}, []string{"flow", "step", "outcome"}),
+		staffReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sangkien_staff_replies_total",
+			Help: "Messages staff wrote to citizens (the console's replies, and the provider's own tool), by channel.",
+		}, []string{"channel"}),
+		staffFirstAnswer: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sangkien_staff_first_answer_seconds",
+			Help: "Time from a citizen's request for a person to staff's first answer, by channel.",
+			// 30 s to a day: a desk answers within minutes, or the next working morning.
+			Buckets: []float64{30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 16 * 3600, 24 * 3600},
+		}, []string{"channel"}),
+		staffActions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sangkien_staff_actions_total",
+			Help: "Staff's actions in the console by action (takeover, reply, handback, resolve, note, assign).",
+		}, []string{"action"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.webhookRequests, m.events, m.eventErrors, m.eventSeconds, m.sends, m.rateLimitWait, m.intakeDeliveries,
+		m.flowSteps, m.staffReplies, m.staffFirstAnswer, m.staffActions,
 	)
 	return m
 }

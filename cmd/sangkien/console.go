@@ -57,9 +57,10 @@ func (c consoleSettings) calendar() (*workday.Calendar, error) {
 	return cal, nil
 }
 
-// mountConsole serves the operator console under /console/; it shows the citizens'
-// files through the media proxy when there is one (signer not nil).
-func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Signer) (*console.Server, error) {
+// mountConsole serves the operator console under /console/, its actions run by engine
+// (the gateway's, counted by the metrics); it shows the citizens' files through the
+// media proxy when there is one (signer not nil).
+func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Signer, engine console.Engine) (*console.Server, error) {
 	cal, err := cfg.Console.calendar()
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		}
 	}
 	srv, err := console.New(console.Config{
-		Engine:        g.engine,
+		Engine:        engine,
 		Accounts:      console.Accounts{Store: staff, Cost: staffBcryptCost},
 		Sessions:      staff,
 		Conversations: g.store,

@@ -106,7 +106,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	if err != nil {
 		return nil, err
 	}
-	desk, err := g.mountConsole(cfg, mux, in.signer)
+	desk, err := g.mountConsole(cfg, mux, in.signer, m.Turns(g.engine))
 	if err != nil {
 		return nil, err
 	}
