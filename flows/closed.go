@@ -26,7 +26,7 @@ const (
 
 // closedAtSubmit leads a draft whose program closed from the submit to the closed step.
 func (t *turn) closedAtSubmit() error {
-	if err := fire(t.ctx, t.machine(t.r.flows[bot.KindInitiative]), "closed"); err != nil {
+	if err := t.fire(t.machine(t.r.flows[bot.KindInitiative]), "closed"); err != nil {
 		return err
 	}
 	t.r.log.InfoContext(t.ctx, "initiative's program closed before it was sent: the draft is kept", "conversation",

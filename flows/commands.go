@@ -288,7 +288,7 @@ func (t *turn) back() error {
 		t.say(t.tr("menu.ask"), t.menuChoices()...)
 		return nil
 	}
-	if err := fire(t.ctx, m, backEvent(to)); err != nil {
+	if err := t.fire(m, backEvent(to)); err != nil {
 		return err
 	}
 	t.res.Back = true

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/looplab/fsm"
 
@@ -25,7 +26,10 @@ type flow struct {
 	// table of a turn that goes back. Kept apart because it is the square of the
 	// steps, and building it into every turn's machine would cost every turn.
 	withBack fsm.Events
-	steps    map[string]*step
+	// machines and backMachines are machines of events and withBack, reused turn
+	// after turn (addBack makes them).
+	machines, backMachines *machines
+	steps                  map[string]*step
 	// finals are states that end the flow: reaching one runs its action.
 	finals map[string]func(t *turn) error
 }
@@ -65,7 +69,30 @@ func (f *flow) addBack() *flow {
 	for _, s := range all {
 		f.withBack = append(f.withBack, fsm.EventDesc{Name: backEvent(s), Src: all, Dst: s})
 	}
+	f.machines, f.backMachines = newMachines(f.events), newMachines(f.withBack)
 	return f
+}
+
+// machines hands out looplab/fsm machines of one table. Building one parses the
+// table into maps, which every turn would otherwise pay for; a machine holds nothing
+// of a turn but its current state, which take sets, and its callback finds the turn
+// in the event's arguments (fire passes it).
+type machines struct{ pool sync.Pool }
+
+func newMachines(events fsm.Events) *machines {
+	m := &machines{}
+	m.pool.New = func() any {
+		return fsm.NewFSM("", events, fsm.Callbacks{"enter_state": enterState})
+	}
+	return m
+}
+
+// enterState keeps the session's step in line with the machine and starts the new
+// step's miss count afresh.
+func enterState(_ context.Context, e *fsm.Event) {
+	t := e.Args[0].(*turn)
+	t.s.State.Step = e.Dst
+	t.s.State.Misses = 0
 }
 
 // backEvent is the event that returns to step.
@@ -85,18 +112,31 @@ func (f *flow) check() error {
 
 // machine rebuilds the flow's machine at the stored step. enter_state keeps the
 // session's step in line with the machine and starts the new step's miss count afresh.
-func (t *turn) machine(f *flow) *fsm.FSM { return t.machineOf(f.events) }
+func (t *turn) machine(f *flow) *fsm.FSM { return t.take(f.machines) }
 
 // backMachine is machine with the back command's transitions too.
-func (t *turn) backMachine(f *flow) *fsm.FSM { return t.machineOf(f.withBack) }
+func (t *turn) backMachine(f *flow) *fsm.FSM { return t.take(f.backMachines) }
 
-func (t *turn) machineOf(events fsm.Events) *fsm.FSM {
-	return fsm.NewFSM(t.s.State.Step, events, fsm.Callbacks{
-		"enter_state": func(_ context.Context, e *fsm.Event) {
-			t.s.State.Step = e.Dst
-			t.s.State.Misses = 0
-		},
-	})
+// take is a machine of ms at the stored step, given back when the turn ends.
+func (t *turn) take(ms *machines) *fsm.FSM {
+	m := ms.pool.Get().(*fsm.FSM)
+	m.SetState(t.s.State.Step)
+	t.taken = append(t.taken, takenMachine{ms, m})
+	return m
+}
+
+// release gives back the machines the turn took.
+func (t *turn) release() {
+	for _, tm := range t.taken {
+		tm.from.pool.Put(tm.m)
+	}
+	t.taken = nil
+}
+
+// takenMachine is a machine a turn holds, and where it goes back to.
+type takenMachine struct {
+	from *machines
+	m    *fsm.FSM
 }
 
 // flow returns the flow the citizen is in, nil when none (or an unknown stored name).
@@ -161,7 +201,7 @@ func (t *turn) advance(f *flow, out outcome) error {
 		t.missed(t.tr("miss.choice"), f.steps[st.Step].ask(t))
 		return nil
 	}
-	if err := fire(t.ctx, m, event); err != nil {
+	if err := t.fire(m, event); err != nil {
 		return err
 	}
 	switch {
@@ -188,7 +228,7 @@ func (t *turn) settle(f *flow, m *fsm.FSM, forward bool) error {
 		if !forward || s.auto == nil || !s.auto(t) || !m.Can("next") {
 			break
 		}
-		if err := fire(t.ctx, m, "next"); err != nil {
+		if err := t.fire(m, "next"); err != nil {
 			return err
 		}
 	}
@@ -196,8 +236,9 @@ func (t *turn) settle(f *flow, m *fsm.FSM, forward bool) error {
 	return nil
 }
 
-func fire(ctx context.Context, m *fsm.FSM, event string) error {
-	err := m.Event(ctx, event)
+// fire moves m by event, the turn in its arguments for enterState.
+func (t *turn) fire(m *fsm.FSM, event string) error {
+	err := m.Event(t.ctx, event, t)
 	var none fsm.NoTransitionError
 	if err != nil && !errors.As(err, &none) {
 		return fmt.Errorf("flow event %s: %w", event, err)

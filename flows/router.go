@@ -116,6 +116,7 @@ func randomID() string {
 // Respond runs one event: it changes the session in place and returns the replies.
 func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot.Result, error) {
 	t := &turn{r: r, ctx: ctx, s: s, ev: ev, now: r.now(), programs: r.programs.Programs(), filled: map[string]bool{}}
+	defer t.release()
 	if ev.Kind == bot.EventStatus {
 		// The city speaks, not the citizen: the flow, its draft and the offered choices
 		// stay as they were, so the pending question can still be answered by number.

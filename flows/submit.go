@@ -89,7 +89,7 @@ func (t *turn) missingAnswer(d *bot.Draft, review bool) (bool, error) {
 		return false, nil
 	}
 	st := &t.s.State
-	if err := fire(t.ctx, t.machine(t.r.flows[st.Flow]), "missing_"+step); err != nil {
+	if err := t.fire(t.machine(t.r.flows[st.Flow]), "missing_"+step); err != nil {
 		return false, err
 	}
 	st.Editing = review

@@ -24,6 +24,8 @@ type turn struct {
 	// filled names steps answered on the way by another step in this event
 	// (a shared contact gives the name and the phone at once): they are not asked.
 	filled map[string]bool
+	// taken are the machines the turn uses, given back when it ends.
+	taken []takenMachine
 }
 
 // input is an event read for the flows: a typed number or label of an offered
