@@ -18,6 +18,7 @@ import (
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
+	"github.com/sangkien/sangkien/integrations/telegram"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -65,7 +66,10 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	}
 	bulk()
 	sentBefore := bulkSent()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}, Timeout: lostAfter}
+	// As Telegram posts: over at most the max_connections that setWebhook asked for,
+	// each process's own; an update waits for a free one, and that wait is counted.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: telegram.MaxConnections,
+		MaxConnsPerHost: telegram.MaxConnections}, Timeout: lostAfter}
 	cpu0 := make([]time.Duration, len(procs))
 	for i, p := range procs {
 		cpu0[i] = procsCPU(b, []*serveProcess{p})

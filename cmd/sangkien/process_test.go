@@ -43,26 +43,45 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childProfileVar names a file for the CPU profile of a child gateway, from its start
-// until it stops on SIGTERM (go tool pprof reads it with the test binary).
-const childProfileVar = "SANGKIEN_TEST_CHILD_CPUPROFILE"
+// childProfileVar and childHeapVar name files for a child gateway's CPU profile, from
+// its start until it stops on SIGTERM, and its heap profile as it stops (go tool pprof
+// reads them with the test binary).
+const (
+	childProfileVar = "SANGKIEN_TEST_CHILD_CPUPROFILE"
+	childHeapVar    = "SANGKIEN_TEST_CHILD_HEAPPROFILE"
+)
 
 // childProfile starts the child's CPU profile when childProfileVar asks for one, and
-// returns what stops it.
+// returns what stops it and writes the heap profile childHeapVar asks for.
 func childProfile() (stop func()) {
-	path := os.Getenv(childProfileVar)
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
+	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "child profile:", err)
 		os.Exit(1)
 	}
-	return func() { pprof.StopCPUProfile(); _ = f.Close() }
+	cpu := func() {}
+	if path := os.Getenv(childProfileVar); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fail(err)
+		}
+		cpu = func() { pprof.StopCPUProfile(); _ = f.Close() }
+	}
+	return func() {
+		cpu()
+		if path := os.Getenv(childHeapVar); path != "" {
+			f, err := os.Create(path)
+			if err == nil {
+				err = pprof.Lookup("heap").WriteTo(f, 0)
+			}
+			if err != nil {
+				fail(err)
+			}
+			_ = f.Close()
+		}
+	}
 }
 
 // serveProcess is a gateway running as a child process.
