@@ -91,8 +91,7 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 			// Citizens do not all start at the same instant.
 			time.Sleep(rand.N(*loadThink))
 			for time.Now().Before(stop) {
-				for _, update := range citizen.proposal("Thêm cây xanh trên phố Huế", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ.",
-					"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh") {
+				for _, update := range benchProposal(citizen) {
 					if !time.Now().Before(stop) {
 						return
 					}

@@ -77,8 +77,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 				id := int(c) * 100
 				citizen := tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}
 				p := int(c) % len(procs)
-				for _, u := range citizen.proposal("Thêm cây xanh trên phố Huế", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ.",
-					"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh") {
+				for _, u := range benchProposal(citizen) {
 					if remaining.Add(-1) < 0 {
 						return
 					}
@@ -120,10 +119,19 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 		fmt.Fprintf(b.Output(), "%s: %d updates (%.0f/s), peak RSS %d MiB\n", p.name, posted[i].Load(),
 			float64(posted[i].Load())/elapsed.Seconds(), peakRSS(b, p)>>20)
 	}
-	checkSameReplies(b, front.sends(), int(nextChat.Load()))
+	if b.N >= len(benchProposal(tgCitizen{nextID: new(int)})) { // a run of a whole proposal at least
+		checkSameReplies(b, front.sends(), int(nextChat.Load()))
+	}
 	for _, p := range procs {
 		p.stop(b) // SIGTERM: a clean stop, and the child's CPU profile written
 	}
+}
+
+// benchProposal is the whole proposal the benchmarks' citizens send, from /start to
+// the reference code: every answer long enough for its step.
+func benchProposal(c tgCitizen) [][]byte {
+	return c.proposal("Thêm cây xanh trên phố Huế", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ; cần trồng thêm cây dọc vỉa hè.",
+		"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh")
 }
 
 // checkSameReplies fails unless every chat that posted a whole proposal got the same
@@ -155,6 +163,9 @@ func checkSameReplies(b *testing.B, sends []frontSend, chats int) {
 	}
 	if whole == 0 || len(want) == 0 {
 		b.Fatalf("no chat finished a proposal (%d sends)", len(sends))
+	}
+	if !strings.Contains(want[len(want)-1], "SK-…") {
+		b.Fatalf("chat 40000000's last reply %q gives no reference code: the proposal was not sent", want[len(want)-1])
 	}
 	fmt.Fprintf(b.Output(), "%d chats with a whole proposal, %d replies each, %d differ\n", whole, len(want), differ)
 }
