@@ -116,15 +116,21 @@ type chatMemberUpdated struct {
 var errUnusable = errors.New("unusable update")
 
 // unusable says why an update cannot be used.
+// errMalformed is a body that is not JSON at all.
+var errMalformed = errors.New("telegram: update is not JSON")
+
 func unusable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUnusable, fmt.Sprintf(format, args...))
 }
 
-// decodeUpdate is the first stage. body must be valid JSON; an object without a
-// readable update_id is unusable.
+// decodeUpdate is the first stage: a body that is not JSON is errMalformed, an object
+// without a readable update_id unusable.
 func decodeUpdate(body []byte) (update, error) {
 	var u update
-	if err := json.Unmarshal(body, &u); err != nil {
+	var syntax *json.SyntaxError
+	if err := json.Unmarshal(body, &u); errors.As(err, &syntax) {
+		return update{}, errMalformed
+	} else if err != nil {
 		return update{}, unusable("%s", typeProblem(err))
 	}
 	if u.ID == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -139,18 +138,18 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !json.Valid(body) {
+	malformed, err := w.process(r.Context(), body)
+	switch {
+	case malformed:
 		// Only a body that is not JSON at all is refused: valid JSON the gateway cannot
-		// use is acknowledged by Process, or Telegram would deliver it again and again.
+		// use is acknowledged, or Telegram would deliver it again and again.
 		w.log.DebugContext(r.Context(), "malformed update")
 		http.Error(rw, "malformed update", http.StatusBadRequest)
-		return
-	}
-	if err := w.Process(r.Context(), body); err != nil {
+	case err != nil:
 		http.Error(rw, "try again later", http.StatusInternalServerError)
-		return
+	default:
+		rw.WriteHeader(http.StatusOK)
 	}
-	rw.WriteHeader(http.StatusOK)
 }
 
 // Process runs one update, the JSON body Telegram sent: the path shared by the webhook
@@ -160,10 +159,24 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // update_id, no chat, a chat id of 0 or unreadable) is logged once and never produces
 // a send.
 func (w *Webhook) Process(ctx context.Context, body []byte) error {
+	malformed, err := w.process(ctx, body)
+	if malformed {
+		w.log.WarnContext(ctx, "malformed update (not JSON) acknowledged")
+	}
+	return err
+}
+
+// process is Process, telling a body that is not JSON at all (malformed) from the
+// rest: the webhook refuses it, where polling can only pass it by. The update is
+// parsed once: json.Unmarshal finds a syntax error before it decodes anything.
+func (w *Webhook) process(ctx context.Context, body []byte) (malformed bool, err error) {
 	p, err := parse(body)
+	if errors.Is(err, errMalformed) {
+		return true, nil
+	}
 	if err != nil {
 		w.log.WarnContext(ctx, "unusable update acknowledged", "update", p.id, "err", err)
-		return nil
+		return false, nil
 	}
 	if p.note != "" {
 		w.log.InfoContext(ctx, "update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
@@ -171,19 +184,19 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 	switch {
 	case p.skip != "":
 		w.log.DebugContext(ctx, "update acknowledged, not run", "update", p.id, "why", p.skip)
-		return nil
+		return false, nil
 	case p.group != nil:
 		w.answerGroup(ctx, p.group)
-		return nil
+		return false, nil
 	case p.album != "" && len(p.events) == 1:
-		return w.gather(ctx, p.id, p.album, p.events[0])
+		return false, w.gather(ctx, p.id, p.album, p.events[0])
 	}
 	for _, ev := range p.events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
 			w.failing.Raise("event not handled; telegram will deliver it again (further failures are counted until one is handled)",
 				"update", p.id, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
-			return fmt.Errorf("handle update %d: %w", p.id, err)
+			return false, fmt.Errorf("handle update %d: %w", p.id, err)
 		}
 		w.failing.Clear("events are handled again")
 		if out.Duplicate {
@@ -194,7 +207,7 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 			w.answerButton(ctx, p.callback)
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // Close stops RunAlbums (after the album it is handing over, if any) and waits, within
