@@ -30,7 +30,7 @@ var (
 
 // BenchmarkWebhookThroughput is how many Telegram updates a second the gateway takes
 // when -inflight requests are always in flight, each chat posting a whole proposal
-// (16 updates, one after another), and what they cost. It runs -procs `sangkien serve`
+// (15 updates, one after another), and what they cost. It runs -procs `sangkien serve`
 // processes of their own (webhook mode, on the test's Redis: REDIS_URL, a cluster too)
 // against a fake Bot API in this process; chat c goes to process c mod -procs, as a
 // balancer that keeps a chat on one process would not need to (any process may take any
