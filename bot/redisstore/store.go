@@ -45,6 +45,10 @@ type Options struct {
 	// gateway on one Redis delivers only what it made, and the gateway only what it
 	// made (<p>:{sNN}:outbox:chat and its leases).
 	Outbox string
+	// Phrases are texts that name nobody and that the bot says often (the catalog's
+	// fixed texts, locales.Catalog.Phrases): a transcript line keeps a reference to a
+	// phrase it uses instead of its words (transcript.go). Nil keeps every line whole.
+	Phrases []string
 }
 
 // Store is the Redis implementation of bot.Store and bot.Outbox. It is safe for
@@ -55,6 +59,8 @@ type Store struct {
 	o      Options
 	log    *slog.Logger
 	claims claimState
+	// phrases are Options.Phrases and their numbers in the registry (transcript.go).
+	phrases *phrasebook
 	// wakes, by lane ("out", "bulk"), wake this process's senders when it queued
 	// messages itself, so that they need not wait for their next poll.
 	wakes map[string]*wakeup
@@ -89,12 +95,13 @@ func New(c redis.UniversalClient, o Options) *Store {
 		o.Logger = slog.Default()
 	}
 	return &Store{
-		c:      c,
-		prefix: o.Prefix,
-		o:      o,
-		log:    o.Logger.With("component", "redisstore"),
-		claims: claimState{spare: map[string][]spareItem{}},
-		wakes:  map[string]*wakeup{"out": {}, "bulk": {}},
+		c:       c,
+		prefix:  o.Prefix,
+		o:       o,
+		log:     o.Logger.With("component", "redisstore"),
+		claims:  claimState{spare: map[string][]spareItem{}},
+		phrases: newPhrasebook(o.Prefix+":{phr}:txt", o.Phrases),
+		wakes:   map[string]*wakeup{"out": {}, "bulk": {}},
 	}
 }
 
@@ -276,8 +283,9 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 			args[2], args[4] = string(prof), string(state)
 		}
 		args[9] = len(c.Transcript)
+		withPhrases := len(c.Transcript) > 0 && s.phrasesReady(ctx)
 		for _, e := range c.Transcript {
-			b, err := json.Marshal(e)
+			b, err := s.encodeEntry(e, withPhrases)
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: transcript: %w", err)
 			}
@@ -415,13 +423,9 @@ func (s *Store) Transcript(ctx context.Context, conv bot.ConversationRef, n int)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: transcript: %w", err)
 	}
-	out := make([]bot.TranscriptEntry, 0, len(vals))
-	for _, v := range vals {
-		var e bot.TranscriptEntry
-		if err := json.Unmarshal([]byte(v), &e); err != nil {
-			return nil, fmt.Errorf("redisstore: transcript: %w", err)
-		}
-		out = append(out, e)
+	out, err := s.decodeEntries(ctx, vals)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: transcript: %w", err)
 	}
 	return out, nil
 }
