@@ -45,6 +45,10 @@ type Options struct {
 	// gateway on one Redis delivers only what it made, and the gateway only what it
 	// made (<p>:{sNN}:outbox:chat and its leases).
 	Outbox string
+	// LegacyDedupe writes, besides the dedupe set, the marker a version before it
+	// checks (a key an event): for a rolling upgrade from such a version, so that an
+	// event an upgraded process handled is not run again by an old one (dedupe.go).
+	LegacyDedupe bool
 	// Phrases are texts that name nobody and that the bot says often (the catalog's
 	// fixed texts, locales.Catalog.Phrases): a transcript line keeps a reference to a
 	// phrase it uses instead of its words (transcript.go). Nil keeps every line whole.
@@ -105,16 +109,18 @@ func New(c redis.UniversalClient, o Options) *Store {
 	}
 }
 
-// beginScript takes the lock, then checks the dedupe marker, then loads the session.
-// A duplicate gives the lock straight back: the lock was taken by this very script, so
-// it is ours to delete.
+// beginScript takes the lock, then checks the dedupe set and the marker an older
+// version would have written (dedupe.go), then loads the session. A duplicate gives
+// the lock straight back: the lock was taken by this very script, so it is ours to
+// delete.
 //
-// KEYS: lock, seen, prof, state. ARGV: token, ttl (ms).
+// KEYS: lock, seen, prof, state, the event's legacy marker. ARGV: token, ttl (ms),
+// event id.
 var beginScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy'}
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if redis.call('ZSCORE', KEYS[2], ARGV[3]) or redis.call('EXISTS', KEYS[5]) == 1 then
   redis.call('DEL', KEYS[1])
   return {'dup'}
 end
@@ -132,7 +138,7 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 	}
 	token := newToken()
 	k := s.keys(conv)
-	res, err := beginScript.Run(ctx, s.c, []string{k.lock, k.seen(eventID), k.prof, k.state}, token, millis(ttl)).Slice()
+	res, err := beginScript.Run(ctx, s.c, []string{k.lock, k.seen, k.prof, k.state, k.legacySeen(eventID)}, token, millis(ttl), eventID).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: begin: %w", err)
 	}
@@ -162,12 +168,13 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
 // 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
 // ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
-// (names and values), 18 the desk's pub/sub channel, then the entries, then the
+// (names and values), 18 the desk's pub/sub channel, 19 the event id, 20 "1" to write
+// the event's legacy marker too (KEYS[17], dedupe.go), then the entries, then the
 // replies, then the conversation's key and the card's fields, then the tally: n counter
 // fields, the fields, a time to submit ("" = none), an answer pair ("" = none), the
 // counters' ttl and the lists' bound. The tally is counted with Forget too: the event
 // happened, and the counters name nobody. Then the audiences (audience.go): KEYS from
-// 17 on are the indexes the conversation joins, then those it leaves; ARGV after the
+// 18 on are the indexes the conversation joins, then those it leaves; ARGV after the
 // tally gives how many it joins and the score of joining (the event's time, ms). Only
 // what moved is named, so an ordinary message touches no index; a Forget names every
 // index the conversation was in, as ones it leaves.
@@ -178,8 +185,8 @@ end
 local nTr = tonumber(ARGV[10])
 local nOut = tonumber(ARGV[11])
 local nCard = tonumber(ARGV[17])
-local conv = ARGV[19 + nTr + nOut]
-local i = 19
+local conv = ARGV[21 + nTr + nOut]
+local i = 21
 if ARGV[2] == '1' then
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[8])
   for k = 9, 12 do
@@ -243,13 +250,20 @@ for _, kv in ipairs(samples) do
   end
 end
 local nJoin, since = tonumber(ARGV[i + nStat + 5]), ARGV[i + nStat + 6]
-for k = 17, 16 + nJoin do
+for k = 18, 17 + nJoin do
   redis.call('ZADD', KEYS[k], since, conv)
 end
-for k = 17 + nJoin, #KEYS do
+for k = 18 + nJoin, #KEYS do
   redis.call('ZREM', KEYS[k], conv)
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[2], now, ARGV[19])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[8])))
+redis.call('PEXPIRE', KEYS[2], ARGV[8])
+if ARGV[20] == '1' then
+  redis.call('SET', KEYS[17], '1', 'PX', ARGV[8])
+end
 redis.call('DEL', KEYS[1])
 return 'ok'
 `)
@@ -265,9 +279,13 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		return errors.New("redisstore: commit: no lease held")
 	}
 	k := s.keys(lease.Conversation)
+	legacy := "0"
+	if s.o.LegacyDedupe {
+		legacy = "1"
+	}
 	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
 		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", "",
-		"", 0, 0, 0, s.deskChannel()}
+		"", 0, 0, 0, s.deskChannel(), lease.EventID, legacy}
 	if c.Forget {
 		args[1] = "1"
 	} else {
@@ -316,9 +334,9 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		day = bot.Day(time.Now()) // an empty tally: the keys are named, not touched
 	}
 	counts, took, answers := k.stats(day)
-	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox,
+	keys := []string{k.lock, k.seen, k.prof, k.state, k.tr, k.out, k.outbox,
 		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now),
-		counts, took, answers}
+		counts, took, answers, k.legacySeen(lease.EventID)}
 	join, leave := c.Audience.Moves()
 	args = append(args, len(join), audienceSince(c))
 	for _, ix := range join {
