@@ -298,7 +298,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: state: %w", err)
 			}
-			args[2], args[4] = string(prof), string(state)
+			args[2], args[4] = string(compactJSON(prof)), string(compactJSON(state))
 		}
 		args[9] = len(c.Transcript)
 		withPhrases := len(c.Transcript) > 0 && s.phrasesReady(ctx)
@@ -463,12 +463,12 @@ func decodeSession(conv bot.ConversationRef, prof, state any) (*bot.Session, err
 	p, hasProf := prof.(string)
 	st, hasState := state.(string)
 	if hasProf {
-		if err := json.Unmarshal([]byte(p), &sess.Profile); err != nil {
+		if err := unmarshalCompact(p, &sess.Profile); err != nil {
 			return nil, fmt.Errorf("profile: %w", err)
 		}
 	}
 	if hasState {
-		if err := json.Unmarshal([]byte(st), &sess.State); err != nil {
+		if err := unmarshalCompact(st, &sess.State); err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
 	}
