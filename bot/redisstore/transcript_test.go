@@ -112,8 +112,8 @@ func TestPhraseNumbersStay(t *testing.T) {
 	if a.phrases.refs[0] != b.phrases.refs[2] || a.phrases.refs[1] != b.phrases.refs[1] {
 		t.Errorf("numbers moved: %v then %v", a.phrases.refs, b.phrases.refs)
 	}
-	if b.phrases.refs[0] != "3" {
-		t.Errorf("new phrase got %q, want the next number 3", b.phrases.refs[0])
+	if b.phrases.refs[0] != 3 {
+		t.Errorf("new phrase got %d, want the next number 3", b.phrases.refs[0])
 	}
 	if n, _ := a.c.HLen(ctx, a.phrases.key).Result(); n != 3 {
 		t.Errorf("registry holds %d phrases, want 3", n)
@@ -151,19 +151,46 @@ func TestTranscriptOldLines(t *testing.T) {
 // text, and a text with none is kept whole.
 func TestPhraseCut(t *testing.T) {
 	b := newPhrasebook("k", []string{"Bạn hãy chọn một mục", "Bạn hãy chọn một mục bên dưới.", "tiny", " — và thêm một câu nữa"})
-	b.refs = []string{"1", "2", "3"} // "tiny" is too short to be one
+	b.refs = []uint64{1, 2, 3} // "tiny" is too short to be one
 	for _, c := range []struct {
 		text string
-		want []string
+		want []any
 	}{
-		{"Bạn hãy chọn một mục bên dưới.", []string{"", "2"}},
-		{"» Bạn hãy chọn một mục bên dưới. — và thêm một câu nữa!", []string{"» ", "2", "", "3", "!"}},
-		{"Bạn hãy chọn một mục khác", []string{"", "1", " khác"}},
+		{"Bạn hãy chọn một mục bên dưới.", []any{"", uint64(2)}},
+		{"» Bạn hãy chọn một mục bên dưới. — và thêm một câu nữa!", []any{"» ", uint64(2), "", uint64(3), "!"}},
+		{"Bạn hãy chọn một mục khác", []any{"", uint64(1), " khác"}},
 		{"tiny tiny tiny tiny tiny", nil},
 		{"", nil},
 	} {
 		if got := b.cut(c.text); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("cut(%q) = %q, want %q", c.text, got, c.want)
+			t.Errorf("cut(%q) = %v, want %v", c.text, got, c.want)
 		}
+	}
+}
+
+// TestEntryRecord: a record reads back whatever its fields hold, and a broken one is
+// an error, not a panic.
+func TestEntryRecord(t *testing.T) {
+	s, _ := newStore(t)
+	lines := append(conversationLines(),
+		bot.TranscriptEntry{Dir: bot.Inbound, Kind: "a_kind_of_tomorrow", EventID: strings.Repeat("9", 300), Text: strings.Repeat("ở", 2000)},
+		bot.TranscriptEntry{Dir: bot.Outgoing, Kind: "text", At: time.UnixMilli(-5).UTC()})
+	for _, e := range lines {
+		b, err := s.encodeEntry(e, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, parts, err := decodeEntry(string(b))
+		if err != nil || parts != nil || !reflect.DeepEqual(got, e) {
+			t.Errorf("decode(encode(%+v)) = %+v, %v, %v", e, got, parts, err)
+		}
+		for n := range len(b) {
+			if _, _, err := decodeEntry(string(b[:n])); err == nil && n < len(b) && b[1]&entryTailed == 0 {
+				t.Errorf("a record cut to %d of %d bytes decoded", n, len(b))
+			}
+		}
+	}
+	if _, _, err := decodeEntry("\x02\x00\x00\x00\x40"); err == nil {
+		t.Error("an unknown kind code decoded")
 	}
 }
