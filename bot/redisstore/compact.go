@@ -2,9 +2,10 @@ package redisstore
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -16,10 +17,12 @@ import (
 // so those bytes are free to stand for longer pieces:
 //
 //	0x01                 first byte: the value is compacted (old values begin with '{')
-//	0x02 <base 36>       a UTC time in RFC 3339 as a JSON string: its unix nanoseconds
+//	0x02 <8 bytes>       a UTC time in RFC 3339 as a JSON string: its unix
+//	                     nanoseconds, big-endian
 //	0x03 … 0x1D          the tokens of compactTokens[0:27] (an object key with its
 //	0x1E <0x21 + i>      quotes and colon, or a string value with its quotes), and of
 //	                     compactTokens[27+i]
+//	0x1F <16 bytes>      a JSON string of 32 lowercase hex digits (a draft's id)
 //
 // Only tokens outside strings are replaced: the scan follows the JSON's strings, so
 // what a citizen wrote is never touched. compactTokens may only grow at its end: a
@@ -46,6 +49,7 @@ const (
 	compactTime   = 0x02
 	compactFirst  = 0x03
 	compactSecond = 0x1E
+	compactHex    = 0x1F
 	firstTable    = compactSecond - compactFirst // 27 tokens of one byte
 )
 
@@ -93,8 +97,12 @@ func compactJSON(js []byte) []byte {
 				i = end
 				continue
 			} else if ns, ok := utcTime(tok); ok {
-				out = append(out, compactTime)
-				out = strconv.AppendInt(out, ns, 36)
+				out = binary.BigEndian.AppendUint64(append(out, compactTime), uint64(ns))
+				i = end
+				continue
+			} else if len(tok) == 34 && isHex(tok[1:33]) {
+				out = append(out, compactHex)
+				out, _ = hex.AppendDecode(out, tok[1:33]) // isHex: no error
 				i = end
 				continue
 			}
@@ -124,6 +132,16 @@ func stringEnd(js []byte, i int) int {
 		}
 	}
 	return len(js)
+}
+
+// isHex reports whether b is lowercase hexadecimal digits only.
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // utcTime reads tok, a JSON string, as a UTC time whose RFC 3339 form is exactly tok,
@@ -159,19 +177,17 @@ func expandJSON(v []byte) ([]byte, error) {
 		case c >= 0x20:
 			out = append(out, c)
 			i++
-		case c == compactTime:
-			j := i + 1
-			for j < len(v) && (v[j] >= '0' && v[j] <= '9' || v[j] >= 'a' && v[j] <= 'z') {
-				j++
-			}
-			ns, err := strconv.ParseInt(string(v[i+1:j]), 36, 64)
-			if err != nil {
-				return nil, errCompact
-			}
+		case c == compactTime && i+9 <= len(v):
+			ns := int64(binary.BigEndian.Uint64(v[i+1 : i+9]))
 			out = append(out, '"')
 			out = time.Unix(0, ns).UTC().AppendFormat(out, time.RFC3339Nano)
 			out = append(out, '"')
-			i = j
+			i += 9
+		case c == compactHex && i+17 <= len(v):
+			out = append(out, '"')
+			out = hex.AppendEncode(out, v[i+1:i+17])
+			out = append(out, '"')
+			i += 17
 		case c >= compactFirst && c < compactSecond:
 			out = append(out, compactTokens[c-compactFirst]...)
 			i++

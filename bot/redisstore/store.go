@@ -168,7 +168,8 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
 // 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
 // ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
-// (names and values), 18 the desk's pub/sub channel, 19 the event id, 20 "1" to write
+// (names and values; an empty value deletes the field, which reads as empty), 18 the
+// desk's pub/sub channel, 19 the event id, 20 "1" to write
 // the event's legacy marker too (KEYS[17], dedupe.go), then the entries, then the
 // replies, then the conversation's key and the card's fields, then the tally: n counter
 // fields, the fields, a time to submit ("" = none), an answer pair ("" = none), the
@@ -214,7 +215,21 @@ if ARGV[12] ~= '' then
 end
 i = i + nOut
 if ARGV[2] ~= '1' and ARGV[14] ~= '' then
-  redis.call('HSET', KEYS[8], unpack(ARGV, i + 1, i + nCard))
+  local set, del = {}, {}
+  for j = i + 1, i + nCard, 2 do
+    if ARGV[j + 1] == '' then
+      del[#del + 1] = ARGV[j]
+    else
+      set[#set + 1] = ARGV[j]
+      set[#set + 1] = ARGV[j + 1]
+    end
+  end
+  if #set > 0 then
+    redis.call('HSET', KEYS[8], unpack(set))
+  end
+  if #del > 0 then
+    redis.call('HDEL', KEYS[8], unpack(del))
+  end
   redis.call('PEXPIRE', KEYS[8], ARGV[4])
   local idx = {waiting = KEYS[9], open = KEYS[10], resolved = KEYS[11]}
   for st, k in pairs(idx) do
@@ -257,9 +272,9 @@ for k = 18 + nJoin, #KEYS do
   redis.call('ZREM', KEYS[k], conv)
 end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1])
 redis.call('ZADD', KEYS[2], now, ARGV[19])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[8])))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - math.ceil(tonumber(ARGV[8]) / 1000)))
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 if ARGV[20] == '1' then
   redis.call('SET', KEYS[17], '1', 'PX', ARGV[8])
