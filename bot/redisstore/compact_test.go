@@ -119,3 +119,74 @@ func TestCardKeepsWhatIsSet(t *testing.T) {
 		t.Errorf("Card() after the resolve = %+v, %v, %v", card, ok, err)
 	}
 }
+
+// BenchmarkEncodeTurn measures the process's side of what this file and transcript.go
+// add to a commit: a profile and a state compacted, and a turn's two lines (the
+// citizen's, and a reply cut into phrases) encoded; then all of it read back.
+func BenchmarkEncodeTurn(b *testing.B) {
+	s := New(nil, Options{Phrases: []string{welcome, menu, ask, askEnd}})
+	s.phrases.refs = []uint64{1, 2, 3, 4}
+	for i, t := range s.phrases.texts {
+		s.phrases.known[uint64(i+1)] = t
+	}
+	sess := sampleSession(bot.ConversationRef{Channel: bot.Telegram, ID: "b1"})
+	sess.Profile.Consent = &bot.Consent{At: at, NoticeVersion: "2026-11"}
+	lines := []bot.TranscriptEntry{
+		{Dir: bot.Inbound, EventID: "123456789", Kind: "text", Text: "Lắp thêm đèn đường ở ngõ 12 phố Hàng Bạc", At: at},
+		{Dir: bot.Outgoing, EventID: "123456789/0", Kind: "reply", Text: welcome + "\n\n" + menu, At: at},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		prof, _ := json.Marshal(sess.Profile)
+		state, _ := json.Marshal(sess.State)
+		cp, cs := compactJSON(prof), compactJSON(state)
+		var got bot.Session
+		if err := unmarshalCompact(string(cp), &got.Profile); err != nil {
+			b.Fatal(err)
+		}
+		if err := unmarshalCompact(string(cs), &got.State); err != nil {
+			b.Fatal(err)
+		}
+		vals := make([]string, len(lines))
+		for i, e := range lines {
+			v, err := s.encodeEntry(e, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			vals[i] = string(v)
+		}
+		if _, err := s.decodeEntries(context.Background(), vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPlainTurn is BenchmarkEncodeTurn as the version before did it (plain JSON
+// throughout), for comparison.
+func BenchmarkPlainTurn(b *testing.B) {
+	sess := sampleSession(bot.ConversationRef{Channel: bot.Telegram, ID: "b1"})
+	sess.Profile.Consent = &bot.Consent{At: at, NoticeVersion: "2026-11"}
+	lines := []bot.TranscriptEntry{
+		{Dir: bot.Inbound, EventID: "123456789", Kind: "text", Text: "Lắp thêm đèn đường ở ngõ 12 phố Hàng Bạc", At: at},
+		{Dir: bot.Outgoing, EventID: "123456789/0", Kind: "reply", Text: welcome + "\n\n" + menu, At: at},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		prof, _ := json.Marshal(sess.Profile)
+		state, _ := json.Marshal(sess.State)
+		var got bot.Session
+		if err := json.Unmarshal(prof, &got.Profile); err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(state, &got.State); err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range lines {
+			v, _ := json.Marshal(e)
+			var back bot.TranscriptEntry
+			if err := json.Unmarshal(v, &back); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
