@@ -1,14 +1,7 @@
 package redisstore
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/sangkien/sangkien/envvar"
-)
-
 // This file says how the store remembers the events it handled, so that a redelivered
-// webhook is not run twice (Begin's duplicate), and reads its one setting.
+// webhook is not run twice (Begin's duplicate).
 //
 // Each conversation has one sorted set, <p>:{sNN}:seen:<conv>: its members are the
 // event ids handled, each scored by when (Redis's clock, unix seconds: a small integer
@@ -24,31 +17,5 @@ import (
 // Begin still refuses an event with such a marker, so an event an old process handled
 // is not run again by a new one during a rolling upgrade; the markers expire by
 // themselves within DedupeTTL. The other way round, an old process does not read the
-// sets: while old and new processes share a Redis, run the new ones with
-// REDIS_DEDUPE_LEGACY=on, which writes the old marker too, and turn it off once no old
-// process is left.
-
-// EnvVars are the store's variables, in the order help shows them.
-var EnvVars = []envvar.Var{
-	{Name: "REDIS_DEDUPE_LEGACY", Default: "off", Help: "on: also write the handled-event markers versions before " +
-		"the dedupe sets read (a key an event), for a rolling upgrade from such a version; off once none is left"},
-}
-
-// Settings are what the gateway reads of the store from its environment.
-type Settings struct {
-	// LegacyDedupe is Options.LegacyDedupe (REDIS_DEDUPE_LEGACY).
-	LegacyDedupe bool
-}
-
-// ReadSettings reads the variables of EnvVars; errors go to r.
-func ReadSettings(r *envvar.Reader) Settings {
-	var s Settings
-	switch v := strings.ToLower(r.Get("REDIS_DEDUPE_LEGACY")); v {
-	case "on":
-		s.LegacyDedupe = true
-	case "off":
-	default:
-		r.Fail(fmt.Errorf("REDIS_DEDUPE_LEGACY=%q: want on or off", v))
-	}
-	return s
-}
+// sets: while old and new processes share a Redis, the new ones run with
+// Options.LegacyFormat (upgrade.go), which writes the old marker too.

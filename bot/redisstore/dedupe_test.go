@@ -2,8 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -42,7 +44,7 @@ func TestDedupeSet(t *testing.T) {
 		t.Errorf("PTTL = %v, want in (0, %v]", d, DefaultDedupeTTL)
 	}
 	if n := c.Exists(ctx, k.legacySeen("900000000")).Val(); n != 0 {
-		t.Error("a legacy marker was written without LegacyDedupe")
+		t.Error("a legacy marker was written without LegacyFormat")
 	}
 	// Another conversation's events are its own.
 	other := bot.ConversationRef{Channel: bot.Telegram, ID: "dd2"}
@@ -67,13 +69,13 @@ return {'ok', redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
 
 // TestDedupeRollingUpgrade: during a rolling upgrade no event runs twice, whichever
 // version handles it first. An old process's marker is refused by a new one; a new
-// process with LegacyDedupe writes the marker an old one refuses.
+// process with LegacyFormat writes the marker an old one refuses.
 func TestDedupeRollingUpgrade(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	upgrading := New(c, Options{Prefix: prefix, Logger: quiet, LegacyDedupe: true})
+	upgrading := New(c, Options{Prefix: prefix, Logger: quiet, LegacyFormat: true})
 	upgraded := New(c, Options{Prefix: prefix, Logger: quiet})
 	conv := bot.ConversationRef{Channel: bot.Zalo, ID: "roll"}
 	k := upgraded.keys(conv)
@@ -110,9 +112,52 @@ func TestDedupeRollingUpgrade(t *testing.T) {
 	// After the upgrade, no more markers.
 	commit(t, upgraded, conv, "e-after", bot.Change{Session: sampleSession(conv)})
 	if c.Exists(ctx, k.legacySeen("e-after")).Val() != 0 {
-		t.Error("a legacy marker was written without LegacyDedupe")
+		t.Error("a legacy marker was written without LegacyFormat")
 	}
 	if l := begin(t, upgraded, conv, "e-after"); !l.Duplicate {
 		t.Error("e-after is not deduped")
+	}
+}
+
+// TestLegacyFormatReadsInOldVersions: with LegacyFormat, what a commit writes is what
+// the version before the compact forms reads (plain JSON sessions, bot.TranscriptEntry
+// JSON lines); without it, the compact forms.
+func TestLegacyFormatReadsInOldVersions(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	upgrading := New(c, Options{Prefix: prefix, Logger: quiet, LegacyFormat: true, Phrases: []string{welcome, menu}})
+	upgraded := New(c, Options{Prefix: prefix, Logger: quiet, Phrases: []string{welcome, menu}})
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "legacy-format"}
+	k := upgraded.keys(conv)
+	sess := sampleSession(conv)
+	line := bot.TranscriptEntry{Dir: bot.Outgoing, EventID: "1/0", Kind: "reply", Text: welcome + "\n\n" + menu, At: at}
+	commit(t, upgrading, conv, "1", bot.Change{Session: sess, Transcript: []bot.TranscriptEntry{line}})
+
+	// As the old version read them: json.Unmarshal of each value.
+	var prof bot.Profile
+	var state bot.State
+	var old bot.TranscriptEntry
+	if err := json.Unmarshal([]byte(c.Get(ctx, k.prof).Val()), &prof); err != nil || prof.Lang != "vi" {
+		t.Errorf("old reader: profile %+v, %v", prof, err)
+	}
+	if err := json.Unmarshal([]byte(c.Get(ctx, k.state).Val()), &state); err != nil || state.Draft == nil || state.Draft.Title != sess.State.Draft.Title {
+		t.Errorf("old reader: state %+v, %v", state, err)
+	}
+	if err := json.Unmarshal([]byte(c.LIndex(ctx, k.tr, 0).Val()), &old); err != nil || old.Text != line.Text {
+		t.Errorf("old reader: line %+v, %v", old, err)
+	}
+
+	commit(t, upgraded, conv, "2", bot.Change{Session: sess, Transcript: []bot.TranscriptEntry{line}})
+	if raw := c.Get(ctx, k.state).Val(); raw[0] != compactMark {
+		t.Errorf("after the upgrade, state %q is not compacted", raw)
+	}
+	if raw := c.LIndex(ctx, k.tr, 1).Val(); raw[0] != entryMark {
+		t.Errorf("after the upgrade, line %q is not a record", raw)
+	}
+	got, err := upgraded.Transcript(ctx, conv, 0)
+	if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], line) || !reflect.DeepEqual(got[1], line) {
+		t.Errorf("Transcript() = %+v, %v", got, err)
 	}
 }

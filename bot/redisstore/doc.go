@@ -31,7 +31,8 @@
 //	                                         id; score: handled, unix  each commit drops members older than it
 //	                                         s; dedupe.go)             (dedupe.go)
 //	<p>:{sNN}:seen:<conv>:<event>    string  Commit ("1") with        DedupeTTL: the marker of versions before
-//	                                         Options.LegacyDedupe      the set, still refused by Begin
+//	                                         Options.LegacyFormat      the set, still refused by Begin
+//	                                         (upgrade.go)
 //	<p>:{sNN}:tr:<conv>              list    Commit (binary records,  TranscriptTTL (90 days), last 1000 entries
 //	                                         transcript.go)
 //	<p>:{phr}:txt                    hash    registerScript (field:   none: the phrases transcripts refer to, the

@@ -45,10 +45,10 @@ type Options struct {
 	// gateway on one Redis delivers only what it made, and the gateway only what it
 	// made (<p>:{sNN}:outbox:chat and its leases).
 	Outbox string
-	// LegacyDedupe writes, besides the dedupe set, the marker a version before it
-	// checks (a key an event): for a rolling upgrade from such a version, so that an
-	// event an upgraded process handled is not run again by an old one (dedupe.go).
-	LegacyDedupe bool
+	// LegacyFormat writes sessions and transcript lines in the forms versions before
+	// the compact ones read, and, besides the dedupe set, the marker they check (a key
+	// an event): for a rolling upgrade from such a version (upgrade.go).
+	LegacyFormat bool
 	// Phrases are texts that name nobody and that the bot says often (the catalog's
 	// fixed texts, locales.Catalog.Phrases): a transcript line keeps a reference to a
 	// phrase it uses instead of its words (transcript.go). Nil keeps every line whole.
@@ -295,7 +295,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	}
 	k := s.keys(lease.Conversation)
 	legacy := "0"
-	if s.o.LegacyDedupe {
+	if s.o.LegacyFormat {
 		legacy = "1"
 	}
 	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
@@ -313,12 +313,19 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: state: %w", err)
 			}
-			args[2], args[4] = string(compactJSON(prof)), string(compactJSON(state))
+			if !s.o.LegacyFormat {
+				prof, state = compactJSON(prof), compactJSON(state)
+			}
+			args[2], args[4] = string(prof), string(state)
 		}
 		args[9] = len(c.Transcript)
-		withPhrases := len(c.Transcript) > 0 && s.phrasesReady(ctx)
+		withPhrases := len(c.Transcript) > 0 && !s.o.LegacyFormat && s.phrasesReady(ctx)
 		for _, e := range c.Transcript {
-			b, err := s.encodeEntry(e, withPhrases)
+			encode := s.encodeEntry
+			if s.o.LegacyFormat {
+				encode = func(e bot.TranscriptEntry, _ bool) ([]byte, error) { return json.Marshal(e) }
+			}
+			b, err := encode(e, withPhrases)
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: transcript: %w", err)
 			}

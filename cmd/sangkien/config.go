@@ -26,7 +26,7 @@ type config struct {
 	HTTPAddr      string
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
-	Redis         redisstore.Settings // REDIS_DEDUPE_LEGACY
+	Redis         redisstore.Settings // REDIS_LEGACY_FORMAT
 	ProgramsFile  string
 	Log           logging.Settings // LOG_LEVEL, LOG_FORMAT
 	Health        health.Settings  // READY_MAX_QUEUE_AGE
