@@ -125,15 +125,16 @@ func prefix8(s string) uint64 {
 	return k
 }
 
-// registerScript gives each phrase of ARGV its number, the one it has or the next
-// free one, and returns the numbers in order. KEYS: the registry.
+// registerScript gives each phrase of ARGV its number, the one it has or one past the
+// highest given (never a number given before, even if its field was deleted), and
+// returns the numbers in order. KEYS: the registry.
 var registerScript = redis.NewScript(`
-local have = {}
+local have, n = {}, 0
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   have[all[i + 1]] = all[i]
+  n = math.max(n, tonumber(all[i]) or 0)
 end
-local n = #all / 2
 local out = {}
 for i, t in ipairs(ARGV) do
   local ref = have[t]
@@ -148,7 +149,7 @@ end
 return out
 `)
 
-// ready registers the phrases if they are not yet and it is time to try, and reports
+// phrasesReady registers the phrases if they are not yet and it is time to try, and reports
 // whether references may be written. A failure is logged and lines are written whole.
 func (s *Store) phrasesReady(ctx context.Context) bool {
 	b := s.phrases

@@ -194,3 +194,21 @@ func TestEntryRecord(t *testing.T) {
 		t.Error("an unknown kind code decoded")
 	}
 }
+
+// TestPhraseNumberNeverReused: a number whose phrase was deleted from the registry (by
+// hand) is not given to another phrase: lines that name it must not change their words.
+func TestPhraseNumberNeverReused(t *testing.T) {
+	ctx := context.Background()
+	prefix := redistest.Prefix(t)
+	a := newPhraseStore(t, prefix, welcome, menu)
+	if !a.phrasesReady(ctx) {
+		t.Fatal("phrases not registered")
+	}
+	if err := a.c.HDel(ctx, a.phrases.key, "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := newPhraseStore(t, prefix, "Một câu mới của phiên bản sau.")
+	if !b.phrasesReady(ctx) || b.phrases.refs[0] != 3 {
+		t.Errorf("new phrase got %v, want 3 (past the highest, 2)", b.phrases.refs)
+	}
+}
