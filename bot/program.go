@@ -89,6 +89,19 @@ func (p Program) Field(id string) (Field, bool) {
 // Programs is the catalog of programs, in the order the file lists them.
 type Programs []Program
 
+// Phrases lists the programs' names and descriptions in both languages: texts the bot
+// says often that name nobody, which a store of transcripts may keep by reference
+// (redisstore.Options.Phrases).
+func (ps Programs) Phrases() []string {
+	var out []string
+	for _, p := range ps {
+		for _, t := range []Text{p.Name, p.Description} {
+			out = append(out, t.VI, t.EN)
+		}
+	}
+	return out
+}
+
 // ProgramSource gives the catalog as it stands now: the programs file with the
 // admins' edits over it, which may change while the gateway runs. Readers take it
 // once per piece of work (a turn, a page, a tick) and keep to that copy. A fixed

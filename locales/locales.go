@@ -99,3 +99,32 @@ func Normalize(hint string) string {
 	}
 	return VI
 }
+
+// Phrases lists the fixed pieces of the bot's messages in both languages, each once: the
+// text between a message's placeholders, at least min bytes long. A store that keeps
+// what the bot said (the transcripts) keeps a reference to a phrase instead of its
+// words: a phrase names nobody, whatever the placeholders held. The console's own texts
+// are left out: they never reach a citizen.
+func (c *Catalog) Phrases(min int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range c.ids {
+		if strings.HasPrefix(id, "console.") {
+			continue
+		}
+		for _, l := range []*Localizer{c.vi, c.en} {
+			// Rendered without data, every placeholder gives text/template's "<no value>".
+			s := l.T(id, map[string]any{})
+			if s == "["+id+"]" {
+				continue
+			}
+			for _, p := range strings.Split(s, "<no value>") {
+				if len(p) >= min && !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}

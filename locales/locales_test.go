@@ -261,3 +261,30 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestPhrases: the phrases are the fixed pieces of the citizens' messages, each a piece
+// of a rendered message, none holding a placeholder, none of the console's.
+func TestPhrases(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	phrases := c.Phrases(16)
+	if len(phrases) < 100 {
+		t.Fatalf("Phrases(16) = %d phrases, want the catalog's", len(phrases))
+	}
+	want := c.For(VI).T("initiative.title.ask", map[string]any{"Min": 10, "Max": 150})
+	title := false
+	for _, p := range phrases {
+		if len(p) < 16 || strings.Contains(p, "{{") || strings.Contains(p, "<no value>") {
+			t.Errorf("phrase %q: too short or holds a placeholder", p)
+		}
+		if p == c.For(VI).T("console.unavailable") {
+			t.Errorf("phrase %q is the console's", p)
+		}
+		title = title || strings.HasPrefix(want, p)
+	}
+	if !title {
+		t.Errorf("no phrase begins %q", want)
+	}
+}

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -267,7 +266,7 @@ func (s *Store) draftTitle(get *redis.StringCmd) (title string, ok bool) {
 			Title string `json:"title"`
 		} `json:"draft"`
 	}
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+	if err := unmarshalCompact(raw, &st); err != nil {
 		s.log.Warn("a draft owner's state is unreadable; reminded without the title", "err", err)
 		return "", true
 	}

@@ -59,7 +59,11 @@ func (s *Store) deskChange(c bot.Change) deskUpdate {
 	set("opened", msOrEmpty(d.Opened))
 	set("answered", msOrEmpty(d.Answered))
 	set("lang", p.Lang)
-	set("human", strconv.FormatBool(p.Mode == bot.ModeHuman))
+	human := "" // no field: the bot answers
+	if p.Mode == bot.ModeHuman {
+		human = "true"
+	}
+	set("human", human)
 	set("updated", strconv.FormatInt(u.activity, 10))
 	if dr := c.Session.State.Draft; dr != nil {
 		setKept("program", dr.ProgramID)

@@ -22,11 +22,22 @@
 // <p> is Options.Prefix ("sk"), <conv> is bot.ConversationRef.Key() ("tg:12345").
 //
 //	key                              type    owner (writer)           TTL
-//	<p>:{sNN}:prof:<conv>            string  Commit (JSON Profile)    ProfileTTL (400 days), refreshed by every commit
-//	<p>:{sNN}:state:<conv>           string  Commit (JSON State)      DraftTTL (30 days) after the last message
+//	<p>:{sNN}:prof:<conv>            string  Commit (JSON Profile,    ProfileTTL (400 days), refreshed by every commit
+//	                                         compacted: compact.go)
+//	<p>:{sNN}:state:<conv>           string  Commit (JSON State,      DraftTTL (30 days) after the last message
+//	                                         compacted)
 //	<p>:{sNN}:lock:<conv>            string  Begin/Commit/Release     the lease ttl given to Begin
-//	<p>:{sNN}:seen:<conv>:<event>    string  Commit ("1")             DedupeTTL (24 hours)
-//	<p>:{sNN}:tr:<conv>              list    Commit (JSON entries)    TranscriptTTL (90 days), last 1000 entries
+//	<p>:{sNN}:seen:<conv>            zset    Commit (member: event    DedupeTTL (24 hours) after the last event;
+//	                                         id; score: handled, unix  each commit drops members older than it
+//	                                         s; dedupe.go)             (dedupe.go)
+//	<p>:{sNN}:seen:<conv>:<event>    string  Commit ("1") with        DedupeTTL: the marker of versions before
+//	                                         Options.LegacyFormat      the set, still refused by Begin
+//	                                         (upgrade.go)
+//	<p>:{sNN}:tr:<conv>              list    Commit (binary records,  TranscriptTTL (90 days), last 1000 entries
+//	                                         transcript.go)
+//	<p>:{phr}:txt                    hash    registerScript (field:   none: the phrases transcripts refer to, the
+//	                                         phrase number; the        catalog's and programs' fixed texts, never
+//	                                         phrase, transcript.go)    a citizen's words; numbers never change
 //	<p>:{sNN}:out:<channel>          stream  Commit (field m: JSON    none: a queue; the channel's sender deletes
 //	                                         Outbound)                 what it delivered (XACK + XDEL)
 //	<p>:{sNN}:bulk:<channel>         stream  QueueBulk (field m: JSON none: a queue, as out:<channel>; its own
@@ -43,7 +54,8 @@
 //	                                                                   delete it
 //	<p>:{sNN}:card:<conv>            hash    Commit (the inbox's card: ProfileTTL, refreshed by every commit;
 //	                                         status, assignee, clocks, deleted by a Forget
-//	                                         last message, desk.go)
+//	                                         last message, desk.go;
+//	                                         only fields with a value)
 //	<p>:{sNN}:desk:<status>          zset    Commit (member: conv;    none: a conversation is in the index of its
 //	                                         score: waiting since,     status (waiting, open, resolved) only; the
 //	                                         last activity, resolve)   inbox drops members whose card expired

@@ -22,7 +22,8 @@ func tag(shard int) string { return fmt.Sprintf("{s%02d}", shard) }
 type convKeys struct {
 	prof, state, lock, tr, out, outbox string
 	card, dlv                          string
-	base                               string // "<p>:{sNN}:" for the seen key
+	seen                               string // the events handled (a zset, dedupe.go)
+	base                               string // "<p>:{sNN}:" for the shard's other keys
 	conv                               string
 }
 
@@ -38,6 +39,7 @@ func (s *Store) keys(conv bot.ConversationRef) convKeys {
 		outbox: base + s.outboxName(),
 		card:   base + "card:" + k,
 		dlv:    base + "dlv:" + k,
+		seen:   base + "seen:" + k,
 		base:   base,
 		conv:   k,
 	}
@@ -51,7 +53,9 @@ func (k convKeys) audience(ch bot.Channel, ix bot.AudienceIndex) string {
 	return k.base + audienceName(ch, ix.Lang, ix.Name)
 }
 
-func (k convKeys) seen(eventID string) string { return k.base + "seen:" + k.conv + ":" + eventID }
+// legacySeen names the marker of one handled event as versions before the dedupe set
+// wrote it (a string key an event, dedupe.go).
+func (k convKeys) legacySeen(eventID string) string { return k.seen + ":" + eventID }
 
 // OutboundStream names the delivery queue of one channel in one shard; a channel's
 // sender reads it for every shard in 0..Shards-1. Each entry's field "m" is a JSON

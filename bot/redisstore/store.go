@@ -45,6 +45,14 @@ type Options struct {
 	// gateway on one Redis delivers only what it made, and the gateway only what it
 	// made (<p>:{sNN}:outbox:chat and its leases).
 	Outbox string
+	// LegacyFormat writes sessions and transcript lines in the forms versions before
+	// the compact ones read, and, besides the dedupe set, the marker they check (a key
+	// an event): for a rolling upgrade from such a version (upgrade.go).
+	LegacyFormat bool
+	// Phrases are texts that name nobody and that the bot says often (the catalog's
+	// fixed texts, locales.Catalog.Phrases): a transcript line keeps a reference to a
+	// phrase it uses instead of its words (transcript.go). Nil keeps every line whole.
+	Phrases []string
 }
 
 // Store is the Redis implementation of bot.Store and bot.Outbox. It is safe for
@@ -57,6 +65,8 @@ type Store struct {
 	claims claimState
 	// pipe gathers the hot path's scripts of concurrent events into pipelines.
 	pipe *autoPipe
+	// phrases are Options.Phrases and their numbers in the registry (transcript.go).
+	phrases *phrasebook
 	// wakes, by lane ("out", "bulk"), wake this process's senders when it queued
 	// messages itself, so that they need not wait for their next poll.
 	wakes map[string]*wakeup
@@ -91,26 +101,29 @@ func New(c redis.UniversalClient, o Options) *Store {
 		o.Logger = slog.Default()
 	}
 	return &Store{
-		c:      c,
-		prefix: o.Prefix,
-		o:      o,
-		log:    o.Logger.With("component", "redisstore"),
-		claims: claimState{spare: map[string][]spareItem{}},
-		pipe:   newAutoPipe(c),
-		wakes:  map[string]*wakeup{"out": {}, "bulk": {}},
+		c:       c,
+		prefix:  o.Prefix,
+		o:       o,
+		log:     o.Logger.With("component", "redisstore"),
+		claims:  claimState{spare: map[string][]spareItem{}},
+		pipe:    newAutoPipe(c),
+		phrases: newPhrasebook(o.Prefix+":{phr}:txt", o.Phrases),
+		wakes:   map[string]*wakeup{"out": {}, "bulk": {}},
 	}
 }
 
-// beginScript takes the lock, then checks the dedupe marker, then loads the session.
-// A duplicate gives the lock straight back: the lock was taken by this very script, so
-// it is ours to delete.
+// beginScript takes the lock, then checks the dedupe set and the marker an older
+// version would have written (dedupe.go), then loads the session. A duplicate gives
+// the lock straight back: the lock was taken by this very script, so it is ours to
+// delete.
 //
-// KEYS: lock, seen, prof, state. ARGV: token, ttl (ms).
+// KEYS: lock, seen, prof, state, the event's legacy marker. ARGV: token, ttl (ms),
+// event id.
 var beginScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy'}
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if redis.call('ZSCORE', KEYS[2], ARGV[3]) or redis.call('EXISTS', KEYS[5]) == 1 then
   redis.call('DEL', KEYS[1])
   return {'dup'}
 end
@@ -128,7 +141,7 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 	}
 	token := newToken()
 	k := s.keys(conv)
-	res, err := s.pipe.run(ctx, beginScript, []string{k.lock, k.seen(eventID), k.prof, k.state}, token, millis(ttl)).Slice()
+	res, err := s.pipe.run(ctx, beginScript, []string{k.lock, k.seen, k.prof, k.state, k.legacySeen(eventID)}, token, millis(ttl), eventID).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: begin: %w", err)
 	}
@@ -158,12 +171,14 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // 6 state ttl, 7 transcript ttl, 8 dedupe ttl, 9 transcript max, 10 n entries,
 // 11 n replies, 12 submission JSON ("" = none), 13 submission id, 14 desk status
 // ("" = no card change), 15 its index score, 16 activity score, 17 n card fields
-// (names and values), 18 the desk's pub/sub channel, then the entries, then the
+// (names and values; an empty value deletes the field, which reads as empty), 18 the
+// desk's pub/sub channel, 19 the event id, 20 "1" to write
+// the event's legacy marker too (KEYS[17], dedupe.go), then the entries, then the
 // replies, then the conversation's key and the card's fields, then the tally: n counter
 // fields, the fields, a time to submit ("" = none), an answer pair ("" = none), the
 // counters' ttl and the lists' bound. The tally is counted with Forget too: the event
 // happened, and the counters name nobody. Then the audiences (audience.go): KEYS from
-// 17 on are the indexes the conversation joins, then those it leaves; ARGV after the
+// 18 on are the indexes the conversation joins, then those it leaves; ARGV after the
 // tally gives how many it joins and the score of joining (the event's time, ms). Only
 // what moved is named, so an ordinary message touches no index; a Forget names every
 // index the conversation was in, as ones it leaves.
@@ -174,8 +189,8 @@ end
 local nTr = tonumber(ARGV[10])
 local nOut = tonumber(ARGV[11])
 local nCard = tonumber(ARGV[17])
-local conv = ARGV[19 + nTr + nOut]
-local i = 19
+local conv = ARGV[21 + nTr + nOut]
+local i = 21
 if ARGV[2] == '1' then
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[8])
   for k = 9, 12 do
@@ -203,7 +218,21 @@ if ARGV[12] ~= '' then
 end
 i = i + nOut
 if ARGV[2] ~= '1' and ARGV[14] ~= '' then
-  redis.call('HSET', KEYS[8], unpack(ARGV, i + 1, i + nCard))
+  local set, del = {}, {}
+  for j = i + 1, i + nCard, 2 do
+    if ARGV[j + 1] == '' then
+      del[#del + 1] = ARGV[j]
+    else
+      set[#set + 1] = ARGV[j]
+      set[#set + 1] = ARGV[j + 1]
+    end
+  end
+  if #set > 0 then
+    redis.call('HSET', KEYS[8], unpack(set))
+  end
+  if #del > 0 then
+    redis.call('HDEL', KEYS[8], unpack(del))
+  end
   redis.call('PEXPIRE', KEYS[8], ARGV[4])
   local idx = {waiting = KEYS[9], open = KEYS[10], resolved = KEYS[11]}
   for st, k in pairs(idx) do
@@ -239,13 +268,20 @@ for _, kv in ipairs(samples) do
   end
 end
 local nJoin, since = tonumber(ARGV[i + nStat + 5]), ARGV[i + nStat + 6]
-for k = 17, 16 + nJoin do
+for k = 18, 17 + nJoin do
   redis.call('ZADD', KEYS[k], since, conv)
 end
-for k = 17 + nJoin, #KEYS do
+for k = 18 + nJoin, #KEYS do
   redis.call('ZREM', KEYS[k], conv)
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[8])
+local t = redis.call('TIME')
+local now = tonumber(t[1])
+redis.call('ZADD', KEYS[2], now, ARGV[19])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - math.ceil(tonumber(ARGV[8]) / 1000)))
+redis.call('PEXPIRE', KEYS[2], ARGV[8])
+if ARGV[20] == '1' then
+  redis.call('SET', KEYS[17], '1', 'PX', ARGV[8])
+end
 redis.call('DEL', KEYS[1])
 return 'ok'
 `)
@@ -261,9 +297,13 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		return errors.New("redisstore: commit: no lease held")
 	}
 	k := s.keys(lease.Conversation)
+	legacy := "0"
+	if s.o.LegacyFormat {
+		legacy = "1"
+	}
 	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
 		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", "",
-		"", 0, 0, 0, s.deskChannel()}
+		"", 0, 0, 0, s.deskChannel(), lease.EventID, legacy}
 	if c.Forget {
 		args[1] = "1"
 	} else {
@@ -276,11 +316,19 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: state: %w", err)
 			}
+			if !s.o.LegacyFormat {
+				prof, state = compactJSON(prof), compactJSON(state)
+			}
 			args[2], args[4] = string(prof), string(state)
 		}
 		args[9] = len(c.Transcript)
+		withPhrases := len(c.Transcript) > 0 && !s.o.LegacyFormat && s.phrasesReady(ctx)
 		for _, e := range c.Transcript {
-			b, err := json.Marshal(e)
+			encode := s.encodeEntry
+			if s.o.LegacyFormat {
+				encode = func(e bot.TranscriptEntry, _ bool) ([]byte, error) { return json.Marshal(e) }
+			}
+			b, err := encode(e, withPhrases)
 			if err != nil {
 				return fmt.Errorf("redisstore: commit: transcript: %w", err)
 			}
@@ -311,9 +359,9 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		day = bot.Day(time.Now()) // an empty tally: the keys are named, not touched
 	}
 	counts, took, answers := k.stats(day)
-	keys := []string{k.lock, k.seen(lease.EventID), k.prof, k.state, k.tr, k.out, k.outbox,
+	keys := []string{k.lock, k.seen, k.prof, k.state, k.tr, k.out, k.outbox,
 		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now),
-		counts, took, answers}
+		counts, took, answers, k.legacySeen(lease.EventID)}
 	join, leave := c.Audience.Moves()
 	args = append(args, len(join), audienceSince(c))
 	for _, ix := range join {
@@ -418,13 +466,9 @@ func (s *Store) Transcript(ctx context.Context, conv bot.ConversationRef, n int)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: transcript: %w", err)
 	}
-	out := make([]bot.TranscriptEntry, 0, len(vals))
-	for _, v := range vals {
-		var e bot.TranscriptEntry
-		if err := json.Unmarshal([]byte(v), &e); err != nil {
-			return nil, fmt.Errorf("redisstore: transcript: %w", err)
-		}
-		out = append(out, e)
+	out, err := s.decodeEntries(ctx, vals)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: transcript: %w", err)
 	}
 	return out, nil
 }
@@ -444,12 +488,12 @@ func decodeSession(conv bot.ConversationRef, prof, state any) (*bot.Session, err
 	p, hasProf := prof.(string)
 	st, hasState := state.(string)
 	if hasProf {
-		if err := json.Unmarshal([]byte(p), &sess.Profile); err != nil {
+		if err := unmarshalCompact(p, &sess.Profile); err != nil {
 			return nil, fmt.Errorf("profile: %w", err)
 		}
 	}
 	if hasState {
-		if err := json.Unmarshal([]byte(st), &sess.State); err != nil {
+		if err := unmarshalCompact(st, &sess.State); err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
 	}

@@ -321,7 +321,8 @@ func TestTTLs(t *testing.T) {
 		{key: k.prof, max: DefaultProfileTTL},
 		{key: k.state, max: DefaultDraftTTL},
 		{key: k.tr, max: DefaultTranscriptTTL},
-		{key: k.seen("e1"), max: DefaultDedupeTTL},
+		{key: k.seen, max: DefaultDedupeTTL},
+		{key: k.legacySeen("e1"), missing: true},
 		{key: k.lock, missing: true},
 		// Queues and the reference counter are documented to have no TTL.
 		{key: k.out, noTTL: true},
@@ -366,12 +367,12 @@ func TestKeysShareShardTag(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			written := []string{k.prof, k.state, k.tr, k.seen("e1"), k.out, k.outbox}
+			written := []string{k.prof, k.state, k.tr, k.seen, k.out, k.outbox}
 			if n := c.Exists(ctx, written...).Val(); n != int64(len(written)) {
 				t.Errorf("%d of %v exist, want all", n, written)
 			}
 			want := tag(ShardOf(conv))
-			for _, key := range append(written, k.lock) {
+			for _, key := range append(written, k.lock, k.legacySeen("e1")) {
 				if !strings.HasPrefix(key, s.prefix+":"+want+":") || strings.Count(key, "{") != 1 {
 					t.Errorf("key %q lacks the one tag %s", key, want)
 				}

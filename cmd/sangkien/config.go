@@ -26,6 +26,7 @@ type config struct {
 	HTTPAddr      string
 	RedisURL      string // secret: may carry a password
 	RedisPrefix   string
+	Redis         redisstore.Settings // REDIS_LEGACY_FORMAT
 	ProgramsFile  string
 	Log           logging.Settings // LOG_LEVEL, LOG_FORMAT
 	Health        health.Settings  // READY_MAX_QUEUE_AGE
@@ -57,7 +58,7 @@ var envVars = slices.Concat([]envvar.Var{
 		"Empty: an embedded in-process Redis that keeps nothing"},
 	{Name: "REDIS_PREFIX", Default: "sk", Help: "prefix of every Redis key; gateways with different prefixes share a Redis without meeting"},
 	{Name: "PROGRAMS_FILE", Help: "programs catalog (YAML); empty: the sample programs.yaml built in"},
-}, intake.EnvVars, []envvar.Var{
+}, redisstore.EnvVars, intake.EnvVars, []envvar.Var{
 	{Name: "CITY_BBOX", Default: flowsBox(flows.Hanoi), Help: "the city as minLat,minLon,maxLat,maxLon (WGS84; " +
 		"default Hà Nội): a shared point outside it is questioned at the location step"},
 }, media.EnvVars, []envvar.Var{
@@ -76,6 +77,7 @@ func loadConfig(env func(string) string) (config, error) {
 		HTTPAddr:      r.Get("HTTP_ADDR"),
 		RedisURL:      r.Get("REDIS_URL"),
 		RedisPrefix:   r.Get("REDIS_PREFIX"),
+		Redis:         redisstore.ReadSettings(r),
 		ProgramsFile:  r.Get("PROGRAMS_FILE"),
 		PublicBaseURL: r.Get("PUBLIC_BASE_URL"),
 		Metrics:       metrics.ReadSettings(r),

@@ -53,7 +53,8 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 	if g.redis, err = redisstore.Open(cfg.RedisURL, log); err != nil {
 		return nil, err
 	}
-	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Outbox: cfg.Outbox, Logger: log})
+	g.store = redisstore.New(g.redis.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Outbox: cfg.Outbox, Logger: log,
+		LegacyFormat: cfg.Redis.LegacyFormat, Phrases: append(catalog.Phrases(redisstore.PhraseMin), progs.Phrases()...)})
 	g.programs = programs.NewLive(progs, g.store.ProgramEdits(), log, nil)
 	router, err := flows.NewRouter(flows.Config{
 		// The notice version and draft ids are the flows' own defaults: the notice's

@@ -3,18 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"flag"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
 var memoryConvs = flag.Int("memory-convs", 1000, "BenchmarkRedisMemoryPerConversation: conversations (the issue's figure: 10000)")
@@ -22,12 +27,19 @@ var memoryConvs = flag.Int("memory-convs", 1000, "BenchmarkRedisMemoryPerConvers
 // BenchmarkRedisMemoryPerConversation takes conversations through the first six turns
 // of a proposal (start, initiative, consent, program, field, title) through the webhook
 // and the real flows, then sums MEMORY USAGE over every key of the gateway's prefix,
-// by kind of key, per conversation. The replies' queue is left out: a dispatcher
-// empties it as it sends, and an idle conversation has nothing queued.
+// by kind of key, per conversation (B/conversation), and reads how much INFO memory's
+// used_memory grew (B/conversation(INFO): the whole server's, so other clients of a
+// shared Redis add to it). The replies' queue is left out, and deleted before INFO is
+// read: a dispatcher empties it as it sends, and an idle conversation has nothing
+// queued. The key prefix is two characters, as long as the default (sk), so that key
+// names are as long as a gateway's: a test's own prefix adds 14 bytes to every name.
 //
 //	go test -run '^$' -bench RedisMemoryPerConversation -benchtime 1x ./cmd/sangkien/ -memory-convs 10000
 func BenchmarkRedisMemoryPerConversation(b *testing.B) {
-	g, _, client := benchGateway(b)
+	g, client := memoryGateway(b)
+	ctx := context.Background()
+	rc := g.redis.Client
+	before := usedMemory(b, rc)
 	wh, err := telegram.NewWebhook(telegram.Config{Secret: tgSecret, Client: client, Handler: g.engine, Albums: g.store.Albums(), Logger: g.log})
 	if err != nil {
 		b.Fatal(err)
@@ -60,8 +72,6 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 
-	ctx := context.Background()
-	rc := g.redis.Client
 	var keys []string
 	iter := rc.Scan(ctx, 0, g.store.KeyPrefix()+":*", 1000).Iterator()
 	for iter.Next(ctx) {
@@ -83,11 +93,15 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	for i, k := range keys {
 		kind := keyKind(strings.TrimPrefix(k, g.store.KeyPrefix()))
 		if strings.Contains(kind, ":out:") {
-			continue // the replies' queue
+			if err := rc.Del(ctx, k).Err(); err != nil { // the replies' queue
+				b.Fatal(err)
+			}
+			continue
 		}
 		byKind[kind] += usage[i].Val()
 		total += usage[i].Val()
 	}
+	info := usedMemory(b, rc) - before
 	kinds := make([]string, 0, len(byKind))
 	for k := range byKind {
 		kinds = append(kinds, k)
@@ -97,6 +111,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 		b.Logf("%-40s %7.0f B/conversation", k, float64(byKind[k])/float64(n))
 	}
 	b.ReportMetric(float64(total)/float64(n), "B/conversation")
+	b.ReportMetric(float64(info)/float64(n), "B/conversation(INFO)")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -105,3 +120,56 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 func keyKind(k string) string { return digits.ReplaceAllString(k, "#") }
 
 var digits = regexp.MustCompile(`[0-9]+`)
+
+// memoryGateway is benchGateway's gateway under a prefix as short as the default one.
+func memoryGateway(b *testing.B) (*gateway, *telegram.Client) {
+	b.Helper()
+	var r [1]byte
+	_, _ = rand.Read(r[:])
+	prefix := "m" + string(rune('a'+r[0]%26))
+	env := newTestEnv(b).set("REDIS_PREFIX", prefix)
+	cfg, err := loadConfig(env.get)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	g, err := newGateway(cfg, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := redistest.Delete(context.Background(), g.redis.Client, prefix+":"); err != nil {
+			b.Errorf("delete keys under %s: %v", prefix, err)
+		}
+		_ = g.Close()
+	})
+	if n, err := g.redis.Client.Exists(context.Background(), prefix+":{phr}:txt").Result(); err != nil || n != 0 {
+		b.Fatalf("prefix %s is in use (%v): run again", prefix, err)
+	}
+	api := telegramtest.NewServer(b)
+	client, err := telegram.NewClient(telegramtest.Token, api.Endpoint(), &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}, g.catalog, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g, client
+}
+
+// usedMemory is INFO memory's used_memory.
+func usedMemory(b *testing.B, rc redis.UniversalClient) int64 {
+	b.Helper()
+	info, err := rc.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
+	b.Fatal("INFO memory has no used_memory")
+	return 0
+}

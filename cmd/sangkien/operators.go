@@ -34,7 +34,7 @@ func adminStore[T any](env func(string) string, stderr io.Writer, what string, b
 		if err != nil {
 			return none, nil, err
 		}
-		store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: cfg.Log.New(stderr, logging.Text)})
+		store := redisstore.New(conn.Client, redisstore.Options{Prefix: cfg.RedisPrefix, Logger: cfg.Log.New(stderr, logging.Text), LegacyFormat: cfg.Redis.LegacyFormat})
 		return build(cfg, store), func() { _ = conn.Close() }, nil
 	}
 }
