@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot/redisstore"
+	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
@@ -28,6 +34,11 @@ func TestBulkRateAcrossProcesses(t *testing.T) {
 	st := envStore(t, env)
 	one := startProcess(t, "one gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("one")))
 	two := startProcess(t, "another gateway", env.set("TELEGRAM_API_ENDPOINT", front.endpoint("two")))
+	// Both send only once both hold shards of the bulk lane: on a busy machine the one
+	// that started first may hold them all for a while.
+	waitFor(t, time.Minute, 100*time.Millisecond, "both processes holding bulk shards", func() bool {
+		return len(bulkHolders(t, env)) == 2
+	})
 
 	id := sendBroadcast(t, env, "📣 Nhắc hạn nộp sáng kiến.", "📣 A reminder of the deadline.")
 	waitFor(t, 2*time.Minute, 100*time.Millisecond, "the broadcast sent", func() bool {
@@ -146,4 +157,26 @@ func TestBulkObeysRetryAfter(t *testing.T) {
 		t.Errorf("progress: %+v, want %d sent", p, n)
 	}
 	t.Logf("%d recipients, %d answers 429, each obeyed", n, limited)
+}
+
+// bulkHolders are the processes that hold a shard of Telegram's bulk lane now, by the
+// holder part of each shard's lease token.
+func bulkHolders(t *testing.T, env testEnv) map[string]bool {
+	t.Helper()
+	c := redistest.Client(t)
+	ctx := context.Background()
+	pipe := c.Pipeline()
+	cmds := make([]*redis.StringCmd, redisstore.Shards)
+	for sh := range redisstore.Shards {
+		cmds[sh] = pipe.Get(ctx, fmt.Sprintf("%s:{s%02d}:lease:bulk:telegram", env["REDIS_PREFIX"], sh))
+	}
+	_, _ = pipe.Exec(ctx) // a shard nobody holds answers redis.Nil
+	holders := map[string]bool{}
+	for _, cmd := range cmds {
+		if token, err := cmd.Result(); err == nil {
+			holder, _, _ := strings.Cut(token, "/")
+			holders[holder] = true
+		}
+	}
+	return holders
 }
