@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -71,6 +72,9 @@ func (c *Catalog) IDs() []string { return slices.Clone(c.ids) }
 type Localizer struct {
 	l    *i18n.Localizer
 	lang string
+	// plain holds the messages rendered without data, by id: the same every time,
+	// and most of a turn's texts (go-i18n parses and runs a template on each call).
+	plain sync.Map
 }
 
 // Lang is the localizer's language, "vi" or "en".
@@ -82,10 +86,15 @@ func (l *Localizer) T(id string, data ...map[string]any) string {
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
 		cfg.TemplateData = data[0]
+	} else if s, ok := l.plain.Load(id); ok {
+		return s.(string)
 	}
 	s, err := l.l.Localize(cfg)
 	if err != nil {
 		return "[" + id + "]"
+	}
+	if len(data) == 0 {
+		l.plain.Store(id, s) // ids are the catalog's: a bounded set
 	}
 	return s
 }
