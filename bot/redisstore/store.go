@@ -181,7 +181,9 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // 18 on are the indexes the conversation joins, then those it leaves; ARGV after the
 // tally gives how many it joins and the score of joining (the event's time, ms). Only
 // what moved is named, so an ordinary message touches no index; a Forget names every
-// index the conversation was in, as ones it leaves.
+// index the conversation was in, as ones it leaves. Last, "1" when the desk's card
+// changed status or assignee ("0": it stays in the indexes it is in, only its score
+// moves).
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
@@ -234,15 +236,21 @@ if ARGV[2] ~= '1' and ARGV[14] ~= '' then
     redis.call('HDEL', KEYS[8], unpack(del))
   end
   redis.call('PEXPIRE', KEYS[8], ARGV[4])
+  -- The last argument says whether the card changed status or assignee: only then is
+  -- it taken out of the other indexes (most events only move it within its own).
+  local statAt = i + 1 + nCard
+  local moved = ARGV[statAt + tonumber(ARGV[statAt]) + 7] ~= '0'
   local idx = {waiting = KEYS[9], open = KEYS[10], resolved = KEYS[11]}
   for st, k in pairs(idx) do
     if st == ARGV[14] then
       redis.call('ZADD', k, ARGV[15], conv)
-    else
+    elseif moved then
       redis.call('ZREM', k, conv)
     end
   end
-  redis.call('ZREM', KEYS[12], conv)
+  if moved then
+    redis.call('ZREM', KEYS[12], conv)
+  end
   if ARGV[14] ~= 'resolved' and string.sub(KEYS[13], -1) ~= ':' then
     redis.call('ZADD', KEYS[13], ARGV[16], conv)
   end
@@ -363,7 +371,11 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		k.card, k.desk("waiting"), k.desk("open"), k.desk("resolved"), k.desk("of:" + desk.was), k.desk("of:" + desk.now),
 		counts, took, answers, k.legacySeen(lease.EventID)}
 	join, leave := c.Audience.Moves()
-	args = append(args, len(join), audienceSince(c))
+	moved := "1"
+	if !c.Forget && c.Session != nil && c.PriorDesk.State() == c.Session.Profile.Desk.State() && desk.was == desk.now {
+		moved = "0"
+	}
+	args = append(args, len(join), audienceSince(c), moved)
 	for _, ix := range join {
 		keys = append(keys, k.audience(lease.Conversation.Channel, ix))
 	}
