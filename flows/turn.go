@@ -93,8 +93,10 @@ func (t *turn) offered(text string) string {
 	if f == "" {
 		return ""
 	}
-	for _, c := range choices {
-		if fold(c.Label) == f {
+	labels := make([]string, len(choices)) // folded once: both passes below read them
+	for i, c := range choices {
+		labels[i] = fold(c.Label)
+		if labels[i] == f {
 			return c.Payload
 		}
 	}
@@ -104,8 +106,8 @@ func (t *turn) offered(text string) string {
 		return ""
 	}
 	match := ""
-	for _, c := range choices {
-		if !deliberate[c.Payload] && strings.HasPrefix(fold(c.Label)+" ", f+" ") {
+	for i, c := range choices {
+		if !deliberate[c.Payload] && strings.HasPrefix(labels[i]+" ", f+" ") {
 			if match != "" {
 				return ""
 			}
