@@ -29,9 +29,8 @@ type autoPipe struct {
 
 // pipeCall is one script call waiting for its pipeline.
 type pipeCall struct {
-	script *redis.Script
-	cmd    *redis.Cmd
-	done   chan struct{}
+	cmd  *redis.Cmd
+	done chan struct{}
 }
 
 // autoPipeInFlight is autoPipe's bound of pipelines on the wire.
@@ -54,7 +53,7 @@ func (p *autoPipe) run(ctx context.Context, script *redis.Script, keys []string,
 		argv = append(argv, k)
 	}
 	argv = append(argv, args...)
-	call := &pipeCall{script: script, cmd: redis.NewCmd(ctx, argv...), done: make(chan struct{})}
+	call := &pipeCall{cmd: redis.NewCmd(ctx, argv...), done: make(chan struct{})}
 	p.mu.Lock()
 	p.queue = append(p.queue, call)
 	batch := p.take()
