@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
@@ -43,6 +44,11 @@ SIGINT or SIGTERM. It takes no options; everything comes from the environment.
 	}
 	log := cfg.Log.New(stderr, logging.JSON)
 	redisstore.RouteClientLogs(log.With("component", "redis")) // go-redis's lines in serve's format too
+	if env("GOGC") == "" {
+		// The heap may grow to three times the live data instead of two: 7 % less CPU
+		// an update for some 15 MiB more (README, Benchmarks). GOGC, when set, rules.
+		debug.SetGCPercent(200)
+	}
 	parts := &lifecycle.Parts{Log: log}
 	failed, err := startServing(ctx, cfg, log, parts)
 	if err != nil {
