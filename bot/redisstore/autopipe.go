@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -66,7 +65,7 @@ func (p *autoPipe) run(ctx context.Context, script *redis.Script, keys []string,
 	case <-ctx.Done():
 		return errCmd(ctx, ctx.Err())
 	}
-	if isNoScript(call.cmd.Err()) {
+	if redis.HasErrorPrefix(call.cmd.Err(), "NOSCRIPT") {
 		// The server lost its scripts (a restart, SCRIPT FLUSH, a new cluster node):
 		// once alone, through Run, which loads it again.
 		return script.Run(ctx, p.c, keys, args...)
@@ -108,11 +107,6 @@ func (p *autoPipe) send(batch []*pipeCall) {
 	if next != nil {
 		go p.send(next)
 	}
-}
-
-// isNoScript reports whether err is Redis's answer to EVALSHA of a script it lacks.
-func isNoScript(err error) bool {
-	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
 // errCmd is a command that failed with err before it was sent.

@@ -26,7 +26,12 @@ const benchChats = 1000
 // benchGateway is the engine, flows and Redis store of serve, on the test's Redis.
 func benchGateway(b *testing.B) (*gateway, *telegramtest.Server, *telegram.Client) {
 	b.Helper()
-	env := newTestEnv(b)
+	return benchGatewayIn(b, newTestEnv(b))
+}
+
+// benchGatewayIn is benchGateway in env.
+func benchGatewayIn(b *testing.B, env testEnv) (*gateway, *telegramtest.Server, *telegram.Client) {
+	b.Helper()
 	cfg, err := loadConfig(env.get)
 	if err != nil {
 		b.Fatal(err)

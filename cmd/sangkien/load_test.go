@@ -58,12 +58,7 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	bulk, bulkSent := seedBroadcast(b, ctx, env, *loadBulk)
-	procs := make([]*serveProcess, *benchProcs)
-	for i := range procs {
-		name := "p" + strconv.Itoa(i+1)
-		procs[i] = startProcess(b, name, env.set("TELEGRAM_BOT_TOKEN", telegramtest.Token,
-			"TELEGRAM_WEBHOOK_SECRET", tgSecret, "TELEGRAM_API_ENDPOINT", front.endpoint(name)))
-	}
+	procs := startGateways(b, front, env, *benchProcs)
 	bulk()
 	sentBefore := bulkSent()
 	// As Telegram posts: over at most the max_connections that setWebhook asked for,

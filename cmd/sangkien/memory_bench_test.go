@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"flag"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 	"github.com/sangkien/sangkien/integrations/telegram"
-	"github.com/sangkien/sangkien/integrations/telegram/telegramtest"
 )
 
 var memoryConvs = flag.Int("memory-convs", 1000, "BenchmarkRedisMemoryPerConversation: conversations (the issue's figure: 10000)")
@@ -127,29 +125,14 @@ func memoryGateway(b *testing.B) (*gateway, *telegram.Client) {
 	var r [1]byte
 	_, _ = rand.Read(r[:])
 	prefix := "m" + string(rune('a'+r[0]%26))
-	env := newTestEnv(b).set("REDIS_PREFIX", prefix)
-	cfg, err := loadConfig(env.get)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	g, err := newGateway(cfg, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
+	g, _, client := benchGatewayIn(b, newTestEnv(b).set("REDIS_PREFIX", prefix))
+	b.Cleanup(func() { // before the gateway's own cleanup closes its client
 		if err := redistest.Delete(context.Background(), g.redis.Client, prefix+":"); err != nil {
 			b.Errorf("delete keys under %s: %v", prefix, err)
 		}
-		_ = g.Close()
 	})
 	if n, err := g.redis.Client.Exists(context.Background(), prefix+":{phr}:txt").Result(); err != nil || n != 0 {
 		b.Fatalf("prefix %s is in use (%v): run again", prefix, err)
-	}
-	api := telegramtest.NewServer(b)
-	client, err := telegram.NewClient(telegramtest.Token, api.Endpoint(), &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}, g.catalog, log)
-	if err != nil {
-		b.Fatal(err)
 	}
 	return g, client
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,6 +141,19 @@ func startProcess(t testing.TB, name string, env testEnv) *serveProcess {
 	}
 	p.addr = addr
 	return p
+}
+
+// startGateways starts n serve processes, p1 to pn, in webhook mode against the
+// fake Bot API behind front, each under its own name there, with env and kv besides.
+func startGateways(t testing.TB, front *telegramFront, env testEnv, n int, kv ...string) []*serveProcess {
+	t.Helper()
+	procs := make([]*serveProcess, n)
+	for i := range procs {
+		name := "p" + strconv.Itoa(i+1)
+		procs[i] = startProcess(t, name, env.set(append([]string{"TELEGRAM_BOT_TOKEN", telegramtest.Token,
+			"TELEGRAM_WEBHOOK_SECRET", tgSecret, "TELEGRAM_API_ENDPOINT", front.endpoint(name)}, kv...)...))
+	}
+	return procs
 }
 
 // childEnviron is the test's environment without any variable the gateway reads, then

@@ -48,16 +48,9 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	front := newTelegramFront(b, api)
 	rc := redistest.Client(b)
 	base := newTestEnv(b).set("BULK_QUIET_HOURS", "none")
-	procs := make([]*serveProcess, *benchProcs)
-	for i := range procs {
-		name := "p" + strconv.Itoa(i+1)
-		procs[i] = startProcess(b, name, base.set(
-			"TELEGRAM_BOT_TOKEN", telegramtest.Token, "TELEGRAM_WEBHOOK_SECRET", tgSecret,
-			"TELEGRAM_API_ENDPOINT", front.endpoint(name),
-			// A chat's replies as fast as the gateway sends them: the fake sets no limit,
-			// and a pace of one a second per chat would make the run a test of waiting.
-			"TELEGRAM_CHAT_INTERVAL", "1ms"))
-	}
+	// A chat's replies as fast as the gateway sends them: the fake sets no limit, and a
+	// pace of one a second per chat would make the run a test of waiting.
+	procs := startGateways(b, front, base, *benchProcs, "TELEGRAM_CHAT_INTERVAL", "1ms")
 	st := redisstore.New(rc, redisstore.Options{Prefix: base["REDIS_PREFIX"]})
 	ctx := context.Background()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
