@@ -3,7 +3,6 @@ package redisstore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // This file shortens the JSON of the profiles and states the store keeps (an idle

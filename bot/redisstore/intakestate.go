@@ -3,11 +3,11 @@ package redisstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
