@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -290,15 +289,17 @@ func (f *telegramFront) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return // the sender died mid-request: Telegram never got it
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if form, err := url.ParseQuery(string(body)); err == nil {
+		peek := r.Clone(r.Context())
+		peek.Body = io.NopCloser(bytes.NewReader(body))
+		if p, err := telegramtest.ReadParams(peek); err == nil {
 			f.mu.Lock()
-			f.log = append(f.log, frontSend{process: process, chat: form.Get("chat_id"), text: form.Get("text")})
+			f.log = append(f.log, frontSend{process: process, chat: p["chat_id"], text: p["text"]})
 			f.mu.Unlock()
 			if f.sent != nil {
-				f.sent(form.Get("chat_id"))
+				f.sent(p["chat_id"])
 			}
 		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	f.api.Config.Handler.ServeHTTP(w, r)
 }

@@ -1,10 +1,11 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/sangkien/sangkien/bot"
@@ -26,12 +28,12 @@ const getMeTimeout = 30 * time.Second
 
 // Client talks to the Bot API. It implements bot.Sender.
 //
-// go-telegram-bot-api builds its requests without a context, so each call runs on a
-// shallow copy of the library's BotAPI whose HTTP client carries the call's context:
-// cancellation and deadlines reach the network without forking the library.
+// Requests are JSON bodies sent with each call's context; go-telegram-bot-api gives the
+// types of what is sent and read (keyboards, files, the bot's user).
 type Client struct {
-	api          *tgbotapi.BotAPI
 	token        string
+	endpoint     string
+	username     string
 	hc           *http.Client
 	log          *slog.Logger
 	fileEndpoint string
@@ -72,32 +74,36 @@ func NewClient(token, endpoint string, hc *http.Client, cat *locales.Catalog, lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{token: token, hc: hc, log: log.With("component", "telegram"), fileEndpoint: fileEndpoint(endpoint), texts: texts{cat: cat}}
+	c := &Client{token: token, endpoint: endpoint, hc: hc, log: log.With("component", "telegram"), fileEndpoint: fileEndpoint(endpoint), texts: texts{cat: cat}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), getMeTimeout)
 	defer cancel()
-	var status int
-	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, &ctxDoer{ctx: ctx, hc: hc, status: &status})
+	res, err := c.call(ctx, "getMe", struct{}{})
 	if err != nil {
-		return nil, fmt.Errorf("telegram getMe: %w", c.classify(status, err))
+		return nil, err
 	}
-	c.api = api
+	var me tgbotapi.User
+	if err := json.Unmarshal(res, &me); err != nil {
+		return nil, fmt.Errorf("telegram getMe: %w", c.classify(http.StatusOK, err))
+	}
+	c.username = me.UserName
 	return c, nil
 }
 
 // Username is the bot's username as getMe reported it (without "@").
-func (c *Client) Username() string { return c.api.Self.UserName }
+func (c *Client) Username() string { return c.username }
 
-// SetWebhook points Telegram at url. v5.5.1's WebhookConfig has no secret_token field,
-// so the parameters are sent as they are.
+// SetWebhook points Telegram at url (v5.5.1's WebhookConfig has no secret_token field).
 func (c *Client) SetWebhook(ctx context.Context, url, secret string, allowed []string, maxConns int) error {
-	p := tgbotapi.Params{"url": url}
-	p.AddNonEmpty("secret_token", secret)
-	p.AddNonZero("max_connections", maxConns)
-	if allowed != nil {
-		if err := p.AddInterface("allowed_updates", allowed); err != nil {
-			return fmt.Errorf("telegram setWebhook: %w", err)
-		}
+	p := map[string]any{"url": url}
+	if secret != "" {
+		p["secret_token"] = secret
+	}
+	if maxConns != 0 {
+		p["max_connections"] = maxConns
+	}
+	if allowed != nil { // an empty list is sent: it asks for every kind but a few
+		p["allowed_updates"] = allowed
 	}
 	_, err := c.call(ctx, "setWebhook", p)
 	return err
@@ -105,7 +111,7 @@ func (c *Client) SetWebhook(ctx context.Context, url, secret string, allowed []s
 
 // DeleteWebhook switches the bot to getUpdates, keeping pending updates.
 func (c *Client) DeleteWebhook(ctx context.Context) error {
-	_, err := c.call(ctx, "deleteWebhook", tgbotapi.Params{})
+	_, err := c.call(ctx, "deleteWebhook", struct{}{})
 	return err
 }
 
@@ -118,11 +124,10 @@ func (c *Client) SetMyCommands(ctx context.Context, commands map[string][]Comman
 	}
 	sort.Strings(langs)
 	for _, lang := range langs {
-		p := tgbotapi.Params{}
-		if err := p.AddInterface("commands", commands[lang]); err != nil {
-			return fmt.Errorf("telegram setMyCommands: %w", err)
-		}
-		p.AddNonEmpty("language_code", lang)
+		p := struct {
+			Commands     []Command `json:"commands"`
+			LanguageCode string    `json:"language_code,omitempty"`
+		}{commands[lang], lang}
 		if _, err := c.call(ctx, "setMyCommands", p); err != nil {
 			return err
 		}
@@ -134,10 +139,10 @@ func (c *Client) SetMyCommands(ctx context.Context, commands map[string][]Comman
 // update comes back as Telegram wrote it, for Webhook.Process: one the gateway cannot
 // read must not make the whole batch unreadable.
 func (c *Client) GetUpdates(ctx context.Context, offset, timeout int64) ([]json.RawMessage, error) {
-	p := tgbotapi.Params{}
-	p.AddNonZero64("offset", offset)
-	p.AddNonZero64("timeout", timeout)
-	res, err := c.call(ctx, "getUpdates", p)
+	res, err := c.call(ctx, "getUpdates", struct {
+		Offset  int64 `json:"offset,omitempty"`
+		Timeout int64 `json:"timeout,omitempty"`
+	}{offset, timeout})
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func (c *Client) GetUpdates(ctx context.Context, offset, timeout int64) ([]json.
 // FileURL resolves a file_id to a download URL. The URL carries the bot token: hand it
 // to the media proxy only, never log, store or forward it.
 func (c *Client) FileURL(ctx context.Context, fileID string) (string, error) {
-	res, err := c.call(ctx, "getFile", tgbotapi.Params{"file_id": fileID})
+	res, err := c.call(ctx, "getFile", map[string]string{"file_id": fileID})
 	if err != nil {
 		return "", err
 	}
@@ -167,9 +172,10 @@ func (c *Client) FileURL(ctx context.Context, fileID string) (string, error) {
 
 // Typing shows "typing…" in the chat for a few seconds, before a reply that takes a moment.
 func (c *Client) Typing(ctx context.Context, chatID int64) error {
-	_, err := c.call(ctx, "sendChatAction", tgbotapi.Params{
-		"chat_id": strconv.FormatInt(chatID, 10), "action": tgbotapi.ChatTyping,
-	})
+	_, err := c.call(ctx, "sendChatAction", struct {
+		ChatID int64  `json:"chat_id"`
+		Action string `json:"action"`
+	}{chatID, tgbotapi.ChatTyping})
 	return err
 }
 
@@ -184,71 +190,71 @@ func (c *Client) ShowTyping(ctx context.Context, conv bot.ConversationRef) error
 
 // answerCallback stops the spinner on a pressed button.
 func (c *Client) answerCallback(ctx context.Context, id string) error {
-	_, err := c.request(ctx, "answerCallbackQuery", tgbotapi.NewCallback(id, ""))
+	_, err := c.call(ctx, "answerCallbackQuery", map[string]string{"callback_query_id": id})
 	return err
 }
 
 // removeInlineKeyboard takes the buttons off a message so they cannot be pressed twice.
 func (c *Client) removeInlineKeyboard(ctx context.Context, chatID int64, messageID int) error {
-	cfg := tgbotapi.NewEditMessageReplyMarkup(chatID, messageID,
-		tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}})
-	_, err := c.request(ctx, "editMessageReplyMarkup", cfg)
+	_, err := c.call(ctx, "editMessageReplyMarkup", struct {
+		ChatID      int64                         `json:"chat_id"`
+		MessageID   int                           `json:"message_id"`
+		ReplyMarkup tgbotapi.InlineKeyboardMarkup `json:"reply_markup"`
+	}{chatID, messageID, tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}})
 	return err
 }
 
 // sendText sends a plain message; used for answers outside the engine (group chats).
 func (c *Client) sendText(ctx context.Context, chatID int64, text string, replyTo int) error {
-	m := tgbotapi.NewMessage(chatID, text)
-	m.ReplyToMessageID = replyTo
-	m.AllowSendingWithoutReply = true
-	_, err := c.request(ctx, "sendMessage", m)
+	_, err := c.call(ctx, "sendMessage", sendMessage{ChatID: chatID, Text: text, ReplyToMessageID: replyTo, AllowSendingWithoutReply: true})
 	return err
 }
 
-// request sends one of the library's configs with ctx.
-func (c *Client) request(ctx context.Context, method string, cfg tgbotapi.Chattable) (json.RawMessage, error) {
-	var status int
-	api := c.withContext(ctx, &status)
-	resp, err := api.Request(cfg)
+// maxAnswer bounds what is read of a Bot API answer: a getUpdates batch of 100 updates
+// with long texts stays well within it.
+const maxAnswer = 16 << 20
+
+// apiAnswer is the envelope of every Bot API answer.
+type apiAnswer struct {
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// call sends params (a struct or map, encoded as JSON: Telegram takes application/json
+// for every method without a file) to method with ctx, and returns the answer's result.
+// The library's own requests carry no context and are built as forms of strings.
+func (c *Client) call(ctx context.Context, method string, params any) (json.RawMessage, error) {
+	body, err := json.Marshal(params)
 	if err != nil {
-		return nil, fmt.Errorf("telegram %s: %w", method, c.classify(status, err))
+		return nil, fmt.Errorf("telegram %s: %w", method, &bot.SendError{Failure: bot.Permanent, Detail: "parameters: " + err.Error()})
 	}
-	return resp.Result, nil
-}
-
-// call sends raw parameters to method with ctx.
-func (c *Client) call(ctx context.Context, method string, p tgbotapi.Params) (json.RawMessage, error) {
-	var status int
-	api := c.withContext(ctx, &status)
-	resp, err := api.MakeRequest(method, p)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf(c.endpoint, c.token, method), bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("telegram %s: %w", method, c.classify(status, err))
+		return nil, fmt.Errorf("telegram %s: %w", method, c.classify(0, err))
 	}
-	return resp.Result, nil
-}
-
-// withContext returns a copy of the library's client whose requests carry ctx and
-// report their HTTP status into status.
-func (c *Client) withContext(ctx context.Context, status *int) *tgbotapi.BotAPI {
-	api := *c.api
-	api.Client = &ctxDoer{ctx: ctx, hc: c.hc, status: status}
-	api.Debug = false // debug mode logs URLs, and URLs carry the token
-	return &api
-}
-
-// ctxDoer gives the library's context-free requests a context and remembers the status.
-type ctxDoer struct {
-	ctx    context.Context
-	hc     *http.Client
-	status *int
-}
-
-func (d *ctxDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.hc.Do(req.WithContext(d.ctx))
-	if resp != nil {
-		*d.status = resp.StatusCode
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("telegram %s: %w", method, c.classify(0, err))
 	}
-	return resp, err
+	defer resp.Body.Close()
+	var ans apiAnswer
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err == nil {
+		err = json.Unmarshal(raw, &ans)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("telegram %s: %w", method, c.classify(resp.StatusCode, err))
+	}
+	if !ans.OK {
+		return nil, fmt.Errorf("telegram %s: %w", method, apiFailure(ans.ErrorCode, c.scrub(ans.Description), ans.Parameters.RetryAfter))
+	}
+	return ans.Result, nil
 }
 
 // fileEndpoint derives the file download endpoint from the API endpoint:

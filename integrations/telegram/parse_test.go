@@ -1,11 +1,12 @@
 package telegram
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 )

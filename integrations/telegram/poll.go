@@ -2,9 +2,10 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/logging"

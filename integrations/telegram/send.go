@@ -58,15 +58,10 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 	}
 	parts := textParts(o.Reply.Text)
 	for i, part := range parts {
-		// The parameters are written here, not with the library's MessageConfig, which
-		// has no allow_paid_broadcast.
-		p := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "text": part}
-		p.AddBool("disable_web_page_preview", true)
-		p.AddBool("allow_paid_broadcast", c.paidBroadcast && o.Broadcast != "")
+		p := sendMessage{ChatID: chatID, Text: part, DisableWebPagePreview: true,
+			AllowPaidBroadcast: c.paidBroadcast && o.Broadcast != ""}
 		if i == len(parts)-1 {
-			if err := p.AddInterface("reply_markup", markup); err != nil {
-				return &bot.SendError{Failure: bot.Permanent, Detail: "reply " + o.ID + ": " + err.Error()}
-			}
+			p.ReplyMarkup = markup
 		}
 		if _, err := c.call(ctx, "sendMessage", p); err != nil {
 			c.log.Debug("send failed", "conversation", maskChat(o.Conversation.ID), "outbound", o.ID, "part", i, "err", err)
@@ -74,6 +69,18 @@ func (c *Client) Send(ctx context.Context, o bot.Outbound) error {
 		}
 	}
 	return nil
+}
+
+// sendMessage is sendMessage's parameters as the gateway sends them (the library's
+// MessageConfig has no allow_paid_broadcast).
+type sendMessage struct {
+	ChatID                   int64  `json:"chat_id"`
+	Text                     string `json:"text"`
+	DisableWebPagePreview    bool   `json:"disable_web_page_preview,omitempty"`
+	AllowPaidBroadcast       bool   `json:"allow_paid_broadcast,omitempty"`
+	ReplyToMessageID         int    `json:"reply_to_message_id,omitempty"`
+	AllowSendingWithoutReply bool   `json:"allow_sending_without_reply,omitempty"`
+	ReplyMarkup              any    `json:"reply_markup,omitempty"`
 }
 
 // textParts cuts a text into messages Telegram takes: at most maxText UTF-16 code units

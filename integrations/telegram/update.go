@@ -1,10 +1,11 @@
 package telegram
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // The wire types: the parts of Telegram's objects the gateway reads, and nothing else.

@@ -242,7 +242,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found"}`)
 		return
 	}
-	params, err := readParams(r)
+	params, err := ReadParams(r)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: `+err.Error()+`"}`)
 		return
@@ -467,8 +467,10 @@ func (s *Server) serveFile(w http.ResponseWriter, rest string) {
 	http.NotFound(w, nil)
 }
 
-// readParams reads a form, multipart or JSON request into flat parameters.
-func readParams(r *http.Request) (map[string]string, error) {
+// ReadParams reads a Bot API request's parameters, from a form, multipart or JSON body,
+// into flat parameters as Request.Params holds them: what a test that stands before the
+// fake reads of a request. The body is consumed.
+func ReadParams(r *http.Request) (map[string]string, error) {
 	out := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
