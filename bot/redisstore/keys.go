@@ -11,12 +11,21 @@ import (
 const Shards = 32
 
 // ShardOf returns the shard that holds the conversation's keys.
-func ShardOf(conv bot.ConversationRef) int {
-	return int(crc32.ChecksumIEEE([]byte(conv.Key())) % Shards)
-}
+func ShardOf(conv bot.ConversationRef) int { return shardOfKey(conv.Key()) }
+
+// shardOfKey is ShardOf of the conversation whose key (bot.ConversationRef.Key) is k.
+func shardOfKey(k string) int { return int(crc32.ChecksumIEEE([]byte(k)) % Shards) }
+
+// tags are the shards' hash tags, written once: every event names several keys.
+var tags = func() (t [Shards]string) {
+	for i := range t {
+		t[i] = fmt.Sprintf("{s%02d}", i)
+	}
+	return t
+}()
 
 // tag is the hash tag of a shard, "{s07}".
-func tag(shard int) string { return fmt.Sprintf("{s%02d}", shard) }
+func tag(shard int) string { return tags[shard] }
 
 // convKeys are the keys one event touches, all in the conversation's shard.
 type convKeys struct {
@@ -28,8 +37,8 @@ type convKeys struct {
 }
 
 func (s *Store) keys(conv bot.ConversationRef) convKeys {
-	base := s.prefix + ":" + tag(ShardOf(conv)) + ":"
 	k := conv.Key()
+	base := s.prefix + ":" + tag(shardOfKey(k)) + ":"
 	return convKeys{
 		prof:   base + "prof:" + k,
 		state:  base + "state:" + k,
