@@ -2,11 +2,12 @@ package console
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
 	"strings"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 )
