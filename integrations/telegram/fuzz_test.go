@@ -1,0 +1,160 @@
+package telegram
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// FuzzParse holds Parse's promises for any body: it never panics, gives the same answer
+// twice, refuses only with the package's errors (errMalformed, errUnusable) and then
+// with no events; and an update it takes, re-encoded from the parts it decoded, parses
+// again to the same ids: update_id, chat, message id and callback id. The seeds are the
+// real updates in testdata/ (testdata/fuzz/FuzzParse) and the shapes below.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{"id":42},"text":"/start@SangKienBot prog_x"}}`,
+		`{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{"id":0,"type":"private"},"text":"hi"}}`,
+		`{"update_id":2,"callback_query":{"id":"q","from":{"id":42},"message":{"message_id":1,"chat":{"id":-100}}}}`,
+		`{"update_id":3,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42},"new_chat_member":{"status":"kicked"}}}`,
+		`{"update_id":4,"message":{"message_id":1,"from":{"id":42},"chat":{"id":"42","type":"private"},"text":"hi"}}`,
+		`{"Update_ID":5,"MESSAGE":{"message_id":9,"chat":{"id":42,"type":"private"},"pinned_message":{}}}`,
+		`{"update_id":9223372036854775807,"message":null,"callback_query":{"id":"x","from":{"id":1}}}`,
+		`{"update_id":"one"}`, `[1,2,3]`, `null`, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := parse(body)
+		again, errAgain := parse(body)
+		if !reflect.DeepEqual(p, again) || errText(err) != errText(errAgain) {
+			t.Fatalf("parse is not deterministic: %+v, %v then %+v, %v", p, err, again, errAgain)
+		}
+		if evs, perr := Parse(body); !reflect.DeepEqual(evs, p.events) || errText(perr) != errText(err) {
+			t.Fatalf("Parse = %v, %v; parse = %v, %v", evs, perr, p.events, err)
+		}
+		if err != nil {
+			if !errors.Is(err, errUnusable) && !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is none of the package's", err)
+			}
+			if len(p.events) != 0 {
+				t.Fatalf("error %v with events %v", err, p.events)
+			}
+			return
+		}
+		checkIDs(t, p)
+		re := reencode(t, body)
+		q, err := parse(re)
+		if err != nil {
+			t.Fatalf("update %s re-encoded as %s: %v", body, re, err)
+		}
+		if q.id != p.id || len(q.events) != len(p.events) {
+			t.Fatalf("re-encoded update %d with %d events parses as %d with %d", p.id, len(p.events), q.id, len(q.events))
+		}
+		for i := range p.events {
+			if q.events[i].ID != p.events[i].ID || q.events[i].Conversation != p.events[i].Conversation {
+				t.Fatalf("event %+v re-encoded parses as %+v", p.events[i], q.events[i])
+			}
+		}
+		if (p.callback == nil) != (q.callback == nil) || p.callback != nil && (q.callback.ID != p.callback.ID ||
+			(p.callback.Message == nil) != (q.callback.Message == nil) ||
+			p.callback.Message != nil && q.callback.Message.MessageID != p.callback.Message.MessageID) {
+			t.Fatalf("callback %+v re-encoded parses as %+v", p.callback, q.callback)
+		}
+		if (p.group == nil) != (q.group == nil) || p.group != nil && (q.group.MessageID != p.group.MessageID || q.group.Chat.ID != p.group.Chat.ID) {
+			t.Fatalf("group message %+v re-encoded parses as %+v", p.group, q.group)
+		}
+	})
+}
+
+// checkIDs holds the ids of a parsed update: each event is named by the update_id, in a
+// Telegram chat whose id reads back as the same non-zero number.
+func checkIDs(t *testing.T, p parsed) {
+	t.Helper()
+	for _, ev := range p.events {
+		if ev.ID != strconv.FormatInt(p.id, 10) {
+			t.Fatalf("event id %q of update %d", ev.ID, p.id)
+		}
+		chat, err := strconv.ParseInt(ev.Conversation.ID, 10, 64)
+		if err != nil || chat == 0 || strconv.FormatInt(chat, 10) != ev.Conversation.ID || ev.Conversation.Channel != "telegram" {
+			t.Fatalf("event of update %d in conversation %+v", p.id, ev.Conversation)
+		}
+	}
+}
+
+// reencode writes an update again from what the gateway decoded of it: update_id and
+// each kind it reads, in the wire types. A message keeps its other fields (they tell
+// content and service messages apart), its read fields replaced by their decoded values.
+func reencode(t *testing.T, body []byte) []byte {
+	t.Helper()
+	u, err := decodeUpdate(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{"update_id": *u.ID}
+	if present(u.Message) {
+		m, _, err := decodeMessage(u.Message)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["message"] = withKeys(t, m.keys, m)
+	}
+	if present(u.CallbackQuery) {
+		var q callbackQuery
+		_ = json.Unmarshal(u.CallbackQuery, &q) // a field of another type stays empty, as in parse
+		out["callback_query"] = q
+	}
+	if present(u.MyChatMember) {
+		var m chatMemberUpdated
+		_ = json.Unmarshal(u.MyChatMember, &m)
+		out["my_chat_member"] = m
+	}
+	for k, raw := range map[string]json.RawMessage{"edited_message": u.EditedMessage, "channel_post": u.ChannelPost,
+		"edited_channel_post": u.EditedChannelPost} {
+		if present(raw) {
+			out[k] = raw
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// withKeys is v's JSON over the fields of keys: a key that decoding matched to one of
+// v's fields (encoding/json matches names without regard to case) is replaced by it.
+func withKeys(t *testing.T, keys map[string]json.RawMessage, v any) map[string]json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]json.RawMessage{}
+	for k, raw := range keys {
+		out[k] = raw
+	}
+	for name, raw := range fields {
+		for k := range out {
+			if strings.EqualFold(k, name) {
+				delete(out, k)
+			}
+		}
+		out[name] = raw
+	}
+	return out
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
