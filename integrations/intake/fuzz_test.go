@@ -275,4 +275,3 @@ func readOpen311(f *testing.F, name string) []byte {
 	}
 	return b
 }
-
