@@ -1,12 +1,19 @@
 package telegram
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
 )
 
 // FuzzParse holds Parse's promises for any body: it never panics, gives the same answer
@@ -151,6 +158,105 @@ func withKeys(t *testing.T, keys map[string]json.RawMessage, v any) map[string]j
 	}
 	return out
 }
+
+// FuzzWebhook holds the webhook's first promise: a delivery without the secret given to
+// setWebhook (the fuzzed header, or the secret with one character changed) reaches
+// neither the engine nor the album store and is answered 401. With the secret, an
+// update the engine runs is the one parse finds, given once; album parts are stored
+// instead, and nothing else reaches either.
+func FuzzWebhook(f *testing.F) {
+	f.Add([]byte(`{"update_id":1,"message":{"message_id":1,"from":{"id":42},"chat":{"id":42,"type":"private"},"text":"hi"}}`), "", uint16(0))
+	f.Add([]byte(`{"update_id":2,"message":{"message_id":2,"from":{"id":42},"chat":{"id":42,"type":"private"},"media_group_id":"g","photo":[{"file_id":"p"}]}}`),
+		testSecret+" ", uint16(3))
+	f.Add([]byte(`{"update_id":3,"callback_query":{"id":"q","from":{"id":42},"data":"menu:propose"}}`), strings.ToUpper(testSecret), uint16(29))
+	f.Add([]byte(`{`), "s3cret-webhook-token_for-test", uint16(7))
+	f.Fuzz(func(t *testing.T, body []byte, secret string, at uint16) {
+		rec := &fuzzHandler{}
+		albums := &fuzzAlbums{}
+		w, err := NewWebhook(Config{Secret: testSecret, Handler: rec, Albums: albums})
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := []byte(testSecret)
+		changed[int(at)%len(changed)] ^= 0x20 // a letter's case, or another character
+		for _, s := range []string{secret, string(changed)} {
+			if s == testSecret {
+				continue // the fuzzer wrote the secret
+			}
+			if code := postTelegram(w, s, body); code != http.StatusUnauthorized || rec.calls != 0 || albums.parts != 0 {
+				t.Fatalf("secret %q: answered %d, %d events handled, %d album parts stored", s, code, rec.calls, albums.parts)
+			}
+		}
+		p, perr := parse(body)
+		code := postTelegram(w, testSecret, body)
+		want := http.StatusOK
+		if errors.Is(perr, errMalformed) {
+			want = http.StatusBadRequest
+		}
+		if len(body) > DefaultMaxBody {
+			want = http.StatusRequestEntityTooLarge
+		}
+		if code != want {
+			t.Fatalf("update %s with the secret: answered %d, want %d", body, code, want)
+		}
+		switch {
+		case code != http.StatusOK || perr != nil || p.skip != "" || p.group != nil:
+			if rec.calls != 0 || albums.parts != 0 {
+				t.Fatalf("update %s (%v) not to run: %d events handled, %d album parts stored", body, perr, rec.calls, albums.parts)
+			}
+		case p.album != "" && len(p.events) == 1:
+			if rec.calls != 0 || albums.parts != 1 {
+				t.Fatalf("album part %s: %d events handled, %d album parts stored", body, rec.calls, albums.parts)
+			}
+		default:
+			if !reflect.DeepEqual(rec.events, p.events) || albums.parts != 0 {
+				t.Fatalf("update %s: handled %v, parse finds %v; %d album parts stored", body, rec.events, p.events, albums.parts)
+			}
+		}
+	})
+}
+
+// postTelegram posts body with the secret header secret ("" for none).
+func postTelegram(w *Webhook, secret string, body []byte) int {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set(SecretHeader, secret)
+	}
+	rw := httptest.NewRecorder()
+	w.ServeHTTP(rw, req)
+	return rw.Code
+}
+
+// fuzzHandler records the events it is given; the question is only whether one got there.
+type fuzzHandler struct {
+	calls  int
+	events []bot.Event
+}
+
+func (h *fuzzHandler) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {
+	h.calls++
+	h.events = append(h.events, ev)
+	return bot.Outcome{}, nil
+}
+
+// fuzzAlbums counts the album parts it is given to store.
+type fuzzAlbums struct{ parts int }
+
+func (a *fuzzAlbums) Add(context.Context, bot.ConversationRef, string, int64, []byte, time.Time) error {
+	a.parts++
+	return nil
+}
+
+func (a *fuzzAlbums) Due(context.Context, time.Time, time.Duration, int) ([]string, error) {
+	return nil, nil
+}
+
+func (a *fuzzAlbums) Parts(context.Context, string) (map[int64][]byte, bool, error) {
+	return nil, false, nil
+}
+
+func (a *fuzzAlbums) Done(context.Context, string, []int64) error { return nil }
 
 func errText(err error) string {
 	if err == nil {
