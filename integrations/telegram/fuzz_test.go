@@ -71,10 +71,31 @@ func FuzzParse(f *testing.F) {
 			p.callback.Message != nil && q.callback.Message.MessageID != p.callback.Message.MessageID) {
 			t.Fatalf("callback %+v re-encoded parses as %+v", p.callback, q.callback)
 		}
+		if m, m2 := decodedMessage(t, body), decodedMessage(t, re); m != m2 {
+			t.Fatalf("message (id, chat) %v re-encoded reads as %v", m, m2)
+		}
 		if (p.group == nil) != (q.group == nil) || p.group != nil && (q.group.MessageID != p.group.MessageID || q.group.Chat.ID != p.group.Chat.ID) {
 			t.Fatalf("group message %+v re-encoded parses as %+v", p.group, q.group)
 		}
 	})
+}
+
+// decodedMessage is the message id and chat id of an update's message, zeros without
+// one.
+func decodedMessage(t *testing.T, body []byte) [2]int64 {
+	t.Helper()
+	u, err := decodeUpdate(body)
+	if err != nil || !present(u.Message) {
+		return [2]int64{}
+	}
+	m, _, err := decodeMessage(u.Message)
+	switch {
+	case err != nil:
+		return [2]int64{}
+	case m.Chat == nil:
+		return [2]int64{m.MessageID}
+	}
+	return [2]int64{m.MessageID, m.Chat.ID}
 }
 
 // checkIDs holds the ids of a parsed update: each event is named by the update_id, in a
