@@ -2,13 +2,14 @@
 # make test-cluster runs the same tests on a three-master Redis Cluster that
 # scripts/with-cluster.sh starts and stops, then, alone on it, the tests only a cluster
 # can run (build tag cluster: a hash slot moved between masters while events run).
+# make fuzz runs every fuzz target (scripts/fuzz.sh finds them) for FUZZTIME each.
 GO       ?= go
 BIN      ?= bin/sangkien
 PKGS     ?= ./...
 WITH_REDIS = scripts/with-redis.sh
 WITH_CLUSTER = scripts/with-cluster.sh
 
-.PHONY: build test test-cluster vet cover bench run chat screens clean
+.PHONY: build test test-cluster vet cover bench fuzz run chat screens clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
@@ -33,6 +34,11 @@ cover:
 BENCH ?= .
 bench:
 	$(WITH_REDIS) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 $(PKGS)
+
+# FUZZTIME is how long each fuzz target runs, e.g. make fuzz FUZZTIME=10s; no Redis needed.
+FUZZTIME ?= 60s
+fuzz:
+	FUZZTIME=$(FUZZTIME) PKGS='$(PKGS)' GO='$(GO)' scripts/fuzz.sh
 
 # screens writes the console's screenshots shown in the README to docs/screens/ (a real
 # Chromium: CHROMIUM, or chromium on PATH). CI does not run it; make test checks the pages.

@@ -2,11 +2,16 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -160,4 +165,174 @@ func checkResult(t *testing.T, r *Router, s *bot.Session, ev bot.Event, res bot.
 	if s.Profile.Lang != "vi" && s.Profile.Lang != "en" {
 		t.Fatalf("language %q", s.Profile.Lang)
 	}
+}
+
+// FuzzNormalizePhone holds what the phone steps rely on: an accepted number is E.164
+// (a plus, a country code, at most 15 digits), valid as written, and normalizes to
+// itself; a Vietnamese one is a mobile number.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"0912345678", "091.234.5678", "(+84)912-345-678", "+84 0912 345 678",
+		"0084 912 345 678", "84912345678", "024 3825 1234", "+44 7911 123456", "447911123456",
+		"+7 916 123-45-67", "0912\u00a0345\u00a0678", "-0912345678", "0912++345678", "840912345678",
+		"+1 212 736 5000", "+84 24 3825 1234", "0000000000000000", "+", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := normalizePhone(s)
+		if !ok {
+			if p != "" {
+				t.Fatalf("normalizePhone(%q) refused it but returned %q", s, p)
+			}
+			return
+		}
+		if len(p) < 8 || len(p) > 16 || p[0] != '+' || p[1] == '0' || strings.Trim(p[1:], "0123456789") != "" {
+			t.Fatalf("normalizePhone(%q) = %q: not E.164", s, p)
+		}
+		n, err := phonenumbers.Parse(p, "")
+		if err != nil || !phonenumbers.IsValidNumber(n) || phonenumbers.Format(n, phonenumbers.E164) != p {
+			t.Fatalf("normalizePhone(%q) = %q: not a valid number as written (%v)", s, p, err)
+		}
+		if n.GetCountryCode() == 84 {
+			if typ := phonenumbers.GetNumberType(n); typ != phonenumbers.MOBILE && typ != phonenumbers.FIXED_LINE_OR_MOBILE {
+				t.Fatalf("normalizePhone(%q) = %q: a Vietnamese number that is no mobile one", s, p)
+			}
+		}
+		if again, ok := normalizePhone(p); !ok || again != p {
+			t.Fatalf("normalizePhone(%q) = %q, but normalizePhone(%q) = %q, %v", s, p, p, again, ok)
+		}
+	})
+}
+
+// FuzzNormalizeName holds what the name step and a shared contact rely on: a name is
+// read as singleLine(clean(text)); an accepted one is within the limits, valid UTF-8
+// without controls, and reads as itself again. An accepted e-mail address normalizes to
+// itself too.
+func FuzzNormalizeName(f *testing.F) {
+	for _, s := range []string{"Nguyễn Thị Lan", "Trần Văn Minh", "Anna Müller", "O'Brien-Smith Jr.",
+		"Nguye\u0302\u0303n", "Lê\u200bHoàng\u202eNam", "  Lan\r\nNguyen\t", "x", "12345", "lan.nguyen@Example.VN",
+		"\xff\xfeLan", "Nam\x1b[31m", "a\u0301\u0301\u0301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name := singleLine(clean(s))
+		if validName(name) {
+			if n := runes(name); n < nameMin || n > nameMax || !utf8.ValidString(name) {
+				t.Fatalf("name %q from %q accepted: %d runes, valid UTF-8 %v", name, s, n, utf8.ValidString(name))
+			}
+			if strings.ContainsFunc(name, unicode.IsControl) {
+				t.Fatalf("name %q from %q accepted with a control character", name, s)
+			}
+			if again := singleLine(clean(name)); again != name || !validName(again) {
+				t.Fatalf("name %q from %q reads as %q (valid %v) the second time", name, s, again, validName(again))
+			}
+		}
+		if e, ok := normalizeEmail(s); ok {
+			if again, ok := normalizeEmail(e); !ok || again != e {
+				t.Fatalf("normalizeEmail(%q) = %q, but normalizeEmail(%q) = %q, %v", s, e, e, again, ok)
+			}
+		}
+	})
+}
+
+// stepSnapshot is a session as the golden transcripts leave it, at one step of a flow
+// (or a pending question, or the menu), with the clock of that moment.
+type stepSnapshot struct {
+	key     string
+	session []byte // as the store keeps it
+	now     time.Time
+	lang    string
+}
+
+// stepSnapshots plays every golden transcript in both languages and keeps one session
+// of each distinct place a citizen can be at: flow, step, pending question, editing
+// from the review, mode. It fails when a step of a flow is never reached, so that a
+// new step gets a transcript, and with it a place in FuzzStepInput.
+func stepSnapshots(f *testing.F) (*Router, *time.Time, []stepSnapshot) {
+	f.Helper()
+	var snaps []stepSnapshot
+	seen := map[string]bool{}
+	var r *Router
+	for _, lang := range []string{"vi", "en"} {
+		for _, tc := range transcripts(lang) {
+			start := tc.start
+			if start.IsZero() {
+				start = testStart
+			}
+			h := newHarness(f, hints[lang], start)
+			r = h.r
+			for _, a := range tc.acts {
+				h.do(context.Background(), a)
+				st := h.s.State
+				key := fmt.Sprintf("%s/%s pending=%s editing=%v mode=%s lang=%s", st.Flow, st.Step, st.Pending,
+					st.Editing, h.s.Profile.Mode, h.s.Profile.Lang)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				b, err := json.Marshal(h.s)
+				if err != nil {
+					f.Fatal(err)
+				}
+				snaps = append(snaps, stepSnapshot{key: key, session: b, now: h.now, lang: hints[lang]})
+			}
+		}
+	}
+	for name, fl := range r.flows {
+		for step := range fl.steps {
+			if !slices.ContainsFunc(snaps, func(s stepSnapshot) bool { return strings.HasPrefix(s.key, name+"/"+step+" ") }) {
+				f.Fatalf("no golden transcript reaches %s/%s: FuzzStepInput cannot start there", name, step)
+			}
+		}
+	}
+	now := testStart
+	fr, err := NewRouter(Config{Programs: loadTestPrograms(f), Catalog: testCatalog(f), Refs: newFakeRefs(),
+		Now: func() time.Time { return now }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return fr, &now, snaps
+}
+
+// FuzzStepInput answers a step of a flow (any place the golden transcripts reach, by
+// its index) with one fuzzed input: the citizen always gets an answer, and the session
+// is left at a step that exists, as FuzzRouter checks.
+func FuzzStepInput(f *testing.F) {
+	r, now, snaps := stepSnapshots(f)
+	type input struct {
+		op, arg byte
+		text    string
+	}
+	inputs := []input{
+		{opText, 0, "Trồng cây xanh trên mái trường học"}, {opText, 0, "0912 345 678"},
+		{opText, 0, "Nguyễn Thị Lan"}, {opText, 0, "lan.nguyen@Example.VN"}, {opText, 0, "hủy"},
+		{opText, 0, "quay lại"}, {opText, 0, "1"}, {opText, 0, "\xff\u202e\x00"}, {opOffered, 1, ""},
+		{opPayload, 0, "edit:title"}, {opPayload, 0, "program:không-có"}, {opCommand, 0, "prog_thu-do-xanh-2027"},
+		{opContact, 1, "+84 (90) 123-4567"}, {opLocation, 121, "Hồ Hoàn Kiếm"}, {opAttachments, 5, "ke-hoach.pdf"},
+		{opUnsupported, 0, "sticker"}, {opFollow, 0, ""},
+	}
+	for _, in := range inputs {
+		f.Add(uint16(0), in.op, in.arg, in.text)
+	}
+	for i := range snaps { // each place gets one seed, the inputs in turn
+		in := inputs[i%len(inputs)]
+		f.Add(uint16(i), in.op, in.arg, in.text)
+	}
+	f.Fuzz(func(t *testing.T, place uint16, op, arg byte, text string) {
+		snap := snaps[int(place)%len(snaps)]
+		s := &bot.Session{}
+		if err := json.Unmarshal(snap.session, s); err != nil {
+			t.Fatal(err)
+		}
+		if op %= opCount; op == opWait {
+			op = opText
+		}
+		ev := fuzzEvent(op, arg, text, s)
+		*now = snap.now.Add(time.Minute)
+		ev.ID, ev.Conversation, ev.Lang, ev.At = "step-input", s.Conversation, snap.lang, *now
+		res, err := r.Respond(context.Background(), s, ev)
+		if err != nil {
+			t.Fatalf("at %s, event %s: %v", snap.key, bot.Summarize(ev), err)
+		}
+		checkResult(t, r, s, ev, res)
+	})
 }

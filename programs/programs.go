@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -106,7 +107,7 @@ func ReadFile(path string, builtIn []byte) (bot.Programs, error) {
 // the programs before it.
 func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 	p := bot.Program{ID: raw.ID, Name: raw.Name.domain(), Description: raw.Description.domain()}
-	if p.ID == "" || p.Name.VI == "" || p.Name.EN == "" {
+	if p.ID == "" || blank(p.Name.VI) || blank(p.Name.EN) {
 		return bot.Program{}, fmt.Errorf("program %d: id and name in vi and en are required", i+1)
 	}
 	if seen[p.ID] {
@@ -120,7 +121,7 @@ func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 		return bot.Program{}, fmt.Errorf("program %q: no fields", p.ID)
 	}
 	for _, fl := range raw.Fields {
-		if fl.ID == "" || fl.Name.VI == "" || fl.Name.EN == "" || len(fl.ID) > 32 {
+		if fl.ID == "" || blank(fl.Name.VI) || blank(fl.Name.EN) || len(fl.ID) > 32 {
 			return bot.Program{}, fmt.Errorf("program %q: field %q needs an id of at most 32 characters and names in vi and en", p.ID, fl.ID)
 		}
 		p.Fields = append(p.Fields, bot.Field{ID: fl.ID, Name: fl.Name.domain(), ServiceCode: fl.ServiceCode})
@@ -147,6 +148,10 @@ func (raw program) domain(i int, seen map[string]bool) (bot.Program, error) {
 	}
 	return p, nil
 }
+
+// blank reports a name of nothing but spaces, which a citizen would see as an empty
+// button and the console refuses (Edit.Apply): the file is refused too.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // parseTime reads "2026-12-31", "2026-12-31 17:00" or RFC 3339; a time without a zone
 // is the city's.

@@ -136,10 +136,11 @@ func SignerFor(ctx context.Context, secret string, keys KeyStore, baseURL string
 	return s, nil
 }
 
-// Check verifies a link's id, exp and sig and returns the file it names.
+// Check verifies a link's id, exp and sig and returns the file it names. sig must be
+// the lower-case hex Link writes: the same signature in upper case would be another
+// link to the same file, and a link that works is one we wrote, byte for byte.
 func (s *Signer) Check(id, exp, sig string) (File, error) {
-	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, s.mac(id, exp)) {
+	if !hmac.Equal([]byte(sig), []byte(s.sign(id, exp))) {
 		return File{}, ErrBadSignature
 	}
 	sec, err := strconv.ParseInt(exp, 10, 64)
