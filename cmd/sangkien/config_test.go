@@ -38,6 +38,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"media link ttl", base.set("MEDIA_LINK_TTL", "a week"), "MEDIA_LINK_TTL"},
 		{"media secret too short", base.set("MEDIA_SECRET", "short"), "MEDIA_SECRET"},
 		{"intake unknown", base.set("INTAKE_KIND", "ftp"), "INTAKE_KIND"},
+		{"intake concurrency", base.set("INTAKE_CONCURRENCY", "0"), "INTAKE_CONCURRENCY"},
 		{"log level", base.set("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 		{"log format", base.set("LOG_FORMAT", "xml"), "LOG_FORMAT"},
 		{"public url", base.set("PUBLIC_BASE_URL", "sangkien.example"), "PUBLIC_BASE_URL"},
