@@ -39,6 +39,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"media secret too short", base.set("MEDIA_SECRET", "short"), "MEDIA_SECRET"},
 		{"intake unknown", base.set("INTAKE_KIND", "ftp"), "INTAKE_KIND"},
 		{"intake concurrency", base.set("INTAKE_CONCURRENCY", "0"), "INTAKE_CONCURRENCY"},
+		{"webhook auth limit", base.set("WEBHOOK_AUTH_LIMIT", "twenty"), "WEBHOOK_AUTH_LIMIT"},
+		{"trusted proxies", base.set("TRUSTED_PROXIES", "caddy"), "TRUSTED_PROXIES"},
 		{"log level", base.set("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 		{"log format", base.set("LOG_FORMAT", "xml"), "LOG_FORMAT"},
 		{"public url", base.set("PUBLIC_BASE_URL", "sangkien.example"), "PUBLIC_BASE_URL"},

@@ -48,7 +48,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 		if err != nil {
 			return p, err
 		}
-		mux.Handle("POST /callbacks/intake", cb)
+		mux.Handle("POST /callbacks/intake", g.guard.Wrap("intake callback", cb))
 	}
 	if !p.remote {
 		return p, nil
