@@ -51,7 +51,7 @@ type SubmissionFailure struct {
 // exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait. A
 // worker whose claim was lost while it delivered is refused its Ack, Retry or Fail
 // (ErrClaimLost): the item is the new holder's, and this worker leaves it alone. A
-// worker stopped cleanly finishes the delivery under way and gives back the items it
+// worker stopped cleanly finishes the deliveries under way and gives back the items it
 // had not started, for another worker to claim at once.
 //
 // Up to Concurrency deliveries run at once, so one intake call hanging until
