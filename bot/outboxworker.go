@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,8 +51,13 @@ type SubmissionFailure struct {
 // exceed Batch × DeliverTimeout; it only bounds how long a dead worker's items wait. A
 // worker whose claim was lost while it delivered is refused its Ack, Retry or Fail
 // (ErrClaimLost): the item is the new holder's, and this worker leaves it alone. A
-// worker stopped cleanly finishes the delivery under way and gives back the items it
+// worker stopped cleanly finishes the deliveries under way and gives back the items it
 // had not started, for another worker to claim at once.
+//
+// Up to Concurrency deliveries run at once, so one intake call hanging until
+// DeliverTimeout holds up no other submission: the rest of its batch is delivered
+// meanwhile, and the worker claims the next batch as soon as a delivery slot is free.
+// A batch's claims are renewed until the last of its deliveries is over.
 //
 // A failed item waits its own backoff (exponential, with jitter, at least the intake's
 // Retry-After) without holding up the others, and the wait is kept in the ledger, so a
@@ -65,9 +71,14 @@ type OutboxWorker struct {
 	log      *slog.Logger
 	consumer string
 	now      func() time.Time
+	// storeFailed is set by a delivery whose Ack, Retry or Fail the store failed, for
+	// Run to pause its claims as after a failed claim.
+	storeFailed atomic.Bool
 
 	// Batch is how many items one claim takes (default 10).
 	Batch int
+	// Concurrency is how many deliveries run at once (default 8; INTAKE_CONCURRENCY).
+	Concurrency int
 	// Idle is the lease period of the worker's claims: how long an item stays with a
 	// claimer that stopped renewing before any worker may claim it again (default 15s,
 	// and the outbox bounds it by its own maximum lease period, 15s for
@@ -108,6 +119,7 @@ func NewOutboxWorker(o Outboxes, in Intake, log *slog.Logger, consumer string) *
 		consumer:       consumer,
 		now:            time.Now,
 		Batch:          10,
+		Concurrency:    8,
 		Idle:           15 * time.Second,
 		Block:          2 * time.Second,
 		Backoff:        2 * time.Second,
@@ -120,16 +132,23 @@ func NewOutboxWorker(o Outboxes, in Intake, log *slog.Logger, consumer string) *
 // not find the worker asleep for MaxBackoff.
 const maxStorePause = 30 * time.Second
 
-// Run claims and delivers until ctx is cancelled, then returns nil. Failures are logged
-// and retried; they never end the loop.
+// Run claims and delivers until ctx is cancelled, then returns nil once the deliveries
+// under way are over. Failures are logged and retried; they never end the loop.
 func (w *OutboxWorker) Run(ctx context.Context) error {
 	w.log.Info("outbox worker started")
 	defer w.log.Info("outbox worker stopped")
 	q := w.store.Outbox(w.consumer, w.Idle, w.Block)
 	storeDown := Backoff{Base: w.Backoff, Max: min(w.MaxBackoff, maxStorePause), Steady: true}
+	slots := make(chan struct{}, max(w.Concurrency, 1))
+	var running sync.WaitGroup
+	defer running.Wait()
 	failures := 0
 	for ctx.Err() == nil {
-		if ok := w.round(ctx, q); ok {
+		ok := w.round(ctx, q, slots, &running)
+		if w.storeFailed.Swap(false) {
+			ok = false
+		}
+		if ok {
 			failures = 0
 			continue
 		}
@@ -139,37 +158,56 @@ func (w *OutboxWorker) Run(ctx context.Context) error {
 	return nil
 }
 
-// round claims one batch and delivers what is due. It reports false when the store
-// failed; a failed delivery is the item's own business.
-func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
-	items, err := q.Claim(ctx, w.Batch)
-	if err != nil {
-		if ctx.Err() != nil {
-			return true
-		}
-		w.log.Error("claim from outbox", "err", err)
-		return false
+// round waits for a free delivery slot, claims one batch and starts delivering what
+// is due, each item in a slot of its own once one is free; it returns when every item
+// was started, skipped or given back, and leaves the deliveries to running. It
+// reports false when the store failed; a failed delivery is the item's own business.
+func (w *OutboxWorker) round(ctx context.Context, q Outbox, slots chan struct{}, running *sync.WaitGroup) bool {
+	if !acquire(ctx, slots) {
+		return true
 	}
-	if len(items) == 0 {
+	items, err := q.Claim(ctx, w.Batch)
+	if err != nil || len(items) == 0 {
+		<-slots
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("claim from outbox", "err", err)
+			return false
+		}
 		return true
 	}
 	b := w.hold(q, items)
-	defer b.stop()
-	ok := true
+	var delivering sync.WaitGroup
+	// The claims are renewed until the batch's last delivery is over; deferred, so that
+	// the wait begins after the last delivery was started.
+	defer running.Go(func() {
+		delivering.Wait()
+		b.stop()
+	})
 	for i, it := range items {
-		if ctx.Err() != nil {
-			// Stopping: what was not started goes back at once, not after Idle.
+		stopping := i > 0 && !acquire(ctx, slots)
+		if !stopping && ctx.Err() != nil {
+			<-slots
+			stopping = true
+		}
+		if stopping {
+			// What was not started goes back at once, not after Idle.
 			w.giveBack(q, b, items[i:])
-			break
+			return true
 		}
 		mine, err := b.take(ctx, it)
+		if err != nil || !mine {
+			<-slots
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				w.giveBack(q, b, items[i:])
-				break
+				return true
 			}
 			// Not sure it is still ours: leave it, and the rest, to come back after Idle.
 			w.log.Error("renew claim", "err", err)
+			for _, rest := range items[i:] {
+				b.release(rest)
+			}
 			return false
 		}
 		if !mine {
@@ -177,11 +215,25 @@ func (w *OutboxWorker) round(ctx context.Context, q Outbox) bool {
 				"submission", it.Submission.ID, "reference", it.Submission.Reference)
 			continue
 		}
-		if !w.deliver(ctx, q, it, b) {
-			ok = false
-		}
+		delivering.Go(func() {
+			defer func() { <-slots }()
+			if !w.deliver(ctx, q, it, b) {
+				w.storeFailed.Store(true)
+			}
+		})
 	}
-	return ok
+	return true
+}
+
+// acquire takes a delivery slot, waiting for one to be free. It reports false, with no
+// slot taken, when ctx is cancelled first.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // giveBack hands items this worker will not deliver back to the outbox (a Retry at

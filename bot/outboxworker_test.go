@@ -669,7 +669,8 @@ func TestOutboxWorkerStopGivesBack(t *testing.T) {
 	}
 	in := &gateIntake{started: make(chan string, 3), proceed: make(chan struct{})}
 	w := bot.NewOutboxWorker(store, in, nil, "stopping")
-	w.Block = 20 * time.Millisecond
+	// One delivery at a time, so that two of the batch wait for a slot when it stops.
+	w.Block, w.Concurrency = 20*time.Millisecond, 1
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -691,5 +692,122 @@ func TestOutboxWorkerStopGivesBack(t *testing.T) {
 	}
 	if len(got) != 2 || slices.Contains(got, first) {
 		t.Errorf("another worker claimed %v at once, want the two besides %s", got, first)
+	}
+}
+
+// hangingIntake holds the delivery of one submission until released (a city server
+// that does not answer until the client's timeout) and delivers the others at once.
+type hangingIntake struct {
+	*fakeIntake
+	id      string
+	hung    chan struct{} // closed when the hanging delivery began
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *hangingIntake) Deliver(ctx context.Context, s bot.Submission) (bot.Receipt, error) {
+	if s.ID == h.id {
+		h.once.Do(func() { close(h.hung) })
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+			return bot.Receipt{}, &bot.SendError{Failure: bot.Retryable, Detail: "timeout"}
+		}
+	}
+	return h.fakeIntake.Deliver(ctx, s)
+}
+
+// One intake call hanging holds up no other submission: those of its batch and of the
+// batches after it are delivered while it hangs, and it is delivered once when it
+// answers. A second worker shares the outbox and Idle is short, so a hanging item whose
+// claim were not renewed would be delivered twice.
+func TestOutboxWorkerHangingDelivery(t *testing.T) {
+	store := newStore(t)
+	in := &hangingIntake{fakeIntake: newFakeIntake(), id: "hangs", hung: make(chan struct{}), release: make(chan struct{})}
+	enqueue(t, store, in.id)
+	var others []string
+	for i := range 12 {
+		id := fmt.Sprintf("quick-%d", i)
+		others = append(others, id)
+		enqueue(t, store, id)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var released sync.Once
+	t.Cleanup(func() { // also when the test failed midway
+		released.Do(func() { close(in.release) })
+		cancel()
+		wg.Wait()
+	})
+	for i := range 2 {
+		w := bot.NewOutboxWorker(store, in, nil, fmt.Sprintf("worker-%d", i))
+		// Batches of 4 with 3 slots: the quick ones need several batches and slots.
+		w.Batch, w.Concurrency = 4, 3
+		w.Idle, w.Block, w.Backoff = 200*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond
+		wg.Go(func() { _ = w.Run(ctx) })
+	}
+	select {
+	case <-in.hung:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the hanging submission was never delivered")
+	}
+	// The hanging delivery has not answered: only the test's release lets it.
+	in.waitDelivered(t, others)
+	// Longer than Idle: a claim not renewed would be taken over now.
+	time.Sleep(500 * time.Millisecond)
+	if n := in.snapshot()[in.id]; n != 0 {
+		t.Fatalf("the hanging submission reached the intake %d times before it answered", n)
+	}
+	released.Do(func() { close(in.release) })
+	in.waitDelivered(t, []string{in.id})
+	cancel()
+	wg.Wait()
+	for _, id := range append(others, in.id) {
+		if n := in.snapshot()[id]; n != 1 {
+			t.Errorf("%s: intake called %d times, want 1", id, n)
+		}
+	}
+	left, err := store.Claim(context.Background(), "check", 100, 0, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("%d items left in the outbox after delivery", len(left))
+	}
+}
+
+// A worker stopped while its slots are full gives back the items still waiting for
+// one, and finishes those it was delivering.
+func TestOutboxWorkerStopWithSlotsFull(t *testing.T) {
+	store := newStore(t)
+	for _, id := range []string{"a", "b", "c", "d"} {
+		enqueue(t, store, id)
+	}
+	in := &gateIntake{started: make(chan string, 4), proceed: make(chan struct{})}
+	w := bot.NewOutboxWorker(store, in, nil, "stopping")
+	w.Block, w.Concurrency = 20*time.Millisecond, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	started := []string{<-in.started, <-in.started}
+	cancel()
+	close(in.proceed)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	left, err := store.Outbox("other", 15*time.Second, 0).Claim(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range left {
+		got = append(got, it.Submission.ID)
+	}
+	slices.Sort(got)
+	if len(got) != 2 || slices.Contains(got, started[0]) || slices.Contains(got, started[1]) {
+		t.Errorf("another worker claimed %v at once, want the two besides %v", got, started)
+	}
+	if pending, err := store.PendingSubmissions(context.Background()); err != nil || len(pending) != 2 {
+		t.Errorf("pending after stop = %d, %v; want the two given back (the delivered ones acknowledged)", len(pending), err)
 	}
 }

@@ -25,6 +25,7 @@ type Metrics struct {
 	log *slog.Logger
 
 	webhookRequests  *prometheus.CounterVec   // channel, code
+	unauthenticated  *prometheus.CounterVec   // endpoint, code
 	events           *prometheus.CounterVec   // channel, kind
 	eventErrors      *prometheus.CounterVec   // channel
 	eventSeconds     *prometheus.HistogramVec // channel
@@ -46,6 +47,10 @@ func New(log *slog.Logger) *Metrics {
 			Name: "sangkien_webhook_requests_total",
 			Help: "Webhook requests by channel and HTTP status code answered.",
 		}, []string{"channel", "code"}),
+		unauthenticated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sangkien_unauthenticated_requests_total",
+			Help: "Requests to a webhook or the intake callback that failed authentication, by endpoint and the code answered (401, or 429 once the address is over WEBHOOK_AUTH_LIMIT).",
+		}, []string{"endpoint", "code"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sangkien_events_total",
 			Help: "Events a channel handed the engine, by channel and kind.",
@@ -96,7 +101,7 @@ func New(log *slog.Logger) *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.webhookRequests, m.events, m.eventErrors, m.eventSeconds, m.sends, m.rateLimitWait, m.intakeDeliveries,
+		m.webhookRequests, m.unauthenticated, m.events, m.eventErrors, m.eventSeconds, m.sends, m.rateLimitWait, m.intakeDeliveries,
 		m.flowSteps, m.staffReplies, m.staffFirstAnswer, m.staffActions,
 	)
 	return m

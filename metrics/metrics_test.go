@@ -136,6 +136,25 @@ sangkien_webhook_requests_total{channel="zalo",code="401"} 2
 	}
 }
 
+// Requests that failed authentication are counted by endpoint and the code answered.
+func TestUnauthenticatedCounted(t *testing.T) {
+	m := newMetrics(t)
+	m.Unauthenticated("zalo", false)
+	m.Unauthenticated("zalo", true)
+	m.Unauthenticated("zalo", true)
+	m.Unauthenticated("intake callback", false)
+	want := `
+# HELP sangkien_unauthenticated_requests_total Requests to a webhook or the intake callback that failed authentication, by endpoint and the code answered (401, or 429 once the address is over WEBHOOK_AUTH_LIMIT).
+# TYPE sangkien_unauthenticated_requests_total counter
+sangkien_unauthenticated_requests_total{code="401",endpoint="intake callback"} 1
+sangkien_unauthenticated_requests_total{code="401",endpoint="zalo"} 1
+sangkien_unauthenticated_requests_total{code="429",endpoint="zalo"} 2
+`
+	if err := testutil.CollectAndCompare(m.unauthenticated, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type recordingHandler struct{ fail bool }
 
 func (h recordingHandler) Handle(_ context.Context, ev bot.Event) (bot.Outcome, error) {

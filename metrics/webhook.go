@@ -19,6 +19,16 @@ func (m *Metrics) Webhook(ch bot.Channel, h http.Handler) http.Handler {
 	})
 }
 
+// Unauthenticated counts a request to endpoint that failed authentication, answered 429
+// when limited and 401 otherwise (webhook.GuardConfig.Count).
+func (m *Metrics) Unauthenticated(endpoint string, limited bool) {
+	code := "401"
+	if limited {
+		code = "429"
+	}
+	m.unauthenticated.WithLabelValues(endpoint, code).Inc()
+}
+
 // statusWriter remembers the status code written.
 type statusWriter struct {
 	http.ResponseWriter

@@ -231,13 +231,13 @@ func TestReportCountsWhatHappened(t *testing.T) {
 	if err != nil || later.Totals != (bot.ReportCounts{}) || len(later.Days) != 1 || later.Funnel[0].Reached != 0 {
 		t.Errorf("a quiet day: %+v %v", later, err)
 	}
-	counts, took, answers := c.st.keys(lan).stats("2026-12-01")
+	counts, took, _ := c.st.keys(lan).stats("2026-12-01")
 	for _, k := range []string{counts, took} {
 		if ttl := c.st.c.PTTL(ctx, k).Val(); ttl <= 0 || ttl > DefaultStatsTTL {
 			t.Errorf("%s: ttl %v", k, ttl)
 		}
 	}
-	_, _, answers = c.st.keys(hoa).stats("2026-12-02")
+	_, _, answers := c.st.keys(hoa).stats("2026-12-02")
 	if ttl := c.st.c.PTTL(ctx, answers).Val(); ttl <= 0 || ttl > DefaultStatsTTL {
 		t.Errorf("%s: ttl %v", answers, ttl)
 	}

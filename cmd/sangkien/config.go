@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/webhook"
 	"github.com/sangkien/sangkien/integrations/zalo"
 	"github.com/sangkien/sangkien/logging"
 	"github.com/sangkien/sangkien/metrics"
@@ -39,6 +40,7 @@ type config struct {
 	Area      flows.Area
 	Broadcast broadcast.Settings // BULK_QUIET_HOURS, BROADCAST_REMINDERS
 	Metrics   metrics.Settings   // METRICS_ADDR
+	Webhook   webhook.Settings   // WEBHOOK_AUTH_LIMIT, TRUSTED_PROXIES
 	// Console is the operator console's (CONSOLE_*, console.go).
 	Console consoleSettings
 	// Outbox names the store's outbox (redisstore.Options.Outbox): "" for serve, "chat"
@@ -68,7 +70,7 @@ var envVars = slices.Concat([]envvar.Var{
 	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars)
+}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars, webhook.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -81,6 +83,7 @@ func loadConfig(env func(string) string) (config, error) {
 		ProgramsFile:  r.Get("PROGRAMS_FILE"),
 		PublicBaseURL: r.Get("PUBLIC_BASE_URL"),
 		Metrics:       metrics.ReadSettings(r),
+		Webhook:       webhook.ReadSettings(r),
 		Telegram:      telegram.ReadSettings(r),
 		Zalo:          zalo.ReadSettings(r),
 		Intake:        intake.ReadSettings(r),

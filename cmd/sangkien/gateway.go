@@ -14,6 +14,7 @@ import (
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/flows"
 	"github.com/sangkien/sangkien/integrations/intake"
+	"github.com/sangkien/sangkien/integrations/webhook"
 	"github.com/sangkien/sangkien/locales"
 	"github.com/sangkien/sangkien/programs"
 )
@@ -26,6 +27,7 @@ type gateway struct {
 	store   *redisstore.Store
 	engine  *bot.Engine
 	sink    *intake.FileSink // nil unless INTAKE_KIND is file
+	guard   *webhook.Guard   // serve's limit on unauthenticated requests
 	log     *slog.Logger
 	// programs is the catalog as it stands, the programs file with the admins' edits:
 	// the flows offer it, the Open311 intake maps its fields, the console edits it and

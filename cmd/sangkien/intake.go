@@ -19,15 +19,16 @@ type intakeParts struct {
 	client bot.Intake
 	// remote is true for the city's real intake (json, open311), whose receipt the
 	// citizen is told; the local file is not the city.
-	remote bool
-	signer *media.Signer
+	remote     bool
+	signer     *media.Signer
+	deliveries int // INTAKE_CONCURRENCY
 }
 
 // setupIntake builds the intake client and mounts POST /callbacks/intake and
 // GET /media/{id} on mux. fetchers holds a media fetcher for each running channel.
 func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMux, fetchers map[bot.Channel]media.Fetcher) (intakeParts, error) {
 	log := g.log.With("component", "intake")
-	p := intakeParts{client: g.sink, remote: cfg.Intake.Remote()}
+	p := intakeParts{client: g.sink, remote: cfg.Intake.Remote(), deliveries: cfg.Intake.Deliveries}
 	if cfg.PublicBaseURL == "" {
 		notice(log, cfg, "PUBLIC_BASE_URL is empty: attachments reach the intake without links to their files")
 	} else {
@@ -47,7 +48,7 @@ func (g *gateway) setupIntake(ctx context.Context, cfg config, mux *http.ServeMu
 		if err != nil {
 			return p, err
 		}
-		mux.Handle("POST /callbacks/intake", cb)
+		mux.Handle("POST /callbacks/intake", g.guard.Wrap("intake callback", cb))
 	}
 	if !p.remote {
 		return p, nil
@@ -90,6 +91,6 @@ func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Chann
 // wrapper). With the city's intake it tells the citizen that the city received the submission.
 func (g *gateway) intakeWorker(p intakeParts, count func(bot.Intake) bot.Intake) *bot.OutboxWorker {
 	w := g.worker(count(p.client))
-	w.Events, w.TellReceived = g.engine, p.remote
+	w.Events, w.TellReceived, w.Concurrency = g.engine, p.remote, p.deliveries
 	return w
 }

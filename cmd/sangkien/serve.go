@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
+	"github.com/sangkien/sangkien/integrations/webhook"
 	"github.com/sangkien/sangkien/lifecycle"
 	"github.com/sangkien/sangkien/logging"
 	"github.com/sangkien/sangkien/metrics"
@@ -97,6 +98,7 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	if err != nil {
 		return nil, err
 	}
+	g.guard = webhook.NewGuard(webhook.GuardConfig{Settings: cfg.Webhook, Count: m.Unauthenticated, Logger: log})
 	tg, err := g.startTelegram(ctx, cfg, mux, parts, m)
 	if err != nil {
 		return nil, err

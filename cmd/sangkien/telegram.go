@@ -50,7 +50,7 @@ func (g *gateway) startTelegram(ctx context.Context, cfg config, mux *http.Serve
 	if ch.Polling() {
 		parts.Run("telegram polling", ch.Poll)
 	} else {
-		mux.Handle("POST "+telegram.WebhookPath, m.Webhook(bot.Telegram, ch.Webhook))
+		mux.Handle("POST "+telegram.WebhookPath, m.Webhook(bot.Telegram, g.guard.Wrap("telegram", ch.Webhook)))
 	}
 	return ch.Client, nil
 }

@@ -24,7 +24,7 @@ func (g *gateway) startZalo(ctx context.Context, cfg config, mux *http.ServeMux,
 	if err != nil {
 		return false, err
 	}
-	mux.Handle("POST "+zalo.WebhookPath, m.Webhook(bot.Zalo, ch.Webhook))
+	mux.Handle("POST "+zalo.WebhookPath, m.Webhook(bot.Zalo, g.guard.Wrap("zalo", ch.Webhook)))
 	parts.Run("zalo inbox", func(ctx context.Context) { _ = ch.Webhook.Run(ctx) })
 	d, err := g.dispatcher(bot.DispatcherConfig{
 		Channel: bot.Zalo, Sender: m.Sender(ch.Client),

@@ -12,6 +12,8 @@ var EnvVars = []envvar.Var{
 	{Name: "INTAKE_SECRET", Secret: true, Help: "HMAC key of X-Sangkien-Signature: signs submissions (required with " +
 		"json) and checks POST /callbacks/intake (empty: callbacks are off)"},
 	{Name: "INTAKE_API_KEY", Secret: true, Help: "open311: the api_key sent with every request"},
+	{Name: "INTAKE_CONCURRENCY", Default: "8", Help: "how many submissions one gateway delivers to the intake at once, " +
+		"so that one call hanging until its timeout holds up no other"},
 	{Name: "OPEN311_SERVICE_CODE", Help: "open311: the service_code of fields without one in the programs file"},
 	{Name: "OPEN311_FEEDBACK_CODE", Help: "open311: the service_code of feedback (empty: OPEN311_SERVICE_CODE)"},
 	{Name: "OPEN311_ADDRESS", Help: "open311: address_string sent when a submission has no place (feedback, a skipped place); " +
@@ -24,11 +26,12 @@ var EnvVars = []envvar.Var{
 // ReadSettings reads the variables of EnvVars; Settings.Check checks them.
 func ReadSettings(r *envvar.Reader) Settings {
 	return Settings{
-		Kind:   r.Get("INTAKE_KIND"),
-		File:   r.Get("INTAKE_FILE"),
-		URL:    r.Get("INTAKE_URL"),
-		Secret: r.Get("INTAKE_SECRET"),
-		APIKey: r.Get("INTAKE_API_KEY"),
+		Kind:        r.Get("INTAKE_KIND"),
+		File:        r.Get("INTAKE_FILE"),
+		URL:         r.Get("INTAKE_URL"),
+		Secret:      r.Get("INTAKE_SECRET"),
+		APIKey:      r.Get("INTAKE_API_KEY"),
+		Concurrency: r.Get("INTAKE_CONCURRENCY"),
 		Open311: Open311Defaults{
 			ServiceCode:  r.Get("OPEN311_SERVICE_CODE"),
 			FeedbackCode: r.Get("OPEN311_FEEDBACK_CODE"),

@@ -57,6 +57,3 @@ func stripMarkup(s string) string {
 	s = htmlBreak.ReplaceAllString(s, "\n")
 	return htmlTag.ReplaceAllString(s, "")
 }
-
-// hasMarkup reports whether s still holds something a strict server takes for HTML.
-func hasMarkup(s string) bool { return htmlTag.MatchString(s) || htmlComment.MatchString(s) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,10 @@ type Settings struct {
 	URL    string // INTAKE_URL
 	Secret string // INTAKE_SECRET: signs submissions (json) and checks callbacks
 	APIKey string // INTAKE_API_KEY (open311)
+	// Concurrency is INTAKE_CONCURRENCY as given ("8"); Check reads it into Deliveries.
+	Concurrency string
+	// Deliveries is how many submissions the outbox worker delivers at once.
+	Deliveries int
 	// Open311 fills what a submission cannot give an Open311 server (OPEN311_*).
 	Open311 Open311Defaults
 }
@@ -46,6 +51,11 @@ func (s *Settings) Check() error {
 			s.Kind = "json"
 		}
 	}
+	n, err := strconv.Atoi(cmp.Or(strings.TrimSpace(s.Concurrency), "8"))
+	if err != nil || n < 1 || n > maxConcurrency {
+		return fmt.Errorf("INTAKE_CONCURRENCY=%q: want a whole number from 1 to %d", s.Concurrency, maxConcurrency)
+	}
+	s.Deliveries = n
 	switch s.Kind {
 	case "file":
 	case "json", "open311":
@@ -67,6 +77,10 @@ func (s *Settings) Check() error {
 	}
 	return nil
 }
+
+// maxConcurrency bounds INTAKE_CONCURRENCY: more calls at once than this would load
+// a city server more than it would help.
+const maxConcurrency = 256
 
 // check reads what an Open311 intake needs. A GeoReport server refuses a request
 // without a location, and feedback (or an initiative whose author skipped the place)

@@ -10,6 +10,10 @@
 // MaxText characters ("Bad Request: message is too long"). Refused requests are
 // recorded like the others.
 //
+// HoldChat holds one chat's calls until released, and GarbleChat answers one chat's
+// calls with a body that is no Bot API answer, while the other chats are answered as
+// usual: a slow or broken API for one chat.
+//
 // LimitSends makes it count sendMessage as Telegram counts bulk notifications, and
 // answer 429 with retry_after, in Telegram's shape, to a send beyond the limit;
 // allow_paid_broadcast raises a send's limit to PaidLimit. The fake takes
@@ -73,7 +77,9 @@ type Server struct {
 	files   map[string]file // by file_id
 	updates []json.RawMessage
 	nextMsg int
-	limits  [2]window // LimitSends': the free sends, then the paid ones
+	limits  [2]window                // LimitSends': the free sends, then the paid ones
+	held    map[string]chan struct{} // HoldChat's chats: closed on release
+	garbled map[string]string        // GarbleChat's chats: the body they are answered
 }
 
 // window counts the sends of the last period against a limit of n; n 0: no limit.
@@ -120,6 +126,8 @@ func NewServer(t testing.TB) *Server {
 		changed: make(chan struct{}),
 		scripts: map[string][]answer{},
 		files:   map[string]file{},
+		held:    map[string]chan struct{}{},
+		garbled: map[string]string{},
 		nextMsg: 100,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -148,6 +156,33 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
+}
+
+// HoldChat makes every call naming chatID (its chat_id) wait, once recorded, until
+// release is called or the client gives up: a chat whose sends hang, as when the API
+// is slow for one chat. Calls for other chats are answered as usual meanwhile.
+func (s *Server) HoldChat(chatID string) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan struct{})
+	s.held[chatID] = ch
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			delete(s.held, chatID)
+			close(ch)
+		})
+	}
+}
+
+// GarbleChat makes every call naming chatID answer 200 with body, which is not a Bot
+// API answer (a proxy's error page, half of a cut answer): the client cannot read it.
+func (s *Server) GarbleChat(chatID, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.garbled[chatID] = body
 }
 
 // PaidLimit is how many sends with allow_paid_broadcast Telegram takes per second.
@@ -265,10 +300,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			scripted = tooManyRequests(req.RetryAfter)
 		}
 	}
+	held := s.held[params["chat_id"]]
+	garbled, garble := s.garbled[params["chat_id"]]
 	s.reqs = append(s.reqs, req)
 	s.notify()
 	s.mu.Unlock()
 
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if garble && token == s.Token {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, garbled)
+		return
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):

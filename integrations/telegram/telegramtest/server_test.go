@@ -146,3 +146,39 @@ func TestFakeLimitsSends(t *testing.T) {
 		t.Errorf("after the limit is lifted: %d %s", status, body)
 	}
 }
+
+// HoldChat holds one chat's calls until released while the others are answered, and
+// GarbleChat answers one chat's calls with a body that is not JSON.
+func TestFakeHoldsAndGarblesOneChat(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	release := srv.HoldChat("42")
+	srv.GarbleChat("43", "<html>502 Bad Gateway</html>")
+	send := func(chat string) (int, string) {
+		resp, err := http.PostForm(fmt.Sprintf(srv.URL+"/bot%s/sendMessage", srv.Token), url.Values{"chat_id": {chat}, "text": {"Xin chào"}})
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	held := make(chan int, 1)
+	go func() { code, _ := send("42"); held <- code }()
+	srv.Wait("sendMessage", 1)
+	if code, body := send("44"); code != 200 || !strings.Contains(body, `"ok":true`) {
+		t.Errorf("another chat while 42 is held: %d %s", code, body)
+	}
+	if code, body := send("43"); code != 200 || json.Valid([]byte(body)) {
+		t.Errorf("the garbled chat: %d %q, want 200 and no JSON", code, body)
+	}
+	select {
+	case code := <-held:
+		t.Fatalf("the held chat was answered (%d) before its release", code)
+	default:
+	}
+	release()
+	if code := <-held; code != 200 {
+		t.Errorf("the held chat once released: %d", code)
+	}
+}
