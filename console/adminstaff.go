@@ -116,7 +116,7 @@ func (sc StaffChanges) record(ctx context.Context, by Actor, action, detail stri
 
 // staffChanges are the console's, made by the caller of r.
 func (s *Server) staffChanges(r *http.Request, m bot.StaffMember) (StaffChanges, Actor) {
-	return StaffChanges{Accounts: s.cfg.Accounts, Audit: s.cfg.Audit, Now: s.cfg.Now}, Actor{Email: m.Email, Addr: clientAddr(r)}
+	return StaffChanges{Accounts: s.cfg.Accounts, Audit: s.cfg.Audit, Now: s.cfg.Now}, Actor{Email: m.Email, Addr: s.clientAddr(r)}
 }
 
 // staffJSON is an account as the API lists it: never a hash or a token.

@@ -10,6 +10,7 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/clientaddr"
 )
 
 // SessionCookie holds a console session's id. It is HttpOnly, SameSite=Lax, scoped to
@@ -107,7 +108,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
-	m, err := s.cfg.Accounts.Authenticate(r.Context(), email, password, r.RemoteAddr)
+	m, err := s.cfg.Accounts.Authenticate(r.Context(), email, password, clientaddr.Key(s.cfg.Proxies.Addr(r)))
 	if err == nil {
 		s.openSession(w, r, m, email)
 		return
@@ -122,11 +123,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, bot.ErrBadCredentials):
-		s.log.Info("login refused", "addr", clientAddr(r))
+		s.log.Info("login refused", "addr", s.clientAddr(r))
 		s.renderLogin(w, r, http.StatusUnauthorized, "console.login.wrong", email)
 	case errors.Is(err, bot.ErrTooManyAttempts):
 		if refusal != nil && refusal.Audit {
-			s.log.Warn("login limit reached", "addr", clientAddr(r))
+			s.log.Warn("login limit reached", "addr", s.clientAddr(r))
 		}
 		w.Header().Set("Retry-After", "900")
 		s.renderLogin(w, r, http.StatusTooManyRequests, "console.login.limit", email)
@@ -250,13 +251,13 @@ func (s *Server) cookie(id string, maxAge int) *http.Cookie {
 	}
 }
 
-// clientAddr is the request's peer host, for logs (no port).
-func clientAddr(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// clientAddr is the request's client address (behind a trusted proxy, the one it
+// forwarded), for logs and the audit.
+func (s *Server) clientAddr(r *http.Request) string {
+	if a := s.cfg.Proxies.Addr(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return "unknown"
 }
 
 // writeJSON answers v as JSON.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/clientaddr"
 	"github.com/sangkien/sangkien/console"
 )
 
@@ -231,5 +233,45 @@ func TestBasicAuthorizationKeepsTheCookie(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("a bearer token, scheme in lower case: %d", res.StatusCode)
+	}
+}
+
+// Behind a trusted proxy (TRUSTED_PROXIES), failed logins count against the address the
+// proxy forwarded: one client's guesses lock that client out, not every colleague
+// behind the same proxy. From anyone else, X-Forwarded-For is ignored.
+func TestLoginLimitBehindTrustedProxy(t *testing.T) {
+	proxies, err := clientaddr.Parse("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, false, func(cfg *console.Config) { cfg.Proxies = proxies })
+	guess := func(from, email, password string) int {
+		res, _ := d.form(d.browser(), "/console/login", url.Values{"email": {email}, "password": {password}}, "X-Forwarded-For", from)
+		return res.StatusCode
+	}
+	// The desk allows an address 50 failures (AddressFailures), each on an account of
+	// its own here, within the per-account limit.
+	for i := range 50 {
+		if code := guess("203.0.113.7", fmt.Sprintf("g%d@hanoi.gov.vn", i), "không phải mật khẩu"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d from 203.0.113.7: %d", i+1, code)
+		}
+	}
+	if code := guess("203.0.113.7", lan, lanPassword); code != http.StatusTooManyRequests {
+		t.Errorf("the guessing client after 50 failures: %d, want 429", code)
+	}
+	if code := guess("203.0.113.8", lan, lanPassword); code != http.StatusSeeOther {
+		t.Errorf("a colleague behind the same proxy: %d, want a session (303)", code)
+	}
+	if got := d.auditLines(bot.AuditQuery{Action: bot.AuditLogin}); len(got) != 1 {
+		t.Errorf("audited logins: %v", got)
+	}
+
+	// Not trusted: the header is anyone's to write, and the peer's address counts.
+	d = newDesk(t, false)
+	for i := range 50 {
+		guess(fmt.Sprintf("198.51.100.%d", i), fmt.Sprintf("g%d@hanoi.gov.vn", i), "không phải mật khẩu")
+	}
+	if code := guess("198.51.100.99", lan, lanPassword); code != http.StatusTooManyRequests {
+		t.Errorf("an untrusted peer naming a new address: %d, want 429", code)
 	}
 }

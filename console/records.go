@@ -29,7 +29,7 @@ type CannedAnswers interface {
 // audit records one staff action. A failure is logged, not shown: the action itself
 // has happened, and the log says which record is missing.
 func (s *Server) audit(r *http.Request, who, action string, e bot.AuditEntry) {
-	e.Staff, e.Action, e.Addr, e.At = who, action, clientAddr(r), s.cfg.Now()
+	e.Staff, e.Action, e.Addr, e.At = who, action, s.clientAddr(r), s.cfg.Now()
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		e.Via = bot.AuditViaToken
 	}

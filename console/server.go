@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/clientaddr"
 	"github.com/sangkien/sangkien/console/workday"
 	"github.com/sangkien/sangkien/locales"
 )
@@ -51,6 +52,9 @@ type Submissions interface {
 // Config is what a Server needs. Every field but Logger, Now, Calendar, Targets,
 // MediaLink, Holidays, Reports, Programs, ProgramEdits and Broadcasts is required.
 type Config struct {
+	// Proxies tells which peers' X-Forwarded-For names the client (TRUSTED_PROXIES): the
+	// address whose failed logins are counted and that the audit records.
+	Proxies       clientaddr.Resolver
 	Engine        Engine
 	Accounts      Accounts
 	Sessions      Sessions

@@ -76,6 +76,7 @@ func (g *gateway) mountConsole(cfg config, mux *http.ServeMux, signer *media.Sig
 		}
 	}
 	srv, err := console.New(console.Config{
+		Proxies:       cfg.Webhook.Proxies,
 		Engine:        engine,
 		Accounts:      console.Accounts{Store: staff, Cost: staffBcryptCost},
 		Sessions:      staff,

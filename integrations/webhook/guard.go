@@ -20,7 +20,8 @@ var EnvVars = []envvar.Var{
 		"next ones are answered 429 instead of 401, and counted, not logged. A correctly signed request is never " +
 		"refused. none: no limit"},
 	{Name: "TRUSTED_PROXIES", Help: "addresses and networks of the proxies in front of the gateway, comma-separated " +
-		"(compose: 172.16.0.0/12): only a request from one of them has its client's address read from X-Forwarded-For"},
+		"(compose: 172.16.0.0/12): only a request from one of them has its client's address read from X-Forwarded-For, " +
+		"for the webhooks' limit, the console's login limit and the audit"},
 }
 
 // Settings are the limit's: WEBHOOK_AUTH_LIMIT and TRUSTED_PROXIES.
