@@ -32,7 +32,7 @@ test-cluster: vet
 # slow them past the suite's time budget.
 test-faults: vet
 	$(GO) vet -tags faults ./cmd/sangkien/
-	$(GO) test -count=1 -tags faults -run '^TestFaults$$' -v -timeout 12m ./cmd/sangkien/
+	$(GO) test -count=1 -tags faults -run '^TestFaults$$' -v -parallel 3 -timeout 12m ./cmd/sangkien/
 
 cover:
 	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)

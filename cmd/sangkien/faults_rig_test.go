@@ -701,7 +701,7 @@ var (
 )
 
 // learnBaseline runs one citizen's proposal and one /help through a gateway with
-// nothing wrong, on a Redis of its own (port 6409), and keeps the messages the fake
+// nothing wrong, on a Redis of its own (port 6409, free again after), and keeps the messages the fake
 // Bot API took, once for the whole suite.
 func learnBaseline(t *testing.T) baselineReplies {
 	t.Helper()
@@ -726,6 +726,7 @@ func learnBaseline(t *testing.T) baselineReplies {
 			return len(bf.texts(strconv.FormatInt(help, 10))) > 0
 		})
 		f.stop()
+		rs.kill() // its port is a scenario's
 		baseline = baselineReplies{proposal: fold(bf.texts(strconv.FormatInt(chat, 10))), help: fold(bf.texts(strconv.FormatInt(help, 10)))}
 		if len(baseline.proposal) < 10 || len(city.Submissions()) != 1 {
 			t.Fatalf("baseline: %d replies, %d submissions", len(baseline.proposal), len(city.Submissions()))

@@ -40,16 +40,28 @@ func TestFaults(t *testing.T) {
 		seed = n
 	}
 	fmt.Printf("faults: seed %d (FAULTS_SEED=%d repeats the kills)\n", seed, seed)
-	t.Run("kill9", func(t *testing.T) { faultKill9(t, b, seed) })
-	t.Run("redis-restart-aof", func(t *testing.T) { faultRedisRestart(t, b, seed) })
-	t.Run("redis-unreachable-10s", func(t *testing.T) { faultRedisUnreachable(t, b, seed) })
-	t.Run("intake-500", func(t *testing.T) { faultIntake500(t, b, seed) })
-	t.Run("intake-hangs", func(t *testing.T) { faultIntakeHangs(t, b, seed) })
-	t.Run("open311-400-crm-down", func(t *testing.T) { faultOpen311Down(t, b, seed) })
-	t.Run("thrice-out-of-order-2-gateways", func(t *testing.T) { faultThrice(t, b, seed, 2, 6406) })
-	t.Run("thrice-out-of-order-3-gateways", func(t *testing.T) { faultThrice(t, b, seed, 3, 6407) })
-	t.Run("bot-api-slow-for-one-chat", func(t *testing.T) { faultBotAPI(t, b, seed, true) })
-	t.Run("bot-api-garbage-for-one-chat", func(t *testing.T) { faultBotAPI(t, b, seed, false) })
+	// The scenarios run side by side (make test-faults: -parallel 3), each on a Redis
+	// and fakes of its own: most of their time is spent waiting out a fault.
+	for _, sc := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"kill9", func(t *testing.T) { faultKill9(t, b, seed) }},
+		{"redis-restart-aof", func(t *testing.T) { faultRedisRestart(t, b, seed) }},
+		{"redis-unreachable-10s", func(t *testing.T) { faultRedisUnreachable(t, b, seed) }},
+		{"intake-500", func(t *testing.T) { faultIntake500(t, b, seed) }},
+		{"intake-hangs", func(t *testing.T) { faultIntakeHangs(t, b, seed) }},
+		{"open311-400-crm-down", func(t *testing.T) { faultOpen311Down(t, b, seed) }},
+		{"thrice-out-of-order-2-gateways", func(t *testing.T) { faultThrice(t, b, seed, 2, 6406) }},
+		{"thrice-out-of-order-3-gateways", func(t *testing.T) { faultThrice(t, b, seed, 3, 6407) }},
+		{"bot-api-slow-for-one-chat", func(t *testing.T) { faultBotAPI(t, b, seed, true, 6408) }},
+		{"bot-api-garbage-for-one-chat", func(t *testing.T) { faultBotAPI(t, b, seed, false, 6409) }},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.run(t)
+		})
+	}
 }
 
 // jsonRig is a scenario's parts with the signed-JSON intake.
@@ -279,12 +291,11 @@ func faultThrice(t *testing.T, b baselineReplies, seed uint64, gateways, port in
 // taken at once) or with garbage (an HTML page, the message not taken, twice in a row:
 // the gateway tries a message six times, then gives it up);
 // the other chats' replies must arrive while that chat's are still pending.
-func faultBotAPI(t *testing.T, b baselineReplies, seed uint64, slow bool) {
-	port := 6408
+func faultBotAPI(t *testing.T, b baselineReplies, seed uint64, slow bool, port int) {
 	r := newJSONRig(t, port, false, 1, seed)
 	held := int64(citizenBase - 8)
 	key := strconv.FormatInt(held, 10)
-	const helps = 3
+	const helps = 1 // two messages: ten seconds of slow answers
 	if slow {
 		r.f.bot.slowChat(key, 5*time.Second)
 	} else {
