@@ -288,18 +288,20 @@ func faultThrice(t *testing.T, b baselineReplies, seed uint64, gateways, port in
 }
 
 // faultBotAPI: the Bot API answers one chat's sends slowly (5 s each, the message
-// taken at once) or with garbage (an HTML page, the message not taken, twice in a row:
-// the gateway tries a message six times, then gives it up);
+// taken at once) or with garbage (an HTML page, the message not taken, four times in a
+// row: some 15 s of backoff; the gateway tries a message six times, then gives it up);
 // the other chats' replies must arrive while that chat's are still pending.
 func faultBotAPI(t *testing.T, b baselineReplies, seed uint64, slow bool, port int) {
 	r := newJSONRig(t, port, false, 1, seed)
 	held := int64(citizenBase - 8)
 	key := strconv.FormatInt(held, 10)
-	const helps = 1 // two messages: ten seconds of slow answers
+	// Three /help, six messages: half a minute of slow answers in that chat's line, a
+	// margin for the other chats on a busy machine.
+	const helps = 3
 	if slow {
 		r.f.bot.slowChat(key, 5*time.Second)
 	} else {
-		r.f.bot.garbleChat(key, 2)
+		r.f.bot.garbleChat(key, 4)
 	}
 	for _, u := range helpUpdates(held, helps) {
 		if !r.f.post(u) {
