@@ -12,7 +12,7 @@ PKGS     ?= ./...
 WITH_REDIS = scripts/with-redis.sh
 WITH_CLUSTER = scripts/with-cluster.sh
 
-.PHONY: build test test-cluster vet lint cover bench fuzz run chat screens clean
+.PHONY: build test test-cluster test-faults vet lint cover bench fuzz run chat screens clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sangkien
@@ -31,6 +31,17 @@ test-cluster: vet
 	$(GO) vet -tags cluster ./bot/redisstore/
 	$(WITH_CLUSTER) sh -c '$(GO) test -count=1 $(PKGS) && \
 		$(GO) test -count=1 -tags cluster -run "^TestSlotMigration" ./bot/redisstore/'
+
+# make test-faults runs the fault suite (build tag faults, cmd/sangkien/faults_*_test.go):
+# the gateway as child processes, redis-servers of its own on ports 6400-6409 (it needs
+# redis-server on PATH, installed as make test does when missing, not REDIS_URL), a fake
+# Bot API and fake intakes; one line of counts per scenario. FULL=1 makes the big runs
+# (100 kills); FAULTS_SEED repeats a run's kills. Not under -race: the gateways are the test binary, and the race detector would
+# slow them past the suite's time budget.
+test-faults: vet
+	$(GO) vet -tags faults ./cmd/sangkien/
+	bash -c 'source scripts/redis-common.sh && need_redis test-faults ""'
+	$(GO) test -count=1 -tags faults -run '^TestFaults$$' -v -parallel 3 -timeout 12m ./cmd/sangkien/
 
 cover:
 	$(WITH_REDIS) $(GO) test -count=1 -coverprofile=coverage.out $(PKGS)

@@ -26,6 +26,10 @@ type SenderOptions struct {
 	// unless this process queues a message meanwhile: a message another process
 	// queued waits up to about this long. Each poll is one round trip (a pipeline).
 	Poll time.Duration
+	// Orphans is how long a reply must have been pending for the process in Redis,
+	// without the process knowing of it, before it is read again (5s); the process
+	// looks for such replies about as often. See orphans.
+	Orphans time.Duration
 	// Logger receives what goes wrong with the leases.
 	Logger *slog.Logger
 }
@@ -45,6 +49,7 @@ func (q *Delivery) Sender(ch bot.Channel, name string, o SenderOptions) bot.Deli
 	o.Hold = min(o.Hold, MaxLeasePeriod)
 	def(&o.Pickup, 500*time.Millisecond)
 	def(&o.Poll, 50*time.Millisecond)
+	def(&o.Orphans, 5*time.Second)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -73,6 +78,8 @@ type sender struct {
 	// beats and renewals say when heartbeats and lease renewals fail, and when they
 	// work again (the keeper's own).
 	beats, renewals *bot.Alarm
+	// orphansAt is when Claim last looked for orphans.
+	orphansAt time.Time
 }
 
 // heldShard is a shard the process holds a lease on.
@@ -82,6 +89,10 @@ type heldShard struct {
 	renewed  time.Time     // the last renewal that succeeded
 	draining bool          // to be given back once its claimed replies are finished
 	out      int           // replies claimed and not yet acknowledged or failed
+	// claimed are the entries handed out under this lease and not finished: an entry
+	// pending for this process in Redis but not here was read without the answer
+	// arriving (orphans).
+	claimed map[string]bool
 }
 
 var _ bot.DeliveryQueue = (*sender)(nil)
@@ -101,6 +112,9 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	shards := s.readable()
 	var out []bot.Delivery
 	var errs []error
+	if s.orphansDue() {
+		out = append(out, s.orphans(ctx, shards, n)...)
+	}
 	if len(shards) > 0 {
 		// No more than n in all: an even part of n from each shard, or one from each
 		// of n shards (in random order) when there are more shards than n.
@@ -170,6 +184,10 @@ func (s *sender) claimed(shard int, got []bot.Delivery) []bot.Delivery {
 		if h != nil && d.Fence == h.fence {
 			d.Lost = h.lost
 			h.out++
+			if h.claimed == nil {
+				h.claimed = map[string]bool{}
+			}
+			h.claimed[d.Entry] = true
 			kept = append(kept, d)
 		}
 	}
@@ -222,6 +240,7 @@ func (s *sender) finished(d bot.Delivery, err error) error {
 			continue
 		}
 		h.out--
+		delete(h.claimed, d.Entry)
 		if err != nil {
 			s.lose(h)
 		}

@@ -1,0 +1,90 @@
+package redisstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// An orphan is a reply Redis has pending for this process that the process never
+// got: XREADGROUP ran, moved the entry to the process's pending list and answered,
+// but the answer was lost on the way (Redis stopped or the connection broke right
+// then, and go-redis's retry of the read found nothing new). Nothing else reads it
+// again while this process holds the shard's lease (a new holder reclaims what its
+// predecessors left, a live holder reads only new entries), so without this the
+// reply would never be sent. Claim looks for orphans every Orphans: entries pending
+// for this process, idle at least that long, and not among those it handed out and
+// has not finished (those are being sent, however long they wait their turn).
+
+// orphansDue reports whether Claim should look for orphans now.
+func (s *sender) orphansDue() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now := time.Now(); now.Sub(s.orphansAt) >= s.opt.Orphans {
+		s.orphansAt = now
+		return true
+	}
+	return false
+}
+
+// orphans reads again, up to n per shard, the orphans of shards and hands them out
+// as claimed. A shard whose look fails is looked at next time.
+func (s *sender) orphans(ctx context.Context, shards []int, n int) []bot.Delivery {
+	q := s.q
+	pipe := q.s.c.Pipeline()
+	cmds := make([]*redis.XPendingExtCmd, len(shards))
+	for i, sh := range shards {
+		cmds[i] = pipe.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: q.stream(sh, s.ch), Group: DeliveryGroup, Idle: s.opt.Orphans,
+			Start: "-", End: "+", Count: int64(max(n, 1)), Consumer: s.name,
+		})
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is looked at below
+	var out []bot.Delivery
+	for i, sh := range shards {
+		pending, err := cmds[i].Result()
+		if err != nil || len(pending) == 0 {
+			continue
+		}
+		ids := s.unknown(sh, pending)
+		token, held := q.fence(s.ch, sh, s.name)
+		if len(ids) == 0 || !held {
+			continue
+		}
+		msgs, err := q.s.c.XClaim(ctx, &redis.XClaimArgs{
+			Stream: q.stream(sh, s.ch), Group: DeliveryGroup, Consumer: s.name,
+			MinIdle: s.opt.Orphans, Messages: ids,
+		}).Result()
+		if err != nil {
+			s.log.Warn("reading orphaned replies again failed; trying later", "shard", sh, "err", err)
+			continue
+		}
+		got := s.claimed(sh, q.decode(ctx, s.ch, sh, msgs, Lease{Token: token}))
+		if len(got) > 0 {
+			s.log.Warn("replies read from Redis without the answer arriving are sent now", "shard", sh, "count", len(got))
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
+// unknown are the ids of pending that the process did not hand out under its lease
+// on shard, or has finished.
+func (s *sender) unknown(shard int, pending []redis.XPendingExt) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.shards[shard]
+	if h == nil || h.draining || isClosed(h.lost) {
+		return nil
+	}
+	var ids []string
+	for _, p := range pending {
+		if !h.claimed[deliveryEntry(shard, p.ID)] {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
