@@ -5,7 +5,7 @@
 # make fuzz runs every fuzz target (scripts/fuzz.sh finds them) for FUZZTIME each.
 # make lint runs go vet, staticcheck at the version pinned in tools/go.mod (a module of its
 # own, so the main go.mod stays clean; offline once the module cache holds it) and
-# scripts/no-skip.sh, which allows no test to skip.
+# scripts/no-skip.sh, which allows no test to skip, and scripts/one-json.sh (one JSON package).
 GO       ?= go
 BIN      ?= bin/sangkien
 PKGS     ?= ./...
@@ -23,6 +23,7 @@ vet:
 lint: vet
 	$(GO) tool -modfile=tools/go.mod staticcheck $(PKGS)
 	scripts/no-skip.sh
+	scripts/one-json.sh
 
 test: vet
 	$(WITH_REDIS) $(GO) test -race -count=1 $(PKGS)

@@ -1,10 +1,11 @@
 package bot_test
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 )

@@ -228,7 +228,11 @@ func TestProgramEditInABrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), anPassword),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("counts")),
-		chromedp.Click(chromedp.CSS(`nav a[href="/console/programs"]`)),
+		// The inbox is the page that fetches itself again on every change: a click on
+		// its navigation can meet a node just replaced ("Could not find node"), so the
+		// programs page is opened by its address; the link is checked to be there.
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/console/programs"]`)),
+		chromedp.Navigate(d.srv.URL+"/console/programs"),
 		chromedp.Click(chromedp.CSS(`#program-`+xanhID+` a`)),
 		chromedp.WaitVisible(chromedp.ID("pg-deadline")),
 		chromedp.SetValue(chromedp.ID("pg-deadline"), "2028-02-29T17:30"),

@@ -3,10 +3,11 @@ package logging_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/envvar"
 	"github.com/sangkien/sangkien/logging"

@@ -2,13 +2,13 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"reflect"
 	"strconv"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"

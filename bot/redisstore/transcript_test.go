@@ -2,13 +2,14 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"

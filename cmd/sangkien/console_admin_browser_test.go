@@ -25,7 +25,10 @@ func TestConsoleAdminInABrowser(t *testing.T) {
 	b := consoleBrowser(t)
 	logIn(t, b, base, "an@hanoi.gov.vn", "mật khẩu của An 2026")
 	step(t, b, "add an operator",
-		chromedp.Click(chromedp.CSS(`nav a[href="/console/staff"]`)),
+		// The inbox fetches itself again on every change, so a click on its navigation
+		// can meet a node just replaced: the staff page is opened by its address.
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/console/staff"]`)),
+		chromedp.Navigate(base+"/console/staff"),
 		chromedp.WaitVisible(chromedp.ID("add-email")),
 		chromedp.SendKeys(chromedp.ID("add-email"), "hoa@hanoi.gov.vn"),
 		chromedp.SendKeys(chromedp.ID("add-name"), "Phạm Thị Hoa"),

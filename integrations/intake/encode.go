@@ -1,9 +1,10 @@
 package intake
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 )

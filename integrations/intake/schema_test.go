@@ -1,7 +1,6 @@
 package intake_test
 
 import (
-	"encoding/json"
 	"os"
 	"reflect"
 	"regexp"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/intake"

@@ -1,10 +1,11 @@
 package zalo
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 func TestEventTime(t *testing.T) {

@@ -2,7 +2,6 @@ package zalo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/locales"

@@ -1,7 +1,6 @@
 package intaketest
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/intake"

@@ -2,7 +2,6 @@ package intaketest
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"mime"
@@ -17,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Open311Error is one element of a GeoReport v2 error array.

@@ -23,7 +23,6 @@
 package telegramtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -37,6 +36,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Token is the bot token the fake accepts unless Server.Token is changed before use.

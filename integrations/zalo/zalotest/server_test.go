@@ -1,13 +1,14 @@
 package zalotest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // send posts one consultation message with access and returns Zalo's error code.

@@ -1,10 +1,11 @@
 package zalotest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // The ZNS endpoint refuses what Zalo's refuses, with the codes of Zalo's ZNS table: an

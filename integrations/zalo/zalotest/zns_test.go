@@ -1,7 +1,6 @@
 package zalotest
 
 import (
-	"encoding/json"
 	"maps"
 	"net/http"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // postZNS posts body to the ZNS endpoint with access and returns Zalo's error code.
