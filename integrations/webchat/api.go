@@ -45,13 +45,20 @@ func (s *Server) openConversation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, msg)
 		return
 	}
-	if c, err := s.tokens.verify(bearer(r)); err == nil {
+	if c, err := s.tokens.verify(r.Context(), bearer(r)); err == nil {
 		lang := c.Lang
 		if in.Lang != "" {
 			lang = locales.Normalize(in.Lang)
 		}
-		tok, exp := s.tokens.issue(c.Conversation, lang)
+		tok, exp, err := s.tokens.issue(r.Context(), c.Conversation, lang)
+		if err != nil {
+			s.unavailable(w, "renew token", err)
+			return
+		}
 		writeJSON(w, http.StatusOK, conversationAnswer{Conversation: c.Conversation, Token: tok, Expires: exp})
+		return
+	} else if !errors.Is(err, errBadToken) {
+		s.unavailable(w, "token", err)
 		return
 	}
 	addr := clientAddr(r)
@@ -68,6 +75,11 @@ func (s *Server) openConversation(w http.ResponseWriter, r *http.Request) {
 		lang = locales.Normalize(r.Header.Get("Accept-Language"))
 	}
 	conv := newConversationID()
+	tok, exp, err := s.tokens.issue(r.Context(), conv, lang)
+	if err != nil {
+		s.unavailable(w, "token", err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), handleTimeout)
 	defer cancel()
 	ev := bot.Event{ID: conv + "/start", Conversation: bot.ConversationRef{Channel: bot.Web, ID: conv},
@@ -76,7 +88,6 @@ func (s *Server) openConversation(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, "open conversation", err)
 		return
 	}
-	tok, exp := s.tokens.issue(conv, lang)
 	writeJSON(w, http.StatusCreated, conversationAnswer{Conversation: conv, Token: tok, Expires: exp})
 }
 
@@ -189,7 +200,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (claims, bool
 	if tok == "" && r.Method == http.MethodGet {
 		tok = r.URL.Query().Get("token")
 	}
-	c, err := s.tokens.verify(tok)
+	c, err := s.tokens.verify(r.Context(), tok)
+	if err != nil && !errors.Is(err, errBadToken) {
+		s.unavailable(w, "token", err)
+		return claims{}, false
+	}
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="webchat"`)
 		writeError(w, http.StatusUnauthorized, "a valid token is required: open a conversation first")

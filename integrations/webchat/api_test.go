@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestOpenConversationStartsItAndRenewsItsToken(t *testing.T) {
 	if b.Conversation != a.Conversation || b.Token == a.Token || !b.Expires.After(a.Expires) {
 		t.Fatalf("renewed %+v from %+v: want the same conversation, a new later token", b, a)
 	}
-	if c, err := (&signer{key: []byte("0123456789abcdef0123456789abcdef"), ttl: time.Hour, now: h.clock.Now}).verify(b.Token); err != nil || c.Lang != "en" {
+	if c, err := (&signer{key: []byte("0123456789abcdef0123456789abcdef"), ttl: time.Hour, now: h.clock.Now}).verify(context.Background(), b.Token); err != nil || c.Lang != "en" {
 		t.Fatalf("renewed token: %+v %v, want English", c, err)
 	}
 	// English from the browser's language when the body does not say.
@@ -208,5 +209,35 @@ func TestCORS(t *testing.T) {
 				t.Fatalf("preflight allows headers %q, want Authorization", res.Header.Get("Access-Control-Allow-Headers"))
 			}
 		})
+	}
+}
+
+// flakyKeys fails until ok is set, as a Redis down at start does.
+type flakyKeys struct {
+	ok    bool
+	calls int
+}
+
+func (k *flakyKeys) SharedKey(context.Context, string, int) ([]byte, error) {
+	k.calls++
+	if !k.ok {
+		return nil, errors.New("connection refused")
+	}
+	return []byte("fedcba9876543210fedcba9876543210"), nil
+}
+
+func TestTokenKeyIsLoadedOnceRedisAnswers(t *testing.T) {
+	keys := &flakyKeys{}
+	h := newHarness(t, func(c *Config) { c.Key, c.Keys = nil, keys })
+	if res := h.do("POST", "/webchat/api/conversations", ""); res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("no key: status %d, want 503", res.StatusCode)
+	}
+	keys.ok = true
+	a := h.open("")
+	if got := h.post(a.Token, `{"text":"đã có khoá"}`); got != 202 {
+		t.Fatalf("status %d", got)
+	}
+	if keys.calls != 2 {
+		t.Fatalf("the key was asked for %d times, want 2 (the failure, then once)", keys.calls)
 	}
 }

@@ -68,8 +68,11 @@ type Config struct {
 	Limiter Limiter
 	// Cap, when set, replaces the default cap on new conversations per address.
 	Cap ConversationCap
-	// Key signs tokens (at least 16 bytes); TokenTTL is how long one works.
+	// Key signs tokens (at least 16 bytes); when it is nil, Keys makes one and keeps it
+	// in Redis for every process, asked again until it answers. TokenTTL is how long a
+	// token works.
 	Key      []byte
+	Keys     Keys
 	TokenTTL time.Duration
 	// Origins are the other sites allowed to call the API (WEBCHAT_ORIGINS).
 	Origins []string
@@ -98,8 +101,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Handler == nil || cfg.Replies == nil || cfg.Limiter == nil || cfg.Catalog == nil {
 		return nil, errors.New("webchat: handler, replies, limiter and catalog are required")
 	}
-	if len(cfg.Key) < 16 {
-		return nil, errors.New("webchat: the token key must have at least 16 bytes")
+	if cfg.Key != nil && len(cfg.Key) < 16 || cfg.Key == nil && cfg.Keys == nil {
+		return nil, errors.New("webchat: a token key of at least 16 bytes, or a key store, is required")
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 24 * time.Hour
@@ -120,7 +123,9 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Cap = limiterCap{cfg.Limiter}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "webchat"),
-		tokens: &signer{key: cfg.Key, ttl: cfg.TokenTTL, now: cfg.Now}, origins: map[string]bool{}}
+		tokens: &signer{key: cfg.Key, ttl: cfg.TokenTTL, now: cfg.Now, load: func(ctx context.Context) ([]byte, error) {
+			return cfg.Keys.SharedKey(ctx, "webchat", 32)
+		}}, origins: map[string]bool{}}
 	for _, o := range cfg.Origins {
 		s.origins[o] = true
 	}

@@ -2,9 +2,11 @@ package webchat
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
+	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/locales"
 )
 
@@ -35,17 +37,21 @@ type SetupConfig struct {
 }
 
 // Setup builds the channel: the token key (WEBCHAT_SECRET, else one kept in Redis so
-// that every process checks every token), the server and the sender. Mount the server
+// that every process checks every token, loaded now if Redis answers), the server and
+// the sender. Mount the server
 // on the gateway's mux and give the sender to the channel's dispatcher.
 func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
-	key := []byte(c.Settings.Secret)
-	if len(key) == 0 {
-		var err error
-		if key, err = c.Keys.SharedKey(ctx, "webchat", 32); err != nil {
-			return nil, fmt.Errorf("WEBCHAT_SECRET is empty and no key could be kept in Redis: %w", err)
-		}
+	var key []byte
+	if c.Settings.Secret != "" {
+		key = []byte(c.Settings.Secret)
+	} else if k, err := c.Keys.SharedKey(ctx, "webchat", 32); err == nil {
+		key = k
+	} else {
+		// Not fatal: the gateway starts without Redis (and is not ready); the key is
+		// asked for again at the first request.
+		c.Logger.Warn("web chat token key unavailable at start; asked again at the first request", "component", "webchat", "err", err)
 	}
-	srv, err := NewServer(Config{Handler: c.Handler, Replies: c.Replies, Limiter: c.Limiter, Key: key,
+	srv, err := NewServer(Config{Handler: c.Handler, Replies: c.Replies, Limiter: c.Limiter, Key: key, Keys: c.Keys,
 		TokenTTL: c.Settings.TokenTTL, Origins: c.Settings.Origins, Catalog: c.Catalog, Logger: c.Logger, Done: c.Done})
 	if err != nil {
 		return nil, err
@@ -53,4 +59,44 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 	c.Logger.Info("channel started", "component", "webchat", "page", PagePath, "widget", WidgetPath,
 		"origins", len(c.Settings.Origins))
 	return &Channel{Server: srv, Sender: &Sender{Replies: c.Replies}}, nil
+}
+
+// StartConfig is what Start needs of the gateway besides SetupConfig.
+type StartConfig struct {
+	SetupConfig
+	Mux *http.ServeMux
+	// Run starts a part of the gateway that runs until it stops (lifecycle.Parts.Run).
+	Run func(name string, run func(context.Context))
+	// Dispatcher builds the channel's dispatcher on the gateway's queues.
+	Dispatcher func(bot.DispatcherConfig) (*bot.Dispatcher, error)
+	// Wrap, when set, wraps the sender (the metrics count its sends).
+	Wrap func(bot.Sender) bot.Sender
+	// BulkQuiet holds broadcasts in quiet hours (bot.DispatcherConfig's).
+	BulkQuiet interface{ Next(time.Time) time.Time }
+}
+
+// Start sets the channel up when its settings enable it: Setup, the server mounted on
+// the mux and the dispatcher running. It reports whether the channel runs.
+func Start(ctx context.Context, c StartConfig) (bool, error) {
+	if !c.Settings.Enabled {
+		return false, nil
+	}
+	ch, err := Setup(ctx, c.SetupConfig)
+	if err != nil {
+		return false, err
+	}
+	ch.Server.Mount(c.Mux)
+	var sender bot.Sender = ch.Sender
+	if c.Wrap != nil {
+		sender = c.Wrap(sender)
+	}
+	// A reply is one Redis command: no provider's quota to keep to, no per-chat pace.
+	d, err := c.Dispatcher(bot.DispatcherConfig{Channel: bot.Web, Sender: sender, Limit: 1000, Window: time.Second,
+		ChatInterval: 100 * time.Millisecond, ChatBurst: 10,
+		BulkQuiet: c.BulkQuiet})
+	if err != nil {
+		return false, err
+	}
+	c.Run("webchat dispatcher", func(ctx context.Context) { _ = d.Run(ctx) })
+	return true, nil
 }

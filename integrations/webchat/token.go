@@ -1,13 +1,16 @@
 package webchat
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -15,9 +18,28 @@ import (
 // working, signed with HMAC-SHA256: "<conversation>.<expiry, unix s>.<lang>.<signature>".
 // Nothing is stored for it: any process that knows the key checks it.
 type signer struct {
-	key []byte
 	ttl time.Duration
 	now func() time.Time
+	// load fetches the key when it is not known yet (kept in Redis: a Redis down at
+	// start does not stop the gateway, the first request after it is back loads it).
+	load func(context.Context) ([]byte, error)
+
+	mu  sync.Mutex
+	key []byte
+}
+
+// keyFor returns the key, loading it once.
+func (s *signer) keyFor(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == nil {
+		k, err := s.load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("webchat token key: %w", err)
+		}
+		s.key = k
+	}
+	return s.key, nil
 }
 
 // claims is what a valid token says.
@@ -29,25 +51,35 @@ type claims struct {
 
 var errBadToken = errors.New("webchat: token missing, wrong or expired")
 
-func (s *signer) issue(conv, lang string) (string, time.Time) {
+func (s *signer) issue(ctx context.Context, conv, lang string) (string, time.Time, error) {
+	key, err := s.keyFor(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	exp := s.now().Add(s.ttl).Truncate(time.Second)
 	body := conv + "." + strconv.FormatInt(exp.Unix(), 10) + "." + lang
-	return body + "." + s.sign(body), exp
+	return body + "." + sign(key, body), exp, nil
 }
 
-func (s *signer) sign(body string) string {
-	m := hmac.New(sha256.New, s.key)
+func sign(key []byte, body string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("webchat-token-v1\x00" + body))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (s *signer) verify(tok string) (claims, error) {
+// verify answers errBadToken for a token that is not valid now, another error when the
+// key cannot be had.
+func (s *signer) verify(ctx context.Context, tok string) (claims, error) {
 	i := strings.LastIndexByte(tok, '.')
 	if i < 0 || len(tok) > 256 {
 		return claims{}, errBadToken
 	}
+	key, err := s.keyFor(ctx)
+	if err != nil {
+		return claims{}, err
+	}
 	body, sig := tok[:i], tok[i+1:]
-	if !hmac.Equal([]byte(sig), []byte(s.sign(body))) {
+	if !hmac.Equal([]byte(sig), []byte(sign(key, body))) {
 		return claims{}, errBadToken
 	}
 	parts := strings.Split(body, ".")
