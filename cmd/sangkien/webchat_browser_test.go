@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/console/consoletest"
+)
+
+// webchatScreen, when set, is where TestWebchatInABrowser writes the README's picture
+// of the widget on a phone.
+var webchatScreen = flag.String("webchat-screen", "", "write the web chat's screenshot to this file")
+
+// A citizen proposes an initiative through the widget embedded in another site's page
+// (its origin in WEBCHAT_ORIGINS), in Chromium, against `sangkien serve`: buttons for the
+// choices, typed answers, the browser's location; the submission reaches the intake
+// file once.
+func TestWebchatInABrowser(t *testing.T) {
+	portal := httptest.NewServer(nil) // its address first: the page names the gateway's
+	defer portal.Close()
+	env := newTestEnv(t).set("WEBCHAT_ORIGINS", portal.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, done := startServe(t, ctx, env)
+	portal.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Cổng thông tin</title></head><body><h1>Cổng thông tin điện tử Hà Nội</h1>
+<script src="http://%s/webchat/widget.js" defer></script></body></html>`, addr)
+	})
+
+	b := consoletest.Browser(t)
+	lat, lon, acc := 21.028511, 105.854167, 10.0
+	step(t, b, "a phone's screen, and its location granted", chromedp.EmulateViewport(390, 780),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, chromedp.FromContext(ctx).Browser, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, tg, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc})
+			return err
+		}),
+		chromedp.Navigate(portal.URL))
+	w := widget{t: t, b: b}
+	w.run("open the chat", `sk().querySelector(".btn").click()`)
+	w.waitBot("Xin chào")
+	w.press("Gửi sáng kiến", "Bạn có đồng ý không?")
+	w.press("Đồng ý", "chương trình nào?")
+	w.say("1", "lĩnh vực nào")
+	w.say("1", "đặt tiêu đề")
+	w.say("Ứng dụng báo hỏng đèn đường", "mô tả sáng kiến")
+	w.say("Hiện nay người dân muốn báo đèn đường hỏng thì phải gọi điện cho phường, nhiều khi không ai nghe máy.", "Xong")
+	w.press("Xong", "lợi ích")
+	w.say("Đèn được sửa nhanh hơn, đường phố an toàn hơn vào ban đêm.", "địa điểm nào")
+	w.press("Gửi vị trí hiện tại", "ảnh hoặc tài liệu")
+	w.press("Bỏ qua", "họ và tên")
+	w.say("Nguyễn Thị Lan", "số điện thoại")
+	w.say("0912 345 678", "email")
+	w.press("Bỏ qua", "kiểm tra lại sáng kiến")
+	if *webchatScreen != "" {
+		step(t, b, "screenshot", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			png, err := chromedp.CaptureScreenshot()(ctx, tg)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(*webchatScreen), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(*webchatScreen, png, 0o644)
+		}))
+	}
+	w.press("Gửi sáng kiến", "Cảm ơn bạn")
+
+	waitForFile(t, env["INTAKE_FILE"], 1)
+	recs := readSubmissions(t, env["INTAKE_FILE"])
+	if len(recs) != 1 || recs[0].Conversation.Channel != bot.Web || recs[0].Location == nil || recs[0].Location.Lat != lat {
+		t.Fatalf("the intake got %+v, want one web chat submission at the browser's location", recs)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+}
+
+// widget drives the widget in its shadow root.
+type widget struct {
+	t *testing.T
+	b context.Context
+}
+
+const widgetJS = `if (!document.querySelector("#sk-webchat")) throw new Error("no widget");
+const sk = () => document.querySelector("#sk-webchat").shadowRoot;
+const bots = () => [...sk().querySelectorAll(".msg.bot")];`
+
+func (w widget) run(what, js string) {
+	w.t.Helper()
+	if _, err := chromedp.Run(w.b, chromedp.Evaluate[bool](`(() => { `+widgetJS+` `+js+`; return true; })()`)); err != nil {
+		w.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitBot waits until the bot said something holding part.
+func (w widget) waitBot(part string) {
+	w.t.Helper()
+	w.waitAfter(0, part)
+}
+
+// say types text and sends it, then waits for the bot's answer holding next.
+func (w widget) say(text, next string) {
+	w.t.Helper()
+	n := w.count()
+	w.run("type "+text, `const f = sk().querySelector("form"); f.querySelector("textarea").value = `+strconv.Quote(text)+`; f.requestSubmit()`)
+	w.waitAfter(n, next)
+}
+
+// press clicks the last choice whose label holds label, then waits for next.
+func (w widget) press(label, next string) {
+	w.t.Helper()
+	n := w.count()
+	w.run("press "+label, `const b = [...sk().querySelectorAll(".choices button:not(:disabled)")].filter(b => b.textContent.includes(`+strconv.Quote(label)+`)).pop();
+		if (!b) throw new Error("no choice "+`+strconv.Quote(label)+`); b.click()`)
+	w.waitAfter(n, next)
+}
+
+func (w widget) count() int {
+	w.t.Helper()
+	n, err := chromedp.Run(w.b, chromedp.Evaluate[int](`(() => { `+widgetJS+` return bots().length; })()`))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// waitAfter waits for a bot message after the first n that holds part (or whose choices do).
+func (w widget) waitAfter(n int, part string) {
+	w.t.Helper()
+	q := strconv.Quote(part)
+	_, err := chromedp.Run(w.b, chromedp.Poll[bool](`(() => { `+widgetJS+`
+		const all = bots(); if (all.length <= `+strconv.Itoa(n)+`) return false;
+		const log = sk().querySelector(".log"), tail = log.lastElementChild;
+		return all.slice(`+strconv.Itoa(n)+`).some(m => m.textContent.includes(`+q+`)) || (tail.className === "choices" && tail.textContent.includes(`+q+`));
+	})()`, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		log, _ := chromedp.Run(w.b, chromedp.Evaluate[string](`(() => { `+widgetJS+` return sk().querySelector(".log").innerText; })()`))
+		w.t.Fatalf("the bot never said %q: %v\nthe panel shows:\n%s", part, err, log)
+	}
+}
