@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,26 @@ func TestSenderRefusesOtherChannels(t *testing.T) {
 	var se *bot.SendError
 	if !errors.As(err, &se) || se.Failure != bot.Permanent {
 		t.Fatalf("err %v, want a permanent SendError", err)
+	}
+}
+
+// The gateway's server has a ReadTimeout (30 s): a stream outlives it (net/http clears
+// the read deadline once the request is read).
+func TestEventStreamOutlivesTheReadTimeout(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.StreamFor = 700 * time.Millisecond })
+	h.srv.Close()
+	mux := http.NewServeMux()
+	s, _ := NewServer(h.cfg)
+	s.Mount(mux)
+	h.srv = httptest.NewUnstartedServer(mux)
+	h.srv.Config.ReadTimeout = 100 * time.Millisecond
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+	a := h.open("")
+	res := h.do("GET", "/webchat/api/events", "", "Authorization", "Bearer "+a.Token)
+	time.Sleep(300 * time.Millisecond) // past the read deadline
+	h.send(a.Conversation, "late/0", bot.Reply{Text: "đến sau"})
+	if got := readEvents(t, res.Body); len(got) != 1 || !strings.Contains(got[0].Data, "đến sau") {
+		t.Fatalf("got %+v, want the reply sent after the read timeout", got)
 	}
 }

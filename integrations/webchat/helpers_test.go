@@ -40,6 +40,7 @@ type harness struct {
 	replies *redisstore.WebReplies
 	sender  *Sender
 	clock   *clock
+	cfg     Config
 }
 
 func newHarness(t *testing.T, mod func(*Config)) *harness {
@@ -53,6 +54,7 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	if mod != nil {
 		mod(&cfg)
 	}
+	h.cfg = cfg
 	s, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
