@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/console/consoletest"
@@ -35,6 +36,9 @@ func TestWebchatInABrowser(t *testing.T) {
 	env := newTestEnv(t).set("WEBCHAT_ORIGINS", portal.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	staffBcryptCost = bcrypt.MinCost
+	t.Cleanup(func() { staffBcryptCost = 12 })
+	addStaff(t, ctx, env, "lan@hanoi.gov.vn", "Nguyễn Thị Lan", "operator", "mật khẩu của Lan 2026")
 	addr, done := startServe(t, ctx, env)
 	portal.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -90,6 +94,21 @@ func TestWebchatInABrowser(t *testing.T) {
 	if len(recs) != 1 || recs[0].Conversation.Channel != bot.Web || recs[0].Location == nil || recs[0].Location.Lat != lat {
 		t.Fatalf("the intake got %+v, want one web chat submission at the browser's location", recs)
 	}
+
+	// The citizen asks for a person; an operator answers from the console, in a tab of
+	// their own, and the citizen's panel shows what they write.
+	w.say("gặp cán bộ", "")
+	conv, err := chromedp.Run(w.b, chromedp.Evaluate[string](`JSON.parse(localStorage.getItem("sk-webchat:http://`+addr+`")).conversation`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, closeTab := chromedp.NewContext(b)
+	defer closeTab()
+	logIn(t, staff, "http://"+addr, "lan@hanoi.gov.vn", "mật khẩu của Lan 2026")
+	row := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/web:` + conv + `"]`)
+	step(t, staff, "the web chat citizen appears, waiting", chromedp.WaitVisible(row))
+	operate(t, staff, row, catalog(t, "vi"), w.said)
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve after cancel: %v", err)
@@ -158,4 +177,14 @@ func (w widget) waitAfter(n int, part string) {
 		log, _ := chromedp.Run(w.b, chromedp.Evaluate[string](`(() => { `+widgetJS+` return sk().querySelector(".log").innerText; })()`))
 		w.t.Fatalf("the bot never said %q: %v\nthe panel shows:\n%s", part, err, log)
 	}
+}
+
+// said is every message of the bot the panel shows, oldest first.
+func (w widget) said() []string {
+	w.t.Helper()
+	s, err := chromedp.Run(w.b, chromedp.Evaluate[[]string](`(() => { `+widgetJS+` return bots().map(m => m.textContent); })()`))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s
 }
