@@ -72,3 +72,44 @@ func (w *WebReplies) After(ctx context.Context, conv, after string, n int) (ids 
 	}
 	return ids, entries, nil
 }
+
+// WebFiles keeps the files citizens send from the web chat (integrations/webchat.Files),
+// one hash a file under the conversation's hash tag: its bytes, type and name, for the
+// flows to list and the media proxy to serve to the intake.
+type WebFiles struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+// WebFiles returns the store's web chat files.
+func (s *Store) WebFiles() *WebFiles { return &WebFiles{c: s.c, prefix: s.prefix} }
+
+func (f *WebFiles) key(conv, id string) string { return f.prefix + ":web:{" + conv + "}:file:" + id }
+
+// Put keeps a file for ttl.
+func (f *WebFiles) Put(ctx context.Context, conv, id string, data []byte, mime, name string, ttl time.Duration) error {
+	k := f.key(conv, id)
+	_, err := f.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, k, "d", data, "t", mime, "n", name)
+		p.PExpire(ctx, k, ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("web file: %w", err)
+	}
+	return nil
+}
+
+// Get returns a file's bytes and type; found is false when there is none (any more).
+func (f *WebFiles) Get(ctx context.Context, conv, id string) (data []byte, mime string, found bool, err error) {
+	vals, err := f.c.HMGet(ctx, f.key(conv, id), "d", "t").Result()
+	if err != nil {
+		return nil, "", false, fmt.Errorf("web file: %w", err)
+	}
+	d, ok := vals[0].(string)
+	if !ok {
+		return nil, "", false, nil
+	}
+	t, _ := vals[1].(string)
+	return []byte(d), t, true, nil
+}

@@ -107,15 +107,15 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 		return nil, err
 	}
 	wc, err := webchat.Start(ctx, webchat.StartConfig{SetupConfig: webchat.SetupConfig{Settings: cfg.Webchat, Handler: m.Events(g.engine),
-		Replies: g.store.WebReplies(webchat.StreamMax, cfg.Webchat.TokenTTL), Limiter: g.store.Delivery(), Keys: g.store, Catalog: g.catalog,
+		Replies: g.store.WebReplies(webchat.StreamMax, cfg.Webchat.TokenTTL), Limiter: g.store.Delivery(), Keys: g.store, Files: g.store.WebFiles(), Catalog: g.catalog,
 		Done: ctx.Done(), Logger: log}, Mux: mux, Run: parts.Run, Dispatcher: g.dispatcher, Wrap: m.Sender, BulkQuiet: cfg.Broadcast.Quiet})
 	if err != nil {
 		return nil, err
 	}
-	if tg == nil && !zl && !wc {
+	if tg == nil && !zl && !cfg.Webchat.Enabled {
 		log.Warn("no channel configured: citizens cannot reach this gateway (set TELEGRAM_BOT_TOKEN or ZALO_APP_ID, or WEBCHAT_ENABLED=true)")
 	}
-	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl))
+	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl, wc))
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	store := redisstore.New(redistest.Client(t), redisstore.Options{Prefix: redistest.Prefix(t), Logger: slog.New(slog.DiscardHandler)})
 	h := &harness{t: t, ran: &bottest.Recording{}, store: store, replies: store.WebReplies(StreamMax, time.Hour),
 		clock: &clock{t: time.Now()}}
-	cfg := Config{Handler: bottest.NewEngine(t, h.ran), Replies: h.replies, Limiter: store.Delivery(),
+	cfg := Config{Handler: bottest.NewEngine(t, h.ran), Replies: h.replies, Limiter: store.Delivery(), Files: store.WebFiles(),
 		Key: []byte("0123456789abcdef0123456789abcdef"), TokenTTL: time.Hour, Origins: []string{"https://portal.example.vn"},
 		Catalog: bottest.Catalog(t), Now: h.clock.Now, Poll: 20 * time.Millisecond, StreamFor: 300 * time.Millisecond}
 	if mod != nil {

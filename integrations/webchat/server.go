@@ -66,6 +66,8 @@ type Config struct {
 	Handler Handler
 	Replies Replies
 	Limiter Limiter
+	// Files, when set, keeps the files citizens send (POST /webchat/api/files).
+	Files FileStore
 	// Cap, when set, replaces the default cap on new conversations per address.
 	Cap ConversationCap
 	// Key signs tokens (at least 16 bytes); when it is nil, Keys makes one and keeps it
@@ -146,6 +148,9 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.Handle("POST "+APIPrefix+"conversations", s.cors(http.HandlerFunc(s.openConversation)))
 	mux.Handle("POST "+APIPrefix+"messages", s.cors(http.HandlerFunc(s.postMessage)))
 	mux.Handle("GET "+APIPrefix+"events", s.cors(http.HandlerFunc(s.events)))
+	if s.cfg.Files != nil {
+		mux.Handle("POST "+APIPrefix+"files", s.cors(http.HandlerFunc(s.postFile)))
+	}
 }
 
 // limiterCap is the default ConversationCap: a sliding hour per address.

@@ -20,6 +20,7 @@ type Keys interface {
 type Channel struct {
 	Server *Server
 	Sender *Sender
+	Files  *Files // nil without SetupConfig.Files
 }
 
 // SetupConfig is what Setup builds the channel from.
@@ -28,6 +29,7 @@ type SetupConfig struct {
 	Handler  Handler
 	Replies  Replies
 	Limiter  Limiter
+	Files    FileStore // optional: no file uploads without it
 	// Keys keeps the token key when WEBCHAT_SECRET is empty.
 	Keys    Keys
 	Catalog *locales.Catalog
@@ -51,14 +53,18 @@ func Setup(ctx context.Context, c SetupConfig) (*Channel, error) {
 		// asked for again at the first request.
 		c.Logger.Warn("web chat token key unavailable at start; asked again at the first request", "component", "webchat", "err", err)
 	}
-	srv, err := NewServer(Config{Handler: c.Handler, Replies: c.Replies, Limiter: c.Limiter, Key: key, Keys: c.Keys,
+	srv, err := NewServer(Config{Handler: c.Handler, Replies: c.Replies, Limiter: c.Limiter, Files: c.Files, Key: key, Keys: c.Keys,
 		TokenTTL: c.Settings.TokenTTL, Origins: c.Settings.Origins, Catalog: c.Catalog, Logger: c.Logger, Done: c.Done})
 	if err != nil {
 		return nil, err
 	}
 	c.Logger.Info("channel started", "component", "webchat", "page", PagePath, "widget", WidgetPath,
 		"origins", len(c.Settings.Origins))
-	return &Channel{Server: srv, Sender: &Sender{Replies: c.Replies}}, nil
+	ch := &Channel{Server: srv, Sender: &Sender{Replies: c.Replies}}
+	if c.Files != nil {
+		ch.Files = &Files{Store: c.Files}
+	}
+	return ch, nil
 }
 
 // StartConfig is what Start needs of the gateway besides SetupConfig.
@@ -76,14 +82,15 @@ type StartConfig struct {
 }
 
 // Start sets the channel up when its settings enable it: Setup, the server mounted on
-// the mux and the dispatcher running. It reports whether the channel runs.
-func Start(ctx context.Context, c StartConfig) (bool, error) {
+// the mux and the dispatcher running. It returns the channel's files for the media
+// proxy, nil when the channel does not run.
+func Start(ctx context.Context, c StartConfig) (*Files, error) {
 	if !c.Settings.Enabled {
-		return false, nil
+		return nil, nil
 	}
 	ch, err := Setup(ctx, c.SetupConfig)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	ch.Server.Mount(c.Mux)
 	var sender bot.Sender = ch.Sender
@@ -95,8 +102,8 @@ func Start(ctx context.Context, c StartConfig) (bool, error) {
 		ChatInterval: 100 * time.Millisecond, ChatBurst: 10,
 		BulkQuiet: c.BulkQuiet})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	c.Run("webchat dispatcher", func(ctx context.Context) { _ = d.Run(ctx) })
-	return true, nil
+	return ch.Files, nil
 }
