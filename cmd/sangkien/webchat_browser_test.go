@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	pngenc "image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +38,8 @@ var webchatScreen = flag.String("webchat-screen", "", "write the web chat's scre
 func TestWebchatInABrowser(t *testing.T) {
 	portal := httptest.NewServer(nil) // its address first: the page names the gateway's
 	defer portal.Close()
-	env := newTestEnv(t).set("WEBCHAT_ORIGINS", portal.URL)
+	env := newTestEnv(t).set("WEBCHAT_ORIGINS", portal.URL,
+		"PUBLIC_BASE_URL", "http://127.0.0.1") // the media proxy's: the console's links are relative
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	staffBcryptCost = bcrypt.MinCost
@@ -71,7 +77,8 @@ func TestWebchatInABrowser(t *testing.T) {
 	w.press("Xong", "lợi ích")
 	w.say("Đèn được sửa nhanh hơn, đường phố an toàn hơn vào ban đêm.", "địa điểm nào")
 	w.press("Gửi vị trí hiện tại", "ảnh hoặc tài liệu")
-	w.press("Bỏ qua", "họ và tên")
+	w.upload("den-hong.png", pngOf(t), "1/5")
+	w.press("Xong", "họ và tên")
 	w.say("Nguyễn Thị Lan", "số điện thoại")
 	w.say("0912 345 678", "email")
 	w.press("Bỏ qua", "kiểm tra lại sáng kiến")
@@ -91,8 +98,9 @@ func TestWebchatInABrowser(t *testing.T) {
 
 	waitForFile(t, env["INTAKE_FILE"], 1)
 	recs := readSubmissions(t, env["INTAKE_FILE"])
-	if len(recs) != 1 || recs[0].Conversation.Channel != bot.Web || recs[0].Location == nil || recs[0].Location.Lat != lat {
-		t.Fatalf("the intake got %+v, want one web chat submission at the browser's location", recs)
+	if len(recs) != 1 || recs[0].Conversation.Channel != bot.Web || recs[0].Location == nil || recs[0].Location.Lat != lat ||
+		len(recs[0].Attachments) != 1 || recs[0].Attachments[0].Kind != bot.Photo || recs[0].Attachments[0].Name != "den-hong.png" {
+		t.Fatalf("the intake got %+v, want one web chat submission at the browser's location, with its photo", recs)
 	}
 
 	// The citizen asks for a person; an operator answers from the console, in a tab of
@@ -108,6 +116,12 @@ func TestWebchatInABrowser(t *testing.T) {
 	row := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/web:` + conv + `"]`)
 	step(t, staff, "the web chat citizen appears, waiting", chromedp.WaitVisible(row))
 	operate(t, staff, row, catalog(t, "vi"), w.said)
+	// The citizen's photo is shown through the gateway's media proxy, from Redis, once
+	// the operator scrolls to it (the image loads lazily; the proposal's transcript is long).
+	if _, err := chromedp.Run(staff, chromedp.Poll[bool](`(() => { const i = document.querySelector("#transcript .file img");
+		if (i) i.scrollIntoView(); return !!i && i.complete && i.naturalWidth === 4; })()`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the citizen's photo is not shown in the console: %v", err)
+	}
 
 	cancel()
 	if err := <-done; err != nil {
@@ -187,4 +201,28 @@ func (w widget) said() []string {
 		w.t.Fatal(err)
 	}
 	return s
+}
+
+// upload picks a file in the panel's file input, as the citizen's file chooser would,
+// and waits for the bot's answer holding next.
+func (w widget) upload(name string, data []byte, next string) {
+	w.t.Helper()
+	n := w.count()
+	w.run("upload "+name, `const bin = atob(`+strconv.Quote(base64.StdEncoding.EncodeToString(data))+`);
+		const dt = new DataTransfer();
+		dt.items.add(new File([Uint8Array.from(bin, c => c.charCodeAt(0))], `+strconv.Quote(name)+`, {type: "image/png"}));
+		const input = sk().querySelector("input[type=file]"); input.files = dt.files; input.dispatchEvent(new Event("change"))`)
+	w.waitAfter(n, next)
+}
+
+// pngOf is a small real PNG.
+func pngOf(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{R: 200, A: 255})
+	var b bytes.Buffer
+	if err := pngenc.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -22,7 +22,8 @@ const MaxWidget = 30 << 10
 // languages: the widget picks one by the page's language.
 var widgetTexts = map[string]string{"title": "webchat.title", "open": "webchat.open", "close": "webchat.close",
 	"placeholder": "webchat.placeholder", "send": "webchat.send", "offline": "webchat.offline", "error": "webchat.error",
-	"location": "webchat.location", "location_sent": "webchat.location_sent", "location_denied": "webchat.location_denied"}
+	"location": "webchat.location", "location_sent": "webchat.location_sent", "location_denied": "webchat.location_denied",
+	"attach": "webchat.attach", "file_too_big": "webchat.file_too_big"}
 
 // otherLanguage names, in each language, the one the page's link switches to.
 var otherLanguage = map[string]string{locales.VI: "language.en", locales.EN: "language.vi"}

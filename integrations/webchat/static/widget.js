@@ -50,6 +50,7 @@
     ".choices button:disabled{opacity:.5;cursor:default}form{display:flex;gap:6px;padding:8px;border-top:1px solid #ddd;background:#fff}" +
     "textarea{flex:1;resize:none;border:1px solid #ccc;border-radius:8px;padding:8px;font-size:16px;height:42px}" +
     "form button{border:0;border-radius:8px;background:#b71c1c;color:#fff;padding:0 16px;font-size:15px;cursor:pointer}" +
+    "form .attach{background:#fff;color:#b71c1c;border:1px solid #ccc;padding:0 10px;font-size:18px}" +
     "@media (max-width:480px){.panel:not(.page){right:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0}}";
   if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function" && CSSStyleSheet.prototype.replaceSync) {
     var sheet = new CSSStyleSheet();
@@ -84,6 +85,22 @@
   input.maxLength = 4000;
   var sendBtn = el("button", null, t.send);
   sendBtn.type = "submit";
+  var picker = el("input");
+  picker.type = "file";
+  picker.multiple = true;
+  picker.accept = "image/*,.pdf,.doc,.docx,.xls,.xlsx";
+  picker.hidden = true;
+  var attach = el("button", "attach", "📎");
+  attach.type = "button";
+  attach.title = t.attach;
+  attach.setAttribute("aria-label", t.attach);
+  attach.onclick = function () { picker.click(); };
+  picker.onchange = function () {
+    Array.prototype.slice.call(picker.files, 0, 5).forEach(sendFile);
+    picker.value = "";
+  };
+  form.appendChild(attach);
+  form.appendChild(picker);
   form.appendChild(input);
   form.appendChild(sendBtn);
   panel.appendChild(head);
@@ -206,6 +223,28 @@
       }).catch(function () {
         if (tries++ < 3) setTimeout(attempt, 1500 * tries); else note(t.error);
       });
+    })();
+  }
+
+  // sendFile uploads one photo or document, again with the same id when no answer came.
+  function sendFile(file) {
+    var id = "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+    show(el("div", "msg me", "📎 " + file.name));
+    if (file.size > 20 * 1024 * 1024) { note(t.file_too_big); return; }
+    var tries = 0;
+    (function attempt() {
+      var fd = new FormData();
+      fd.append("id", id);
+      fd.append("file", file, file.name);
+      fetch(base + "/webchat/api/files", { method: "POST", headers: { Authorization: "Bearer " + state.token }, body: fd })
+        .then(function (res) {
+          if (res.status === 202) return;
+          if (res.status === 413) return note(t.file_too_big);
+          if ((res.status >= 500 || res.status === 429) && tries++ < 3) return setTimeout(attempt, 1500 * tries);
+          note(t.error);
+        }).catch(function () {
+          if (tries++ < 3) setTimeout(attempt, 1500 * tries); else note(t.error);
+        });
     })();
   }
 
