@@ -13,6 +13,8 @@
   var t = T[lang];
   var storeKey = "sk-webchat:" + base;
   var state = load();
+  // A new page shows the bot's side of the conversation again, from the first reply kept.
+  state.last = "";
   var es = null, renewTimer = null, starting = null;
 
   function pickLang(hint) {
