@@ -226,3 +226,25 @@ func pngOf(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// The gateway's own page, GET /chat, in English: the panel fills the page, the bot
+// greets in English and a link offers Vietnamese; the API answers the page's origin
+// without any WEBCHAT_ORIGINS.
+func TestWebchatPageInABrowser(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, done := startServe(t, ctx, newTestEnv(t))
+	b := consoletest.Browser(t)
+	step(t, b, "open /chat in English", chromedp.Navigate("http://"+addr+"/chat?lang=en"))
+	w := widget{t: t, b: b}
+	w.waitBot("Hello")
+	w.press("Send feedback", "")
+	link, err := chromedp.Run(b, chromedp.Evaluate[string](`(() => { `+widgetJS+` return sk().querySelector("header a").textContent; })()`))
+	if err != nil || link != "Tiếng Việt" {
+		t.Fatalf("the language link says %q (%v)", link, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+}
