@@ -126,6 +126,13 @@
 //	                                         pair, by integrations/zalo)
 //	<p>:zalo:lock:<app id>           string  ZaloTokens.Lock/Unlock   a Lease (15s): one token refresh at a time
 //	                                         (lease token)
+//	<p>:web:{<conv>}:replies         stream  WebReplies.Append        the stream's TTL (WEBCHAT_TOKEN_TTL) after its
+//	                                         (field m: JSON reply)     last entry, capped: what a web chat browser
+//	                                                                   has still to read, or may read again
+//	<p>:web:{<conv>}:sent            set     WebReplies.Append        as the stream: reply ids appended, so a
+//	                                         (reply ids)               reply the queue sends again is kept once
+//	<p>:web:{<conv>}:file:<id>       hash    WebFiles.Put (d: bytes,  37 days (webchat.FileTTL): a draft's 30 days
+//	                                         t: type, n: name)         and the intake's week of media links after
 //	<p>:{sNN}:album:<conv>:<group>   hash    Albums.Add (field: part  AlbumTTL (1 hour) after the last part; Done
 //	                                         id, the part; "" once     keeps handed-over fields as "", so a part
 //	                                         handed over: Albums.Done) Telegram delivers again is not run again

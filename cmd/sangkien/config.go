@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/webchat"
 	"github.com/sangkien/sangkien/integrations/webhook"
 	"github.com/sangkien/sangkien/integrations/zalo"
 	"github.com/sangkien/sangkien/logging"
@@ -36,6 +37,7 @@ type config struct {
 	Intake        intake.Settings   // INTAKE_*, OPEN311_*
 	Media         media.Settings    // MEDIA_*
 	Zalo          zalo.Settings     // ZALO_* (zalo.go)
+	Webchat       webchat.Settings  // WEBCHAT_*
 	// Area is the city (CITY_BBOX): a shared point outside it is questioned.
 	Area      flows.Area
 	Broadcast broadcast.Settings // BULK_QUIET_HOURS, BROADCAST_REMINDERS
@@ -70,7 +72,7 @@ var envVars = slices.Concat([]envvar.Var{
 	{Name: "CONSOLE_HOLIDAYS_FILE", Help: "public holidays and make-up working days for the console's response clocks; " +
 		"empty: the ones shipped for 2026 and 2027 (console/workday/holidays.txt shows the format)"},
 	{Name: "PUBLIC_BASE_URL", Help: "the gateway's public https URL: webhooks, and the media links the intake gets for attachments"},
-}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, metrics.EnvVars, webhook.EnvVars)
+}, logging.EnvVars, health.EnvVars, broadcast.EnvVars, telegram.EnvVars, zalo.EnvVars, webchat.EnvVars, metrics.EnvVars, webhook.EnvVars)
 
 // loadConfig reads and checks the environment. Every error names its variable.
 func loadConfig(env func(string) string) (config, error) {
@@ -86,6 +88,7 @@ func loadConfig(env func(string) string) (config, error) {
 		Webhook:       webhook.ReadSettings(r),
 		Telegram:      telegram.ReadSettings(r),
 		Zalo:          zalo.ReadSettings(r),
+		Webchat:       webchat.ReadSettings(r),
 		Intake:        intake.ReadSettings(r),
 		Broadcast:     broadcast.ReadSettings(r),
 		Media:         media.ReadSettings(r),

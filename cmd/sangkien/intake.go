@@ -10,6 +10,7 @@ import (
 	"github.com/sangkien/sangkien/integrations/intake"
 	"github.com/sangkien/sangkien/integrations/media"
 	"github.com/sangkien/sangkien/integrations/telegram"
+	"github.com/sangkien/sangkien/integrations/webchat"
 	"github.com/sangkien/sangkien/integrations/zalo"
 )
 
@@ -73,8 +74,8 @@ func notice(log *slog.Logger, cfg config, msg string) {
 }
 
 // mediaFetchers are the media proxy's fetchers of the running channels.
-func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool) map[bot.Channel]media.Fetcher {
-	f := map[bot.Channel]media.Fetcher{}
+func mediaFetchers(cfg config, tg *telegram.Client, zaloRuns bool, web *webchat.Files) map[bot.Channel]media.Fetcher {
+	f := map[bot.Channel]media.Fetcher{bot.Web: web} // a nil *webchat.Files knows no file
 	if tg != nil {
 		// Resolved server-side: getFile's download URL carries the bot token.
 		f[bot.Telegram] = media.URLFetcher{Resolve: tg.FileURL}

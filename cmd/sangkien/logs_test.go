@@ -127,8 +127,11 @@ func TestStartUpLines(t *testing.T) {
 			`"msg":"channel started","component":"telegram","mode":"webhook","bot":"@` + telegramtest.Username +
 				`","webhook_url":"/webhooks/telegram","registered":false}`,
 		}, "no channel configured"},
-		{"no channel", nil, []string{
-			`{"time":"[^"]+","level":"WARN","msg":"no channel configured: citizens cannot reach this gateway \(set TELEGRAM_BOT_TOKEN or ZALO_APP_ID\)"}`,
+		{"web chat only, by default", nil, []string{
+			`{"time":"[^"]+","level":"INFO","msg":"channel started","component":"webchat","page":"/chat","widget":"/webchat/widget.js","origins":0}`,
+		}, "no channel configured"},
+		{"no channel", []string{"WEBCHAT_ENABLED", "false"}, []string{
+			`{"time":"[^"]+","level":"WARN","msg":"no channel configured: citizens cannot reach this gateway \(set TELEGRAM_BOT_TOKEN or ZALO_APP_ID, or WEBCHAT_ENABLED=true\)"}`,
 		}, "channel started"},
 	}
 	for _, tt := range tests {

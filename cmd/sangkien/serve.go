@@ -16,6 +16,7 @@ import (
 	"github.com/sangkien/sangkien/broadcast"
 	"github.com/sangkien/sangkien/cmdline"
 	"github.com/sangkien/sangkien/health"
+	"github.com/sangkien/sangkien/integrations/webchat"
 	"github.com/sangkien/sangkien/integrations/webhook"
 	"github.com/sangkien/sangkien/lifecycle"
 	"github.com/sangkien/sangkien/logging"
@@ -107,10 +108,16 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 	if err != nil {
 		return nil, err
 	}
-	if tg == nil && !zl {
-		log.Warn("no channel configured: citizens cannot reach this gateway (set TELEGRAM_BOT_TOKEN or ZALO_APP_ID)")
+	wc, err := webchat.Start(ctx, webchat.StartConfig{SetupConfig: webchat.SetupConfig{Settings: cfg.Webchat, Handler: m.Events(g.engine),
+		Replies: g.store.WebReplies(webchat.StreamMax, cfg.Webchat.TokenTTL), Limiter: g.store.Delivery(), Keys: g.store, Files: g.store.WebFiles(), Proxies: cfg.Webhook.Proxies, Catalog: g.catalog,
+		Done: ctx.Done(), Logger: log}, Mux: mux, Run: parts.Run, Dispatcher: g.dispatcher, Wrap: m.Sender, BulkQuiet: cfg.Broadcast.Quiet})
+	if err != nil {
+		return nil, err
 	}
-	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl))
+	if tg == nil && !zl && !cfg.Webchat.Enabled {
+		log.Warn("no channel configured: citizens cannot reach this gateway (set TELEGRAM_BOT_TOKEN or ZALO_APP_ID, or WEBCHAT_ENABLED=true)")
+	}
+	in, err := g.setupIntake(ctx, cfg, mux, mediaFetchers(cfg, tg, zl, wc))
 	if err != nil {
 		return nil, err
 	}
