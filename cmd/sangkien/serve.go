@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"time"
 
 	"github.com/sangkien/sangkien/bot/redisstore"
 	"github.com/sangkien/sangkien/broadcast"
@@ -131,38 +130,11 @@ func startServing(ctx context.Context, cfg config, log *slog.Logger, parts *life
 		bc.Reminders = &broadcast.Reminders{Programs: g.programs, Catalog: g.catalog}
 	}
 	parts.Run("broadcasts", func(ctx context.Context) { _ = bc.Run(ctx) })
-	failed := startHTTP(ln, mux, log, parts)
+	failed := parts.ServeHTTP(ln, mux, log)
 	// Stopped before the HTTP server (parts stop in reverse), whose shutdown would
 	// otherwise wait for the console's open event streams.
 	parts.Add("console", func(context.Context) error { desk.Close(); return nil })
 	log.Info("http server listening", "component", "http", "addr", ln.Addr().String(),
 		"intake", cfg.Intake.Kind)
 	return failed, nil
-}
-
-// startHTTP serves mux on ln. Stopping it stops taking requests and waits, within the
-// stop's deadline, for those in flight.
-func startHTTP(ln net.Listener, mux http.Handler, log *slog.Logger, parts *lifecycle.Parts) <-chan error {
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Webhook bodies are small: a client trickling one in ties up a goroutine.
-		// No write timeout: media downloads stream for as long as the file needs.
-		ReadTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
-	}
-	failed := make(chan error, 1)
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			failed <- err
-		}
-	}()
-	parts.Add("http", func(ctx context.Context) error {
-		if err := srv.Shutdown(ctx); err != nil {
-			return fmt.Errorf("http shutdown: %w", err)
-		}
-		return nil
-	})
-	return failed
 }
