@@ -91,10 +91,10 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request) {
 
 // upload is what a file request carries.
 type upload struct {
-	data              []byte
-	name, declared    string
-	caption, id       string
-	sawFile, sawOther bool
+	data           []byte
+	name, declared string
+	caption, id    string
+	sawFile        bool
 }
 
 // readUpload reads the parts: one file, at most one caption and one id, nothing else.
