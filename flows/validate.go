@@ -80,7 +80,13 @@ func normalizePhone(s string) (string, bool) {
 	if n.GetCountryCode() == 84 {
 		return vietnameseMobile("+" + digits)
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
+	e164 := phonenumbers.Format(n, phonenumbers.E164)
+	if len(e164) > 16 {
+		// E.164 has at most 15 digits; the library's metadata takes some longer
+		// numbers ("+4920100000000000") that no network routes.
+		return "", false
+	}
+	return e164, true
 }
 
 // vietnameseMobile checks a Vietnamese number (national or +84) is a valid mobile one.
