@@ -247,7 +247,9 @@ func (s *Store) QueueBroadcast(ctx context.Context, sh *BroadcastShard, msgs []b
 	}
 	sh.Cursor, sh.Done = next, next == ""
 	if n > 0 {
-		s.wakes["bulk"].signal()
+		for _, o := range msgs {
+			s.wakes.signal("bulk", o.Conversation.Channel)
+		}
 	}
 	return n, nil
 }

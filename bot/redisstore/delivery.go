@@ -531,9 +531,37 @@ func (s *Store) QueueBulk(ctx context.Context, msgs []bot.Outbound) error {
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue bulk messages: %w", err)
 	}
-	s.wakes["bulk"].signal()
+	for _, o := range msgs {
+		s.wakes.signal("bulk", o.Conversation.Channel)
+	}
 	return nil
 }
+
+// wakes are the wakeups of each lane and channel.
+type wakes map[string]*wakeup
+
+func newWakes() wakes {
+	w := wakes{}
+	for _, lane := range []string{"out", "bulk"} {
+		for _, ch := range bot.AudienceChannels() {
+			w[lane+":"+string(ch)] = &wakeup{}
+		}
+	}
+	return w
+}
+
+// of is the wakeup of a lane's senders of ch; a channel with none has a wakeup
+// nobody waits on.
+func (w wakes) of(lane string, ch bot.Channel) *wakeup {
+	if u := w[lane+":"+string(ch)]; u != nil {
+		return u
+	}
+	return &wakeup{}
+}
+
+// signal wakes the lane's senders of ch (signalling twice costs nothing: the first
+// one closed the channel they wait on).
+func (w wakes) signal(lane string, ch bot.Channel) { w.of(lane, ch).signal() }
 
 // wakeup lets waiting senders know that messages were queued.
 type wakeup struct {

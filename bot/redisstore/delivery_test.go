@@ -211,3 +211,24 @@ func TestTrackedDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// A message queued for one channel wakes that channel's senders of its lane only: the
+// others would read every shard they hold for nothing (a web chat's reply sender woke
+// at every Telegram reply, doubling the reads of a busy Telegram gateway).
+func TestWakesOnlyTheChannelsSenders(t *testing.T) {
+	w := newWakes()
+	tg, web, bulk := w.of("out", bot.Telegram).wait(), w.of("out", bot.Web).wait(), w.of("bulk", bot.Telegram).wait()
+	w.signal("out", bot.Telegram)
+	select {
+	case <-tg:
+	default:
+		t.Fatal("the Telegram reply senders were not woken")
+	}
+	for name, ch := range map[string]<-chan struct{}{"web chat replies": web, "Telegram bulk": bulk} {
+		select {
+		case <-ch:
+			t.Errorf("the %s senders were woken by a Telegram reply", name)
+		default:
+		}
+	}
+}

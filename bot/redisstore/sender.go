@@ -108,7 +108,7 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 			s.keep(kctx)
 		}()
 	})
-	woken := s.q.s.wakes[s.q.lane].wait() // before reading: a message queued meanwhile wakes it
+	woken := s.q.s.wakes.of(s.q.lane, s.ch).wait() // before reading: a message queued meanwhile wakes it
 	shards := s.readable()
 	var out []bot.Delivery
 	var errs []error

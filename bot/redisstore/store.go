@@ -67,9 +67,10 @@ type Store struct {
 	pipe *autoPipe
 	// phrases are Options.Phrases and their numbers in the registry (transcript.go).
 	phrases *phrasebook
-	// wakes, by lane ("out", "bulk"), wake this process's senders when it queued
-	// messages itself, so that they need not wait for their next poll.
-	wakes map[string]*wakeup
+	// wakes, by lane ("out", "bulk") and channel, wake this process's senders when it
+	// queued messages itself, so that they need not wait for their next poll: only the
+	// channel's, for another channel's sender would read its shards for nothing.
+	wakes wakes
 }
 
 var (
@@ -108,7 +109,7 @@ func New(c redis.UniversalClient, o Options) *Store {
 		claims:  claimState{spare: map[string][]spareItem{}},
 		pipe:    newAutoPipe(c),
 		phrases: newPhrasebook(o.Prefix+":{phr}:txt", o.Phrases),
-		wakes:   map[string]*wakeup{"out": {}, "bulk": {}},
+		wakes:   newWakes(),
 	}
 }
 
@@ -390,7 +391,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		return bot.ErrLeaseLost
 	}
 	if len(c.Replies) > 0 {
-		s.wakes["out"].signal()
+		s.wakes.signal("out", lease.Conversation.Channel)
 	}
 	return nil
 }
