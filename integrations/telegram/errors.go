@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/sangkien/sangkien/bot"
 )
 
@@ -21,13 +19,10 @@ var goneReasons = []string{
 	"bot can't initiate conversation",
 }
 
-// classify turns a failed Bot API call into a *bot.SendError. status is the HTTP status
-// when a response arrived, 0 otherwise. The token never survives into the result.
+// classify turns a Bot API call that got no readable answer into a *bot.SendError (an
+// answer that says why is apiFailure's). status is the HTTP status when a response
+// arrived, 0 otherwise. The token never survives into the result.
 func (c *Client) classify(status int, err error) *bot.SendError {
-	var apiErr *tgbotapi.Error
-	if errors.As(err, &apiErr) {
-		return apiFailure(apiErr.Code, c.scrub(apiErr.Message), apiErr.RetryAfter)
-	}
 	se := &bot.SendError{Failure: bot.Retryable, Code: status, Err: c.scrubErr(err)}
 	switch {
 	case status == 0:
