@@ -538,13 +538,18 @@ func (s *Store) QueueBulk(ctx context.Context, msgs []bot.Outbound) error {
 }
 
 // wakes are the wakeups of each lane and channel.
-type wakes map[string]*wakeup
+type wakes map[wakeKey]*wakeup
+
+type wakeKey struct {
+	lane string
+	ch   bot.Channel
+}
 
 func newWakes() wakes {
 	w := wakes{}
 	for _, lane := range []string{"out", "bulk"} {
 		for _, ch := range bot.AudienceChannels() {
-			w[lane+":"+string(ch)] = &wakeup{}
+			w[wakeKey{lane, ch}] = &wakeup{}
 		}
 	}
 	return w
@@ -553,7 +558,7 @@ func newWakes() wakes {
 // of is the wakeup of a lane's senders of ch; a channel with none has a wakeup
 // nobody waits on.
 func (w wakes) of(lane string, ch bot.Channel) *wakeup {
-	if u := w[lane+":"+string(ch)]; u != nil {
+	if u := w[wakeKey{lane, ch}]; u != nil {
 		return u
 	}
 	return &wakeup{}
