@@ -133,6 +133,8 @@
 //	                                         (reply ids)               reply the queue sends again is kept once
 //	<p>:web:{<conv>}:file:<id>       hash    WebFiles.Put (d: bytes,  37 days (webchat.FileTTL): a draft's 30 days
 //	                                         t: type, n: name)         and the intake's week of media links after
+//	<p>:web:{<conv>}:files           set     WebFiles.Put (file ids)  as its files: what an erasure (Commit with
+//	                                                                   Forget) deletes with the replies and sent
 //	<p>:{sNN}:album:<conv>:<group>   hash    Albums.Add (field: part  AlbumTTL (1 hour) after the last part; Done
 //	                                         id, the part; "" once     keeps handed-over fields as "", so a part
 //	                                         handed over: Albums.Done) Telegram delivers again is not run again

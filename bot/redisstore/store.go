@@ -390,6 +390,13 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	if res == "lost" {
 		return bot.ErrLeaseLost
 	}
+	if c.Forget && lease.Conversation.Channel == bot.Web {
+		// Under the conversation's own hash tag, not the shard's: a call of its own,
+		// before this process's senders are woken to send the erasure's confirmation.
+		if err := s.forgetWeb(ctx, lease.Conversation.ID); err != nil {
+			return err
+		}
+	}
 	if len(c.Replies) > 0 {
 		s.wakes.signal("out", lease.Conversation.Channel)
 	}

@@ -27,7 +27,7 @@ func (s *Store) WebReplies(max int, ttl time.Duration) *WebReplies {
 
 // The stream and the ids of the replies appended to it share the conversation's hash tag.
 func (w *WebReplies) keys(conv string) []string {
-	k := w.prefix + ":web:{" + conv + "}"
+	k := webKey(w.prefix, conv)
 	return []string{k + ":replies", k + ":sent"}
 }
 
@@ -84,14 +84,20 @@ type WebFiles struct {
 // WebFiles returns the store's web chat files.
 func (s *Store) WebFiles() *WebFiles { return &WebFiles{c: s.c, prefix: s.prefix} }
 
-func (f *WebFiles) key(conv, id string) string { return f.prefix + ":web:{" + conv + "}:file:" + id }
+func (f *WebFiles) key(conv, id string) string { return webKey(f.prefix, conv) + ":file:" + id }
 
-// Put keeps a file for ttl.
+// webKey is the start of a web chat conversation's keys, its hash tag the conversation.
+func webKey(prefix, conv string) string { return prefix + ":web:{" + conv + "}" }
+
+// Put keeps a file for ttl, and its id in the conversation's list of files (kept as
+// long), so that erasing the conversation finds them.
 func (f *WebFiles) Put(ctx context.Context, conv, id string, data []byte, mime, name string, ttl time.Duration) error {
-	k := f.key(conv, id)
+	k, list := f.key(conv, id), webKey(f.prefix, conv)+":files"
 	_, err := f.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, k, "d", data, "t", mime, "n", name)
 		p.PExpire(ctx, k, ttl)
+		p.SAdd(ctx, list, id)
+		p.PExpire(ctx, list, ttl)
 		return nil
 	})
 	if err != nil {
@@ -112,4 +118,23 @@ func (f *WebFiles) Get(ctx context.Context, conv, id string) (data []byte, mime 
 	}
 	t, _ := vals[1].(string)
 	return []byte(d), t, true, nil
+}
+
+// forgetWebScript deletes a web chat conversation's replies, their ids, its files and
+// their list. KEYS: replies, sent, files list; ARGV: the files' key prefix.
+var forgetWebScript = redis.NewScript(`
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('DEL', ARGV[1] .. id)
+end
+return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+`)
+
+// forgetWeb erases what the web chat keeps of conversation conv beside its session:
+// what the bot said to it and the files it sent (Commit with Forget).
+func (s *Store) forgetWeb(ctx context.Context, conv string) error {
+	k := webKey(s.prefix, conv)
+	if err := forgetWebScript.Run(ctx, s.c, []string{k + ":replies", k + ":sent", k + ":files"}, k+":file:").Err(); err != nil {
+		return fmt.Errorf("redisstore: forget web chat: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/sangkien/sangkien/bot"
 )
 
 func TestWebRepliesAreCappedExpiringAndKeptOnce(t *testing.T) {
@@ -57,5 +59,36 @@ func TestWebFilesExpire(t *testing.T) {
 	}
 	if _, _, found, err := f.Get(ctx, "conv", "f2"); found || err != nil {
 		t.Fatalf("a file never put: found %v, %v", found, err)
+	}
+}
+
+// Erasing a web chat conversation (Commit with Forget) erases what the web chat kept of
+// it beside the session: the bot's replies, their ids and the files the citizen sent;
+// another conversation's stay.
+func TestForgetErasesAWebChatConversationsRepliesAndFiles(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	w, f := s.WebReplies(10, time.Hour), s.WebFiles()
+	for _, conv := range []string{"wc1", "wc2"} {
+		if _, err := w.Append(ctx, conv, "e1/0", []byte(`{"text":"Họ tên: Nguyễn Thị Hoa"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Put(ctx, conv, "f1", []byte("\x89PNG"), "image/png", "anh.png", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv := bot.ConversationRef{Channel: bot.Web, ID: "wc1"}
+	l := begin(t, s, conv, "wc1/forget")
+	if err := s.Commit(ctx, l, bot.Change{Forget: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Exists(ctx, append(w.keys("wc1"), webKey(s.prefix, "wc1")+":files", f.key("wc1", "f1"))...).Val(); n != 0 {
+		t.Errorf("%d of the erased conversation's web chat keys remain", n)
+	}
+	if got, _, _ := w.After(ctx, "wc2", "", 10); len(got) != 1 {
+		t.Errorf("the other conversation's replies: %q", got)
+	}
+	if _, _, found, _ := f.Get(ctx, "wc2", "f1"); !found {
+		t.Error("the other conversation's file was erased")
 	}
 }
