@@ -3,6 +3,8 @@ package webchat
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -126,8 +128,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !s.within(w, r, "webchat:msg:"+c.Conversation, MessagesPerMinute, time.Minute) ||
-		!s.within(w, r, "webchat:addr:"+s.clientAddr(r), AddressMessagesPerMin, time.Minute) {
+	if !s.within(w, r, "msg", c.Conversation, MessagesPerMinute, time.Minute) ||
+		!s.within(w, r, "addr", s.clientAddr(r), AddressMessagesPerMin, time.Minute) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), handleTimeout)
@@ -225,8 +227,12 @@ func bearer(r *http.Request) string {
 }
 
 // within counts one request against a limit and answers 429 (or 503) when it is over.
-func (s *Server) within(w http.ResponseWriter, r *http.Request, key string, limit int, window time.Duration) bool {
-	wait, err := s.cfg.Limiter.Reserve(r.Context(), key, limit, window)
+// within counts one request of subject (a conversation, an address) against the limit
+// of kind, answering 429 over it. The subject is hashed into the limiter's key, so that
+// neither Redis nor an error's text holds an address or a whole conversation id.
+func (s *Server) within(w http.ResponseWriter, r *http.Request, kind, subject string, limit int, window time.Duration) bool {
+	sum := sha256.Sum256([]byte(subject))
+	wait, err := s.cfg.Limiter.Reserve(r.Context(), "webchat:"+kind+":"+hex.EncodeToString(sum[:12]), limit, window)
 	if err != nil {
 		s.unavailable(w, "rate limit", err)
 		return false

@@ -30,7 +30,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Last-Event-ID: not an event id of this stream")
 		return
 	}
-	if !s.within(w, r, "webchat:sse:"+c.Conversation, StreamsPerMinute, time.Minute) {
+	if !s.within(w, r, "sse", c.Conversation, StreamsPerMinute, time.Minute) {
 		return
 	}
 	flusher, ok := w.(http.Flusher)

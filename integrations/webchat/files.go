@@ -31,7 +31,12 @@ const (
 	MaxFile      = 20 << 20
 	FileTTL      = 37 * 24 * time.Hour
 	FilesPerHour = 20
-	maxCaption   = 1000
+	// AddressFilesPerHour bounds the files of one address, all its conversations: a
+	// token renewed and conversations opened again do not multiply FilesPerHour.
+	AddressFilesPerHour = 60
+	// uploadTime is how long a file's request may take to arrive.
+	uploadTime = 5 * time.Minute
+	maxCaption = 1000
 )
 
 // postFile takes one photo or document (multipart/form-data: a "file" part, optional
@@ -53,8 +58,12 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxFile+64<<10)
-	if !s.within(w, r, "webchat:file:"+c.Conversation, FilesPerHour, time.Hour) ||
-		!s.within(w, r, "webchat:addr:"+s.clientAddr(r), AddressMessagesPerMin, time.Minute) {
+	// The server's read timeout (30 s) is for webhooks; a photo from a phone on a slow
+	// network takes longer.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime))
+	if !s.within(w, r, "file", c.Conversation, FilesPerHour, time.Hour) ||
+		!s.within(w, r, "fileaddr", s.clientAddr(r), AddressFilesPerHour, time.Hour) ||
+		!s.within(w, r, "addr", s.clientAddr(r), AddressMessagesPerMin, time.Minute) {
 		return
 	}
 	up, status, msg := readUpload(multipart.NewReader(r.Body, params["boundary"]))
@@ -72,7 +81,9 @@ func (s *Server) postFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	fileID := newConversationID()
+	// The file is named by its event: a retry with the same id writes the same file
+	// again, not a second copy.
+	fileID := strings.TrimPrefix(ev.ID, c.Conversation+"/")
 	att.Ref = c.Conversation + "/" + fileID
 	ev.Kind, ev.Text, ev.Attachments = bot.EventAttachments, up.caption, []bot.Attachment{att}
 	ctx, cancel := context.WithTimeout(r.Context(), handleTimeout)
