@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,10 +31,16 @@ func (s *sender) orphansDue() bool {
 	return false
 }
 
-// orphans reads again, up to n per shard, the orphans of shards and hands them out
-// as claimed. A shard whose look fails is looked at next time.
+// orphans reads again, up to n in all, the orphans of shards and hands them out as
+// claimed. A shard whose look fails is looked at next time. A shard still catching up
+// on what earlier leases left unfinished is left out: that catching up (reclaim) hands
+// out the same entries, which would then go twice.
 func (s *sender) orphans(ctx context.Context, shards []int, n int) []bot.Delivery {
 	q := s.q
+	shards = slices.DeleteFunc(slices.Clone(shards), func(sh int) bool { return !q.caughtUp(s.ch, sh, s.name) })
+	if len(shards) == 0 || n <= 0 {
+		return nil
+	}
 	pipe := q.s.c.Pipeline()
 	cmds := make([]*redis.XPendingExtCmd, len(shards))
 	for i, sh := range shards {
@@ -46,10 +53,11 @@ func (s *sender) orphans(ctx context.Context, shards []int, n int) []bot.Deliver
 	var out []bot.Delivery
 	for i, sh := range shards {
 		pending, err := cmds[i].Result()
-		if err != nil || len(pending) == 0 {
+		if err != nil || len(pending) == 0 || len(out) >= n {
 			continue
 		}
 		ids := s.unknown(sh, pending)
+		ids = ids[:min(len(ids), n-len(out))]
 		token, held := q.fence(s.ch, sh, s.name)
 		if len(ids) == 0 || !held {
 			continue
@@ -87,4 +95,13 @@ func (s *sender) unknown(shard int, pending []redis.XPendingExt) []string {
 		}
 	}
 	return ids
+}
+
+// caughtUp reports whether consumer holds ch's shard and has read what earlier leases
+// left unfinished there.
+func (q *Delivery) caughtUp(ch bot.Channel, shard int, consumer string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	h := q.held[shardOf{ch, shard, consumer}]
+	return h != nil && !h.reclaiming
 }

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"io"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,5 +92,60 @@ func TestSenderRecoversARepliesReadWhoseAnswerWasLost(t *testing.T) {
 	}
 	if err := a.Ack(ctx, first[0]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A process that comes back under the same consumer name (a replica restarted as PID 1
+// in its container) finds its predecessor's unfinished replies pending under its name.
+// It catches up on them through the shard's reclaim, and the look for orphans leaves
+// a shard alone until that is done: each reply is handed out once, not once by each.
+func TestOrphansLeaveAShardCatchingUpAlone(t *testing.T) {
+	prefix := redistest.Prefix(t)
+	s := New(redistest.Client(t), Options{Prefix: prefix})
+	ctx := context.Background()
+	opts := SenderOptions{Pickup: 20 * time.Millisecond, Poll: 5 * time.Millisecond, Orphans: time.Millisecond}
+	a := s.Delivery().Sender(bot.Telegram, "a", opts)
+	waitUntil(t, "a to hold every shard", func() bool {
+		_, _ = a.Claim(ctx, 1)
+		return holders(t, s)["a"] == Shards
+	})
+	const n = 60
+	for i := range n {
+		conv := bot.ConversationRef{Channel: bot.Telegram, ID: "92" + strconv.Itoa(100+i)}
+		commit(t, s, conv, "e", bot.Change{Session: sampleSession(conv),
+			Replies: []bot.Outbound{{ID: "r" + strconv.Itoa(i), Conversation: conv, Reply: bot.Reply{Text: "x"}}}})
+	}
+	claimUntil(t, a, n) // read, never finished: the process dies
+	stop, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_ = a.Close(stop)
+
+	again := New(redistest.Client(t), Options{Prefix: prefix}).Delivery().Sender(bot.Telegram, "a", opts)
+	t.Cleanup(func() { _ = again.Close(ctx) })
+	seen := map[string]int{}
+	total := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for total < n && time.Now().Before(deadline) {
+		got, _ := again.Claim(ctx, 4)
+		for _, d := range got {
+			seen[d.Outbound.ID]++
+			total++
+			if err := again.Ack(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	for range 20 { // and nothing more after
+		got, _ := again.Claim(ctx, 4)
+		for _, d := range got {
+			seen[d.Outbound.ID]++
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	for i := range n {
+		if id := "r" + strconv.Itoa(i); seen[id] != 1 {
+			t.Errorf("%s handed out %d times, want once", id, seen[id])
+		}
 	}
 }

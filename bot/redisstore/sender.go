@@ -114,8 +114,9 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	var errs []error
 	if s.orphansDue() {
 		out = append(out, s.orphans(ctx, shards, n)...)
+		n -= len(out)
 	}
-	if len(shards) > 0 {
+	if len(shards) > 0 && n > 0 {
 		// No more than n in all: an even part of n from each shard, or one from each
 		// of n shards (in random order) when there are more shards than n.
 		if n < len(shards) {
