@@ -145,7 +145,7 @@ func TestProxyPassesThePublicPathsOnly(t *testing.T) {
 			matchers = append(matchers, f[2:])
 		}
 	}
-	want := []string{"/webhooks/*", "/callbacks/*", "/console", "/console/*", "/media/*", "/healthz", "/readyz"}
+	want := []string{"/webhooks/*", "/callbacks/*", "/console", "/console/*", "/media/*", "/chat", "/webchat/*", "/healthz", "/readyz"}
 	if len(matchers) != 1 || !slices.Equal(matchers[0], want) {
 		t.Errorf("Caddyfile path matchers %q: want one, %q", matchers, want)
 	}
