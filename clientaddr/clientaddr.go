@@ -32,6 +32,9 @@ func Parse(list string) (Resolver, error) {
 			}
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96) // peers are compared unmapped
+		}
 		r.trusted = append(r.trusted, p.Masked())
 	}
 	return r, nil
@@ -50,7 +53,12 @@ func (r Resolver) Addr(req *http.Request) netip.Addr {
 	for i := len(hops) - 1; i >= 0; i-- {
 		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
-			break
+			// Some balancers write a hop with its port ("203.0.113.9:5555").
+			ap, perr := netip.ParseAddrPort(strings.TrimSpace(hops[i]))
+			if perr != nil {
+				break
+			}
+			hop = ap.Addr()
 		}
 		addr = hop.Unmap()
 		if !r.trusts(addr) {

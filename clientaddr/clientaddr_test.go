@@ -10,6 +10,10 @@ func TestAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mapped, err := Parse("::ffff:10.0.0.0/104")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		r      Resolver
@@ -28,6 +32,8 @@ func TestAddr(t *testing.T) {
 		{"IPv6 peer", Resolver{}, "[2001:db8:1:2::7]:4242", nil, "2001:db8:1:2::7"},
 		{"IPv6 behind an IPv6 proxy", proxies, "[fd00::1]:80", []string{"2001:db8::9"}, "2001:db8::9"},
 		{"IPv4 in IPv6", Resolver{}, "[::ffff:198.51.100.7]:80", nil, "198.51.100.7"},
+		{"a hop written with its port", proxies, "172.18.0.5:5000", []string{"203.0.113.9:5555"}, "203.0.113.9"},
+		{"a proxy listed as a mapped network", mapped, "10.1.2.3:80", []string{"203.0.113.9"}, "203.0.113.9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
