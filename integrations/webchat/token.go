@@ -28,15 +28,23 @@ type signer struct {
 	key []byte
 }
 
-// keyFor returns the key, loading it once.
+// keyFor returns the key, loading it until it is had. The load runs outside the lock:
+// with Redis down, each request waits for its own attempt, not in line behind every
+// other's timeout (loads at once get the same key: it is made once in Redis).
 func (s *signer) keyFor(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	key := s.key
+	s.mu.Unlock()
+	if key != nil {
+		return key, nil
+	}
+	k, err := s.load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webchat token key: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.key == nil {
-		k, err := s.load(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("webchat token key: %w", err)
-		}
 		s.key = k
 	}
 	return s.key, nil
