@@ -21,8 +21,20 @@ type lostAnswer struct{ armed, fired atomic.Bool }
 
 func (h *lostAnswer) DialHook(next redis.DialHook) redis.DialHook { return next }
 
+// ProcessPipelineHook loses a pipelined read's answer the same way: on a cluster the
+// reads of several shards go as a pipeline, split by node.
 func (h *lostAnswer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if cmd.Name() == "xreadgroup" && cmd.Err() == nil && h.armed.CompareAndSwap(true, false) {
+				h.fired.Store(true)
+				cmd.SetErr(io.ErrUnexpectedEOF)
+				return io.ErrUnexpectedEOF
+			}
+		}
+		return err
+	}
 }
 
 func (h *lostAnswer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
