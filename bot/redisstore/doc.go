@@ -28,8 +28,8 @@
 //	                                         compacted)
 //	<p>:{sNN}:lock:<conv>            string  Begin/Commit/Release     the lease ttl given to Begin
 //	<p>:{sNN}:seen:<conv>            zset    Commit (member: event    DedupeTTL (24 hours) after the last event;
-//	                                         id; score: handled, unix  each commit drops members older than it
-//	                                         s; dedupe.go)             (dedupe.go)
+//	                                         id; score: handled, unix  a commit drops members older than it
+//	                                         s; dedupe.go)             (every few events: dedupe.go)
 //	<p>:{sNN}:seen:<conv>:<event>    string  Commit ("1") with        DedupeTTL: the marker of versions before
 //	                                         Options.LegacyFormat      the set, still refused by Begin
 //	                                         (upgrade.go)
@@ -81,8 +81,8 @@
 //	                                         (convs)                  so that no crash sends it twice
 //	<p>:{sNN}:lease:bc:<id>          string  ClaimBroadcastShard      a Lease (15s): the process fanning out
 //	                                                                   the shard
-//	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), refreshed by each
-//	                                         event's bot.Tally; fields commit that counts: the reports' counters
+//	<p>:{sNN}:stats:<day>            hash    Commit (HINCRBY: the     StatsTTL (400 days), set when a counter
+//	                                         event's bot.Tally; fields is first counted: the reports' counters
 //	                                         new/active/msg:<channel>, of one day in the city (stats.go); Report
 //	                                         sub:<channel>:<kind>,     reads days × shards with one pipeline
 //	                                         prog:<program>:<kind>,

@@ -128,7 +128,8 @@ if redis.call('ZSCORE', KEYS[2], ARGV[3]) or redis.call('EXISTS', KEYS[5]) == 1 
   redis.call('DEL', KEYS[1])
   return {'dup'}
 end
-return {'ok', redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
+local v = redis.call('MGET', KEYS[3], KEYS[4])
+return {'ok', v[1], v[2]}
 `)
 
 // Begin takes the conversation's lock, checks the event and loads the session in one
@@ -184,7 +185,13 @@ func (s *Store) Begin(ctx context.Context, conv bot.ConversationRef, eventID str
 // what moved is named, so an ordinary message touches no index; a Forget names every
 // index the conversation was in, as ones it leaves. Last, "1" when the desk's card
 // changed status or assignee ("0": it stays in the indexes it is in, only its score
-// moves).
+// moves). Then the dedupe set's (dedupe.go): the time (unix s) and "1" to drop its
+// members older than DedupeTTL.
+//
+// Every redis.call costs a few microseconds of Redis's one thread beyond its command,
+// the most of what an event costs Redis: the script makes as few as it can (one RPUSH
+// for all entries, a trim only when a list is over its bound, the day's ttl only when
+// a counter is new).
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 'lost'
@@ -205,10 +212,10 @@ else
     redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6])
   end
   if nTr > 0 then
-    for j = i, i + nTr - 1 do
-      redis.call('RPUSH', KEYS[5], ARGV[j])
+    local max = tonumber(ARGV[9])
+    if redis.call('RPUSH', KEYS[5], unpack(ARGV, i, i + nTr - 1)) > max then
+      redis.call('LTRIM', KEYS[5], -max, -1)
     end
-    redis.call('LTRIM', KEYS[5], -tonumber(ARGV[9]), -1)
     redis.call('PEXPIRE', KEYS[5], ARGV[7])
   end
 end
@@ -263,17 +270,25 @@ i = i + 1 + nCard
 local nStat = tonumber(ARGV[i])
 local samples = {{KEYS[15], ARGV[i + nStat + 1]}, {KEYS[16], ARGV[i + nStat + 2]}}
 local statTTL, statMax = ARGV[i + nStat + 3], tonumber(ARGV[i + nStat + 4])
-if nStat > 0 then
-  for j = i + 1, i + nStat do
-    redis.call('HINCRBY', KEYS[14], ARGV[j], 1)
+-- A day's counters and lists get their ttl when they are made (a new field: the
+-- hash may be new), not again at every count: the day is over long before it ends.
+local fresh = false
+for j = i + 1, i + nStat do
+  if redis.call('HINCRBY', KEYS[14], ARGV[j], 1) == 1 then
+    fresh = true
   end
+end
+if fresh then
   redis.call('PEXPIRE', KEYS[14], statTTL)
 end
 for _, kv in ipairs(samples) do
   if kv[2] ~= '' then
-    redis.call('RPUSH', kv[1], kv[2])
-    redis.call('LTRIM', kv[1], -statMax, -1)
-    redis.call('PEXPIRE', kv[1], statTTL)
+    local n = redis.call('RPUSH', kv[1], kv[2])
+    if n == 1 then
+      redis.call('PEXPIRE', kv[1], statTTL)
+    elseif n > statMax then
+      redis.call('LTRIM', kv[1], -statMax, -1)
+    end
   end
 end
 local nJoin, since = tonumber(ARGV[i + nStat + 5]), ARGV[i + nStat + 6]
@@ -283,10 +298,11 @@ end
 for k = 18 + nJoin, #KEYS do
   redis.call('ZREM', KEYS[k], conv)
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1])
+local now = tonumber(ARGV[#ARGV - 1])
 redis.call('ZADD', KEYS[2], now, ARGV[19])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - math.ceil(tonumber(ARGV[8]) / 1000)))
+if ARGV[#ARGV] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - math.ceil(tonumber(ARGV[8]) / 1000)))
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 if ARGV[20] == '1' then
   redis.call('SET', KEYS[17], '1', 'PX', ARGV[8])
@@ -376,7 +392,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	if !c.Forget && c.Session != nil && c.PriorDesk.State() == c.Session.Profile.Desk.State() && desk.was == desk.now {
 		moved = "0"
 	}
-	args = append(args, len(join), audienceSince(c), moved)
+	args = append(args, len(join), audienceSince(c), moved, time.Now().Unix(), dedupeTrim(lease))
 	for _, ix := range join {
 		keys = append(keys, k.audience(lease.Conversation.Channel, ix))
 	}
