@@ -34,9 +34,9 @@ func TestBroadcastEndToEnd(t *testing.T) {
 	en := tgCitizen{chat: 700100300, lang: "en", nextID: &id}
 	stopped := tgCitizen{chat: 700100400, lang: "vi", nextID: &id}
 	for _, c := range []tgCitizen{vi, en, stopped} {
-		postUpdate(t, addr, c.text("/start"))
+		postUpdate(t, api, addr, c.text("/start"))
 	}
-	postUpdate(t, addr, stopped.text("dừng nhận tin"))
+	postUpdate(t, api, addr, stopped.text("dừng nhận tin"))
 	waitChannel(t, func() []string { return sentTo(api, stopped.chat) }, "")
 
 	cli := func(args ...string) string {
@@ -122,11 +122,11 @@ func TestRemindersEndToEnd(t *testing.T) {
 	drafting := tgCitizen{chat: 710000002, lang: "en", nextID: &id}
 	stopped := tgCitizen{chat: 710000003, lang: "vi", nextID: &id}
 	for _, c := range []tgCitizen{subscribed, drafting, stopped} {
-		postUpdate(t, addr, c.text("/start"))
+		postUpdate(t, api, addr, c.text("/start"))
 	}
-	postUpdate(t, addr, stopped.text("dừng nhận tin"))
+	postUpdate(t, api, addr, stopped.text("dừng nhận tin"))
 	for _, u := range [][]byte{drafting.press("cmd:initiative"), drafting.press("agree"), drafting.press("field:den"), drafting.text("Brighter lights for Hang Bac street")} {
-		postUpdate(t, addr, u)
+		postUpdate(t, api, addr, u)
 	}
 	onZalo := zaloHello(t, addr, "7392845012349870099")
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "")
@@ -148,9 +148,9 @@ func TestRemindersEndToEnd(t *testing.T) {
 	if !strings.Contains(buttons, `"callback_data":"cmd:initiative:den-duong"`) || !strings.Contains(buttons, "Continue") {
 		t.Errorf("the draft reminder's buttons: %s", buttons)
 	}
-	postUpdate(t, addr, drafting.press("cmd:initiative:den-duong"))
+	postUpdate(t, api, addr, drafting.press("cmd:initiative:den-duong"))
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Welcome back!")
-	postUpdate(t, addr, drafting.press("continue"))
+	postUpdate(t, api, addr, drafting.press("continue"))
 	waitChannel(t, func() []string { return sentTo(api, drafting.chat) }, "Please describe your initiative")
 
 	time.Sleep(300 * time.Millisecond) // room for a reminder too many

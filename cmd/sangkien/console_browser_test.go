@@ -49,8 +49,8 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	id := 700
 	citizen := tgCitizen{chat: 555000111, lang: "vi", nextID: &id}
-	postUpdate(t, addr, citizen.text("/start"))
-	postUpdate(t, addr, citizen.text("gặp cán bộ"))
+	postUpdate(t, tg, addr, citizen.text("/start"))
+	postUpdate(t, tg, addr, citizen.text("gặp cán bộ"))
 	var png bytes.Buffer
 	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
 	img.Set(1, 1, color.RGBA{R: 200, A: 255})
@@ -58,7 +58,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg.AddFile("photo-ho-guom", "photos/file_1.png", png.Bytes())
-	postUpdate(t, addr, citizen.message(map[string]any{"photo": []map[string]any{
+	postUpdate(t, tg, addr, citizen.message(map[string]any{"photo": []map[string]any{
 		{"file_id": "photo-ho-guom", "file_unique_id": "AQADho", "width": 4, "height": 3, "file_size": png.Len()}}}))
 	tgRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000111"]`)
 	step(t, b, "the Telegram citizen appears, waiting", chromedp.WaitVisible(tgRow))
@@ -97,8 +97,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	if h := text(t, b, chromedp.CSS("h1")); h != en.T("console.inbox") {
 		t.Errorf("the English inbox is headed %q", h)
 	}
-	postUpdate(t, addr, enCitizen.text("/start"))
-	postUpdate(t, addr, enCitizen.text("talk to a person"))
+	postUpdate(t, tg, addr, enCitizen.text("/start"))
+	postUpdate(t, tg, addr, enCitizen.text("talk to a person"))
 	enRow := chromedp.CSS(`#inbox tr.s-waiting a[href="/console/conversations/tg:555000222"]`)
 	step(t, b, "the English citizen appears, waiting", chromedp.WaitVisible(enRow))
 	if row := text(t, b, chromedp.CSS(`#inbox tr.s-waiting`)); !strings.Contains(row, en.T("console.status.waiting")) {

@@ -517,9 +517,12 @@ func (f *fleet) post(body []byte) bool {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
 			if resp, err := f.hc.Do(req); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
+				status := resp.StatusCode
+				// Telegram runs the method an answer names (a button's answerCallbackQuery).
+				if err := f.bot.api.WebhookResponse(resp); err != nil {
+					f.t.Error(err)
+				}
+				if status == http.StatusOK {
 					return true
 				}
 			}

@@ -99,8 +99,8 @@ func TestIntakeEndToEnd(t *testing.T) {
 	for _, updates := range scripts {
 		wg.Go(func() {
 			for _, u := range updates {
-				postUpdate(t, addr, u)
-				postUpdate(t, addr, u) // Telegram redelivers
+				postUpdate(t, api, addr, u)
+				postUpdate(t, api, addr, u) // Telegram redelivers
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -92,7 +91,7 @@ func BenchmarkCitizensWaitForReplies(b *testing.B) {
 					}
 					wait := replies.expect(chat)
 					start := time.Now()
-					if err := postLoad(hc, procs[p].addr, update); err != nil {
+					if err := postLoad(hc, api, procs[p].addr, update); err != nil {
 						b.Error(err)
 						return
 					}
@@ -228,7 +227,8 @@ func (w *replyWatch) arrived(chat string) {
 	}
 }
 
-func postLoad(hc *http.Client, addr string, body []byte) error {
+// postLoad delivers one update as postUpdate does, with hc.
+func postLoad(hc *http.Client, api *telegramtest.Server, addr string, body []byte) error {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/telegram", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
@@ -236,10 +236,12 @@ func postLoad(hc *http.Client, addr string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("webhook answered %d", resp.StatusCode)
+	status := resp.StatusCode
+	if err := api.WebhookResponse(resp); err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("webhook answered %d", status)
 	}
 	return nil
 }

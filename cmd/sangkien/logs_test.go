@@ -38,7 +38,7 @@ func TestLogsOfAProposal(t *testing.T) {
 			id = "turn-" + strings.Repeat("x", i%3) + string(rune('a'+i))
 		}
 		for range 2 { // Telegram redelivers: the repeat is a request of its own
-			got := postWithRequestID(t, addr, u, id)
+			got := postWithRequestID(t, api, addr, u, id)
 			if id != "" && got != id {
 				t.Errorf("update %d answered X-Request-Id %q, want the proxy's %q", i, got, id)
 			}
@@ -83,8 +83,8 @@ func TestLogsOfAProposal(t *testing.T) {
 }
 
 // postWithRequestID posts an update to the Telegram webhook with X-Request-Id id (none
-// when empty) and returns the id the gateway answered with.
-func postWithRequestID(t *testing.T, addr string, body []byte, id string) string {
+// when empty), as postUpdate does, and returns the id the gateway answered with.
+func postWithRequestID(t *testing.T, api *telegramtest.Server, addr string, body []byte, id string) string {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/telegram", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -96,7 +96,9 @@ func postWithRequestID(t *testing.T, addr string, body []byte, id string) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	if err := api.WebhookResponse(resp); err != nil {
+		t.Error(err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("webhook answered %d to %s", resp.StatusCode, body)
 	}

@@ -58,7 +58,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 			id := 700
 			c := tgCitizen{chat: 55501, lang: "vi", nextID: &id}
-			postUpdate(t, addr, c.text("/start"))
+			postUpdate(t, api, addr, c.text("/start"))
 			want := []string{
 				`sangkien_webhook_requests_total{channel="telegram",code="200"} 1`,
 				`sangkien_events_total{channel="telegram",kind="command"} 1`,
@@ -79,7 +79,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 			// The citizen starts an initiative, answers the consent and asks for a person;
 			// an operator answers from the console's API.
 			for _, u := range [][]byte{c.press("cmd:initiative"), c.press("agree"), c.press("cmd:human")} {
-				postUpdate(t, addr, u)
+				postUpdate(t, api, addr, u)
 			}
 			token := addOperator(t, ctx, env)
 			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/console/api/conversations/tg:55501/reply",

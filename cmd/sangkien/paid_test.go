@@ -58,7 +58,7 @@ func TestPaidBroadcastEndToEnd(t *testing.T) {
 	addr, done := startServe(t, ctx, env)
 	id := 3000
 	lan := tgCitizen{chat: 820_100_001, lang: "vi", nextID: &id}
-	postUpdate(t, addr, lan.text("/start"))
+	postUpdate(t, api, addr, lan.text("/start"))
 	waitChannel(t, func() []string { return sentTo(api, lan.chat) }, "")
 
 	textVI, textEN := "📣 Còn 1 ngày để gửi sáng kiến.", "📣 1 day left to send an initiative."
@@ -68,7 +68,7 @@ func TestPaidBroadcastEndToEnd(t *testing.T) {
 		return p.Finished() && p.Sent == n+1
 	})
 	replies := len(sentTo(api, lan.chat))
-	postUpdate(t, addr, lan.text("xin chào"))
+	postUpdate(t, api, addr, lan.text("xin chào"))
 	waitFor(t, 10*time.Second, 10*time.Millisecond, "the reply to a message after the broadcast", func() bool { return len(sentTo(api, lan.chat)) > replies })
 	cancel()
 	if err := <-done; err != nil {

@@ -34,7 +34,7 @@ func TestProgramEditReachesTheFlows(t *testing.T) {
 		t.Helper()
 		c := tgCitizen{chat: chat, lang: "vi", nextID: id}
 		for _, u := range [][]byte{c.text("/start"), c.press("cmd:initiative"), c.press("agree")} {
-			postUpdate(t, addr, u)
+			postUpdate(t, api, addr, u)
 		}
 		waitChannel(t, func() []string { return sentTo(api, chat) }, "hạn chót")
 		return strings.Join(sentTo(api, chat), "\n")

@@ -74,7 +74,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 					if remaining.Add(-1) < 0 {
 						return
 					}
-					if err := postLoad(hc, procs[p].addr, u); err != nil {
+					if err := postLoad(hc, api, procs[p].addr, u); err != nil {
 						b.Error(err)
 						return
 					}

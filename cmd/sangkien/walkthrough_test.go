@@ -58,7 +58,7 @@ func TestDeadlineWalkthrough(t *testing.T) {
 		stopped.text("/start"), stopped.press("remind:den-duong"), stopped.text("dừng nhận tin"),
 		drafter.text("/start"), drafter.press("cmd:initiative"), drafter.press("agree"), drafter.press("field:den"),
 		drafter.text("Đèn đường phố Hàng Bạc sáng hơn")} {
-		postUpdate(t, addr, u)
+		postUpdate(t, api, addr, u)
 	}
 	onZalo := zaloHello(t, addr, "7392845012349870555")
 	waitChannel(t, func() []string { return sentTo(api, follower.chat) }, "We'll remind you")
@@ -85,9 +85,9 @@ func TestDeadlineWalkthrough(t *testing.T) {
 	waitMinute(func() []string { return sentTo(api, follower.chat) }, `Only 1 minute left: the program "Street lighting"`)
 	waitMinute(func() []string { return sentTo(api, drafter.chat) },
 		`Sáng kiến "Đèn đường phố Hàng Bạc sáng hơn" của bạn vẫn chưa được gửi. Chương trình "Chiếu sáng đô thị" sẽ hết hạn nhận sáng kiến vào`)
-	postUpdate(t, addr, drafter.press("cmd:initiative:den-duong"))
+	postUpdate(t, api, addr, drafter.press("cmd:initiative:den-duong"))
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "Chào mừng bạn quay lại")
-	postUpdate(t, addr, drafter.press("continue"))
+	postUpdate(t, api, addr, drafter.press("continue"))
 	waitChannel(t, func() []string { return sentTo(api, drafter.chat) }, "mô tả")
 
 	// Each reminder's progress, as `sangkien broadcast show` and the console give it.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/integrations/webhook"
 )
@@ -38,8 +40,9 @@ var _ Handler = (*bot.Engine)(nil)
 type Config struct {
 	// Secret must equal the X-Telegram-Bot-Api-Secret-Token header. Required.
 	Secret string
-	// Client makes the calls an update asks for besides the engine (answerCallbackQuery,
-	// removing a pressed keyboard, the group-chat notice). Nil skips them.
+	// Client makes the calls an update asks for besides the engine (removing a pressed
+	// keyboard, the group-chat notice, and in polling answerCallbackQuery, which the
+	// webhook names in its answer instead). Nil skips them all.
 	Client  *Client
 	Handler Handler
 	Logger  *slog.Logger
@@ -138,7 +141,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	malformed, err := w.process(r.Context(), body)
+	malformed, answer, err := w.process(r.Context(), body, true)
 	switch {
 	case malformed:
 		// Only a body that is not JSON at all is refused: valid JSON the gateway cannot
@@ -147,9 +150,24 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "malformed update", http.StatusBadRequest)
 	case err != nil:
 		http.Error(rw, "try again later", http.StatusInternalServerError)
+	case answer != "":
+		// Telegram runs a method the answer to its delivery names: the pressed button's
+		// spinner stops without a call of the gateway's own. How it went is not told,
+		// as nothing would be done about a failed answerCallbackQuery anyway: the
+		// spinner stops by itself after a while.
+		body, _ := json.Marshal(callbackAnswer{Method: "answerCallbackQuery", ID: answer})
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusOK)
+		_, _ = rw.Write(body)
 	default:
 		rw.WriteHeader(http.StatusOK)
 	}
+}
+
+// callbackAnswer is answerCallbackQuery as the answer to a webhook delivery.
+type callbackAnswer struct {
+	Method string `json:"method"`
+	ID     string `json:"callback_query_id"`
 }
 
 // Process runs one update, the JSON body Telegram sent: the path shared by the webhook
@@ -159,7 +177,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // update_id, no chat, a chat id of 0 or unreadable) is logged once and never produces
 // a send.
 func (w *Webhook) Process(ctx context.Context, body []byte) error {
-	malformed, err := w.process(ctx, body)
+	malformed, _, err := w.process(ctx, body, false)
 	if malformed {
 		w.log.WarnContext(ctx, "malformed update (not JSON) acknowledged")
 	}
@@ -168,15 +186,17 @@ func (w *Webhook) Process(ctx context.Context, body []byte) error {
 
 // process is Process, telling a body that is not JSON at all (malformed) from the
 // rest: the webhook refuses it, where polling can only pass it by. The update is
-// parsed once: json.Unmarshal finds a syntax error before it decodes anything.
-func (w *Webhook) process(ctx context.Context, body []byte) (malformed bool, err error) {
+// parsed once: json.Unmarshal finds a syntax error before it decodes anything. With
+// inline, a pressed button's callback query is not answered by a call but returned
+// (answer) for the webhook's answer to name.
+func (w *Webhook) process(ctx context.Context, body []byte, inline bool) (malformed bool, answer string, err error) {
 	p, err := parse(body)
 	if errors.Is(err, errMalformed) {
-		return true, nil
+		return true, "", nil
 	}
 	if err != nil {
 		w.log.WarnContext(ctx, "unusable update acknowledged", "update", p.id, "err", err)
-		return false, nil
+		return false, "", nil
 	}
 	if p.note != "" {
 		w.log.InfoContext(ctx, "update read in part: a field of an unexpected type was left empty", "update", p.id, "field", p.note)
@@ -184,19 +204,19 @@ func (w *Webhook) process(ctx context.Context, body []byte) (malformed bool, err
 	switch {
 	case p.skip != "":
 		w.log.DebugContext(ctx, "update acknowledged, not run", "update", p.id, "why", p.skip)
-		return false, nil
+		return false, "", nil
 	case p.group != nil:
 		w.answerGroup(ctx, p.group)
-		return false, nil
+		return false, "", nil
 	case p.album != "" && len(p.events) == 1:
-		return false, w.gather(ctx, p.id, p.album, p.events[0])
+		return false, "", w.gather(ctx, p.id, p.album, p.events[0])
 	}
 	for _, ev := range p.events {
 		out, err := w.cfg.Handler.Handle(ctx, ev)
 		if err != nil {
 			w.failing.Raise("event not handled; telegram will deliver it again (further failures are counted until one is handled)",
 				"update", p.id, "conversation", maskChat(ev.Conversation.ID), "kind", ev.Kind, "err", err)
-			return false, fmt.Errorf("handle update %d: %w", p.id, err)
+			return false, "", fmt.Errorf("handle update %d: %w", p.id, err)
 		}
 		w.failing.Clear("events are handled again")
 		if out.Duplicate {
@@ -204,10 +224,13 @@ func (w *Webhook) process(ctx context.Context, body []byte) (malformed bool, err
 			continue
 		}
 		if p.callback != nil {
-			w.answerButton(ctx, p.callback)
+			if inline && w.cfg.Client != nil {
+				answer = p.callback.ID
+			}
+			w.answerButton(ctx, p.callback, answer == "")
 		}
 	}
-	return false, nil
+	return false, answer, nil
 }
 
 // Close stops RunAlbums (after the album it is handing over, if any) and waits, within
@@ -239,14 +262,21 @@ func validSecret(s string) bool {
 	return true
 }
 
-// answerButton stops the button's spinner, then takes the keyboard off the message so
-// old buttons cannot be pressed twice.
-func (w *Webhook) answerButton(ctx context.Context, q *callbackQuery) {
+// answerButton stops the button's spinner (with answer: the webhook's answer does it
+// otherwise), then takes the keyboard off the message so old buttons cannot be pressed
+// twice.
+func (w *Webhook) answerButton(ctx context.Context, q *callbackQuery, answer bool) {
+	onMessage := q.Message != nil && q.Message.Chat != nil
+	if !answer && !onMessage {
+		return
+	}
 	w.side(ctx, func(ctx context.Context, c *Client) {
-		if err := c.answerCallback(ctx, q.ID); err != nil {
-			w.log.WarnContext(ctx, "answerCallbackQuery failed", "err", err)
+		if answer {
+			if err := c.answerCallback(ctx, q.ID); err != nil {
+				w.log.WarnContext(ctx, "answerCallbackQuery failed", "err", err)
+			}
 		}
-		if q.Message == nil || q.Message.Chat == nil {
+		if !onMessage {
 			return
 		}
 		err := c.removeInlineKeyboard(ctx, q.Message.Chat.ID, int(q.Message.MessageID))

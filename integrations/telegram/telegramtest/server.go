@@ -10,6 +10,9 @@
 // MaxText characters ("Bad Request: message is too long"). Refused requests are
 // recorded like the others.
 //
+// WebhookAnswer runs the method a bot names in its answer to a webhook delivery, as
+// Telegram does: a test that posts updates hands it each answer.
+//
 // HoldChat holds one chat's calls until released, and GarbleChat answers one chat's
 // calls with a body that is no Bot API answer, while the other chats are answered as
 // usual: a slow or broken API for one chat.
@@ -61,6 +64,9 @@ type Request struct {
 	// RetryAfter is then the retry_after of that answer, in seconds.
 	Limited    bool
 	RetryAfter int
+	// Webhook is set on a call the bot named in its answer to a webhook delivery
+	// (WebhookAnswer), not one it made itself.
+	Webhook bool
 }
 
 // Server is a fake Bot API.
@@ -283,8 +289,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: `+err.Error()+`"}`)
 		return
 	}
+	s.call(w, r, token, method, params, false)
+}
+
+// call records and answers one call, made with token; webhook: named in the answer to
+// a webhook delivery (WebhookAnswer).
+func (s *Server) call(w http.ResponseWriter, r *http.Request, token, method string, params map[string]string, webhook bool) {
 	s.mu.Lock()
-	req := Request{Method: method, Params: params, At: time.Now()}
+	req := Request{Method: method, Params: params, At: time.Now(), Webhook: webhook}
 	delay := s.delay
 	var scripted *answer
 	if q := s.scripts[method]; len(q) > 0 {
@@ -334,6 +346,49 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.answer(w, r, method, params)
 	}
+}
+
+// WebhookAnswer runs the method a bot named in its answer to a webhook delivery, as
+// Telegram does: a 200 answer whose body gives "method" and the method's parameters,
+// as JSON, a form or multipart, is a call of the bot's own (recorded, limited, held and
+// refused like one, with Request.Webhook set). A test that posts updates to a webhook
+// hands every answer here, as Telegram would. An answer with no body is no call.
+//
+// Telegram tells the bot nothing of how such a call went; the fake returns an error
+// when it was refused (or named no method), so that a test sees what Telegram would
+// have dropped.
+func (s *Server) WebhookAnswer(status int, header http.Header, body []byte) error {
+	if status != http.StatusOK || len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	r := httptest.NewRequest(http.MethodPost, "/bot"+s.Token+"/", strings.NewReader(string(body)))
+	r.Header.Set("Content-Type", header.Get("Content-Type"))
+	params, err := ReadParams(r)
+	if err != nil {
+		return fmt.Errorf("webhook answer %q: %w", body, err)
+	}
+	method := params["method"]
+	if method == "" {
+		return fmt.Errorf("webhook answer %q names no method", body)
+	}
+	delete(params, "method")
+	rec := httptest.NewRecorder()
+	s.call(rec, r, s.Token, method, params, true)
+	if rec.Code != http.StatusOK {
+		return fmt.Errorf("webhook answer's %s refused: %d %s", method, rec.Code, rec.Body.String())
+	}
+	return nil
+}
+
+// WebhookResponse is WebhookAnswer of a response to a webhook POST; it reads and
+// closes the body.
+func (s *Server) WebhookResponse(resp *http.Response) error {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	return s.WebhookAnswer(resp.StatusCode, resp.Header, body)
 }
 
 // retryAfter is a wait as Telegram gives it: whole seconds, rounded up, at least 1.

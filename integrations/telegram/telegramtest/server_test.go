@@ -183,3 +183,39 @@ func TestFakeHoldsAndGarblesOneChat(t *testing.T) {
 		t.Errorf("the held chat once released: %d", code)
 	}
 }
+
+// A webhook's answer is run as Telegram runs it: a named method is a call of the bot's,
+// refused as the call would be, and an answer with no method or no body is no call.
+func TestFakeRunsWebhookAnswers(t *testing.T) {
+	s := telegramtest.NewServer(t)
+	jsonType := http.Header{"Content-Type": {"application/json"}}
+	if err := s.WebhookAnswer(200, jsonType, []byte(`{"method":"answerCallbackQuery","callback_query_id":"q1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if err := s.WebhookAnswer(200, form, []byte("method=sendMessage&chat_id=42&text=hi")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WebhookAnswer(200, form, []byte("method=sendMessage&chat_id=42")); err == nil {
+		t.Error("a sendMessage with no text named in an answer was taken")
+	}
+	if err := s.WebhookAnswer(200, jsonType, []byte(`{"method":"sendCarrierPigeon"}`)); err == nil {
+		t.Error("an unknown method named in an answer was taken")
+	}
+	if err := s.WebhookAnswer(200, jsonType, []byte(`{"callback_query_id":"q2"}`)); err == nil {
+		t.Error("an answer naming no method was taken")
+	}
+	for _, empty := range [][]byte{nil, []byte("\n")} {
+		if err := s.WebhookAnswer(200, http.Header{}, empty); err != nil {
+			t.Errorf("empty answer: %v", err)
+		}
+	}
+	if err := s.WebhookAnswer(500, jsonType, []byte(`{"method":"answerCallbackQuery","callback_query_id":"q3"}`)); err != nil {
+		t.Errorf("a 500's body: %v", err)
+	}
+	got := s.Requests()
+	if len(got) != 4 || got[0].Method != "answerCallbackQuery" || got[0].Params["callback_query_id"] != "q1" || !got[0].Webhook ||
+		got[1].Method != "sendMessage" || got[1].Params["text"] != "hi" || got[1].Params["method"] != "" {
+		t.Errorf("recorded %+v", got)
+	}
+}
