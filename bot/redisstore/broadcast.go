@@ -248,7 +248,7 @@ func (s *Store) QueueBroadcast(ctx context.Context, sh *BroadcastShard, msgs []b
 	sh.Cursor, sh.Done = next, next == ""
 	if n > 0 {
 		for _, o := range msgs {
-			s.wakes.signal("bulk", o.Conversation.Channel)
+			s.wakes.signal("bulk", o.Conversation.Channel, sh.Shard)
 		}
 	}
 	return n, nil

@@ -532,7 +532,7 @@ func (s *Store) QueueBulk(ctx context.Context, msgs []bot.Outbound) error {
 		return fmt.Errorf("queue bulk messages: %w", err)
 	}
 	for _, o := range msgs {
-		s.wakes.signal("bulk", o.Conversation.Channel)
+		s.wakes.signal("bulk", o.Conversation.Channel, ShardOf(o.Conversation))
 	}
 	return nil
 }
@@ -564,14 +564,35 @@ func (w wakes) of(lane string, ch bot.Channel) *wakeup {
 	return &wakeup{}
 }
 
-// signal wakes the lane's senders of ch (signalling twice costs nothing: the first
-// one closed the channel they wait on).
-func (w wakes) signal(lane string, ch bot.Channel) { w.of(lane, ch).signal() }
+// signal wakes the lane's senders of ch for a message queued in shard (signalling
+// twice costs nothing: the first one closed the channel they wait on).
+func (w wakes) signal(lane string, ch bot.Channel, shard int) { w.of(lane, ch).signal(shard) }
 
-// wakeup lets waiting senders know that messages were queued.
+// wakeup lets waiting senders know that messages were queued, and in which shards: a
+// sender woken reads those, not every shard it holds (sender.Claim).
 type wakeup struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu     sync.Mutex
+	ch     chan struct{}
+	shards shardSet // signalled since the last take
+}
+
+// shardSet is a set of shards, one bit each.
+type shardSet uint64
+
+// A shardSet holds every shard.
+var _ = [64 - Shards]struct{}{}
+
+func (s shardSet) has(shard int) bool { return s&(1<<shard) != 0 }
+
+func (s *shardSet) add(shard int) { *s |= 1 << shard }
+
+// take returns the shards signalled since the last take, and forgets them.
+func (w *wakeup) take() shardSet {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.shards
+	w.shards = 0
+	return s
 }
 
 // wait returns a channel closed at the next signal.
@@ -584,9 +605,10 @@ func (w *wakeup) wait() <-chan struct{} {
 	return w.ch
 }
 
-func (w *wakeup) signal() {
+func (w *wakeup) signal(shard int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.shards.add(shard)
 	if w.ch != nil {
 		close(w.ch)
 		w.ch = nil

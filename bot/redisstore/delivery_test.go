@@ -218,11 +218,18 @@ func TestTrackedDeliveries(t *testing.T) {
 func TestWakesOnlyTheChannelsSenders(t *testing.T) {
 	w := newWakes()
 	tg, web, bulk := w.of("out", bot.Telegram).wait(), w.of("out", bot.Web).wait(), w.of("bulk", bot.Telegram).wait()
-	w.signal("out", bot.Telegram)
+	w.signal("out", bot.Telegram, 7)
+	w.signal("out", bot.Telegram, 31)
 	select {
 	case <-tg:
 	default:
 		t.Fatal("the Telegram reply senders were not woken")
+	}
+	if got := w.of("out", bot.Telegram).take(); !got.has(7) || !got.has(31) || got.has(0) {
+		t.Errorf("signalled shards %b, want 7 and 31", got)
+	}
+	if got := w.of("out", bot.Telegram).take(); got != 0 {
+		t.Errorf("signalled shards taken twice: %b", got)
 	}
 	for name, ch := range map[string]<-chan struct{}{"web chat replies": web, "Telegram bulk": bulk} {
 		select {

@@ -80,6 +80,12 @@ type sender struct {
 	beats, renewals *bot.Alarm
 	// orphansAt is when Claim last looked for orphans.
 	orphansAt time.Time
+	// readAt is when Claim last read every shard it holds; in between, a Claim woken by
+	// this process's messages reads the shards they went to, and those whose last read
+	// filled its part (more may wait there). Every Poll it reads them all again, for
+	// what other processes queued and what a shard taken over holds.
+	readAt time.Time
+	more   shardSet
 }
 
 // heldShard is a shard the process holds a lease on.
@@ -108,18 +114,26 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 			s.keep(kctx)
 		}()
 	})
-	woken := s.q.s.wakes.of(s.q.lane, s.ch).wait() // before reading: a message queued meanwhile wakes it
-	shards := s.readable()
+	wake := s.q.s.wakes.of(s.q.lane, s.ch)
+	woken := wake.wait() // before reading: a message queued meanwhile wakes it
+	signalled := wake.take()
+	held := s.readable()
 	var out []bot.Delivery
 	var errs []error
 	if s.orphansDue() {
-		out = append(out, s.orphans(ctx, shards, n)...)
+		out = append(out, s.orphans(ctx, held, n)...)
 		n -= len(out)
 	}
+	shards := s.toRead(held, signalled)
 	if len(shards) > 0 && n > 0 {
 		// No more than n in all: an even part of n from each shard, or one from each
-		// of n shards (in random order) when there are more shards than n.
+		// of n shards (in random order) when there are more shards than n; those left
+		// are read next time.
+		var more shardSet
 		if n < len(shards) {
+			for _, sh := range shards[max(n, 1):] {
+				more.add(sh)
+			}
 			shards = shards[:max(n, 1)]
 		}
 		per := max(1, n/len(shards))
@@ -130,10 +144,17 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 				// Given up since readable: the next holder reads it.
 			case err != nil:
 				errs = append(errs, err)
+				more.add(sh)
 			default:
+				if len(got[i]) >= per {
+					more.add(sh)
+				}
 				out = append(out, s.claimed(sh, got[i])...)
 			}
 		}
+		s.mu.Lock()
+		s.more = more
+		s.mu.Unlock()
 	}
 	// What was read is the caller's to send even when other shards failed: those are
 	// read again at the next claim.
@@ -143,9 +164,15 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%d of %d shards: %w", len(errs), len(shards), errs[0])
 	}
-	if len(shards) == 0 && s.beats.On() {
+	if len(held) == 0 && s.beats.On() {
 		// Not an empty queue: one this process cannot reach, and holds nothing of.
 		return nil, errors.Join(errUnreachable, bot.Sleep(ctx, s.opt.Poll))
+	}
+	s.mu.Lock()
+	unread := s.more != 0
+	s.mu.Unlock()
+	if unread {
+		return nil, nil // shards left out for n: the next Claim reads them at once
 	}
 	// Nothing: wait for the next poll, or less when this process queues a message.
 	t := time.NewTimer(s.opt.Poll)
@@ -157,6 +184,26 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 	case <-t.C:
 	}
 	return nil, nil
+}
+
+// toRead is what a Claim reads of the shards held: every one once Poll passed since it
+// last did, otherwise those signalled and those with more to read (readAt).
+func (s *sender) toRead(held []int, signalled shardSet) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if now.Sub(s.readAt) >= s.opt.Poll {
+		s.readAt = now
+		return held
+	}
+	want := signalled | s.more
+	out := held[:0:0]
+	for _, sh := range held {
+		if want.has(sh) {
+			out = append(out, sh)
+		}
+	}
+	return out
 }
 
 // readable lists the shards whose new replies may be claimed, in random order, so that

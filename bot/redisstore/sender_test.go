@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/bot/redisstore/redistest"
 )
@@ -257,5 +260,46 @@ func TestQueueBulkFillsTheBulkLane(t *testing.T) {
 	}
 	if n, _ := c.XLen(ctx, s.BulkStream(ShardOf(conv), bot.Telegram)).Result(); n != 0 {
 		t.Fatalf("%d bulk messages left after their acks", n)
+	}
+}
+
+// A Claim woken by this process's reply reads the reply's shard, not every shard it
+// holds; what another process queued in another shard (no wakeup here) is read within
+// Poll all the same.
+func TestWokenClaimReadsTheSignalledShard(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	const poll = time.Second
+	a := s.Delivery().Sender(bot.Telegram, "a", SenderOptions{Pickup: 20 * time.Millisecond, Poll: poll})
+	waitUntil(t, "a to hold every shard", func() bool {
+		if _, err := a.Claim(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		return holders(t, s)["a"] == Shards
+	})
+	mine := bot.ConversationRef{Channel: bot.Telegram, ID: "71000001"}
+	other := mine
+	for i := 2; ShardOf(other) == ShardOf(mine); i++ {
+		other.ID = fmt.Sprint(71000000 + i)
+	}
+	time.Sleep(poll) // the next Claim reads every shard, then waits
+	go func() {
+		time.Sleep(100 * time.Millisecond) // while the Claim below waits, after its read of every shard
+		raw, _ := json.Marshal(bot.Outbound{ID: "theirs/0", Conversation: other})
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.Delivery().stream(ShardOf(other), bot.Telegram), Values: []any{"m", raw}}).Err(); err != nil {
+			t.Error(err)
+		}
+		commit(t, s, mine, "mine", bot.Change{Session: sampleSession(mine), Replies: []bot.Outbound{{ID: "mine/0", Conversation: mine}}})
+	}()
+	if got, err := a.Claim(ctx, 2*Shards); err != nil || len(got) != 0 {
+		t.Fatalf("first Claim: %d replies (%v), want none yet, then the wakeup", len(got), err)
+	}
+	got, err := a.Claim(ctx, 2*Shards)
+	if err != nil || len(got) != 1 || got[0].Outbound.ID != "mine/0" {
+		t.Fatalf("woken Claim: %+v (%v), want this process's reply alone", got, err)
+	}
+	got = claimUntil(t, a, 1)
+	if got[0].Outbound.ID != "theirs/0" {
+		t.Errorf("then %+v, want the other process's reply", got)
 	}
 }

@@ -414,7 +414,7 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		}
 	}
 	if len(c.Replies) > 0 {
-		s.wakes.signal("out", lease.Conversation.Channel)
+		s.wakes.signal("out", lease.Conversation.Channel, ShardOf(lease.Conversation))
 	}
 	return nil
 }
