@@ -28,6 +28,10 @@ type deskUpdate struct {
 	fields          []any  // the card's field names and values
 }
 
+// deskFields is how many fields a commit sets on a card at most (program and name may
+// come twice: a draft's, then a submission's).
+const deskFields = 17
+
 // deskChange builds the desk part of a commit.
 func (s *Store) deskChange(c bot.Change) deskUpdate {
 	u := deskUpdate{was: c.PriorDesk.Assignee}
@@ -46,6 +50,7 @@ func (s *Store) deskChange(c bot.Change) deskUpdate {
 	default:
 		u.score = u.activity
 	}
+	u.fields = make([]any, 0, 2*deskFields)
 	set := func(name, value string) { u.fields = append(u.fields, name, value) }
 	setKept := func(name, value string) { // kept from earlier commits when unknown now
 		if value != "" {

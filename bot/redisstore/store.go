@@ -326,9 +326,12 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 	if s.o.LegacyFormat {
 		legacy = "1"
 	}
-	args := []any{lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
+	// Room for all of it at once: the card's fields, the tally and the audiences come
+	// after the entries and replies (a growing slice made a commit's most garbage).
+	args := make([]any, 0, 40+2*deskFields+len(c.Transcript)+len(c.Replies)+len(c.Tally.Steps))
+	args = append(args, lease.Token, "0", "", millis(s.o.ProfileTTL), "", millis(s.o.DraftTTL),
 		millis(s.o.TranscriptTTL), millis(s.o.DedupeTTL), TranscriptMax, 0, len(c.Replies), "", "",
-		"", 0, 0, 0, s.deskChannel(), lease.EventID, legacy}
+		"", 0, 0, 0, s.deskChannel(), lease.EventID, legacy)
 	if c.Forget {
 		args[1] = "1"
 	} else {
