@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -271,10 +269,26 @@ type frontSend struct {
 
 func newTelegramFront(t testing.TB, api *telegramtest.Server) *telegramFront {
 	f := &telegramFront{api: api}
+	// The fake tells the front of each call it parsed: its parameters are read once.
+	api.OnCall = func(r *http.Request, call telegramtest.Request) {
+		if call.Method != "sendMessage" {
+			return
+		}
+		process, _ := r.Context().Value(frontProcess{}).(string)
+		f.mu.Lock()
+		f.log = append(f.log, frontSend{process: process, chat: call.Params["chat_id"], text: call.Params["text"]})
+		f.mu.Unlock()
+		if f.sent != nil {
+			f.sent(call.Params["chat_id"])
+		}
+	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
+
+// frontProcess is the context key of the process a call to the front came from.
+type frontProcess struct{}
 
 // endpoint is TELEGRAM_API_ENDPOINT for the process named process.
 func (f *telegramFront) endpoint(process string) string {
@@ -283,24 +297,8 @@ func (f *telegramFront) endpoint(process string) string {
 
 func (f *telegramFront) serve(w http.ResponseWriter, r *http.Request) {
 	process, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	r = r.WithContext(context.WithValue(r.Context(), frontProcess{}, process))
 	r.URL.Path = "/" + rest
-	if strings.HasSuffix(rest, "/sendMessage") {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return // the sender died mid-request: Telegram never got it
-		}
-		peek := r.Clone(r.Context())
-		peek.Body = io.NopCloser(bytes.NewReader(body))
-		if p, err := telegramtest.ReadParams(peek); err == nil {
-			f.mu.Lock()
-			f.log = append(f.log, frontSend{process: process, chat: p["chat_id"], text: p["text"]})
-			f.mu.Unlock()
-			if f.sent != nil {
-				f.sent(p["chat_id"])
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
 	f.api.Config.Handler.ServeHTTP(w, r)
 }
 

@@ -45,6 +45,7 @@ var (
 //	go test -run '^$' -bench WebhookThroughput -benchtime 32000x ./cmd/sangkien/ -procs 2
 func BenchmarkWebhookThroughput(b *testing.B) {
 	api := telegramtest.NewServer(b)
+	api.Keep = 1000 // the front keeps what the benchmark reads
 	front := newTelegramFront(b, api)
 	rc := redistest.Client(b)
 	base := newTestEnv(b).set("BULK_QUIET_HOURS", "none")

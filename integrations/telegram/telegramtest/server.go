@@ -74,6 +74,14 @@ type Server struct {
 	*httptest.Server
 	// Token is the token the fake accepts; requests with another answer 401.
 	Token string
+	// OnCall, when set before use, is told of every call as it is recorded, before it
+	// is answered, with the HTTP request that made it: what a test standing before the
+	// fake would otherwise parse again.
+	OnCall func(r *http.Request, call Request)
+	// Keep, when above 0 and set before use, bounds the calls kept for Requests,
+	// Calls and Wait to the newest Keep: a benchmark's hundreds of thousands of calls
+	// would otherwise fill the test's heap.
+	Keep int
 
 	t       testing.TB
 	mu      sync.Mutex
@@ -227,7 +235,7 @@ func (s *Server) QueueUpdate(updates ...string) {
 	s.notify()
 }
 
-// Requests returns every call so far, in order; getMe included.
+// Requests returns every call so far (the newest Keep), in order; getMe included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -316,8 +324,14 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, token, method stri
 	held := s.held[params["chat_id"]]
 	garbled, garble := s.garbled[params["chat_id"]]
 	s.reqs = append(s.reqs, req)
+	if s.Keep > 0 && len(s.reqs) >= 2*s.Keep {
+		s.reqs = append(s.reqs[:0:0], s.reqs[len(s.reqs)-s.Keep:]...)
+	}
 	s.notify()
 	s.mu.Unlock()
+	if s.OnCall != nil {
+		s.OnCall(r, req)
+	}
 
 	if held != nil {
 		select {

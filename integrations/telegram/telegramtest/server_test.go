@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,5 +218,36 @@ func TestFakeRunsWebhookAnswers(t *testing.T) {
 	if len(got) != 4 || got[0].Method != "answerCallbackQuery" || got[0].Params["callback_query_id"] != "q1" || !got[0].Webhook ||
 		got[1].Method != "sendMessage" || got[1].Params["text"] != "hi" || got[1].Params["method"] != "" {
 		t.Errorf("recorded %+v", got)
+	}
+}
+
+// OnCall is told of each call with its parameters; Keep bounds what Requests keeps to
+// the newest calls.
+func TestFakeTellsOfCallsAndKeepsTheNewest(t *testing.T) {
+	s := telegramtest.NewServer(t)
+	s.Keep = 3
+	var mu sync.Mutex
+	var told []string
+	s.OnCall = func(r *http.Request, call telegramtest.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, call.Method+" "+call.Params["text"])
+	}
+	for i := range 10 {
+		body := strings.NewReader(fmt.Sprintf(`{"chat_id":42,"text":"m%d"}`, i))
+		resp, err := http.Post(s.URL+"/bot"+telegramtest.Token+"/sendMessage", "application/json", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(told) != 10 || told[0] != "sendMessage m0" || told[9] != "sendMessage m9" {
+		t.Errorf("told %q", told)
+	}
+	got := s.Requests()
+	if len(got) < 3 || len(got) >= 6 || got[len(got)-1].Params["text"] != "m9" {
+		t.Errorf("kept %d calls (last %q), want the newest 3 to 5", len(got), got[len(got)-1].Params["text"])
 	}
 }
