@@ -9,6 +9,7 @@ package locales
 import (
 	"embed"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,23 +39,77 @@ func New() (*Catalog, error) {
 	bundle := i18n.NewBundle(language.Vietnamese)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	var ids []string
+	simple := map[string]map[string][]string{}
 	for _, name := range []string{"vi.toml", "en.toml"} {
 		mf, err := bundle.LoadMessageFileFS(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", name, err)
 		}
-		if name == "vi.toml" {
-			for _, m := range mf.Messages {
+		lang := strings.TrimSuffix(name, ".toml")
+		simple[lang] = map[string][]string{}
+		for _, m := range mf.Messages {
+			if name == "vi.toml" {
 				ids = append(ids, m.ID)
+			}
+			if parts, ok := simpleTemplate(m); ok {
+				simple[lang][m.ID] = parts
 			}
 		}
 	}
 	slices.Sort(ids)
 	return &Catalog{
-		vi:  &Localizer{l: i18n.NewLocalizer(bundle, VI), lang: VI},
-		en:  &Localizer{l: i18n.NewLocalizer(bundle, EN), lang: EN},
+		vi:  &Localizer{l: i18n.NewLocalizer(bundle, VI), lang: VI, simple: simple[VI]},
+		en:  &Localizer{l: i18n.NewLocalizer(bundle, EN), lang: EN, simple: simple[EN]},
 		ids: ids,
 	}, nil
+}
+
+// printField is a template action that only prints a field of the data: {{.Name}}.
+var printField = regexp.MustCompile(`\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// simpleTemplate splits a message with one form whose template only prints fields of
+// its data into text and field names, alternating (text first): T renders it by
+// joining them, with what text/template would print, instead of running the template.
+// Any other message (plural forms, conditions, functions) is not simple.
+func simpleTemplate(m *i18n.Message) ([]string, bool) {
+	if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" || m.LeftDelim != "" || m.RightDelim != "" {
+		return nil, false
+	}
+	var parts []string
+	rest := m.Other
+	for _, loc := range printField.FindAllStringSubmatchIndex(m.Other, -1) {
+		parts = append(parts, m.Other[len(m.Other)-len(rest):loc[0]], m.Other[loc[2]:loc[3]])
+		rest = m.Other[loc[1]:]
+	}
+	parts = append(parts, rest)
+	for i := 0; i < len(parts); i += 2 {
+		if strings.Contains(parts[i], "{{") || strings.Contains(parts[i], "}}") {
+			return nil, false
+		}
+	}
+	return parts, true
+}
+
+// render is text/template's output of a simple template (simpleTemplate) with data.
+func render(parts []string, data map[string]any) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 0 {
+			b.WriteString(p)
+			continue
+		}
+		switch v, ok := data[p]; {
+		case !ok || v == nil:
+			b.WriteString("<no value>")
+		default:
+			if s, isString := v.(string); isString {
+				b.WriteString(s)
+			} else {
+				fmt.Fprint(&b, v)
+			}
+		}
+	}
+	return b.String()
 }
 
 // For returns the localizer of lang ("vi" or "en"); any other value gives Vietnamese.
@@ -75,6 +130,9 @@ type Localizer struct {
 	// plain holds the messages rendered without data, by id: the same every time,
 	// and most of a turn's texts (go-i18n parses and runs a template on each call).
 	plain sync.Map
+	// simple are the messages whose templates only print data (simpleTemplate), by
+	// id: rendered by joining their parts, the rest of a turn's texts.
+	simple map[string][]string
 }
 
 // Lang is the localizer's language, "vi" or "en".
@@ -85,6 +143,9 @@ func (l *Localizer) Lang() string { return l.lang }
 func (l *Localizer) T(id string, data ...map[string]any) string {
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
+		if parts, ok := l.simple[id]; ok {
+			return render(parts, data[0])
+		}
 		cfg.TemplateData = data[0]
 	} else if s, ok := l.plain.Load(id); ok {
 		return s.(string)
@@ -122,7 +183,7 @@ func (c *Catalog) Phrases(min int) []string {
 			continue
 		}
 		for _, l := range []*Localizer{c.vi, c.en} {
-			// Rendered without data, every placeholder gives text/template's "<no value>".
+			// Rendered without data, every printField gives text/template's "<no value>".
 			s := l.T(id, map[string]any{})
 			if s == "["+id+"]" {
 				continue

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 func loadFile(t *testing.T, name string) map[string]string {
@@ -286,5 +287,45 @@ func TestPhrases(t *testing.T) {
 	}
 	if !title {
 		t.Errorf("no phrase begins %q", want)
+	}
+}
+
+// A message whose template only prints its data renders as go-i18n renders it, with
+// strings, numbers and a field missing alike.
+func TestSimpleTemplatesRenderAsGoI18n(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vi := loadFile(t, "vi.toml")
+	n := 0
+	for _, lang := range []string{VI, EN} {
+		l := c.For(lang)
+		for _, id := range c.IDs() {
+			names := placeholders(vi[id])
+			if len(names) == 0 {
+				continue
+			}
+			if _, ok := l.simple[id]; !ok {
+				t.Errorf("%s %s: not rendered without its template", lang, id)
+				continue
+			}
+			n++
+			for _, data := range []map[string]any{
+				{names[0]: "Nguyễn Thị Lan <b>&</b>"},
+				{names[0]: 42, names[len(names)-1]: "x"},
+			} {
+				want, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := l.T(id, data); got != want {
+					t.Errorf("%s %s: %q, go-i18n renders %q", lang, id, got, want)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no message with data")
 	}
 }

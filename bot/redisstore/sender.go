@@ -187,16 +187,19 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 }
 
 // toRead is what a Claim reads of the shards held: every one once Poll passed since it
-// last did, otherwise those signalled and those with more to read (readAt).
+// last did, otherwise those signalled and those with more to read (readAt). The shards
+// with more are taken: the read names them again if they still have more, and one
+// given up since is not asked for again (a Claim would not wait while it is).
 func (s *sender) toRead(held []int, signalled shardSet) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	want := signalled | s.more
+	s.more = 0
 	now := time.Now()
 	if now.Sub(s.readAt) >= s.opt.Poll {
 		s.readAt = now
 		return held
 	}
-	want := signalled | s.more
 	out := held[:0:0]
 	for _, sh := range held {
 		if want.has(sh) {
