@@ -26,7 +26,7 @@ import (
 // serve's collector settings unless GOGC is set (and GOMEMLIMIT for the limit).
 const (
 	serveGOGC        = 400
-	serveMemoryLimit = 256 << 20
+	serveMemoryLimit = 160 << 20
 )
 
 func serve(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
