@@ -90,6 +90,19 @@ func simpleTemplate(m *i18n.Message) ([]string, bool) {
 	return parts, true
 }
 
+// plainValues reports data whose values print the same with fmt as with text/template
+// (which follows pointers, for one): strings, numbers and booleans.
+func plainValues(data map[string]any) bool {
+	for _, v := range data {
+		switch v.(type) {
+		case string, int, int64, int32, uint, uint64, float64, bool:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // render is text/template's output of a simple template (simpleTemplate) with data.
 func render(parts []string, data map[string]any) string {
 	var b strings.Builder
@@ -143,7 +156,7 @@ func (l *Localizer) Lang() string { return l.lang }
 func (l *Localizer) T(id string, data ...map[string]any) string {
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
-		if parts, ok := l.simple[id]; ok {
+		if parts, ok := l.simple[id]; ok && plainValues(data[0]) {
 			return render(parts, data[0])
 		}
 		cfg.TemplateData = data[0]

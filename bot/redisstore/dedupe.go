@@ -17,8 +17,11 @@ import (
 // refused for at least DedupeTTL after it was handled (and until a commit trims it).
 // A commit drops the members older than DedupeTTL when dedupeTrim says so: the first of
 // a conversation's session and one event in dedupeTrimEvery after, not every event, for
-// the call it costs Redis. A conversation's events of a day stay few, so the set stays
-// a small listpack: about 12 bytes an event, where a key an event cost 90.
+// the call it costs Redis. The scores are each gateway's clock (Redis's own before
+// 2026-12-07): a gateway whose clock runs ahead trims that much early, which NTP keeps
+// to far less than a second of DedupeTTL's 24 hours. A conversation's events of a day
+// stay few, so the set stays a small listpack: about 12 bytes an event, where a key an
+// event cost 90.
 //
 // Versions before this one wrote a string key an event, <p>:{sNN}:seen:<conv>:<event>.
 // Begin still refuses an event with such a marker, so an event an old process handled

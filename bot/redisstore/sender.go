@@ -124,7 +124,14 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 		out = append(out, s.orphans(ctx, held, n)...)
 		n -= len(out)
 	}
-	shards := s.toRead(held, signalled)
+	var shards []int
+	if n > 0 {
+		shards = s.toRead(held, signalled)
+	} else {
+		s.mu.Lock()
+		s.more |= signalled // read at the next Claim
+		s.mu.Unlock()
+	}
 	if len(shards) > 0 && n > 0 {
 		// No more than n in all: an even part of n from each shard, or one from each
 		// of n shards (in random order) when there are more shards than n; those left

@@ -22,13 +22,13 @@ import (
 	"github.com/sangkien/sangkien/metrics"
 )
 
-// serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
 // serve's collector settings unless GOGC is set (and GOMEMLIMIT for the limit).
 const (
 	serveGOGC        = 400
 	serveMemoryLimit = 160 << 20
 )
 
+// serve runs the gateway's HTTP server and outbox worker until ctx is cancelled.
 func serve(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	usage := func(w io.Writer) {

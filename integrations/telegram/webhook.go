@@ -221,6 +221,11 @@ func (w *Webhook) process(ctx context.Context, body []byte, inline bool) (malfor
 		w.failing.Clear("events are handled again")
 		if out.Duplicate {
 			w.log.DebugContext(ctx, "repeated update acknowledged", "update", p.id)
+			if p.callback != nil && inline && w.cfg.Client != nil {
+				// Telegram delivers again when it missed the first answer, and with it
+				// the answer to the button: naming it again costs nothing.
+				answer = p.callback.ID
+			}
 			continue
 		}
 		if p.callback != nil {
