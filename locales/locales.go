@@ -196,7 +196,7 @@ func (c *Catalog) Phrases(min int) []string {
 			continue
 		}
 		for _, l := range []*Localizer{c.vi, c.en} {
-			// Rendered without data, every printField gives text/template's "<no value>".
+			// Rendered without data, every placeholder gives text/template's "<no value>".
 			s := l.T(id, map[string]any{})
 			if s == "["+id+"]" {
 				continue

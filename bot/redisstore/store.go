@@ -271,7 +271,7 @@ local nStat = tonumber(ARGV[i])
 local samples = {{KEYS[15], ARGV[i + nStat + 1]}, {KEYS[16], ARGV[i + nStat + 2]}}
 local statTTL, statMax = ARGV[i + nStat + 3], tonumber(ARGV[i + nStat + 4])
 -- A day's counters and lists get their ttl when they are made (a new field: the
--- hash may be new), not again at every count: the day is over long before it ends.
+-- hash may be new), not again at every count: the day is over long before its ttl.
 local fresh = false
 for j = i + 1, i + nStat do
   if redis.call('HINCRBY', KEYS[14], ARGV[j], 1) == 1 then
