@@ -253,3 +253,32 @@ func TestReportRefusesABadPeriod(t *testing.T) {
 		}
 	}
 }
+
+// A day's sample lists keep the newest StatsSamplesMax: a commit over the bound trims
+// the oldest, and the list keeps the ttl it was made with.
+func TestStatsSamplesBounded(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "samples1"}
+	_, took, _ := s.keys(conv).stats("2026-12-03")
+	old := make([]any, StatsSamplesMax)
+	for i := range old {
+		old[i] = fmt.Sprint("initiative ", i)
+	}
+	if err := c.RPush(ctx, took, old...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.PExpire(ctx, took, time.Hour)
+	commit(t, s, conv, "s1", bot.Change{Session: sampleSession(conv), Tally: bot.Tally{Day: "2026-12-03", Channel: bot.Telegram,
+		Submitted: &bot.SubmittedTally{Kind: bot.KindInitiative, Program: "p", Took: 90 * time.Second}}})
+	got, err := c.LRange(ctx, took, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != StatsSamplesMax || got[0] != "initiative 1" || got[len(got)-1] != "initiative 90" {
+		t.Errorf("%d samples from %q to %q, want %d from \"initiative 1\" to the new \"initiative 90\"", len(got), got[0], got[len(got)-1], StatsSamplesMax)
+	}
+	if ttl := c.PTTL(ctx, took).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("ttl %v, want the list's own (at most an hour)", ttl)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"os"
@@ -101,20 +100,8 @@ func (c tgCitizen) proposal(title, description, benefit, name string) [][]byte {
 // fake Bot API run the method the answer names, if any.
 func postUpdate(t *testing.T, api *telegramtest.Server, addr string, body []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/telegram", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	status := resp.StatusCode
-	if err := api.WebhookResponse(resp); err != nil {
-		t.Error(err)
-	}
-	if status != http.StatusOK {
-		t.Errorf("webhook answered %d to %s", status, body)
+	if err := postLoad(http.DefaultClient, api, addr, body); err != nil {
+		t.Errorf("%v to %s", err, body)
 	}
 }
 
