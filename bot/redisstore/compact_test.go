@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/go-json-experiment/json/v1"
 
@@ -118,6 +120,43 @@ func TestCardKeepsWhatIsSet(t *testing.T) {
 	card, ok, err = s.Card(ctx, conv)
 	if err != nil || !ok || card.Assignee != "" || card.Human || !card.WaitingSince.IsZero() || card.Status != bot.DeskResolved || !card.Opened.Equal(at) {
 		t.Errorf("Card() after the resolve = %+v, %v, %v", card, ok, err)
+	}
+}
+
+// TestCardStaysCompact: a long message and a long name are kept on the card as a line
+// that ends in "…" within cardTextMax bytes, cut between characters, so that Redis
+// keeps the card as a listpack (one value over hash-max-listpack-value would make it a
+// hash table for good); a short one is kept whole.
+func TestCardStaysCompact(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	conv := bot.ConversationRef{Channel: bot.Telegram, ID: "card2"}
+	sess := sampleSession(conv)
+	sess.State.Draft = &bot.Draft{SubmitterContact: bot.SubmitterContact{Name: "Nguyễn Thị Phương Thảo Nguyễn Thị Phương Thảo Nguyễn Thị Phương Thảo"}}
+	long := "Phố Huế nắng nóng, ít bóng mát cho người đi bộ; cần trồng thêm cây dọc vỉa hè."
+	line := bot.TranscriptEntry{At: at, Dir: bot.Inbound, Kind: string(bot.EventText), Text: long}
+	commit(t, s, conv, "e1", bot.Change{Session: sess, Transcript: []bot.TranscriptEntry{line}})
+	card, ok, err := s.Card(ctx, conv)
+	if err != nil || !ok {
+		t.Fatalf("Card() = %+v, %v, %v", card, ok, err)
+	}
+	for what, pair := range map[string][2]string{"last": {card.LastText, long}, "name": {card.Name, sess.State.Draft.Name}} {
+		got, whole := pair[0], pair[1]
+		kept, cut := strings.CutSuffix(got, "…")
+		if len(got) > cardTextMax || !cut || !utf8.ValidString(got) || !strings.HasPrefix(whole, kept) || len(kept) < cardTextMax-8 {
+			t.Errorf("card's %s = %q (%d bytes): want the start of %q ending in …, at most %d bytes", what, got, len(got), whole, cardTextMax)
+		}
+	}
+	if enc := c.ObjectEncoding(ctx, s.keys(conv).card).Val(); enc != "listpack" {
+		t.Errorf("the card is a %s, want a listpack", enc)
+	}
+	if transcript, err := s.Transcript(ctx, conv, 0); err != nil || len(transcript) != 1 || transcript[0].Text != long {
+		t.Errorf("Transcript() = %+v, %v: want the whole line", transcript, err)
+	}
+	line.Text = "Xin chào"
+	commit(t, s, conv, "e2", bot.Change{Session: sess, Transcript: []bot.TranscriptEntry{line}})
+	if card, _, err := s.Card(ctx, conv); err != nil || card.LastText != "Xin chào" {
+		t.Errorf("Card().LastText = %q, %v; want a short line whole", card.LastText, err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -26,6 +28,27 @@ type deskUpdate struct {
 	score, activity int64
 	was, now        string // the assignee before and after
 	fields          []any  // the card's field names and values
+}
+
+// cardTextMax bounds the card's texts a person wrote (the last message, the name):
+// Redis keeps a small hash as one compact listpack only while every value is at most
+// hash-max-listpack-value (64 bytes by default), and one longer value turns it into a
+// hash table for good, about 450 bytes more a conversation. The inbox shows a line of
+// it; the whole message is in the transcript.
+const cardTextMax = 64
+
+// cardText is text as the card keeps it: whole when it fits cardTextMax bytes, else cut
+// at a character's start and ended with "…", within the bound.
+func cardText(text string) string {
+	if len(text) <= cardTextMax {
+		return text
+	}
+	const more = "…"
+	cut := cardTextMax - len(more)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return strings.TrimRightFunc(text[:cut], unicode.IsSpace) + more
 }
 
 // deskFields is how many fields a commit sets on a card at most (program and name may
@@ -72,16 +95,16 @@ func (s *Store) deskChange(c bot.Change) deskUpdate {
 	set("updated", strconv.FormatInt(u.activity, 10))
 	if dr := c.Session.State.Draft; dr != nil {
 		setKept("program", dr.ProgramID)
-		setKept("name", dr.Name)
+		setKept("name", cardText(dr.Name))
 	}
 	if sub := c.Submission; sub != nil {
 		setKept("program", sub.Proposal.ProgramID)
 		setKept("ref", sub.Reference)
-		setKept("name", sub.Contact.Name)
+		setKept("name", cardText(sub.Contact.Name))
 	}
 	for _, e := range slices.Backward(c.Transcript) {
 		if isMessage(e) {
-			set("last", e.Text)
+			set("last", cardText(e.Text))
 			set("last_dir", string(e.Dir))
 			set("last_at", strconv.FormatInt(e.At.UnixMilli(), 10))
 			break
