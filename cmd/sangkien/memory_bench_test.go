@@ -20,19 +20,24 @@ import (
 	"github.com/sangkien/sangkien/integrations/telegram"
 )
 
-var memoryConvs = flag.Int("memory-convs", 1000, "BenchmarkRedisMemoryPerConversation: conversations (the issue's figure: 10000)")
+var (
+	memoryConvs = flag.Int("memory-convs", 1000, "BenchmarkRedisMemoryPerConversation: conversations (the issue's figure: 10000)")
+	memoryTurns = flag.Int("memory-turns", 6, "BenchmarkRedisMemoryPerConversation: turns of the proposal each takes (15: the whole, to its reference code)")
+)
 
-// BenchmarkRedisMemoryPerConversation takes conversations through the first six turns
-// of a proposal (start, initiative, consent, program, field, title) through the webhook
+// BenchmarkRedisMemoryPerConversation takes conversations through the first
+// -memory-turns turns of a proposal (six: start, initiative, consent, program, field,
+// title; 15: the whole, to its reference code) through the webhook
 // and the real flows, then sums MEMORY USAGE over every key of the gateway's prefix,
 // by kind of key, per conversation (B/conversation), and reads how much INFO memory's
 // used_memory grew (B/conversation(INFO): the whole server's, so other clients of a
-// shared Redis add to it). The replies' queue is left out, and deleted before INFO is
-// read: a dispatcher empties it as it sends, and an idle conversation has nothing
-// queued. The key prefix is two characters, as long as the default (sk), so that key
+// shared Redis add to it). The replies' queue and the intake's outbox are left out,
+// and deleted before INFO is read: a dispatcher and the intake's worker empty them as
+// they send, and an idle conversation has nothing queued. The key prefix is two characters, as long as the default (sk), so that key
 // names are as long as a gateway's: a test's own prefix adds 14 bytes to every name.
 //
 //	go test -run '^$' -bench RedisMemoryPerConversation -benchtime 1x ./cmd/sangkien/ -memory-convs 10000
+//	go test -run '^$' -bench RedisMemoryPerConversation -benchtime 1x ./cmd/sangkien/ -memory-convs 10000 -memory-turns 15
 func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	g, client := memoryGateway(b)
 	ctx := context.Background()
@@ -50,7 +55,7 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 			for c := range work {
 				id := 0
 				citizen := tgCitizen{chat: int64(20_000_000 + c), lang: "vi", nextID: &id}
-				for _, body := range citizen.proposal("Lắp thêm đèn đường ở ngõ 12 phố Hàng Bạc", "", "", "")[:6] {
+				for _, body := range memoryProposal(citizen) {
 					id++
 					req := httptest.NewRequest(http.MethodPost, "/webhooks/telegram", bytes.NewReader(body))
 					req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
@@ -90,8 +95,8 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	var total int64
 	for i, k := range keys {
 		kind := keyKind(strings.TrimPrefix(k, g.store.KeyPrefix()))
-		if strings.Contains(kind, ":out:") {
-			if err := rc.Del(ctx, k).Err(); err != nil { // the replies' queue
+		if strings.Contains(kind, ":out:") || strings.HasSuffix(kind, ":outbox") {
+			if err := rc.Del(ctx, k).Err(); err != nil { // the replies' queue, the intake's
 				b.Fatal(err)
 			}
 			continue
@@ -111,6 +116,14 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(n), "B/conversation")
 	b.ReportMetric(float64(info)/float64(n), "B/conversation(INFO)")
 	b.ReportMetric(0, "ns/op")
+}
+
+// memoryProposal is the first -memory-turns updates of a proposal: the first six as
+// the figures before the flag were measured with, the rest as the other benchmarks'.
+func memoryProposal(c tgCitizen) [][]byte {
+	whole := c.proposal("Lắp thêm đèn đường ở ngõ 12 phố Hàng Bạc", "Phố Huế nắng nóng, ít bóng mát cho người đi bộ; cần trồng thêm cây dọc vỉa hè.",
+		"Phố mát hơn, người dân đi bộ nhiều hơn.", "Trần Văn Minh")
+	return whole[:min(max(*memoryTurns, 1), len(whole))]
 }
 
 // keyKind names a key by its shape, its digits folded away, so that every
