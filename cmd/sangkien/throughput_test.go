@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -12,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +41,8 @@ var (
 // balancer that keeps a chat on one process would not need to (any process may take any
 // update). The run ends when every reply was delivered at the fake: updates/s counts from
 // the first post to the last reply. It reports the CPU (user + system) of the serve
-// processes and of Redis over the run per update, each process's updates and peak RSS,
+// processes, of Redis and of this process (the load and the fake: load-cpu) over the
+// run per update, each process's updates and peak RSS,
 // and checks that every chat got the same replies in the same order (nothing lost,
 // doubled or reordered). With SANGKIEN_TEST_CHILD_CPUPROFILE=file the (last) process
 // writes its CPU profile there. -benchtime is the number of updates:
@@ -62,6 +68,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	remaining.Store(int64(b.N))
 	cpu0 := procsCPU(b, procs)
 	redis0 := redisCPU(b, ctx, rc)
+	load0 := selfCPU(b)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for range *throughputInFlight {
@@ -103,11 +110,13 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	updates := float64(b.N)
 	gw := procsCPU(b, procs) - cpu0
 	rd := redisCPU(b, ctx, rc) - redis0
+	load := selfCPU(b) - load0
 	b.ReportMetric(updates/elapsed.Seconds(), "updates/s")
 	b.ReportMetric(float64(front.count())/elapsed.Seconds(), "replies/s")
 	b.ReportMetric(float64(gw.Microseconds())/updates, "gw-cpu-µs/update")
 	b.ReportMetric(float64(rd.Microseconds())/updates, "redis-cpu-µs/update")
 	b.ReportMetric(float64((gw+rd).Microseconds())/updates, "cpu-µs/update")
+	b.ReportMetric(float64(load.Microseconds())/updates, "load-cpu-µs/update")
 	b.ReportMetric(0, "ns/op")
 	// go test runs a benchmark once with b.N 1 before the run asked for: too short to
 	// say anything of.
@@ -121,6 +130,118 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	for _, p := range procs {
 		p.stop(b) // SIGTERM: a clean stop, and the child's CPU profile written
 	}
+}
+
+// BenchmarkWebhookFloor is what BenchmarkWebhookThroughput's load costs the machine
+// with a gateway that does the least one can: the same posts (64 in flight, the whole
+// proposal per chat) and the same fake Bot API, to a stand-in in this process that
+// checks the secret, decodes the update, answers 200 and sends one reply per update
+// through the fake's sendMessage (JSON, as the gateway's client does), with no engine
+// and no Redis. The gateway's work is all of that and more, so on one machine its
+// updates/s cannot go above this one's, nor its CPU per update (gateway, Redis and load
+// together) below it: it says how far the machine, not the code, lets the throughput go.
+//
+//	go test -run '^$' -bench WebhookFloor -benchtime 32000x ./cmd/sangkien/
+func BenchmarkWebhookFloor(b *testing.B) {
+	api := telegramtest.NewServer(b)
+	api.Keep = 1000
+	var sent atomic.Int64
+	api.OnCall = func(_ *http.Request, call telegramtest.Request) {
+		if call.Method == "sendMessage" {
+			sent.Add(1)
+		}
+	}
+	replies := make(chan int64, 4096)
+	send := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
+	sendURL := api.URL + "/bot" + api.Token + "/sendMessage"
+	var senders sync.WaitGroup
+	for range *throughputInFlight {
+		senders.Go(func() {
+			for chat := range replies {
+				body, _ := json.Marshal(struct {
+					ChatID int64  `json:"chat_id"`
+					Text   string `json:"text"`
+				}{chat, "Cảm ơn bạn."})
+				resp, err := send.Post(sendURL, "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("sendMessage answered %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+	standIn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Telegram-Bot-Api-Secret-Token") != tgSecret {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		var u struct {
+			Message *struct {
+				Chat struct{ ID int64 } `json:"chat"`
+			} `json:"message"`
+			CallbackQuery *struct {
+				Message struct {
+					Chat struct{ ID int64 } `json:"chat"`
+				} `json:"message"`
+			} `json:"callback_query"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&u); err != nil {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		switch {
+		case u.Message != nil:
+			replies <- u.Message.Chat.ID
+		case u.CallbackQuery != nil:
+			replies <- u.CallbackQuery.Message.Chat.ID
+		default:
+			http.Error(w, "no chat in the update", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer standIn.Close()
+	addr := strings.TrimPrefix(standIn.URL, "http://")
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
+	var nextChat, remaining atomic.Int64
+	remaining.Store(int64(b.N))
+	cpu0 := selfCPU(b)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range *throughputInFlight {
+		wg.Go(func() {
+			for {
+				c := nextChat.Add(1) - 1
+				id := int(c) * 100
+				for _, u := range benchProposal(tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}) {
+					if remaining.Add(-1) < 0 {
+						return
+					}
+					if err := postLoad(hc, api, addr, u); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(replies)
+	senders.Wait()
+	elapsed := b.Elapsed()
+	b.StopTimer()
+	if n := sent.Load(); n != int64(b.N) {
+		b.Fatalf("%d replies at the fake for %d updates", n, b.N)
+	}
+	cpu := selfCPU(b) - cpu0
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "updates/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/update")
+	b.ReportMetric(0, "ns/op")
 }
 
 // benchProposal is the whole proposal the benchmarks' citizens send, from /start to
@@ -186,6 +307,16 @@ func procsCPU(b *testing.B, procs []*serveProcess) time.Duration {
 		}
 	}
 	return sum
+}
+
+// selfCPU is the user and system time this process (the benchmark's load and fakes)
+// has used so far.
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS is the process's peak resident set (VmHWM), in bytes.
