@@ -31,7 +31,9 @@ var (
 // and the real flows, then sums MEMORY USAGE over every key of the gateway's prefix,
 // by kind of key, per conversation (B/conversation), and reads how much INFO memory's
 // used_memory grew (B/conversation(INFO): the whole server's, so other clients of a
-// shared Redis add to it). The replies' queue and the intake's outbox are left out,
+// shared Redis add to it); then the same of the conversation's own keys alone
+// (own-B/conversation: state, profile, transcript, dedupe, without the inbox's card
+// and its places in the shared indexes). The replies' queue and the intake's outbox are left out,
 // and deleted before INFO is read: a dispatcher and the intake's worker empty them as
 // they send, and an idle conversation has nothing queued. The key prefix is two characters, as long as the default (sk), so that key
 // names are as long as a gateway's: a test's own prefix adds 14 bytes to every name.
@@ -113,10 +115,34 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	for _, k := range kinds[:min(len(kinds), 8)] {
 		b.Logf("%-40s %7.0f B/conversation", k, float64(byKind[k])/float64(n))
 	}
+	// The conversation's own keys as the issue lists them (state, profile, transcript,
+	// dedupe): their MEMORY USAGE, and used_memory once every other key is deleted (the
+	// inbox's card, the places in the shared indexes, the intake's records), which
+	// still counts the server's tables as sized for all of them.
+	var own int64
+	for i, k := range keys {
+		kind := keyKind(strings.TrimPrefix(k, g.store.KeyPrefix()))
+		switch {
+		case ownKind.MatchString(kind):
+			own += usage[i].Val()
+		case strings.Contains(kind, ":out:") || strings.HasSuffix(kind, ":outbox") || strings.HasPrefix(kind, ":{phr}:"):
+		default:
+			if err := rc.Del(ctx, k).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ownInfo := usedMemory(b, rc) - before
 	b.ReportMetric(float64(total)/float64(n), "B/conversation")
 	b.ReportMetric(float64(info)/float64(n), "B/conversation(INFO)")
+	b.ReportMetric(float64(own)/float64(n), "own-B/conversation")
+	b.ReportMetric(float64(ownInfo)/float64(n), "own-B/conversation(INFO)")
 	b.ReportMetric(0, "ns/op")
 }
+
+// ownKind matches the kinds of key (keyKind) that are one conversation's own: its
+// state, profile, transcript and dedupe set.
+var ownKind = regexp.MustCompile(`^:\{s#\}:(state|prof|tr|seen):`)
 
 // memoryProposal is the first -memory-turns updates of a proposal: the first six as
 // the figures before the flag were measured with, the rest as the other benchmarks'.
