@@ -122,9 +122,13 @@ type State struct {
 	Pending string `json:"pending,omitempty"`
 	// Offered are the choices of the last reply, so that a typed number or label
 	// counts as pressing that button (channels without buttons, the terminal).
-	Offered []Choice  `json:"offered,omitempty"`
-	Draft   *Draft    `json:"draft,omitempty"`
-	Updated time.Time `json:"updated"`
+	Offered []Choice `json:"offered,omitempty"`
+	// OfferedMenu says the last reply offered the main menu, in the session's language:
+	// the flows name it instead of keeping its labels in Offered (most idle
+	// conversations end at the menu, and its labels were most of their state).
+	OfferedMenu bool      `json:"menu,omitempty"`
+	Draft       *Draft    `json:"draft,omitempty"`
+	Updated     time.Time `json:"updated"`
 }
 
 // Draft is an unfinished submission: the proposal and the contact as far as the

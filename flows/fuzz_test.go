@@ -102,6 +102,9 @@ func fuzzEvent(op, arg byte, text string, s *bot.Session) bot.Event {
 	case opText:
 		return bot.Event{Kind: bot.EventText, Text: text}
 	case opOffered:
+		if s.State.OfferedMenu {
+			return bot.Event{Kind: bot.EventButton, Payload: "cmd:" + menuItems[int(arg)%len(menuItems)].command}
+		}
 		if n := len(s.State.Offered); n > 0 {
 			return bot.Event{Kind: bot.EventButton, Payload: s.State.Offered[int(arg)%n].Payload}
 		}
@@ -150,8 +153,8 @@ func checkResult(t *testing.T, r *Router, s *bot.Session, ev bot.Event, res bot.
 			}
 		}
 	}
-	if n := len(res.Replies); n > 0 && !slices.Equal(s.State.Offered, res.Replies[n-1].Choices) {
-		t.Fatalf("offered %+v is not the last reply's choices", s.State.Offered)
+	if n := len(res.Replies); n > 0 && !slices.Equal(r.Offered(s), res.Replies[n-1].Choices) {
+		t.Fatalf("offered %+v is not the last reply's choices", r.Offered(s))
 	}
 	if !slices.Contains(pendings, s.State.Pending) {
 		t.Fatalf("unknown pending question %q", s.State.Pending)

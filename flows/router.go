@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
@@ -141,9 +142,14 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 	if err := t.run(); err != nil {
 		return bot.Result{}, err
 	}
-	s.State.Offered = nil
+	s.State.Offered, s.State.OfferedMenu = nil, false
 	if n := len(t.res.Replies); n > 0 {
-		s.State.Offered = t.res.Replies[n-1].Choices
+		last := t.res.Replies[n-1].Choices
+		if len(last) == len(menuItems) && slices.Equal(last, t.menuChoices()) {
+			s.State.OfferedMenu = true // named, not copied: its labels are the catalog's
+		} else {
+			s.State.Offered = last
+		}
 	}
 	s.State.Updated = t.now
 	if s.State.Flow == "" && s.State.Pending == "" {
@@ -210,6 +216,16 @@ func (t *turn) run() error {
 }
 
 // setLang takes the channel's hint until the citizen has a language.
+// Offered are the choices the session's last reply offered, which a typed number or
+// label answers: State.Offered, or the main menu in the session's language when the
+// state names it (State.OfferedMenu).
+func (r *Router) Offered(s *bot.Session) []bot.Choice {
+	if !s.State.OfferedMenu {
+		return s.State.Offered
+	}
+	return menuChoicesIn(r.cat.For(s.Profile.Lang))
+}
+
 func (t *turn) setLang() {
 	if t.s.Profile.Lang != locales.VI && t.s.Profile.Lang != locales.EN {
 		t.s.Profile.Lang = locales.Normalize(t.ev.Lang)

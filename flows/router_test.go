@@ -88,8 +88,22 @@ func TestOfferedFollowsLastReply(t *testing.T) {
 	h := newHarness(t, "vi", testStart)
 	ctx := context.Background()
 	h.do(ctx, command("start", ""))
-	if n := len(h.s.State.Offered); n != 6 {
+	if n := len(h.r.Offered(h.s)); n != 6 {
 		t.Fatalf("after the menu, %d choices offered, want 6", n)
+	}
+	// The menu is named, not copied: its labels were most of an idle session's state.
+	if !h.s.State.OfferedMenu || h.s.State.Offered != nil {
+		t.Errorf("after the menu, state offers %+v (menu %v): want the menu named", h.s.State.Offered, h.s.State.OfferedMenu)
+	}
+	if got := h.r.Offered(h.s)[0]; got.Payload != "cmd:initiative" || !strings.Contains(got.Label, "Gửi sáng kiến") {
+		t.Errorf("the menu's first choice = %+v", got)
+	}
+	// A number typed at the named menu is its button, in the citizen's language too.
+	en := newHarness(t, "en", testStart)
+	en.do(ctx, command("start", ""))
+	en.do(ctx, say("2"))
+	if en.s.State.Flow != bot.KindFeedback {
+		t.Errorf("after 2 typed at the menu, flow %q, want feedback", en.s.State.Flow)
 	}
 	for _, a := range []act{press("cmd:initiative"), press("agree"), press("program:do-thi-thong-minh"), press("field:moi-truong")} {
 		h.do(ctx, a)
@@ -97,8 +111,8 @@ func TestOfferedFollowsLastReply(t *testing.T) {
 	if h.s.State.Step != "title" {
 		t.Fatalf("at step %q, want the title question", h.s.State.Step)
 	}
-	if h.s.State.Offered != nil {
-		t.Errorf("after a reply without choices, offered = %+v", h.s.State.Offered)
+	if h.s.State.Offered != nil || h.s.State.OfferedMenu {
+		t.Errorf("after a reply without choices, offered = %+v (menu %v)", h.s.State.Offered, h.s.State.OfferedMenu)
 	}
 }
 

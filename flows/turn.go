@@ -82,7 +82,7 @@ var deliberate = map[string]bool{"clear": true, "restart": true, "cmd:" + cmdCan
 // ("giao thong" for "🚦 Giao thông") or by the label's first words. A deliberate
 // choice answers only to its whole label.
 func (t *turn) offered(text string) string {
-	choices := t.s.State.Offered
+	choices := t.r.Offered(t.s)
 	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(text), ".")); err == nil {
 		if n >= 1 && n <= len(choices) && !deliberate[choices[n-1].Payload] {
 			return choices[n-1].Payload
@@ -133,16 +133,27 @@ func (t *turn) button(id, payload string) bot.Choice {
 	return bot.Choice{Label: t.tr(id), Payload: payload}
 }
 
+// menuItems are the main menu's buttons in order: their labels' message ids and their
+// commands.
+var menuItems = []struct{ label, command string }{
+	{"menu.initiative", cmdInitiative},
+	{"menu.feedback", cmdFeedback},
+	{"menu.status", cmdStatus},
+	{"menu.human", cmdHuman},
+	{"menu.help", cmdHelp},
+	{"menu.language", cmdLanguage},
+}
+
 // menuChoices are the main menu's buttons.
-func (t *turn) menuChoices() []bot.Choice {
-	return []bot.Choice{
-		t.button("menu.initiative", "cmd:"+cmdInitiative),
-		t.button("menu.feedback", "cmd:"+cmdFeedback),
-		t.button("menu.status", "cmd:"+cmdStatus),
-		t.button("menu.human", "cmd:"+cmdHuman),
-		t.button("menu.help", "cmd:"+cmdHelp),
-		t.button("menu.language", "cmd:"+cmdLanguage),
+func (t *turn) menuChoices() []bot.Choice { return menuChoicesIn(t.l) }
+
+// menuChoicesIn are the main menu's buttons in l's language.
+func menuChoicesIn(l *locales.Localizer) []bot.Choice {
+	out := make([]bot.Choice, len(menuItems))
+	for i, m := range menuItems {
+		out[i] = bot.Choice{Label: l.T(m.label), Payload: "cmd:" + m.command}
 	}
+	return out
 }
 
 // menu shows the main menu under an opening line (a message id).
