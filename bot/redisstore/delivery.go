@@ -546,7 +546,7 @@ type wakeKey struct {
 }
 
 func newWakes() wakes {
-	w := wakes{}
+	w := wakes{{"outbox", ""}: &wakeup{}} // the intake's workers (Claim), of every channel
 	for _, lane := range []string{"out", "bulk"} {
 		for _, ch := range bot.AudienceChannels() {
 			w[wakeKey{lane, ch}] = &wakeup{}
@@ -585,6 +585,17 @@ var _ = [64 - Shards]struct{}{}
 func (s shardSet) has(shard int) bool { return s&(1<<shard) != 0 }
 
 func (s *shardSet) add(shard int) { *s |= 1 << shard }
+
+// list is the set's shards in order.
+func (s shardSet) list() []int {
+	var out []int
+	for sh := range Shards {
+		if s.has(sh) {
+			out = append(out, sh)
+		}
+	}
+	return out
+}
 
 // take returns the shards signalled since the last take, and forgets them.
 func (w *wakeup) take() shardSet {

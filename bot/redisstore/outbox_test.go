@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -665,5 +666,66 @@ func TestOutboxesOfTheirOwn(t *testing.T) {
 		if len(got) != 1 || got[0] != want {
 			t.Errorf("the %s worker claimed %v, want only %s", want, got, want)
 		}
+	}
+}
+
+// scriptCount is a redis.Hook that counts the calls of one script, alone or in
+// pipelines.
+type scriptCount struct {
+	sha string
+	n   atomic.Int64
+}
+
+func (h *scriptCount) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *scriptCount) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.count(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *scriptCount) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.count(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (h *scriptCount) count(cmd redis.Cmder) {
+	if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && a[1] == h.sha {
+		h.n.Add(1)
+	}
+}
+
+// A Claim waiting for work is woken by a submission its store commits and reads just
+// that submission's shard: it does not wait for its next look at every shard
+// (OutboxPoll, an hour here), nor read the 32 again.
+func TestClaimWokenByCommit(t *testing.T) {
+	c := redistest.Client(t)
+	scripts := &scriptCount{sha: claimShardScript.Hash()}
+	c.AddHook(scripts)
+	s := New(c, Options{Prefix: redistest.Prefix(t), OutboxPoll: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan []bot.OutboxItem, 1)
+	go func() {
+		items, _ := s.Claim(ctx, "w", 1, time.Minute, time.Hour) // an error gives none
+		got <- items
+	}()
+	waitUntil(t, "the first look at every shard", func() bool { return scripts.n.Load() == Shards })
+	ids := submit(t, s, []bot.ConversationRef{{Channel: bot.Telegram, ID: "4242"}})
+	select {
+	case items := <-got:
+		if len(items) != 1 || items[0].Submission.ID != ids[0] {
+			t.Fatalf("Claim() = %v, want %s", submissionIDs(items), ids[0])
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the waiting Claim was not woken by the commit")
+	}
+	if n := scripts.n.Load(); n != Shards+1 {
+		t.Errorf("%d shard reads, want %d: every shard once, then the submission's", n, Shards+1)
 	}
 }

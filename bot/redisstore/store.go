@@ -22,6 +22,9 @@ const (
 	DefaultProfileTTL    = 400 * 24 * time.Hour
 	DefaultTranscriptTTL = 90 * 24 * time.Hour
 	DefaultDedupeTTL     = 24 * time.Hour
+	// DefaultOutboxPoll: every shard's outbox looked at twice a second by a waiting
+	// Claim (outbox.go).
+	DefaultOutboxPoll = 500 * time.Millisecond
 )
 
 // TranscriptMax is how many entries a conversation's transcript keeps (the newest).
@@ -45,6 +48,11 @@ type Options struct {
 	// gateway on one Redis delivers only what it made, and the gateway only what it
 	// made (<p>:{sNN}:outbox:chat and its leases).
 	Outbox string
+	// OutboxPoll is how often a waiting Claim looks at every shard of the outbox
+	// (DefaultOutboxPoll): for submissions other processes committed, entries due
+	// again after Postpone, and a dead worker's. A submission this store commits wakes
+	// its waiting Claims at once, and they read just its shard.
+	OutboxPoll time.Duration
 	// LegacyFormat writes sessions and transcript lines in the forms versions before
 	// the compact ones read, and, besides the dedupe set, the marker they check (a key
 	// an event): for a rolling upgrade from such a version (upgrade.go).
@@ -69,7 +77,8 @@ type Store struct {
 	phrases *phrasebook
 	// wakes, by lane ("out", "bulk") and channel, wake this process's senders when it
 	// queued messages itself, so that they need not wait for their next poll: only the
-	// channel's, for another channel's sender would read its shards for nothing.
+	// channel's, for another channel's sender would read its shards for nothing. The
+	// lane "outbox" (no channel) wakes the intake's Claims.
 	wakes wakes
 }
 
@@ -97,6 +106,9 @@ func New(c redis.UniversalClient, o Options) *Store {
 	}
 	if o.StatsTTL <= 0 {
 		o.StatsTTL = DefaultStatsTTL
+	}
+	if o.OutboxPoll <= 0 {
+		o.OutboxPoll = DefaultOutboxPoll
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -415,6 +427,9 @@ func (s *Store) Commit(ctx context.Context, lease *bot.Lease, c bot.Change) erro
 		if err := s.forgetWeb(ctx, lease.Conversation.ID); err != nil {
 			return err
 		}
+	}
+	if c.Submission != nil {
+		s.wakes.signal("outbox", "", ShardOf(lease.Conversation))
 	}
 	if len(c.Replies) > 0 {
 		s.wakes.signal("out", lease.Conversation.Channel, ShardOf(lease.Conversation))
