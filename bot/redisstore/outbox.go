@@ -32,6 +32,8 @@ type claimState struct {
 	// up to n from each of the 32 shards). Their leases are held; if the process dies,
 	// another consumer takes them over once the leases ran out.
 	spare map[string][]spareItem
+	// looks are each consumer's outboxLook.
+	looks map[string]*outboxLook
 }
 
 type spareItem struct {
@@ -55,23 +57,30 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 	}
 	deadline := time.Now().Add(block)
 	wake := s.wakes.of("outbox", "")
-	every := true // the first look, and each after OutboxPoll, reads every shard
+	// A call begins with every shard unless the consumer looked at them within a tenth
+	// of OutboxPoll (a worker claiming again as soon as it delivered: what is new since
+	// is signalled or kept for it); while it waits, it looks at them each OutboxPoll.
+	fresh := s.o.OutboxPoll / 10
 	for {
 		woken := wake.wait() // before reading: a submission committed meanwhile wakes it
-		read := wake.take().list()
-		if every {
-			read = allShards
-		}
+		read, every := s.claims.toRead(consumer, wake.take(), fresh)
+		fresh = s.o.OutboxPoll
 		if items := s.takeSpare(consumer, n, idle); len(items) > 0 {
+			s.claims.putBack(consumer, read, every)
 			return items, nil
 		}
 		if len(read) > 0 {
-			items, buried, err := s.claimOnce(ctx, consumer, n, idle, read)
-			if err != nil || len(items) > 0 {
-				return items, err
+			items, full, buried, err := s.claimOnce(ctx, consumer, n, idle, read)
+			if err != nil {
+				s.claims.putBack(consumer, read, every)
+				return nil, err
+			}
+			s.claims.putBack(consumer, full.list(), false) // they may hold more
+			if len(items) > 0 {
+				return items, nil
 			}
 			if buried {
-				every = true
+				s.claims.putBack(consumer, nil, true)
 				continue // dead entries made room: what was behind them is there now
 			}
 		}
@@ -79,18 +88,71 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 		if wait <= 0 {
 			return nil, nil
 		}
-		t := time.NewTimer(min(wait, s.o.OutboxPoll))
+		t := time.NewTimer(min(wait, s.claims.untilLook(consumer, s.o.OutboxPoll)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("redisstore: claim: %w", ctx.Err())
 		case <-woken:
-			every = false
 		case <-t.C:
-			every = true
 		}
 		t.Stop()
 	}
+}
+
+// outboxLook is what a consumer's Claims keep between calls: when they last looked at
+// every shard, and the shards to read at the next one (signalled, or left with entries
+// a read had no room for). A worker calls Claim again as soon as it has delivered: were
+// every call to begin with all 32 shards, a rush would cost 32 scripts a submission
+// (they were, until 2026-12-07: the benchmark of waiting citizens showed it).
+type outboxLook struct {
+	all  time.Time
+	more shardSet
+}
+
+// toRead is what a consumer's Claim reads now: every shard when it last did at least
+// after ago (every is then true), else the shards signalled and those kept for it.
+func (c *claimState) toRead(consumer string, signalled shardSet, after time.Duration) (read []int, every bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lk := c.look(consumer)
+	set := signalled | lk.more
+	lk.more = 0
+	if now := time.Now(); now.Sub(lk.all) >= after {
+		lk.all = now
+		return allShards, true
+	}
+	return set.list(), false
+}
+
+// putBack keeps shards for the consumer's next Claim; every: it looks at every shard.
+func (c *claimState) putBack(consumer string, shards []int, every bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lk := c.look(consumer)
+	for _, sh := range shards {
+		lk.more.add(sh)
+	}
+	if every {
+		lk.all = time.Time{}
+	}
+}
+
+// untilLook is how long until the consumer's next look at every shard.
+func (c *claimState) untilLook(consumer string, poll time.Duration) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return max(poll-time.Since(c.look(consumer).all), time.Millisecond)
+}
+
+// look is the consumer's outboxLook; c.mu is held.
+func (c *claimState) look(consumer string) *outboxLook {
+	lk := c.looks[consumer]
+	if lk == nil {
+		lk = &outboxLook{}
+		c.looks[consumer] = lk
+	}
+	return lk
 }
 
 // allShards are the shards 0 to Shards-1, in order.
@@ -268,24 +330,24 @@ func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionF
 // claimOnce claims from every shard once: one claim script per shard, all in one
 // pipeline (a cluster client splits it by node). Items beyond n are kept as spare.
 // It reports whether it moved unreadable entries to the dead letters.
-func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration, shards []int) ([]bot.OutboxItem, bool, error) {
-	items, buried, err := s.readShards(ctx, consumer, n, idle, shards)
+func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration, shards []int) ([]bot.OutboxItem, shardSet, bool, error) {
+	items, full, buried, err := s.readShards(ctx, consumer, n, idle, shards)
 	if isNoGroup(err) {
 		// The streams were removed behind our back (FLUSHDB, a new server): create the
 		// groups again and retry once.
 		s.claims.mu.Lock()
 		s.claims.groups = false
 		s.claims.mu.Unlock()
-		items, buried, err = s.readShards(ctx, consumer, n, idle, shards)
+		items, full, buried, err = s.readShards(ctx, consumer, n, idle, shards)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("redisstore: claim: %w", err)
+		return nil, 0, false, fmt.Errorf("redisstore: claim: %w", err)
 	}
 	if len(items) > n {
 		s.keepSpare(consumer, items[n:])
 		items = items[:n]
 	}
-	return items, buried, nil
+	return items, full, buried, nil
 }
 
 // claimShardScript claims up to n entries of one shard's outbox for a consumer, each
@@ -330,9 +392,9 @@ end
 return out
 `)
 
-func (s *Store) readShards(ctx context.Context, consumer string, n int, idle time.Duration, shards []int) ([]bot.OutboxItem, bool, error) {
+func (s *Store) readShards(ctx context.Context, consumer string, n int, idle time.Duration, shards []int) ([]bot.OutboxItem, shardSet, bool, error) {
 	if err := s.ensureGroups(ctx); err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	token := consumer + "/" + newToken() + "/" // + stream id: one token per entry
 	period := outboxLeasePeriod(idle).Milliseconds()
@@ -342,13 +404,17 @@ func (s *Store) readShards(ctx context.Context, consumer string, n int, idle tim
 			[]any{IntakeGroup, consumer, s.outboxLeasePrefix(sh), token, period, minIdle, n}
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	var items []bot.OutboxItem
 	var dead []deadEntry
+	var full shardSet // the shards that gave n: they may hold more
 	for i, r := range res {
 		sh := shards[i]
 		entries, _ := r.([]any)
+		if len(entries) >= n {
+			full.add(sh)
+		}
 		for _, e := range entries {
 			m, deliveries := claimedMessage(e)
 			it, err := s.item(sh, m, deliveries)
@@ -360,7 +426,7 @@ func (s *Store) readShards(ctx context.Context, consumer string, n int, idle tim
 			items = append(items, it)
 		}
 	}
-	return items, s.bury(ctx, dead), nil
+	return items, full, s.bury(ctx, dead), nil
 }
 
 // pipelineScripts runs script once for each of shards in one pipeline and returns

@@ -702,7 +702,8 @@ func (h *scriptCount) count(cmd redis.Cmder) {
 
 // A Claim waiting for work is woken by a submission its store commits and reads just
 // that submission's shard: it does not wait for its next look at every shard
-// (OutboxPoll, an hour here), nor read the 32 again.
+// (OutboxPoll, an hour here), nor read the 32 again. (Claims ask for two, so that a
+// shard that gave one is not read again for more.)
 func TestClaimWokenByCommit(t *testing.T) {
 	c := redistest.Client(t)
 	scripts := &scriptCount{sha: claimShardScript.Hash()}
@@ -712,7 +713,7 @@ func TestClaimWokenByCommit(t *testing.T) {
 	defer cancel()
 	got := make(chan []bot.OutboxItem, 1)
 	go func() {
-		items, _ := s.Claim(ctx, "w", 1, time.Minute, time.Hour) // an error gives none
+		items, _ := s.Claim(ctx, "w", 2, time.Minute, time.Hour) // an error gives none
 		got <- items
 	}()
 	waitUntil(t, "the first look at every shard", func() bool { return scripts.n.Load() == Shards })
@@ -727,5 +728,43 @@ func TestClaimWokenByCommit(t *testing.T) {
 	}
 	if n := scripts.n.Load(); n != Shards+1 {
 		t.Errorf("%d shard reads, want %d: every shard once, then the submission's", n, Shards+1)
+	}
+	// The worker's next Claim, as soon as it delivered, reads only what was signalled
+	// since: a rush does not cost every shard again for each submission.
+	more := submit(t, s, []bot.ConversationRef{{Channel: bot.Telegram, ID: "4343"}})
+	if items := claim(t, s, "w", 2, time.Minute, time.Minute); len(items) != 1 || items[0].Submission.ID != more[0] {
+		t.Fatalf("the next Claim() = %v, want %s", submissionIDs(items), more[0])
+	}
+	if n := scripts.n.Load(); n != Shards+2 {
+		t.Errorf("%d shard reads, want %d: the next Claim reads the one signalled shard", n, Shards+2)
+	}
+}
+
+// A shard whose read gave all a Claim asked for may hold more: the consumer's next
+// Claim reads it again, without waiting for its next look at every shard.
+func TestClaimReadsAgainAShardLeftFull(t *testing.T) {
+	c := redistest.Client(t)
+	scripts := &scriptCount{sha: claimShardScript.Hash()}
+	c.AddHook(scripts)
+	s := New(c, Options{Prefix: redistest.Prefix(t), OutboxPoll: time.Hour})
+	if items := claim(t, s, "w", 1, time.Minute, 0); len(items) != 0 {
+		t.Fatalf("an empty outbox gave %v", submissionIDs(items))
+	}
+	// Two conversations of one shard: the second submission is committed with the first.
+	one := bot.ConversationRef{Channel: bot.Telegram, ID: "5000"}
+	two := one
+	for i := 5001; ShardOf(two) != ShardOf(one); i++ {
+		two.ID = fmt.Sprint(i)
+	}
+	ids := submit(t, s, []bot.ConversationRef{one, two})
+	var got []string
+	for range 2 {
+		got = append(got, submissionIDs(claim(t, s, "w", 1, time.Minute, 0))...)
+	}
+	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[1] {
+		t.Errorf("two Claims of one gave %v, want %v", got, ids)
+	}
+	if n := scripts.n.Load(); n != Shards+2 {
+		t.Errorf("%d shard reads, want %d: every shard once, then the one shard twice", n, Shards+2)
 	}
 }
