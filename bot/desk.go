@@ -190,8 +190,7 @@ type Card struct {
 	Name      string
 	// LastText is the last thing a person wrote, the citizen or staff (the bot's answers,
 	// notes and staff actions are not): a line for the inbox, its first 64 bytes or so
-	// and "…" when it is longer (the whole text is in the transcript). Name is cut the
-	// same way.
+	// and "…" when it is longer (the whole text is in the transcript).
 	LastText string
 	LastDir  Direction
 	LastAt   time.Time

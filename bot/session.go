@@ -121,7 +121,9 @@ type State struct {
 	// Pending names a question waiting for yes or no ("cancel", "forget", "resume").
 	Pending string `json:"pending,omitempty"`
 	// Offered are the choices of the last reply, so that a typed number or label
-	// counts as pressing that button (channels without buttons, the terminal).
+	// counts as pressing that button (channels without buttons, the terminal). Empty
+	// when OfferedMenu names them (but with flows.Config.LegacyMenu); flows'
+	// Router.Offered reads either.
 	Offered []Choice `json:"offered,omitempty"`
 	// OfferedMenu says the last reply offered the main menu, in the session's language:
 	// the flows name it instead of keeping its labels in Offered (most idle

@@ -35,6 +35,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Area is the city: a shared point outside it is questioned (default Hanoi).
 	Area *Area
+	// LegacyMenu keeps the main menu's labels in the state's Offered as well as naming
+	// the menu (State.OfferedMenu), for versions before the named menu, which read only
+	// Offered: with REDIS_LEGACY_FORMAT, during a rolling upgrade.
+	LegacyMenu bool
 }
 
 // How long a draft waits: after resumeAfter the citizen is asked whether to continue;
@@ -52,9 +56,11 @@ type Router struct {
 	now      func() time.Time
 	notice   string
 	newID    func() string
-	log      *slog.Logger
-	area     Area
-	flows    map[string]*flow
+	// legacyMenu is Config.LegacyMenu.
+	legacyMenu bool
+	log        *slog.Logger
+	area       Area
+	flows      map[string]*flow
 	// questions are the pending yes/no questions (pending.go).
 	questions map[string]question
 }
@@ -74,6 +80,8 @@ func NewRouter(cfg Config) (*Router, error) {
 		notice:   cfg.NoticeVersion,
 		newID:    cfg.NewID,
 		log:      cfg.Logger,
+
+		legacyMenu: cfg.LegacyMenu,
 	}
 	if r.programs == nil {
 		r.programs = bot.Programs(nil)
@@ -144,11 +152,12 @@ func (r *Router) Respond(ctx context.Context, s *bot.Session, ev bot.Event) (bot
 	}
 	s.State.Offered, s.State.OfferedMenu = nil, false
 	if n := len(t.res.Replies); n > 0 {
-		last := t.res.Replies[n-1].Choices
-		if len(last) == len(menuItems) && slices.Equal(last, t.menuChoices()) {
+		s.State.Offered = t.res.Replies[n-1].Choices
+		if len(s.State.Offered) == len(menuItems) && slices.Equal(s.State.Offered, t.menuChoices()) {
 			s.State.OfferedMenu = true // named, not copied: its labels are the catalog's
-		} else {
-			s.State.Offered = last
+			if !r.legacyMenu {
+				s.State.Offered = nil
+			}
 		}
 	}
 	s.State.Updated = t.now
@@ -215,7 +224,6 @@ func (t *turn) run() error {
 	return nil
 }
 
-// setLang takes the channel's hint until the citizen has a language.
 // Offered are the choices the session's last reply offered, which a typed number or
 // label answers: State.Offered, or the main menu in the session's language when the
 // state names it (State.OfferedMenu).
@@ -226,6 +234,7 @@ func (r *Router) Offered(s *bot.Session) []bot.Choice {
 	return menuChoicesIn(r.cat.For(s.Profile.Lang))
 }
 
+// setLang takes the channel's hint until the citizen has a language.
 func (t *turn) setLang() {
 	if t.s.Profile.Lang != locales.VI && t.s.Profile.Lang != locales.EN {
 		t.s.Profile.Lang = locales.Normalize(t.ev.Lang)

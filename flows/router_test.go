@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,9 +99,19 @@ func TestOfferedFollowsLastReply(t *testing.T) {
 	if got := h.r.Offered(h.s)[0]; got.Payload != "cmd:initiative" || !strings.Contains(got.Label, "Gửi sáng kiến") {
 		t.Errorf("the menu's first choice = %+v", got)
 	}
+	// For versions before the named menu (a rolling upgrade), the labels are kept too.
+	legacy := newHarness(t, "vi", testStart)
+	legacy.r.legacyMenu = true
+	legacy.do(ctx, command("start", ""))
+	if st := legacy.s.State; !st.OfferedMenu || !slices.Equal(st.Offered, legacy.r.Offered(legacy.s)) {
+		t.Errorf("with LegacyMenu, state offers %+v (menu %v): want the menu named and its labels kept", st.Offered, st.OfferedMenu)
+	}
 	// A number typed at the named menu is its button, in the citizen's language too.
 	en := newHarness(t, "en", testStart)
 	en.do(ctx, command("start", ""))
+	if got := en.r.Offered(en.s); len(got) != 6 || got[1].Label != "💬 Send feedback" {
+		t.Errorf("the English menu offers %+v", got)
+	}
 	en.do(ctx, say("2"))
 	if en.s.State.Flow != bot.KindFeedback {
 		t.Errorf("after 2 typed at the menu, flow %q, want feedback", en.s.State.Flow)

@@ -30,11 +30,12 @@ type deskUpdate struct {
 	fields          []any  // the card's field names and values
 }
 
-// cardTextMax bounds the card's texts a person wrote (the last message, the name):
-// Redis keeps a small hash as one compact listpack only while every value is at most
-// hash-max-listpack-value (64 bytes by default), and one longer value turns it into a
-// hash table for good, about 450 bytes more a conversation. The inbox shows a line of
-// it; the whole message is in the transcript.
+// cardTextMax bounds the card's last message: Redis keeps a small hash as one compact
+// listpack only while every value is at most hash-max-listpack-value (64 bytes by
+// default), and one longer value, any description, turns it into a hash table for good,
+// about 450 bytes more a conversation. The inbox shows a line of it; the whole message
+// is in the transcript. The name is kept whole: canned answers fill {{name}} from it,
+// and a name that long is rare.
 const cardTextMax = 64
 
 // cardText is text as the card keeps it: whole when it fits cardTextMax bytes, else cut
@@ -95,12 +96,12 @@ func (s *Store) deskChange(c bot.Change) deskUpdate {
 	set("updated", strconv.FormatInt(u.activity, 10))
 	if dr := c.Session.State.Draft; dr != nil {
 		setKept("program", dr.ProgramID)
-		setKept("name", cardText(dr.Name))
+		setKept("name", dr.Name)
 	}
 	if sub := c.Submission; sub != nil {
 		setKept("program", sub.Proposal.ProgramID)
 		setKept("ref", sub.Reference)
-		setKept("name", cardText(sub.Contact.Name))
+		setKept("name", sub.Contact.Name)
 	}
 	for _, e := range slices.Backward(c.Transcript) {
 		if isMessage(e) {

@@ -20,10 +20,6 @@ import (
 // IntakeGroup is the consumer group that reads the outbox.
 const IntakeGroup = "intake"
 
-// A waiting Claim looks at every shard each Options.OutboxPoll: a pipeline of 32
-// scripts (blocking reads would need one connection per shard). At 75 ms, as it did
-// before a commit woke it, an idle gateway ran some 430 of them a second on Redis.
-
 // claimState is the Store's memory of outbox consumers.
 type claimState struct {
 	mu     sync.Mutex
@@ -327,9 +323,10 @@ func (s *Store) Fail(ctx context.Context, item bot.OutboxItem, f bot.SubmissionF
 	return s.fenced(ctx, "fail", item, "", b, 0)
 }
 
-// claimOnce claims from every shard once: one claim script per shard, all in one
+// claimOnce claims from the given shards once: one claim script per shard, all in one
 // pipeline (a cluster client splits it by node). Items beyond n are kept as spare.
-// It reports whether it moved unreadable entries to the dead letters.
+// It reports the shards that gave n (they may hold more), and whether it moved
+// unreadable entries to the dead letters.
 func (s *Store) claimOnce(ctx context.Context, consumer string, n int, idle time.Duration, shards []int) ([]bot.OutboxItem, shardSet, bool, error) {
 	items, full, buried, err := s.readShards(ctx, consumer, n, idle, shards)
 	if isNoGroup(err) {

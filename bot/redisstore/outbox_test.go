@@ -680,24 +680,39 @@ func (h *scriptCount) DialHook(next redis.DialHook) redis.DialHook { return next
 
 func (h *scriptCount) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
 		h.count(cmd)
-		return next(ctx, cmd)
+		return err
 	}
 }
 
 func (h *scriptCount) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
 		for _, c := range cmds {
 			h.count(c)
 		}
-		return next(ctx, cmds)
+		return err
 	}
 }
 
+// count counts cmd once Redis ran it, if it is the script.
 func (h *scriptCount) count(cmd redis.Cmder) {
-	if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && a[1] == h.sha {
+	if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && a[1] == h.sha && cmd.Err() == nil {
 		h.n.Add(1)
 	}
+}
+
+// countClaims counts the shard reads of Claims on c (claimShardScript, loaded first so
+// that none runs as an EVAL after a NOSCRIPT).
+func countClaims(t *testing.T, c redis.UniversalClient) *scriptCount {
+	t.Helper()
+	if err := claimShardScript.Load(context.Background(), c).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h := &scriptCount{sha: claimShardScript.Hash()}
+	c.AddHook(h)
+	return h
 }
 
 // A Claim waiting for work is woken by a submission its store commits and reads just
@@ -706,8 +721,7 @@ func (h *scriptCount) count(cmd redis.Cmder) {
 // shard that gave one is not read again for more.)
 func TestClaimWokenByCommit(t *testing.T) {
 	c := redistest.Client(t)
-	scripts := &scriptCount{sha: claimShardScript.Hash()}
-	c.AddHook(scripts)
+	scripts := countClaims(t, c)
 	s := New(c, Options{Prefix: redistest.Prefix(t), OutboxPoll: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -744,8 +758,7 @@ func TestClaimWokenByCommit(t *testing.T) {
 // Claim reads it again, without waiting for its next look at every shard.
 func TestClaimReadsAgainAShardLeftFull(t *testing.T) {
 	c := redistest.Client(t)
-	scripts := &scriptCount{sha: claimShardScript.Hash()}
-	c.AddHook(scripts)
+	scripts := countClaims(t, c)
 	s := New(c, Options{Prefix: redistest.Prefix(t), OutboxPoll: time.Hour})
 	if items := claim(t, s, "w", 1, time.Minute, 0); len(items) != 0 {
 		t.Fatalf("an empty outbox gave %v", submissionIDs(items))

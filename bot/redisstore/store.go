@@ -51,7 +51,9 @@ type Options struct {
 	// OutboxPoll is how often a waiting Claim looks at every shard of the outbox
 	// (DefaultOutboxPoll): for submissions other processes committed, entries due
 	// again after Postpone, and a dead worker's. A submission this store commits wakes
-	// its waiting Claims at once, and they read just its shard.
+	// its waiting Claims at once, and they read just its shard. Each look is a pipeline
+	// of 32 scripts (blocking reads would need a connection a shard): at 75 ms, as it
+	// was before the wakeup, an idle gateway ran some 430 of them a second on Redis.
 	OutboxPoll time.Duration
 	// LegacyFormat writes sessions and transcript lines in the forms versions before
 	// the compact ones read, and, besides the dedupe set, the marker they check (a key

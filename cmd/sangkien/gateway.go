@@ -67,6 +67,8 @@ func newGateway(cfg config, log *slog.Logger, direct ...bot.Channel) (g *gateway
 		Now:      time.Now,
 		Logger:   log,
 		Area:     &cfg.Area,
+		// Versions before the named menu read only the labels (a rolling upgrade).
+		LegacyMenu: cfg.Redis.LegacyFormat,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("flows: %w", err)

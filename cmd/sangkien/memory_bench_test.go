@@ -118,7 +118,8 @@ func BenchmarkRedisMemoryPerConversation(b *testing.B) {
 	// The conversation's own keys as the issue lists them (state, profile, transcript,
 	// dedupe): their MEMORY USAGE, and used_memory once every other key is deleted (the
 	// inbox's card, the places in the shared indexes, the intake's records), which
-	// still counts the server's tables as sized for all of them.
+	// still counts the server's tables as sized for all of them, and the shared phrase
+	// registry (a few KB for every conversation together).
 	var own int64
 	for i, k := range keys {
 		kind := keyKind(strings.TrimPrefix(k, g.store.KeyPrefix()))
