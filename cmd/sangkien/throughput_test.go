@@ -63,35 +63,13 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
 
 	posted := make([]atomic.Int64, len(procs))
-	var nextChat atomic.Int64
-	var remaining atomic.Int64
-	remaining.Store(int64(b.N))
 	cpu0 := procsCPU(b, procs)
 	redis0 := redisCPU(b, ctx, rc)
 	load0 := selfCPU(b)
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	for range *throughputInFlight {
-		wg.Go(func() {
-			for {
-				c := nextChat.Add(1) - 1
-				id := int(c) * 100
-				citizen := tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}
-				p := int(c) % len(procs)
-				for _, u := range benchProposal(citizen) {
-					if remaining.Add(-1) < 0 {
-						return
-					}
-					if err := postLoad(hc, api, procs[p].addr, u); err != nil {
-						b.Error(err)
-						return
-					}
-					posted[p].Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	chats := postProposals(b, hc, api, func(c int64) string { return procs[int(c)%len(procs)].addr }, func(c int64) {
+		posted[int(c)%len(procs)].Add(1)
+	})
 	// Every reply delivered: the reply lanes empty, and no new send for a moment.
 	for last := -1; ; {
 		stats, err := st.QueueStats(ctx, []bot.Channel{bot.Telegram})
@@ -125,7 +103,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 			fmt.Fprintf(b.Output(), "%s: %d updates (%.0f/s), peak RSS %d MiB\n", p.name, posted[i].Load(),
 				float64(posted[i].Load())/elapsed.Seconds(), peakRSS(b, p)>>20)
 		}
-		checkSameReplies(b, front.sends(), int(nextChat.Load()))
+		checkSameReplies(b, front.sends(), chats)
 	}
 	for _, p := range procs {
 		p.stop(b) // SIGTERM: a clean stop, and the child's CPU profile written
@@ -208,29 +186,9 @@ func BenchmarkWebhookFloor(b *testing.B) {
 	defer standIn.Close()
 	addr := strings.TrimPrefix(standIn.URL, "http://")
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *throughputInFlight}}
-	var nextChat, remaining atomic.Int64
-	remaining.Store(int64(b.N))
 	cpu0 := selfCPU(b)
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	for range *throughputInFlight {
-		wg.Go(func() {
-			for {
-				c := nextChat.Add(1) - 1
-				id := int(c) * 100
-				for _, u := range benchProposal(tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}) {
-					if remaining.Add(-1) < 0 {
-						return
-					}
-					if err := postLoad(hc, api, addr, u); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
+	postProposals(b, hc, api, func(int64) string { return addr }, func(int64) {})
 	close(replies)
 	senders.Wait()
 	elapsed := b.Elapsed()
@@ -242,6 +200,35 @@ func BenchmarkWebhookFloor(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "updates/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/update")
 	b.ReportMetric(0, "ns/op")
+}
+
+// postProposals posts b.N updates with -inflight always in flight, each chat (40,000,000
+// on) a whole proposal in order, chat c's to addr(c), calling posted(c) after each; it
+// returns how many chats it began.
+func postProposals(b *testing.B, hc *http.Client, api *telegramtest.Server, addr func(c int64) string, posted func(c int64)) int {
+	var nextChat, remaining atomic.Int64
+	remaining.Store(int64(b.N))
+	var wg sync.WaitGroup
+	for range *throughputInFlight {
+		wg.Go(func() {
+			for {
+				c := nextChat.Add(1) - 1
+				id := int(c) * 100
+				for _, u := range benchProposal(tgCitizen{chat: 40_000_000 + c, lang: "vi", nextID: &id}) {
+					if remaining.Add(-1) < 0 {
+						return
+					}
+					if err := postLoad(hc, api, addr(c), u); err != nil {
+						b.Error(err)
+						return
+					}
+					posted(c)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(nextChat.Load())
 }
 
 // benchProposal is the whole proposal the benchmarks' citizens send, from /start to
