@@ -586,6 +586,26 @@ func (s shardSet) has(shard int) bool { return s&(1<<shard) != 0 }
 
 func (s *shardSet) add(shard int) { *s |= 1 << shard }
 
+// shardLook is what a reader of shards keeps between reads: when it last read every
+// shard, and the shards to read at the next one (signalled since, or left with more
+// than a read had room for). The reader's own lock guards it.
+type shardLook struct {
+	all  time.Time
+	more shardSet
+}
+
+// next is what to read now: every shard (every true) once after has passed since the
+// last time, else the shards signalled and those kept, which it forgets.
+func (l *shardLook) next(signalled shardSet, after time.Duration) (want shardSet, every bool) {
+	want = signalled | l.more
+	l.more = 0
+	if now := time.Now(); now.Sub(l.all) >= after {
+		l.all = now
+		return want, true
+	}
+	return want, false
+}
+
 // list is the set's shards in order.
 func (s shardSet) list() []int {
 	var out []int

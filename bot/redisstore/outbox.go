@@ -28,8 +28,8 @@ type claimState struct {
 	// up to n from each of the 32 shards). Their leases are held; if the process dies,
 	// another consumer takes them over once the leases ran out.
 	spare map[string][]spareItem
-	// looks are each consumer's outboxLook.
-	looks map[string]*outboxLook
+	// looks are each consumer's shardLook (toRead).
+	looks map[string]*shardLook
 }
 
 type spareItem struct {
@@ -96,29 +96,19 @@ func (s *Store) Claim(ctx context.Context, consumer string, n int, idle, block t
 	}
 }
 
-// outboxLook is what a consumer's Claims keep between calls: when they last looked at
-// every shard, and the shards to read at the next one (signalled, or left with entries
-// a read had no room for). A worker calls Claim again as soon as it has delivered: were
-// every call to begin with all 32 shards, a rush would cost 32 scripts a submission
-// (they were, until 2026-12-07: the benchmark of waiting citizens showed it).
-type outboxLook struct {
-	all  time.Time
-	more shardSet
-}
-
 // toRead is what a consumer's Claim reads now: every shard when it last did at least
-// after ago (every is then true), else the shards signalled and those kept for it.
+// after ago (every is then true), else the shards signalled and those kept for it. A
+// worker calls Claim again as soon as it has delivered: were every call to begin with
+// all 32 shards, a rush would cost 32 scripts a submission (they were, until
+// 2026-12-07: the benchmark of waiting citizens showed it).
 func (c *claimState) toRead(consumer string, signalled shardSet, after time.Duration) (read []int, every bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	lk := c.look(consumer)
-	set := signalled | lk.more
-	lk.more = 0
-	if now := time.Now(); now.Sub(lk.all) >= after {
-		lk.all = now
+	want, every := c.look(consumer).next(signalled, after)
+	if every {
 		return allShards, true
 	}
-	return set.list(), false
+	return want.list(), false
 }
 
 // putBack keeps shards for the consumer's next Claim; every: it looks at every shard.
@@ -141,11 +131,11 @@ func (c *claimState) untilLook(consumer string, poll time.Duration) time.Duratio
 	return max(poll-time.Since(c.look(consumer).all), time.Millisecond)
 }
 
-// look is the consumer's outboxLook; c.mu is held.
-func (c *claimState) look(consumer string) *outboxLook {
+// look is the consumer's shardLook; c.mu is held.
+func (c *claimState) look(consumer string) *shardLook {
 	lk := c.looks[consumer]
 	if lk == nil {
-		lk = &outboxLook{}
+		lk = &shardLook{}
 		c.looks[consumer] = lk
 	}
 	return lk

@@ -80,12 +80,11 @@ type sender struct {
 	beats, renewals *bot.Alarm
 	// orphansAt is when Claim last looked for orphans.
 	orphansAt time.Time
-	// readAt is when Claim last read every shard it holds; in between, a Claim woken by
+	// look is when Claim last read every shard it holds; in between, a Claim woken by
 	// this process's messages reads the shards they went to, and those whose last read
 	// filled its part (more may wait there). Every Poll it reads them all again, for
 	// what other processes queued and what a shard taken over holds.
-	readAt time.Time
-	more   shardSet
+	look shardLook
 }
 
 // heldShard is a shard the process holds a lease on.
@@ -129,7 +128,7 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 		shards = s.toRead(held, signalled)
 	} else {
 		s.mu.Lock()
-		s.more |= signalled // read at the next Claim
+		s.look.more |= signalled // read at the next Claim
 		s.mu.Unlock()
 	}
 	if len(shards) > 0 && n > 0 {
@@ -160,7 +159,7 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 			}
 		}
 		s.mu.Lock()
-		s.more = more
+		s.look.more = more
 		s.mu.Unlock()
 	}
 	// What was read is the caller's to send even when other shards failed: those are
@@ -176,7 +175,7 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 		return nil, errors.Join(errUnreachable, bot.Sleep(ctx, s.opt.Poll))
 	}
 	s.mu.Lock()
-	unread := s.more != 0
+	unread := s.look.more != 0
 	s.mu.Unlock()
 	if unread {
 		return nil, nil // shards left out for n: the next Claim reads them at once
@@ -194,17 +193,14 @@ func (s *sender) Claim(ctx context.Context, n int) ([]bot.Delivery, error) {
 }
 
 // toRead is what a Claim reads of the shards held: every one once Poll passed since it
-// last did, otherwise those signalled and those with more to read (readAt). The shards
+// last did, otherwise those signalled and those with more to read (look). The shards
 // with more are taken: the read names them again if they still have more, and one
 // given up since is not asked for again (a Claim would not wait while it is).
 func (s *sender) toRead(held []int, signalled shardSet) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want := signalled | s.more
-	s.more = 0
-	now := time.Now()
-	if now.Sub(s.readAt) >= s.opt.Poll {
-		s.readAt = now
+	want, every := s.look.next(signalled, s.opt.Poll)
+	if every {
 		return held
 	}
 	out := held[:0:0]

@@ -120,7 +120,7 @@ func New(c redis.UniversalClient, o Options) *Store {
 		prefix:  o.Prefix,
 		o:       o,
 		log:     o.Logger.With("component", "redisstore"),
-		claims:  claimState{spare: map[string][]spareItem{}, looks: map[string]*outboxLook{}},
+		claims:  claimState{spare: map[string][]spareItem{}, looks: map[string]*shardLook{}},
 		pipe:    newAutoPipe(c),
 		phrases: newPhrasebook(o.Prefix+":{phr}:txt", o.Phrases),
 		wakes:   newWakes(),
